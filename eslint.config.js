@@ -1,0 +1,95 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// ESLint reads the default export of its config file (the one default export allowed, with vite.config.ts).
+// eslint-disable-next-line no-restricted-syntax
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.lab/**', 'test-output/**', 'renderer/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        console: 'readonly', process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly',
+        clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly',
+        fetch: 'readonly', AbortController: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly',
+        window: 'readonly', document: 'readonly',
+      },
+    },
+    rules: {
+      'no-empty': ['error', { allowEmptyCatch: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportDefaultDeclaration', message: 'No default exports (house style): use a named export.' },
+      ],
+    },
+  },
+  // Layer rules (house-style.md). DO NOT RELAX: they keep the engine, the shell and the UI apart.
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto'], message: 'renderer/ never imports Node.' },
+          { group: ['electron', 'electron/*'], message: 'renderer/ never imports Electron: use lib/engine-client.ts.' },
+          { group: ['**/engine/src/*', '!**/engine/src/contract', '**/engine/src/*/**', '!**/engine/src/contract/**'], message: 'renderer/ may only import the contract, with import type.' },
+          { group: ['**/engine/src/contract/**', '**/engine/src/contract'], allowTypeImports: true, message: 'Import the contract with `import type` only.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['electron/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['react', 'react-dom', 'react-dom/*', 'react-router', '@fluentui/*'], message: 'electron/ never imports React.' },
+          { group: ['**/engine/src/*', '!**/engine/src/contract', '**/engine/src/*/**', '!**/engine/src/contract/**'], message: 'electron/ may only import the contract, with import type.' },
+          { group: ['**/engine/src/contract/**', '**/engine/src/contract'], allowTypeImports: true, message: 'Import the contract with `import type` only.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['engine/**/*.ts', 'lab/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['electron', 'electron/*'], message: 'engine/ never imports Electron.' },
+          { group: ['react', 'react-dom', 'react-dom/*', 'react-router', '@fluentui/*'], message: 'engine/ never imports React.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['engine/src/contract/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*', 'fs', 'path', 'os', 'ldapts', 'better-sqlite3', '@azure/*', '@microsoft/*', 'electron', 'react'], message: 'The contract is types only: no Node, no DOM, no libraries.' },
+          { group: ['../*', '../../*'], message: 'The contract imports nothing outside itself.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['engine/src/sync/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'ldapts', 'better-sqlite3', '@azure/*', '@microsoft/*', 'pino', 'electron', 'react'], message: 'engine/src/sync is pure: no I/O, receive values and return plans.' },
+          { group: ['../store/*', '../ad/*', '../cloud/*', '../service/*', '../cli/*'], message: 'engine/src/sync is pure: it may import only ../contract and itself.' },
+        ],
+      }],
+      'no-restricted-globals': ['error',
+        { name: 'Date', message: 'engine/src/sync gets the time passed in.' },
+        { name: 'process', message: 'engine/src/sync is pure.' },
+        { name: 'fetch', message: 'engine/src/sync is pure.' }],
+      'no-restricted-properties': ['error',
+        { object: 'Math', property: 'random', message: 'engine/src/sync takes no implicit randomness.' }],
+    },
+  },
+);
