@@ -1,0 +1,40 @@
+/**
+ * The Electron shell: one window hosting the renderer. It stays thin: everything the wizard does is
+ * a call to the engine's control API (see renderer/src/lib/engine-client.ts).
+ */
+import { app, BrowserWindow } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { denyAllPermissions, hardenWebContents, secureWebPreferences } from './security.ts';
+
+const rendererIndex = process.env['DIRSYNC_RENDERER_INDEX'] ?? join(__dirname, '..', '..', 'renderer', 'dist', 'index.html');
+const appUrl = pathToFileURL(rendererIndex);
+
+function isAppUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'file:' && parsed.pathname === appUrl.pathname;
+  } catch {
+    return false;
+  }
+}
+
+async function createWindow(): Promise<void> {
+  const window = new BrowserWindow({
+    width: 1024,
+    height: 720,
+    title: 'Directory Sync',
+    show: false,
+    webPreferences: secureWebPreferences(join(__dirname, 'preload.cjs')),
+  });
+  hardenWebContents(window.webContents, isAppUrl);
+  window.once('ready-to-show', () => window.show());
+  await window.loadURL(appUrl.href);
+}
+
+app.enableSandbox();
+void app.whenReady().then(async () => {
+  denyAllPermissions();
+  await createWindow();
+});
+app.on('window-all-closed', () => app.quit());

@@ -1,0 +1,17 @@
+import { FluentProvider, webLightTheme } from '@fluentui/react-components';
+import { HashRouter, Navigate, Route, Routes } from 'react-router';
+import { SetupWizard } from './pages/setup-wizard.tsx';
+
+/** Hash routing works both from file:// (Electron) and from the engine's loopback server (browser mode). */
+export function App() {
+  return (
+    <FluentProvider theme={webLightTheme} style={{ minHeight: '100vh' }}>
+      <HashRouter>
+        <Routes>
+          <Route path="/setup/*" element={<SetupWizard />} />
+          <Route path="*" element={<Navigate to="/setup/welcome" replace />} />
+        </Routes>
+      </HashRouter>
+    </FluentProvider>
+  );
+}
