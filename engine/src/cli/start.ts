@@ -1,0 +1,38 @@
+/**
+ * `npm start`: opens Directory Sync. Where an Electron binary can run (a desktop with the binary
+ * installed) it opens the desktop app; otherwise it serves browser mode on loopback and prints the
+ * address to open.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBrowserModeServer } from '../service/browser-mode.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function electronBinary(): string | undefined {
+  const packageDir = join(repoRoot, 'node_modules', 'electron');
+  const pathFile = join(packageDir, 'path.txt');
+  if (!existsSync(pathFile)) return undefined;
+  const candidate = join(packageDir, 'dist', readFileSync(pathFile, 'utf8').trim());
+  return existsSync(candidate) ? candidate : undefined;
+}
+
+const hasDisplay = Boolean(process.env['DISPLAY'] || process.env['WAYLAND_DISPLAY']) || process.platform === 'win32' || process.platform === 'darwin';
+const electron = electronBinary();
+const wantBrowser = process.argv.includes('--browser');
+
+if (electron && hasDisplay && !wantBrowser) {
+  const child = spawn(electron, [join(repoRoot, 'dist', 'electron', 'main.cjs')], { stdio: 'inherit' });
+  child.on('exit', (code) => process.exit(code ?? 0));
+} else {
+  const port = Number(process.env['DIRSYNC_PORT'] ?? 0);
+  const server = await startBrowserModeServer({ rendererDist: join(repoRoot, 'renderer', 'dist'), port });
+  const why = !electron ? 'no Electron binary is installed' : !hasDisplay ? 'there is no desktop (DISPLAY)' : '--browser was given';
+  console.log(`Directory Sync is running in browser mode (${why}).`);
+  console.log(`Open ${server.url} in a browser on this computer. Press Ctrl+C to stop.`);
+  const stop = () => { void server.close().then(() => process.exit(0)); };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

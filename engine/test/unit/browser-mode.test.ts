@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startBrowserModeServer, type BrowserModeServer } from '../../src/service/browser-mode.ts';
+
+function get(port: number, path: string, host: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('browser mode server', () => {
+  let server: BrowserModeServer;
+  before(async () => {
+    const dist = mkdtempSync(join(tmpdir(), 'dirsync-dist-'));
+    writeFileSync(join(dist, 'index.html'), '<!doctype html><title>t</title>');
+    writeFileSync(join(tmpdir(), 'outside.txt'), 'secret');
+    server = await startBrowserModeServer({ rendererDist: dist });
+  });
+  after(() => server.close());
+
+  it('serves the renderer with its content security policy', async () => {
+    const res = await get(server.port, '/', `127.0.0.1:${server.port}`);
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
+    assert.match(res.body, /<title>t<\/title>/);
+  });
+
+  it('refuses a request whose Host is not the loopback address it printed', async () => {
+    const res = await get(server.port, '/', 'evil.example:80');
+    assert.equal(res.status, 421);
+  });
+
+  it('never serves a file outside the renderer folder', async () => {
+    const res = await get(server.port, '/..%2foutside.txt', `127.0.0.1:${server.port}`);
+    assert.equal(res.status, 404);
+    assert.doesNotMatch(res.body, /secret/);
+  });
+
+  it('refuses to start when the renderer is not built', async () => {
+    await assert.rejects(startBrowserModeServer({ rendererDist: join(tmpdir(), 'no-such-dist') }), /npm run build/);
+  });
+});
