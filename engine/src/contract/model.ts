@@ -1,0 +1,89 @@
+/**
+ * The shapes the engine, the CLI and the wizard share. Types only: no Node, no DOM, no libraries.
+ */
+
+export type SyncObjectType = 'user' | 'group';
+
+/** What AD holds that Directory Sync reads; contacts and OUs are read for reporting and scoping. */
+export type AdObjectClass = 'user' | 'group' | 'contact' | 'organizationalUnit' | 'container' | 'computer' | 'other';
+
+export type RunKind = 'full' | 'delta';
+export type RunStatus = 'running' | 'succeeded' | 'completed-with-errors' | 'failed' | 'waiting-for-approval';
+
+export type OperationKind =
+  | 'delete-user'
+  | 'delete-group'
+  | 'create-user'
+  | 'create-group'
+  | 'restore-user'
+  | 'update-user'
+  | 'update-group'
+  | 'add-member'
+  | 'remove-member';
+
+/** One change the engine will make (or made) in the tenant, with the reason it is needed. */
+export type PlannedOperation = {
+  readonly kind: OperationKind;
+  readonly objectType: SyncObjectType;
+  /** The source anchor (base64) of the AD object, or of the managed cloud object for orphans. */
+  readonly sourceAnchor: string;
+  /** The AD object's GUID, absent for orphans (cloud objects with no AD source). */
+  readonly adGuid?: string;
+  readonly cloudId?: string;
+  /** DN in AD (or the last known DN, for deletions). */
+  readonly dn?: string;
+  readonly displayName?: string;
+  readonly reason: string;
+  /** Properties to write (create: all; update: only those that differ, `null` clears). */
+  readonly properties?: Readonly<Record<string, unknown>>;
+  /** Property names and their current cloud values, for a readable preview of updates. */
+  readonly previous?: Readonly<Record<string, unknown>>;
+  /** For membership operations: the member's source anchor, type and DN. */
+  readonly member?: { readonly sourceAnchor: string; readonly objectType: SyncObjectType; readonly dn?: string; readonly cloudId?: string };
+  /** True when the deletion gate holds this operation until an administrator approves it. */
+  readonly gated?: boolean;
+};
+
+/** A per-object problem: the object is skipped, the run goes on. */
+export type ObjectError = {
+  readonly dn: string;
+  readonly adGuid?: string;
+  readonly objectType?: SyncObjectType | 'contact';
+  readonly attribute?: string;
+  readonly value?: string;
+  /** Stable code, e.g. `upn-unverified-domain`. */
+  readonly code: string;
+  readonly reason: string;
+  /** What the administrator can do about it. */
+  readonly hint: string;
+};
+
+export type MatchKind = 'linked' | 'hard-match' | 'soft-match-upn' | 'soft-match-mail' | 'create' | 'conflict' | 'blocked';
+
+export type MatchReportEntry = {
+  readonly kind: MatchKind;
+  readonly objectType: SyncObjectType;
+  readonly dn: string;
+  readonly sourceAnchor: string;
+  readonly cloudId?: string;
+  readonly reason: string;
+};
+
+export type OperationCounts = Readonly<Partial<Record<OperationKind, number>>>;
+
+export type RunSummary = {
+  readonly id: number;
+  readonly kind: RunKind;
+  readonly dryRun: boolean;
+  readonly status: RunStatus;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly imported: { readonly ad: number; readonly cloud: number };
+  readonly planned: OperationCounts;
+  readonly exported: OperationCounts;
+  readonly held: number;
+  readonly errors: number;
+  readonly outOfScope: number;
+  readonly planId?: number;
+  readonly message?: string;
+};

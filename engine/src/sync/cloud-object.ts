@@ -1,0 +1,23 @@
+/** A tenant object as the cloud connector imports it and the pipeline reads it. */
+import type { SyncObjectType } from '../contract/model.ts';
+
+export type CloudObject = {
+  readonly id: string;
+  readonly objectType: SyncObjectType;
+  /** The anchor this product wrote (its directory extension property), if any: the object is managed. */
+  readonly managedAnchor?: string;
+  /** Users: onPremisesImmutableId. */
+  readonly immutableId?: string;
+  readonly userPrincipalName?: string;
+  readonly mail?: string;
+  readonly proxyAddresses?: ReadonlyArray<string>;
+  readonly displayName?: string;
+  /** Current values of the properties the attribute flow writes. */
+  readonly properties: Readonly<Record<string, unknown>>;
+  /** Holds a directory role (never soft-matched). */
+  readonly isAdmin?: boolean;
+  /** Synchronized by another tool (Entra Connect): Graph refuses writes. */
+  readonly onPremisesSyncEnabled?: boolean;
+  /** In the tenant's recycle bin (deletedItems): restorable. */
+  readonly softDeleted?: boolean;
+};

@@ -1,0 +1,160 @@
+/**
+ * Map: one in-scope AD object → the cloud object it should be, by the declarative attribute flow.
+ * Objects Graph cannot write (contacts, distribution and mail-enabled groups) are reported, never
+ * silently dropped.
+ */
+import type { ObjectError, SyncObjectType } from '../contract/model.ts';
+import type { AdEntry } from './ad-entry.ts';
+import { all, isMailEnabled, isSecurityGroup, sourceAnchorOf, UAC_ACCOUNTDISABLE } from './ad-entry.ts';
+import type { AttributeFlow, FlowRule } from './attribute-flow.ts';
+import { rulesFor } from './attribute-flow.ts';
+
+export type DesiredProperties = Readonly<Record<string, unknown>>;
+
+/** The cloud object an AD object should become. */
+export type DesiredObject = {
+  readonly objectType: SyncObjectType;
+  readonly adGuid: string;
+  readonly dn: string;
+  readonly sourceAnchor: string;
+  readonly properties: DesiredProperties;
+  readonly memberGuids: ReadonlyArray<string>;
+};
+
+export type MapResult =
+  | { readonly kind: 'mapped'; readonly desired: DesiredObject }
+  | { readonly kind: 'invalid'; readonly errors: ReadonlyArray<ObjectError> }
+  | { readonly kind: 'not-writable'; readonly objectType: 'contact' | 'group'; readonly dn: string; readonly reason: string };
+
+/** Characters Graph refuses in a mail alias (group-post-groups.md), plus non-ASCII. */
+const NICKNAME_FORBIDDEN = /[@()\\[\]";:.<>, \u0080-\uffff]/g;
+
+function trimmed(values: ReadonlyArray<string>): string[] {
+  return values.map((v) => v.trim()).filter((v) => v.length > 0);
+}
+
+function sourceValues(entry: AdEntry, rule: FlowRule): { attribute: string; values: ReadonlyArray<string> } | undefined {
+  for (const attribute of rule.sources) {
+    const values = trimmed(all(entry, attribute));
+    if (values.length > 0) return { attribute, values };
+  }
+  return undefined;
+}
+
+function applyRule(entry: AdEntry, rule: FlowRule): { value: unknown; attribute: string } | undefined {
+  switch (rule.transform) {
+    case 'source-anchor':
+      return { value: sourceAnchorOf(entry), attribute: entry.consistencyGuidBase64 ? 'mS-DS-ConsistencyGuid' : 'objectGUID' };
+    case 'account-enabled': {
+      const found = sourceValues(entry, rule);
+      const uac = Number(found?.values[0] ?? '0');
+      return { value: (uac & UAC_ACCOUNTDISABLE) === 0, attribute: found?.attribute ?? 'userAccountControl' };
+    }
+    case 'trim': {
+      const found = sourceValues(entry, rule);
+      return found ? { value: found.values[0], attribute: found.attribute } : undefined;
+    }
+    case 'trim-all': {
+      const found = sourceValues(entry, rule);
+      return found ? { value: [...new Set(found.values)], attribute: found.attribute } : undefined;
+    }
+    case 'as-list': {
+      const found = sourceValues(entry, rule);
+      return found ? { value: [found.values[0]], attribute: found.attribute } : undefined;
+    }
+    case 'mail-nickname': {
+      const found = sourceValues(entry, rule);
+      if (!found) return undefined;
+      const cleaned = (found.values[0] ?? '').replace(NICKNAME_FORBIDDEN, '');
+      return cleaned.length > 0 ? { value: cleaned, attribute: found.attribute } : undefined;
+    }
+    case 'country-code': {
+      const found = sourceValues(entry, rule);
+      const code = found?.values[0]?.toUpperCase();
+      return found && code && /^[A-Z]{2}$/.test(code) ? { value: code, attribute: found.attribute } : undefined;
+    }
+  }
+}
+
+function lengthOf(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (Array.isArray(value)) return Math.max(0, ...value.map((v) => String(v).length));
+  return 0;
+}
+
+function setProperty(target: Record<string, unknown>, path: string, value: unknown): void {
+  const [head, child] = path.split('.', 2) as [string, string | undefined];
+  if (child === undefined) {
+    target[head] = value;
+    return;
+  }
+  const nested = (target[head] as Record<string, unknown> | undefined) ?? {};
+  nested[child] = value;
+  target[head] = nested;
+}
+
+/** Graph properties that always hold a full object of this shape, so absent values are explicit nulls. */
+function completeExtensionAttributes(properties: Record<string, unknown>, rules: ReadonlyArray<FlowRule>): void {
+  const targets = rules.filter((r) => r.target.startsWith('onPremisesExtensionAttributes.'));
+  if (targets.length === 0) return;
+  const bag = (properties['onPremisesExtensionAttributes'] as Record<string, unknown> | undefined) ?? {};
+  for (const rule of targets) {
+    const key = rule.target.split('.')[1] as string;
+    if (!(key in bag)) bag[key] = null;
+  }
+  properties['onPremisesExtensionAttributes'] = bag;
+}
+
+export function mapEntry(entry: AdEntry, flow: AttributeFlow): MapResult {
+  if (entry.objectClass === 'contact') {
+    return { kind: 'not-writable', objectType: 'contact', dn: entry.dn,
+      reason: 'Organizational contacts are read-only in Microsoft Graph: not writable through Microsoft Graph' };
+  }
+  if (entry.objectClass === 'group' && !isSecurityGroup(entry)) {
+    return { kind: 'not-writable', objectType: 'group', dn: entry.dn,
+      reason: 'Distribution groups are not writable through Microsoft Graph' };
+  }
+  if (entry.objectClass === 'group' && isMailEnabled(entry)) {
+    return { kind: 'not-writable', objectType: 'group', dn: entry.dn,
+      reason: 'Mail-enabled security groups are not writable through Microsoft Graph' };
+  }
+  const objectType: SyncObjectType = entry.objectClass === 'group' ? 'group' : 'user';
+  const rules = rulesFor(flow, objectType);
+  const properties: Record<string, unknown> = {};
+  const errors: ObjectError[] = [];
+  for (const rule of rules) {
+    const result = applyRule(entry, rule);
+    if (result === undefined) {
+      if (rule.required) {
+        errors.push({
+          dn: entry.dn, adGuid: entry.guid, objectType, attribute: rule.sources[0] ?? rule.target, code: 'required-value-missing',
+          reason: `${rule.target} is required by Microsoft Entra ID, and none of ${rule.sources.join(', ')} has a value`,
+          hint: `Set ${rule.sources[0] ?? rule.target} on the object in Active Directory.`,
+        });
+      }
+      continue;
+    }
+    if (rule.maxLength !== undefined && lengthOf(result.value) > rule.maxLength) {
+      errors.push({
+        dn: entry.dn, adGuid: entry.guid, objectType, attribute: result.attribute, value: String(result.value), code: 'value-too-long',
+        reason: `${result.attribute} is ${lengthOf(result.value)} characters long; Microsoft Entra ID accepts at most ${rule.maxLength} for ${rule.target}`,
+        hint: `Shorten ${result.attribute} to ${rule.maxLength} characters or fewer.`,
+      });
+      continue;
+    }
+    setProperty(properties, rule.target, result.value);
+  }
+  if (errors.length > 0) return { kind: 'invalid', errors };
+  if (objectType === 'user') completeExtensionAttributes(properties, rules);
+  if (objectType === 'group') {
+    properties['securityEnabled'] = true;
+    properties['mailEnabled'] = false;
+  }
+  return {
+    kind: 'mapped',
+    desired: {
+      objectType, adGuid: entry.guid, dn: entry.dn, sourceAnchor: sourceAnchorOf(entry), properties,
+      memberGuids: objectType === 'group' ? [...(entry.memberGuids ?? [])] : [],
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Validate: what Microsoft Entra ID would refuse, found before anything is sent
+ * (graph-reference.md §2.1, §2.6, §3.2). Each problem is an object error with the DN, the
+ * attribute, the value, the reason and a fix.
+ */
+import type { ObjectError } from '../contract/model.ts';
+import type { DesiredObject } from './map.ts';
+
+export type TenantDomains = {
+  /** Verified domain names of the tenant, lower-case. */
+  readonly verified: ReadonlyArray<string>;
+};
+
+const UPN_LOCAL = /^[A-Za-z0-9'.\-_!#^~]+$/;
+
+export function validateUserPrincipalName(upn: string, domains: TenantDomains): { code: string; reason: string; hint: string } | undefined {
+  const at = upn.lastIndexOf('@');
+  if (at <= 0 || at === upn.length - 1 || upn.indexOf('@') !== at) {
+    return { code: 'upn-format', reason: `"${upn}" is not of the form alias@domain`, hint: 'Set userPrincipalName to alias@domain with a verified domain.' };
+  }
+  const local = upn.slice(0, at);
+  const domain = upn.slice(at + 1).toLowerCase();
+  if (!UPN_LOCAL.test(local)) {
+    const bad = [...new Set([...local].filter((ch) => !/[A-Za-z0-9'.\-_!#^~]/.test(ch)))].join(' ');
+    return {
+      code: 'upn-invalid-character',
+      reason: `the part before @ contains characters Microsoft Entra ID does not allow (${bad}); only A-Z a-z 0-9 ' . - _ ! # ^ ~ are allowed`,
+      hint: 'Remove accents and other special characters from userPrincipalName.',
+    };
+  }
+  if (local.endsWith('.')) {
+    return { code: 'upn-dot-before-at', reason: 'a "." immediately before the @ is not allowed', hint: 'Remove the dot before the @ in userPrincipalName.' };
+  }
+  if (local.length > 64) {
+    return { code: 'upn-too-long', reason: `the part before @ is ${local.length} characters long; at most 64 are allowed`, hint: 'Shorten userPrincipalName to 64 characters before the @.' };
+  }
+  if (domain.length > 48 || upn.length > 113) {
+    return { code: 'upn-too-long', reason: `the domain part or the whole name is too long (${domain.length}/48, ${upn.length}/113)`, hint: 'Use a shorter UPN suffix.' };
+  }
+  if (!domains.verified.includes(domain)) {
+    return {
+      code: 'upn-unverified-domain',
+      reason: `the UPN suffix ${domain} is not a verified domain of the tenant (verified: ${domains.verified.join(', ')})`,
+      hint: `Verify ${domain} in the tenant, or change the user's UPN suffix in Active Directory to a verified domain.`,
+    };
+  }
+  return undefined;
+}
+
+const MAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Per-object checks that need no other object. */
+export function validateDesired(desired: DesiredObject, domains: TenantDomains): ReadonlyArray<ObjectError> {
+  const errors: ObjectError[] = [];
+  const base = { dn: desired.dn, adGuid: desired.adGuid, objectType: desired.objectType } as const;
+  if (desired.objectType === 'user') {
+    const upn = String(desired.properties['userPrincipalName'] ?? '');
+    const problem = validateUserPrincipalName(upn, domains);
+    if (problem) errors.push({ ...base, attribute: 'userPrincipalName', value: upn, ...problem });
+    const mail = desired.properties['mail'];
+    if (typeof mail === 'string' && (!MAIL.test(mail) || /[^\x20-\x7e]/.test(mail))) {
+      errors.push({ ...base, attribute: 'mail', value: mail, code: 'mail-format',
+        reason: `"${mail}" is not a valid email address`, hint: 'Correct the mail attribute in Active Directory, or clear it.' });
+    }
+  }
+  return errors;
+}
+
+export type UniqueKey = { readonly adGuid: string; readonly dn: string; readonly objectType: DesiredObject['objectType']; readonly value: string };
+
+/**
+ * Values that must be unique in the tenant (UPN, mail): every object after the first that uses a
+ * value gets an error. `preferred` (already linked objects) keep their value first.
+ */
+export function findDuplicates(attribute: string, keys: ReadonlyArray<UniqueKey>, preferred: ReadonlySet<string>): ReadonlyArray<ObjectError> {
+  const groups = new Map<string, UniqueKey[]>();
+  for (const key of keys) {
+    const normalized = key.value.toLowerCase();
+    const list = groups.get(normalized);
+    if (list) list.push(key);
+    else groups.set(normalized, [key]);
+  }
+  const errors: ObjectError[] = [];
+  for (const list of groups.values()) {
+    if (list.length < 2) continue;
+    const ordered = [...list].sort((a, b) =>
+      Number(preferred.has(b.adGuid)) - Number(preferred.has(a.adGuid)) || a.dn.localeCompare(b.dn));
+    const keeper = ordered[0] as UniqueKey;
+    for (const duplicate of ordered.slice(1)) {
+      errors.push({
+        dn: duplicate.dn, adGuid: duplicate.adGuid, objectType: duplicate.objectType, attribute, value: duplicate.value,
+        code: `duplicate-${attribute.toLowerCase()}`,
+        reason: `${attribute} "${duplicate.value}" is also used by ${keeper.dn}; Microsoft Entra ID requires it to be unique`,
+        hint: `Give one of the two objects a different ${attribute} in Active Directory.`,
+      });
+    }
+  }
+  return errors;
+}
