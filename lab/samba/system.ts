@@ -1,0 +1,175 @@
+/**
+ * Small operating-system helpers for the lab's Samba DC: running commands, finding executables,
+ * scanning /proc and asking who listens on a port. Linux only (the lab needs Samba, which is).
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export type CommandResult = { readonly code: number; readonly stdout: string; readonly stderr: string };
+
+/** Runs a command to completion (no shell) and resolves with its exit code and output; never rejects on exit code. */
+export function runCommand(
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+): Promise<CommandResult> {
+  return new Promise((resolveResult, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    child.on('error', (error) => {
+      if (timer) clearTimeout(timer);
+      reject(new Error(`Could not run '${command}': ${error.message}. Install the lab prerequisites: sudo bash installer/linux/install-prerequisites.sh`));
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolveResult({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
+    });
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
+/** Full path of an executable found on PATH (plus the sbin directories), or undefined. */
+export function findExecutable(name: string): string | undefined {
+  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+  for (const dir of dirs) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not in this directory: try the next one.
+      continue;
+    }
+  }
+  return undefined;
+}
+
+export function requireExecutable(name: string, why: string): string {
+  const found = findExecutable(name);
+  if (!found) {
+    throw new Error(`'${name}' is not installed (${why}). Install the lab prerequisites: sudo bash installer/linux/install-prerequisites.sh`);
+  }
+  return found;
+}
+
+export type ProcessInfo = {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly sessionId: number;
+  /** Target of /proc/PID/exe (undefined when unreadable). */
+  readonly exe?: string;
+  /** Target of /proc/PID/cwd (undefined when unreadable). */
+  readonly cwd?: string;
+  /** Arguments joined with spaces (processes such as samba rewrite it). */
+  readonly cmdline: string;
+};
+
+function readLink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    // The process is gone or is a kernel thread: there is nothing to read.
+    return undefined;
+  }
+}
+
+/** One process from /proc, or undefined if it has exited. */
+export function readProcess(pid: number): ProcessInfo | undefined {
+  let stat: string;
+  let cmdline: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // It exited between the directory listing and the read.
+    return undefined;
+  }
+  // Fields after the command name in parentheses (which may itself contain spaces or parentheses).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  if (state === 'Z' || state === 'X') return undefined; // a zombie holds nothing; its parent reaps it
+  return {
+    pid,
+    ppid: Number(fields[1]),
+    sessionId: Number(fields[3]),
+    exe: readLink(`/proc/${pid}/exe`),
+    cwd: readLink(`/proc/${pid}/cwd`),
+    cmdline: cmdline.split('\0').join(' ').trim(),
+  };
+}
+
+/** Every live process on the machine (all network namespaces share one PID namespace here). */
+export function listProcesses(): ProcessInfo[] {
+  const result: ProcessInfo[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const info = readProcess(Number(entry));
+    if (info) result.push(info);
+  }
+  return result;
+}
+
+export function isAlive(pid: number): boolean {
+  return readProcess(pid) !== undefined;
+}
+
+/** Signals a process; returns false if it no longer exists. */
+export function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+export type PortOwner = { readonly name: string; readonly pid?: number };
+
+/** Who listens on TCP 127.0.0.1:port (or any address), via `ss`; optionally inside a network namespace. */
+export async function tcpListeners(port: number, netns?: string): Promise<PortOwner[]> {
+  const ss = findExecutable('ss');
+  if (!ss) return [];
+  const args = ['-Hltnp', `sport = :${port}`];
+  const result = netns === undefined
+    ? await runCommand(ss, args, { timeoutMs: 5000 })
+    : await runCommand(requireExecutable('ip', 'network namespaces'), ['netns', 'exec', netns, ss, ...args], { timeoutMs: 5000 });
+  if (result.code !== 0) return [];
+  const owners: PortOwner[] = [];
+  for (const line of result.stdout.split('\n')) {
+    if (line.trim() === '') continue;
+    const users = [...line.matchAll(/\("([^"]*)",pid=(\d+)/g)];
+    if (users.length === 0) owners.push({ name: 'unknown process (run `ss -ltnp` as root to see it)' });
+    for (const match of users) owners.push({ name: match[1] ?? 'unknown', pid: Number(match[2]) });
+  }
+  return owners;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}
+
+/** The last `lines` lines of a text file, or a note saying it does not exist. */
+export function tailFile(path: string, lines = 40): string {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return text.split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    // Nothing was logged yet (or the directory was removed): say so rather than fail.
+    return `(no log at ${path})`;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The lab every test shares: started once by `npm test` (lab/cli.ts run) or by hand with
+ * `npm run lab`, described by `<labDir>/connection.json`.
+ */
+import { readFileSync } from 'node:fs';
+import { Client } from 'ldapts';
+import { connectionFile, defaultLabDir, readConnection, type AdConnection } from '../../connection.ts';
+import { sambaDcStatus } from '../../samba/index.ts';
+
+/** The shared lab's AD connection; throws, saying how to start the lab, when none is running. */
+export async function sharedAd(): Promise<AdConnection> {
+  const labDir = defaultLabDir();
+  const connection = readConnection(labDir);
+  if (!connection) {
+    throw new Error(`No lab is running (${connectionFile(labDir)} does not exist). ` +
+      'Run the tests with `npm test`, which starts the lab, or start it first with `npm run lab`.');
+  }
+  if (!sambaDcStatus({ labDir }).running) {
+    throw new Error(`${connectionFile(labDir)} exists but the lab's Samba DC is not running. ` +
+      'Start a fresh lab with `npm run lab` (or run the tests with `npm test`).');
+  }
+  return connection.ad;
+}
+
+/** A client bound as the lab's Administrator over LDAPS, validating the DC certificate. Unbind it when done. */
+export async function adminClient(ad: AdConnection): Promise<Client> {
+  const client = new Client({
+    url: ad.ldapsUrl,
+    connectTimeout: 5000,
+    timeout: 30_000,
+    tlsOptions: { ca: [readFileSync(ad.caCertFile)], servername: ad.dcHostName },
+  });
+  await client.bind(ad.adminUpn, ad.adminPassword);
+  return client;
+}
