@@ -84,6 +84,15 @@ export type RunSummary = {
   readonly held: number;
   readonly errors: number;
   readonly outOfScope: number;
+  readonly inScope?: number;
+  /** Contacts, distribution and mail-enabled groups: reported, not writable through Graph. */
+  readonly notWritable?: number;
+  readonly matchReport?: Readonly<Partial<Record<MatchKind, number>>>;
+  readonly heldReasons?: ReadonlyArray<string>;
+  /** 429 answers from Graph during export (each retried). */
+  readonly throttled?: number;
+  /** Write requests sent to Graph (inner requests of $batch). */
+  readonly writeRequests?: number;
   readonly planId?: number;
   readonly message?: string;
 };

@@ -1,0 +1,322 @@
+/**
+ * `dirsync`: the command line of Directory Sync. Every command takes --data-dir and --json.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import type { RunSummary } from '../contract/model.ts';
+import { AdConnector } from '../ad/connector.ts';
+import { EngineError } from '../errors/engine-error.ts';
+import { ConfigError } from '../errors/config-error.ts';
+import { RunInProgressError } from '../errors/run-errors.ts';
+import { parseConfig, defaultDataDir, type DirSyncConfig } from '../service/config.ts';
+import { approvePlan, cloudCaFile, cloudConnectorFor, openStore, readConfig, rejectPlan, requireConfig, saveConfig, sessionFor,
+  SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../service/engine.ts';
+import { AD_CURSOR, runSync, type RunProgress } from '../service/sync-run.ts';
+import type { Store } from '../store/store.ts';
+import { ExitCode } from './exit-codes.ts';
+
+type GlobalOptions = { dataDir: string; json: boolean };
+
+const program = new Command('dirsync')
+  .description('Directory Sync: one-way synchronization from Active Directory to Microsoft Entra ID.')
+  .addOption(new Option('--data-dir <dir>', 'where the state store, key and logs live').default(defaultDataDir()))
+  .option('--json', 'print machine-readable JSON', false)
+  .showHelpAfterError();
+
+function globals(): GlobalOptions {
+  return program.opts<GlobalOptions>();
+}
+
+/** When the configuration trusts an extra CA for the cloud, Node must know it from the start. */
+function reexecWithCloudCa(dataDir: string): void {
+  const file = cloudCaFile(dataDir);
+  if (!existsSync(file) || readFileSync(file, 'utf8').trim() === '') return;
+  if (process.env['NODE_EXTRA_CA_CERTS'] === file || process.env['DIRSYNC_CA_REEXEC'] === '1') return;
+  const result = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: file, DIRSYNC_CA_REEXEC: '1' },
+  });
+  process.exit(result.status ?? ExitCode.failed);
+}
+
+function print(value: unknown, text: () => string): void {
+  if (globals().json) console.log(JSON.stringify(value, null, 2));
+  else console.log(text());
+}
+
+function withStore<T>(work: (store: Store) => Promise<T> | T): Promise<T> {
+  const store = openStore(globals().dataDir);
+  return Promise.resolve(work(store)).finally(() => store.close());
+}
+
+function counts(record: Readonly<Record<string, number | undefined>>): string {
+  const entries = Object.entries(record).filter(([, n]) => (n ?? 0) > 0);
+  return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k} ${n}`).join(', ');
+}
+
+function describeRun(run: RunSummary): string {
+  const lines = [
+    `Run ${run.id} (${run.kind}${run.dryRun ? ', preview' : ''}): ${run.status}`,
+    `  imported   AD ${run.imported.ad}, cloud ${run.imported.cloud}`,
+    `  in scope   ${run.inScope ?? '-'}   out of scope ${run.outOfScope}   not writable through Graph ${run.notWritable ?? 0}`,
+    `  planned    ${counts(run.planned)}`,
+    `  exported   ${counts(run.exported)}`,
+  ];
+  if (run.held > 0) lines.push(`  held       ${run.held} deletions wait for approval: dirsync approve ${run.planId}`);
+  if (run.errors > 0) lines.push(`  errors     ${run.errors} objects skipped: dirsync errors --run ${run.id}`);
+  if (run.throttled) lines.push(`  throttled  ${run.throttled} requests (retried)`);
+  if (run.message) lines.push(`  ${run.message}`);
+  return lines.join('\n');
+}
+
+function exitCodeFor(run: RunSummary): number {
+  if (run.status === 'failed') return ExitCode.failed;
+  if (run.status === 'waiting-for-approval') return ExitCode.waitingForApproval;
+  if (run.status === 'completed-with-errors') return ExitCode.objectErrors;
+  return ExitCode.ok;
+}
+
+function progressPrinter(): ((p: RunProgress) => void) | undefined {
+  if (!process.stderr.isTTY || globals().json) return undefined;
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 200 && p.phase !== 'done') return;
+    last = now;
+    const total = p.total !== undefined ? `/${p.total}` : '';
+    process.stderr.write(`\r${p.phase.padEnd(16)} ${p.done}${total}        ${p.phase === 'done' ? '\n' : ''}`);
+  };
+}
+
+function readSecretOption(value: string | undefined, envName: string): string | undefined {
+  return value ?? process.env[envName];
+}
+
+program.command('init')
+  .description('write the configuration from flags (or from the lab) and test both connections')
+  .option('--lab [file]', 'take every connection detail from the lab (.lab/connection.json)')
+  .option('--ad-url <url>', 'ldaps://dc.example.com:636')
+  .option('--ad-bind-dn <dn>', 'the account to read AD as (DN or user@domain)')
+  .option('--ad-password <password>', 'its password (or DIRSYNC_AD_PASSWORD)')
+  .option('--base-dn <dn>', 'the domain naming context, e.g. DC=contoso,DC=com')
+  .option('--ad-ca-file <pem>', 'trust this CA for the DC\'s LDAPS certificate')
+  .option('--ad-tls-name <name>', 'the name on the DC\'s certificate, if not the URL\'s host')
+  .option('--cloud <instance>', 'global, usgov, china or custom', 'global')
+  .option('--tenant-id <id>')
+  .option('--client-id <id>')
+  .option('--client-secret <secret>', 'the application\'s client secret (or DIRSYNC_CLIENT_SECRET)')
+  .option('--authority-host <url>', 'custom instance: https authority host')
+  .option('--graph-url <url>', 'custom instance: Graph base URL')
+  .option('--cloud-ca-file <pem>', 'custom instance: trust this CA for its TLS')
+  .option('--ou <guid...>', 'objectGUIDs of the OUs in scope (default: the whole domain)')
+  .option('--soft-match-upn', 'take over cloud users with the same UPN (never administrators)', false)
+  .option('--soft-match-mail', 'take over cloud users with the same primary address', false)
+  .option('--deletion-threshold <count>', 'hold deletions above this many objects of a type', '500')
+  .option('--deletion-threshold-percent <percent>', 'hold deletions above this share of the managed objects of a type', '10')
+  .option('--staging', 'staging mode: plan, never export', false)
+  .option('--no-test', 'do not test the connections')
+  .action(async (o: Record<string, string | boolean | string[] | undefined>) => {
+    const { dataDir } = globals();
+    let raw: Record<string, unknown>;
+    let adPassword = readSecretOption(o['adPassword'] as string | undefined, 'DIRSYNC_AD_PASSWORD');
+    let clientSecret = readSecretOption(o['clientSecret'] as string | undefined, 'DIRSYNC_CLIENT_SECRET');
+    const scope = { includedOuGuids: (o['ou'] as string[] | undefined) ?? [], excludedOuGuids: [] };
+    const common = {
+      version: 1, scope,
+      matching: { softMatchUpn: o['softMatchUpn'] === true, softMatchMail: o['softMatchMail'] === true },
+      deletionThreshold: { count: Number(o['deletionThreshold']), percent: Number(o['deletionThresholdPercent']) },
+      stagingMode: o['staging'] === true,
+    };
+    if (o['lab'] !== undefined) {
+      const file = typeof o['lab'] === 'string' ? o['lab'] : `${process.env['DIRSYNC_LAB_DIR'] ?? '.lab'}/connection.json`;
+      if (!existsSync(file)) throw new ConfigError(`The lab's connection file ${file} does not exist: start the lab with \`npm run lab\` first.`);
+      const lab = JSON.parse(readFileSync(file, 'utf8')) as { ad: Record<string, string>; tenant: Record<string, string> };
+      raw = {
+        ...common,
+        ad: { url: lab.ad['ldapsUrl'], tlsServerName: lab.ad['dcHostName'], trustedCaPem: readFileSync(String(lab.ad['caCertFile']), 'utf8'),
+          bindDn: lab.ad['adminBindDn'], baseDn: lab.ad['baseDn'] },
+        cloud: { instance: 'custom', tenantId: lab.tenant['tenantId'], clientId: lab.tenant['clientId'], credential: 'secret',
+          authorityHost: lab.tenant['authorityHost'], graphBaseUrl: lab.tenant['graphBaseUrl'], trustedCaPem: readFileSync(String(lab.tenant['tenantCaCertFile']), 'utf8') },
+      };
+      adPassword ??= lab.ad['adminPassword'];
+      clientSecret ??= lab.tenant['clientSecret'];
+    } else {
+      raw = {
+        ...common,
+        ad: { url: o['adUrl'], bindDn: o['adBindDn'], baseDn: o['baseDn'], tlsServerName: o['adTlsName'],
+          trustedCaPem: o['adCaFile'] ? readFileSync(String(o['adCaFile']), 'utf8') : undefined },
+        cloud: { instance: o['cloud'], tenantId: o['tenantId'], clientId: o['clientId'], credential: 'secret',
+          authorityHost: o['authorityHost'], graphBaseUrl: o['graphUrl'], trustedCaPem: o['cloudCaFile'] ? readFileSync(String(o['cloudCaFile']), 'utf8') : undefined },
+      };
+    }
+    const config: DirSyncConfig = parseConfig(raw, 'the command line');
+    if (!adPassword) throw new ConfigError('The AD account\'s password is missing: pass --ad-password or set DIRSYNC_AD_PASSWORD.');
+    if (!clientSecret) throw new ConfigError('The application\'s client secret is missing: pass --client-secret or set DIRSYNC_CLIENT_SECRET.');
+    await withStore(async (store) => {
+      store.transaction(() => {
+        saveConfig(store, dataDir, config);
+        store.secrets.set(SECRET_AD_PASSWORD, adPassword as string);
+        store.secrets.set(SECRET_CLIENT_SECRET, clientSecret as string);
+      });
+      const result: Record<string, unknown> = { configured: true, dataDir };
+      if (o['test'] !== false) {
+        const ad = await sessionFor(store, config).connectAd();
+        const dirSync = await ad.canUseDirSync();
+        await ad.close();
+        const cloud = cloudConnectorFor(store, config);
+        const org = await cloud.organization();
+        result['ad'] = { ok: true, dirSync };
+        result['cloud'] = { ok: true, tenant: org.displayName, verifiedDomains: org.verifiedDomains.map((d) => d.name) };
+      }
+      print(result, () => [`Configuration saved in ${dataDir}.`,
+        result['ad'] ? `Active Directory: connected${(result['ad'] as { dirSync: boolean }).dirSync ? ' (DirSync available)' : ' (no DirSync right: changes will be read by uSNChanged)'}.` : '',
+        result['cloud'] ? `Microsoft Entra ID: signed in to ${(result['cloud'] as { tenant: string }).tenant} (verified domains: ${(result['cloud'] as { verifiedDomains: string[] }).verifiedDomains.join(', ')}).` : '',
+      ].filter(Boolean).join('\n'));
+    });
+  });
+
+program.command('sync')
+  .description('run a synchronization now (delta by default)')
+  .option('--full', 'full run: re-read AD and the tenant, find orphans', false)
+  .option('--dry-run', 'plan only: write nothing to the tenant', false)
+  .action(async (o: { full: boolean; dryRun: boolean }) => {
+    const run = await withStore(async (store) => {
+      const config = requireConfig(store);
+      return runSync(sessionFor(store, config), { kind: o.full ? 'full' : 'delta', dryRun: o.dryRun, onProgress: progressPrinter() });
+    });
+    print(run, () => describeRun(run));
+    process.exitCode = exitCodeFor(run);
+  });
+
+function describeOperations(store: Store, planId: number): string {
+  const lines: string[] = [];
+  for (const stored of store.listOperations(planId)) {
+    const op = stored.operation;
+    const what = op.kind.endsWith('member') ? `${op.kind} ${op.member?.dn ?? op.member?.sourceAnchor} ${op.kind === 'add-member' ? 'to' : 'from'} ${op.dn}` : `${op.kind} ${op.dn ?? op.displayName ?? op.sourceAnchor}`;
+    const changes = op.kind.startsWith('update') && op.properties ? ` [${Object.keys(op.properties).join(', ')}]` : '';
+    lines.push(`${stored.status === 'held' ? 'HELD ' : ''}${what}${changes} — ${op.reason}`);
+  }
+  return lines.join('\n');
+}
+
+program.command('plan')
+  .description('preview what the next run would change, with the reason for each operation')
+  .option('--full', 'plan a full run', false)
+  .action(async (o: { full: boolean }) => {
+    await withStore(async (store) => {
+      const config = requireConfig(store);
+      const run = await runSync(sessionFor(store, config), { kind: o.full ? 'full' : 'delta', dryRun: true, onProgress: progressPrinter() });
+      const operations = run.planId ? store.listOperations(run.planId).map((s) => ({ status: s.status, ...s.operation })) : [];
+      print({ run, operations }, () => `${describeRun(run)}\n\n${run.planId ? describeOperations(store, run.planId) || 'Nothing to change.' : ''}`);
+      process.exitCode = run.status === 'failed' ? ExitCode.failed : ExitCode.ok;
+    });
+  });
+
+program.command('approve')
+  .description('approve the deletions held in a plan and export them now')
+  .argument('<plan>', 'the plan id (dirsync status shows it)')
+  .action(async (planId: string) => {
+    const run = await withStore(async (store) => approvePlan(sessionFor(store, requireConfig(store)), Number(planId)));
+    print(run, () => describeRun(run));
+    process.exitCode = exitCodeFor(run);
+  });
+
+program.command('reject')
+  .description('reject the deletions held in a plan')
+  .argument('<plan>', 'the plan id')
+  .action(async (planId: string) => {
+    const n = await withStore((store) => rejectPlan(store, Number(planId)));
+    print({ rejected: n }, () => `Rejected ${n} held operations of plan ${planId}. They are planned (and held) again if the objects are still gone on the next run.`);
+  });
+
+program.command('status')
+  .description('configuration, last run, and plans waiting for approval')
+  .action(async () => {
+    await withStore((store) => {
+      const config = readConfig(store);
+      const last = store.listRuns(1)[0];
+      const pending = store.plansWithStatus('pending-approval').map((p) => ({ ...p, held: store.listOperations(p.id, { status: 'held' }).map((s) => s.operation) }));
+      const cursor = store.getCursor(AD_CURSOR);
+      const changeTracking = cursor ? (AdConnector.cursorMode(cursor) === 'dirsync' ? 'DirSync' : 'uSNChanged (the account lacks Replicating Directory Changes)') : 'none yet (the first run is full)';
+      const status = { configured: config !== undefined, stagingMode: config?.stagingMode ?? false, changeTracking, lastRun: last, pendingApprovals: pending, managed: store.managedCount(), links: store.linkCount() };
+      print(status, () => [
+        config ? `Configured: AD ${config.ad.url} (${config.ad.baseDn}) → tenant ${config.cloud.tenantId}${config.stagingMode ? ' — STAGING MODE: plans only, never exports' : ''}` : 'Not configured: run `dirsync init` or the Configuration Wizard.',
+        `Change tracking: ${changeTracking}`,
+        `Managed in the tenant: ${status.managed.user} users, ${status.managed.group} groups`,
+        last ? `Last run: ${describeRun(last)}` : 'No run yet.',
+        ...pending.map((p) => `Plan ${p.id} waits for approval: ${p.held.length} deletions held. ${p.reasons.join(' ')}\n${p.held.map((op) => `  ${op.kind} ${op.dn ?? op.displayName ?? op.sourceAnchor} — ${op.reason}`).join('\n')}\n  Approve: dirsync approve ${p.id}   Reject: dirsync reject ${p.id}`),
+      ].join('\n'));
+    });
+  });
+
+program.command('history')
+  .description('recent runs with their counts')
+  .option('--limit <n>', 'how many runs', '20')
+  .action(async (o: { limit: string }) => {
+    await withStore((store) => {
+      const runs = store.listRuns(Number(o.limit));
+      print(runs, () => runs.map((r) => `${String(r.id).padStart(5)}  ${r.startedAt}  ${r.kind.padEnd(5)} ${r.dryRun ? 'preview ' : ''}${r.status.padEnd(22)} exported ${counts(r.exported)}; errors ${r.errors}; held ${r.held}`).join('\n') || 'No run yet.');
+    });
+  });
+
+program.command('errors')
+  .description('per-object errors of a run (default: the last one)')
+  .option('--run <id>', 'the run id')
+  .action(async (o: { run?: string }) => {
+    await withStore((store) => {
+      const runId = o.run !== undefined ? Number(o.run) : store.listRuns(1)[0]?.id;
+      const errors = runId !== undefined ? store.listErrors(runId) : [];
+      print(errors, () => errors.map((e) => `${e.dn}\n  ${e.attribute ?? ''}${e.value !== undefined ? ` = "${e.value}"` : ''}: ${e.reason}\n  Fix: ${e.hint}`).join('\n') || 'No errors.');
+    });
+  });
+
+program.command('match')
+  .description('the match report: what a run would create, hard-match, soft-match, and what is in conflict or blocked')
+  .action(async () => {
+    await withStore(async (store) => {
+      const config = requireConfig(store);
+      const run = await runSync(sessionFor(store, config), { kind: 'full', dryRun: true, onProgress: progressPrinter() });
+      const reports = store.listReports(run.id).filter((r) => r.category !== 'not-writable');
+      const notWritable = store.listReports(run.id, 'not-writable');
+      print({ counts: run.matchReport, objects: reports, notWritable }, () => [
+        `Match report (${counts(run.matchReport ?? {})}; not writable through Graph ${notWritable.length})`,
+        ...reports.map((r) => `  ${r.category.padEnd(16)} ${r.dn} — ${r.reason}`),
+        ...notWritable.map((r) => `  not-writable     ${r.dn} — ${r.reason}`),
+      ].join('\n'));
+    });
+  });
+
+const configCommand = program.command('config').description('show, export or import the configuration');
+configCommand.command('show').action(async () => {
+  await withStore((store) => {
+    const config = requireConfig(store);
+    print(config, () => JSON.stringify(config, null, 2));
+  });
+});
+configCommand.command('export').argument('<file>').description('write the configuration (no secrets) to a file').action(async (file: string) => {
+  await withStore((store) => {
+    writeFileSync(file, JSON.stringify(requireConfig(store), null, 2) + '\n', { mode: 0o600 });
+    print({ exported: file }, () => `Configuration written to ${file} (secrets are not included: enter them again after importing).`);
+  });
+});
+configCommand.command('import').argument('<file>').description('read a configuration exported on another computer').action(async (file: string) => {
+  const config = parseConfig(JSON.parse(readFileSync(file, 'utf8')), file);
+  await withStore((store) => {
+    saveConfig(store, globals().dataDir, config);
+    print({ imported: file }, () => `Configuration imported from ${file}. Enter the secrets with dirsync init, then run dirsync sync --full.`);
+  });
+});
+
+program.hook('preAction', () => reexecWithCloudCa(globals().dataDir));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof EngineError) {
+    if (globals().json) console.log(JSON.stringify({ error: error.toJSON() }, null, 2));
+    else console.error(`dirsync: ${error.message}`);
+    process.exitCode = error instanceof ConfigError ? ExitCode.usage : error instanceof RunInProgressError ? ExitCode.busy : ExitCode.failed;
+  } else {
+    throw error;
+  }
+}

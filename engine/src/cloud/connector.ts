@@ -1,0 +1,199 @@
+/**
+ * The cloud connector: signs in with msal-node (client secret or certificate) and talks to Microsoft
+ * Graph through the Graph client. Reads the tenant into CloudObjects; the writer (writer.ts) exports.
+ */
+import { ConfidentialClientApplication, type Configuration } from '@azure/msal-node';
+import { Client } from '@microsoft/microsoft-graph-client';
+import type { SyncObjectType } from '../contract/model.ts';
+import { mapCloudError } from '../errors/cloud-errors.ts';
+import type { CloudObject } from '../sync/cloud-object.ts';
+import { endpointsFor, type CloudInstance } from './instances.ts';
+
+export type CloudCredential =
+  | { readonly kind: 'secret'; readonly clientSecret: string }
+  | { readonly kind: 'certificate'; readonly privateKeyPem: string; readonly thumbprintSha256: string; readonly certificatePem?: string };
+
+export type CloudConnectorOptions = {
+  readonly instance: CloudInstance;
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly credential: CloudCredential;
+  readonly authorityHost?: string;
+  readonly graphBaseUrl?: string;
+};
+
+export type Organization = { readonly id: string; readonly displayName: string; readonly verifiedDomains: ReadonlyArray<{ name: string; type: string; isDefault: boolean; isInitial: boolean }> };
+
+type GraphPage<T> = { value: T[]; '@odata.nextLink'?: string };
+type GraphUser = Record<string, unknown> & { id: string };
+
+/** The user properties the attribute flow can own (Graph names); read back to diff against AD. */
+export const USER_PROPERTIES = [
+  'accountEnabled', 'displayName', 'givenName', 'surname', 'userPrincipalName', 'mailNickname', 'mail', 'jobTitle', 'department',
+  'companyName', 'employeeId', 'officeLocation', 'streetAddress', 'city', 'state', 'postalCode', 'country', 'usageLocation',
+  'businessPhones', 'mobilePhone', 'faxNumber', 'preferredLanguage', 'onPremisesImmutableId', 'onPremisesExtensionAttributes',
+  'proxyAddresses', 'onPremisesSyncEnabled',
+];
+export const GROUP_PROPERTIES = ['displayName', 'mailNickname', 'description', 'mail', 'mailEnabled', 'securityEnabled', 'groupTypes', 'proxyAddresses', 'onPremisesSyncEnabled'];
+
+export class CloudConnector {
+  public readonly graph: Client;
+  public readonly graphBaseUrl: string;
+  private readonly msal: ConfidentialClientApplication;
+  private readonly scope: string;
+
+  public constructor(public readonly options: CloudConnectorOptions) {
+    const endpoints = endpointsFor(options.instance, { authorityHost: options.authorityHost, graphBaseUrl: options.graphBaseUrl });
+    this.graphBaseUrl = endpoints.graphBaseUrl;
+    const authorityUrl = new URL(endpoints.authorityHost);
+    const auth: Configuration['auth'] = {
+      clientId: options.clientId,
+      authority: `${endpoints.authorityHost}/${options.tenantId}`,
+      ...(options.credential.kind === 'secret'
+        ? { clientSecret: options.credential.clientSecret }
+        : { clientCertificate: { thumbprintSha256: options.credential.thumbprintSha256, privateKey: options.credential.privateKeyPem, x5c: options.credential.certificatePem } }),
+      ...(options.instance === 'custom' ? { knownAuthorities: [authorityUrl.host] } : {}),
+    };
+    this.msal = new ConfidentialClientApplication({ auth });
+    // Graph's .default scope is always on the Graph host of the instance (graph.microsoft.com for custom hosts too).
+    this.scope = options.instance === 'custom' ? 'https://graph.microsoft.com/.default' : `${endpoints.graphBaseUrl}.default`;
+    this.graph = Client.initWithMiddleware({
+      baseUrl: endpoints.graphBaseUrl,
+      defaultVersion: 'v1.0',
+      customHosts: new Set([new URL(endpoints.graphBaseUrl).hostname]),
+      authProvider: { getAccessToken: () => this.accessToken() },
+    });
+  }
+
+  public async accessToken(): Promise<string> {
+    try {
+      const result = await this.msal.acquireTokenByClientCredential({ scopes: [this.scope] });
+      if (!result?.accessToken) throw new Error('the identity platform returned no access token');
+      return result.accessToken;
+    } catch (error) {
+      throw mapCloudError(error, 'sign in to the tenant');
+    }
+  }
+
+  /** The directory extension property that marks objects this product manages. */
+  public anchorProperty(): string {
+    return `extension_${this.options.clientId.replace(/-/g, '')}_sourceAnchor`;
+  }
+
+  public async organization(): Promise<Organization> {
+    try {
+      const page = (await this.graph.api('/organization').select(['id', 'displayName', 'verifiedDomains']).get()) as GraphPage<Organization>;
+      const org = page.value[0];
+      if (!org) throw new Error('the tenant returned no organization object');
+      return org;
+    } catch (error) {
+      throw mapCloudError(error, 'read the organization');
+    }
+  }
+
+  /** Registers the anchor extension property on the product's application, once. */
+  public async ensureAnchorExtension(): Promise<string> {
+    const name = this.anchorProperty();
+    try {
+      const app = (await this.graph.api(`/applications(appId='${this.options.clientId}')`).select(['id']).get()) as { id: string };
+      const existing = (await this.graph.api(`/applications/${app.id}/extensionProperties`).get()) as GraphPage<{ name: string }>;
+      if (!existing.value.some((p) => p.name === name)) {
+        await this.graph.api(`/applications/${app.id}/extensionProperties`).post({ name: 'sourceAnchor', dataType: 'String', targetObjects: ['User', 'Group'] });
+      }
+      return name;
+    } catch (error) {
+      throw mapCloudError(error, 'register the source anchor extension property on the application');
+    }
+  }
+
+  private async *pages<T>(path: string, select: ReadonlyArray<string>): AsyncGenerator<T[]> {
+    let request: string | undefined = `${path}${path.includes('?') ? '&' : '?'}$top=999&$select=${select.join(',')}`;
+    while (request) {
+      const page = (await this.graph.api(request).get()) as GraphPage<T>;
+      yield page.value;
+      request = page['@odata.nextLink'];
+    }
+  }
+
+  private toCloudObject(raw: GraphUser, objectType: SyncObjectType, anchorProperty: string, admins: ReadonlySet<string>, softDeleted: boolean): CloudObject {
+    const properties: Record<string, unknown> = {};
+    for (const name of objectType === 'user' ? USER_PROPERTIES : GROUP_PROPERTIES) if (name in raw) properties[name] = raw[name];
+    properties[anchorProperty] = raw[anchorProperty] ?? null;
+    const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+    return {
+      id: raw.id, objectType, properties,
+      managedAnchor: str(raw[anchorProperty]),
+      immutableId: objectType === 'user' ? str(raw['onPremisesImmutableId']) : undefined,
+      userPrincipalName: str(raw['userPrincipalName']),
+      mail: str(raw['mail']),
+      proxyAddresses: Array.isArray(raw['proxyAddresses']) ? (raw['proxyAddresses'] as string[]) : [],
+      displayName: str(raw['displayName']),
+      isAdmin: admins.has(raw.id),
+      onPremisesSyncEnabled: raw['onPremisesSyncEnabled'] === true,
+      softDeleted,
+    };
+  }
+
+  /** Ids of users that hold any directory role (never soft-matched). */
+  public async administratorIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    try {
+      for await (const roles of this.pages<{ id: string }>('/directoryRoles', ['id'])) {
+        for (const role of roles) {
+          for await (const members of this.pages<{ id: string }>(`/directoryRoles/${role.id}/members`, ['id'])) for (const m of members) ids.add(m.id);
+        }
+      }
+    } catch (error) {
+      throw mapCloudError(error, 'read directory role members');
+    }
+    return ids;
+  }
+
+  /** Every user of the tenant (and those in the recycle bin), page by page. */
+  public async *readUsers(admins: ReadonlySet<string>): AsyncGenerator<ReadonlyArray<CloudObject>> {
+    const anchor = this.anchorProperty();
+    const select = ['id', ...USER_PROPERTIES, anchor];
+    try {
+      for await (const page of this.pages<GraphUser>('/users', select)) yield page.map((u) => this.toCloudObject(u, 'user', anchor, admins, false));
+      for await (const page of this.pages<GraphUser>('/directory/deletedItems/microsoft.graph.user', select)) yield page.map((u) => this.toCloudObject(u, 'user', anchor, admins, true));
+    } catch (error) {
+      throw mapCloudError(error, 'read the tenant\'s users');
+    }
+  }
+
+  /** Every security group of the tenant, page by page. */
+  public async *readGroups(): AsyncGenerator<ReadonlyArray<CloudObject>> {
+    const anchor = this.anchorProperty();
+    try {
+      for await (const page of this.pages<GraphUser>('/groups', ['id', ...GROUP_PROPERTIES, anchor])) {
+        yield page.map((g) => this.toCloudObject(g, 'group', anchor, new Set(), false));
+      }
+    } catch (error) {
+      throw mapCloudError(error, 'read the tenant\'s groups');
+    }
+  }
+
+  public async groupMemberIds(groupId: string): Promise<string[]> {
+    const ids: string[] = [];
+    try {
+      for await (const page of this.pages<{ id: string }>(`/groups/${groupId}/members`, ['id'])) for (const m of page) ids.push(m.id);
+    } catch (error) {
+      throw mapCloudError(error, `read the members of group ${groupId}`);
+    }
+    return ids;
+  }
+
+  /** Finds a managed object by its anchor (to confirm a create whose answer was lost). */
+  public async findByAnchor(objectType: SyncObjectType, anchor: string): Promise<CloudObject | undefined> {
+    const property = this.anchorProperty();
+    const path = objectType === 'user' ? '/users' : '/groups';
+    const select = objectType === 'user' ? ['id', ...USER_PROPERTIES, property] : ['id', ...GROUP_PROPERTIES, property];
+    try {
+      const page = (await this.graph.api(path).filter(`${property} eq '${anchor.replace(/'/g, "''")}'`).select(select).get()) as GraphPage<GraphUser>;
+      const found = page.value[0];
+      return found ? this.toCloudObject(found, objectType, property, new Set(), false) : undefined;
+    } catch (error) {
+      throw mapCloudError(error, `look up the ${objectType} with source anchor ${anchor}`);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Failures talking to Microsoft Entra ID / Graph, one class per kind. `mapCloudError` is the one
+ * mapper from msal and Graph client errors to these.
+ */
+import { EngineError } from './engine-error.ts';
+
+export class CloudAuthenticationError extends EngineError {
+  public readonly code = 'cloud-authentication';
+  public override readonly name = 'CloudAuthenticationError';
+}
+
+export class CloudPermissionError extends EngineError {
+  public readonly code = 'cloud-permission';
+  public override readonly name = 'CloudPermissionError';
+}
+
+export class CloudUnreachableError extends EngineError {
+  public readonly code = 'cloud-unreachable';
+  public override readonly name = 'CloudUnreachableError';
+}
+
+export class CloudThrottledError extends EngineError {
+  public readonly code = 'cloud-throttled';
+  public override readonly name = 'CloudThrottledError';
+}
+
+export class CloudRequestError extends EngineError {
+  public readonly code = 'cloud-request';
+  public override readonly name = 'CloudRequestError';
+  public constructor(message: string, public readonly status?: number, public readonly graphCode?: string) {
+    super(message);
+  }
+}
+
+type GraphLike = { statusCode?: number; code?: string; message?: string; errorCode?: string; errorMessage?: string; name?: string; cause?: unknown };
+
+export function mapCloudError(error: unknown, operation: string): EngineError {
+  if (error instanceof EngineError) return error;
+  const e = (error ?? {}) as GraphLike;
+  const message = e.message ?? e.errorMessage ?? String(error);
+  if (e.errorCode !== undefined || e.name === 'ServerError' || e.name === 'ClientAuthError' || e.name === 'ClientConfigurationError') {
+    if (/AADSTS7000215|invalid_client|AADSTS700016|unauthorized_client|AADSTS90002/.test(`${e.errorCode} ${message}`)) {
+      return new CloudAuthenticationError(`Microsoft Entra ID refused the application's credentials while trying to ${operation}: ${message.split('\n')[0]} Check the tenant id, the application (client) id and its secret or certificate.`);
+    }
+    if (/ENOTFOUND|ECONNREFUSED|ETIMEDOUT|endpoints_resolution_error|network/i.test(`${e.errorCode} ${message}`)) {
+      return new CloudUnreachableError(`Cannot reach the Microsoft identity platform to ${operation}: ${message.split('\n')[0]} Check the network, proxy and the cloud instance chosen.`);
+    }
+    return new CloudAuthenticationError(`Signing in to Microsoft Entra ID failed while trying to ${operation}: ${message.split('\n')[0]}`);
+  }
+  if (e.statusCode === 401) return new CloudAuthenticationError(`Microsoft Graph refused the access token while trying to ${operation}: ${message}`);
+  if (e.statusCode === 403) return new CloudPermissionError(`The application lacks a Microsoft Graph permission to ${operation}: ${message} Grant the application the permissions Directory Sync needs (the Configuration Wizard does this) and consent them.`);
+  if (e.statusCode === 429) return new CloudThrottledError(`Microsoft Graph throttled the request to ${operation}; Directory Sync will retry on the next run.`);
+  if (e.statusCode === undefined || e.statusCode === -1 || /fetch failed|ECONNREFUSED|ENOTFOUND|socket/i.test(message)) {
+    return new CloudUnreachableError(`Cannot reach Microsoft Graph to ${operation}: ${message}. Check the network and proxy.`);
+  }
+  return new CloudRequestError(`Microsoft Graph could not ${operation} (HTTP ${e.statusCode}${e.code ? ` ${e.code}` : ''}): ${message}`, e.statusCode, e.code);
+}

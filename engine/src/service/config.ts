@@ -1,0 +1,82 @@
+/**
+ * The configuration: validated with zod so that a bad configuration fails fast with a message that
+ * says what to change. Secrets are not part of it (they live encrypted in the store).
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors/config-error.ts';
+
+const flowRule = z.object({
+  target: z.string().min(1),
+  sources: z.array(z.string()),
+  transform: z.enum(['trim', 'trim-all', 'as-list', 'account-enabled', 'source-anchor', 'mail-nickname', 'country-code']),
+  maxLength: z.number().int().positive().optional(),
+  required: z.boolean().optional(),
+});
+
+export const configSchema = z.object({
+  version: z.literal(1),
+  ad: z.object({
+    /** `ldaps://dc1.contoso.com:636` */
+    url: z.string().regex(/^ldaps?:\/\//, 'must start with ldaps:// (or ldap:// for StartTLS)'),
+    /** The name the DC's certificate carries, when it differs from the URL's host. */
+    tlsServerName: z.string().optional(),
+    /** PEM of a CA to trust explicitly (shown with its fingerprint when chosen). */
+    trustedCaPem: z.string().optional(),
+    /** The account Directory Sync reads AD as (MSOL_… or another): DN or user@domain. */
+    bindDn: z.string().min(1),
+    /** The domain's naming context, e.g. DC=contoso,DC=com. */
+    baseDn: z.string().regex(/^DC=/i, 'must be the domain naming context, e.g. DC=contoso,DC=com'),
+    pageSize: z.number().int().min(10).max(5000).default(1000),
+  }),
+  cloud: z.object({
+    instance: z.enum(['global', 'usgov', 'china', 'custom']).default('global'),
+    tenantId: z.string().regex(/^[0-9a-f-]{36}$|^[a-z0-9.-]+\.[a-z]+$/i, 'must be the tenant id (GUID) or its initial domain'),
+    clientId: z.string().regex(/^[0-9a-f-]{36}$/i, 'must be the application (client) id, a GUID'),
+    credential: z.enum(['secret', 'certificate']),
+    /** For a certificate credential: its PEM (the private key is a secret). */
+    certificatePem: z.string().optional(),
+    /** Custom instances (and the lab): https authority host and Graph base URL. */
+    authorityHost: z.string().url().optional(),
+    graphBaseUrl: z.string().url().optional(),
+    /** PEM of a CA to trust for the custom instance's TLS (the lab's emulated tenant). */
+    trustedCaPem: z.string().optional(),
+  }),
+  scope: z.object({
+    includedOuGuids: z.array(z.string()).default([]),
+    excludedOuGuids: z.array(z.string()).default([]),
+    /** Extra LDAP filter ANDed with the object-class filter, e.g. (department=Sales). */
+    ldapFilter: z.string().regex(/^\(.*\)$/s, 'must be a parenthesised LDAP filter').optional(),
+    groupGuid: z.string().optional(),
+  }).default({ includedOuGuids: [], excludedOuGuids: [] }),
+  attributeFlow: z.object({ user: z.array(flowRule).optional(), group: z.array(flowRule).optional() }).default({}),
+  matching: z.object({ softMatchUpn: z.boolean().default(false), softMatchMail: z.boolean().default(false) }).default({ softMatchUpn: false, softMatchMail: false }),
+  deletionThreshold: z.object({ count: z.number().int().min(0).default(500), percent: z.number().min(0).max(100).default(10) }).default({ count: 500, percent: 10 }),
+  schedule: z.object({ intervalMinutes: z.number().int().min(1).max(1440).default(30) }).default({ intervalMinutes: 30 }),
+  stagingMode: z.boolean().default(false),
+  serviceAccountNames: z.array(z.string()).default([]),
+  historyDays: z.number().int().min(1).default(30),
+});
+
+export type DirSyncConfig = z.infer<typeof configSchema>;
+
+export function parseConfig(value: unknown, source: string): DirSyncConfig {
+  const result = configSchema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
+  throw new ConfigError(`The configuration in ${source} is not valid:\n${problems}\nCorrect these settings (dirsync init, or dirsync config import) and try again.`);
+}
+
+/** Where the service keeps its store, key and logs, per operating system. */
+export function defaultDataDir(): string {
+  if (process.env['DIRSYNC_DATA_DIR']) return process.env['DIRSYNC_DATA_DIR'];
+  if (process.platform === 'win32') return join(process.env['ProgramData'] ?? 'C:\\ProgramData', 'Directory Sync');
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Directory Sync');
+  if (process.getuid?.() === 0) return '/var/lib/dirsync';
+  return join(process.env['XDG_DATA_HOME'] ?? join(homedir(), '.local', 'share'), 'dirsync');
+}
+
+export function storeFiles(dataDir: string): { store: string; key: string; logs: string } {
+  return { store: join(dataDir, 'dirsync.db'), key: join(dataDir, 'secret.key'), logs: join(dataDir, 'logs') };
+}

@@ -1,0 +1,262 @@
+/**
+ * Builds a plan from the store (steps 5–8 of a sync run): scope → map → validate → match → plan →
+ * gate, over the AD connector space in pages, writing operations to the store as they are made so
+ * memory does not grow with the directory.
+ */
+import type { MatchReportEntry, ObjectError, PlannedOperation, SyncObjectType } from '../contract/model.ts';
+import type { AdEntry } from '../sync/ad-entry.ts';
+import { sourceAnchorOf } from '../sync/ad-entry.ts';
+import { defaultAttributeFlow, withOverrides, type AttributeFlow } from '../sync/attribute-flow.ts';
+import { applyGate } from '../sync/gate.ts';
+import { mapEntry, type DesiredObject } from '../sync/map.ts';
+import { matchObject } from '../sync/match.ts';
+import { planDeletion, planMembership, planObject, type MemberRef, type PlanSettings } from '../sync/plan.ts';
+import { evaluateScope, type ScopeConfig, type ScopeDecision } from '../sync/scope.ts';
+import { findDuplicates, validateDesired, type TenantDomains, type UniqueKey } from '../sync/validate.ts';
+import type { Store } from '../store/store.ts';
+import type { DirSyncConfig } from './config.ts';
+
+export type PlanMode = { readonly kind: 'full' } | { readonly kind: 'delta'; readonly changedAfterRun: number };
+
+export type PlanOutcome = {
+  readonly planId: number;
+  readonly planned: Record<string, number>;
+  readonly held: number;
+  readonly heldReasons: ReadonlyArray<string>;
+  readonly errors: number;
+  readonly inScope: number;
+  readonly outOfScope: number;
+  readonly notWritable: number;
+  readonly matchReport: Record<string, number>;
+};
+
+export type ScopeEvaluator = (entry: AdEntry) => ScopeDecision;
+
+/** Scope evaluation against the store's container tree (parents by GUID, so renamed or moved OUs keep their scope). */
+export function scopeEvaluator(store: Store, config: DirSyncConfig): ScopeEvaluator {
+  const parents = store.containerParents();
+  const scope: ScopeConfig = { includedOuGuids: config.scope.includedOuGuids, excludedOuGuids: config.scope.excludedOuGuids, groupGuid: config.scope.groupGuid };
+  const scopingGroupMembers = config.scope.groupGuid ? new Set(store.getAdEntry(config.scope.groupGuid)?.memberGuids ?? []) : undefined;
+  const serviceAccountNames = new Set(config.serviceAccountNames.map((n) => n.toLowerCase()));
+  return (entry) => {
+    const ancestorGuids: string[] = [];
+    let next = entry.parentGuid;
+    for (let depth = 0; next !== undefined && depth < 64; depth += 1) {
+      ancestorGuids.push(next);
+      next = parents.get(next);
+    }
+    return evaluateScope(entry, scope, { ancestorGuids, scopingGroupMembers, serviceAccountNames });
+  };
+}
+
+export function attributeFlowOf(config: DirSyncConfig): AttributeFlow {
+  return withOverrides(defaultAttributeFlow, config.attributeFlow);
+}
+
+export function planSettings(flow: AttributeFlow, anchorProperty: string): PlanSettings {
+  const owned = (type: SyncObjectType): string[] => [...new Set((type === 'user' ? flow.user : flow.group).map((r) => r.target.split('.')[0] as string))];
+  return { anchorProperty, ownedProperties: { user: owned('user'), group: owned('group') } };
+}
+
+function isDeletion(op: PlannedOperation): boolean {
+  return op.kind === 'delete-user' || op.kind === 'delete-group';
+}
+
+export function buildPlan(input: {
+  readonly store: Store;
+  readonly config: DirSyncConfig;
+  readonly runId: number;
+  readonly mode: PlanMode;
+  readonly domains: TenantDomains;
+  readonly anchorProperty: string;
+  readonly inScopeBefore?: number;
+  /** Record the match report (dirsync match) for every object. */
+  readonly recordMatches?: boolean;
+  /** A preview: nothing but the plan and the reports is written. */
+  readonly dryRun: boolean;
+}): PlanOutcome {
+  const { store, config, runId, mode } = input;
+  const flow = attributeFlowOf(config);
+  const settings = planSettings(flow, input.anchorProperty);
+  const inScope = scopeEvaluator(store, config);
+  const softMatch = { userPrincipalName: config.matching.softMatchUpn, mail: config.matching.softMatchMail };
+
+  // Pass 1 — every live object: scope, map, and the values that must be unique in the tenant.
+  const upns: UniqueKey[] = [];
+  const mails: UniqueKey[] = [];
+  const inScopeAnchors = new Set<string>();
+  const linked = new Set<string>();
+  let inScopeCount = 0;
+  let outOfScope = 0;
+  for (const page of store.adSyncCandidates()) {
+    for (const entry of page) {
+      if (!inScope(entry).inScope) {
+        outOfScope += 1;
+        continue;
+      }
+      inScopeCount += 1;
+      inScopeAnchors.add(sourceAnchorOf(entry));
+      const mapped = mapEntry(entry, flow);
+      if (mapped.kind !== 'mapped' || mapped.desired.objectType !== 'user') continue;
+      if (store.getLink(entry.guid)) linked.add(entry.guid);
+      const base = { adGuid: entry.guid, dn: entry.dn, objectType: 'user' as const };
+      upns.push({ ...base, value: String(mapped.desired.properties['userPrincipalName']) });
+      const mail = mapped.desired.properties['mail'];
+      if (typeof mail === 'string') mails.push({ ...base, value: mail });
+    }
+  }
+  const duplicateErrors = [...findDuplicates('userPrincipalName', upns, linked), ...findDuplicates('mail', mails, linked)];
+  const duplicated = new Map<string, ObjectError[]>();
+  for (const e of duplicateErrors) duplicated.set(e.adGuid ?? '', [...(duplicated.get(e.adGuid ?? '') ?? []), e]);
+
+  const planId = store.createPlan(runId, 'previewed', []);
+  const planned: Record<string, number> = {};
+  const matchReport: Record<string, number> = {};
+  const deletions: PlannedOperation[] = [];
+  let errors = 0;
+  let notWritable = 0;
+  const orphanAnchors = new Set<string>();
+
+  const emit = (ops: ReadonlyArray<PlannedOperation>): void => {
+    const flowing = ops.filter((op) => !isDeletion(op));
+    deletions.push(...ops.filter(isDeletion));
+    if (flowing.length > 0) store.addOperations(planId, flowing, 'planned');
+    for (const op of ops) planned[op.kind] = (planned[op.kind] ?? 0) + 1;
+  };
+  const report = (entry: MatchReportEntry): void => {
+    matchReport[entry.kind] = (matchReport[entry.kind] ?? 0) + 1;
+    if (input.recordMatches || entry.kind === 'conflict' || entry.kind === 'blocked') {
+      store.addReport(runId, { dn: entry.dn, objectType: entry.objectType, category: entry.kind, reason: entry.reason });
+    }
+  };
+
+  const memberRef = (guid: string): MemberRef | undefined => {
+    const member = store.getAdEntry(guid);
+    if (!member || member.deleted || !inScope(member).inScope) return undefined;
+    if (member.objectClass !== 'user' && member.objectClass !== 'group') return undefined;
+    const mapped = mapEntry(member, flow);
+    if (mapped.kind !== 'mapped') return undefined;
+    const link = store.getLink(guid);
+    const anchor = sourceAnchorOf(member);
+    const cloudId = link?.state === 'linked' ? link.cloudId : store.cloudByAnchor(anchor).find((c) => !c.softDeleted && c.objectType === mapped.desired.objectType)?.id;
+    return { sourceAnchor: anchor, objectType: mapped.desired.objectType, dn: member.dn, cloudId };
+  };
+
+  // Pass 2 — the objects to plan: all of them on a full run, the changed ones on a delta run.
+  const pages = mode.kind === 'full' ? store.adSyncCandidates() : changedCandidates(store, mode.changedAfterRun);
+  for (const page of pages) {
+    store.transaction(() => {
+      for (const entry of page) {
+        const decision = inScope(entry);
+        const link = store.getLink(entry.guid);
+        if (!decision.inScope) {
+          if (link?.state === 'linked' && link.cloudId) {
+            emit([planDeletion({ objectType: link.objectType, sourceAnchor: link.sourceAnchor, cloudId: link.cloudId, adGuid: entry.guid, dn: entry.dn,
+              displayName: entry.attributes['displayname']?.[0], reason: `no longer in scope: ${decision.reason}` })]);
+          }
+          continue;
+        }
+        const mapped = mapEntry(entry, flow);
+        if (mapped.kind === 'not-writable') {
+          notWritable += 1;
+          store.addReport(runId, { dn: mapped.dn, objectType: mapped.objectType, category: 'not-writable', reason: mapped.reason });
+          continue;
+        }
+        if (mapped.kind === 'invalid') {
+          errors += mapped.errors.length;
+          store.addErrors(runId, mapped.errors);
+          continue;
+        }
+        const desired: DesiredObject = mapped.desired;
+        const problems = [...validateDesired(desired, input.domains), ...(duplicated.get(entry.guid) ?? [])];
+        if (problems.length > 0) {
+          errors += problems.length;
+          store.addErrors(runId, problems);
+          continue;
+        }
+        const linkedCloud = link?.state === 'linked' && link.cloudId ? store.getCloudObject(link.cloudId) : undefined;
+        const upn = desired.properties['userPrincipalName'];
+        const mail = desired.properties['mail'];
+        const match = matchObject(desired, {
+          linked: linkedCloud,
+          byAnchor: store.cloudByAnchor(desired.sourceAnchor),
+          byUserPrincipalName: typeof upn === 'string' ? store.cloudByUserPrincipalName(upn) : [],
+          byMail: typeof mail === 'string' ? store.cloudByAddress(mail, desired.objectType) : [],
+        }, softMatch);
+        report({ kind: match.kind === 'restore' ? 'hard-match' : match.kind, objectType: desired.objectType, dn: desired.dn, sourceAnchor: desired.sourceAnchor, cloudId: match.cloud?.id, reason: match.reason });
+        if (match.kind === 'conflict' || match.kind === 'blocked') {
+          errors += 1;
+          store.addErrors(runId, [{ dn: desired.dn, adGuid: desired.adGuid, objectType: desired.objectType, attribute: desired.objectType === 'user' ? 'userPrincipalName' : 'displayName',
+            value: String(upn ?? desired.properties['displayName'] ?? ''), code: `match-${match.kind}`, reason: match.reason,
+            hint: match.kind === 'conflict' ? 'Resolve the conflict in the tenant or in Active Directory, or enable soft matching if the cloud object is the same person.' : 'Directory Sync will not take over this cloud object; rename one of them.' }]);
+          continue;
+        }
+        const ops = [...planObject(desired, match, settings)];
+        // A hard match that needs no change is linked now (a fact, not a takeover); every other link waits for its export.
+        if (!input.dryRun && ops.length === 0 && match.cloud && (match.kind === 'hard-match' || match.kind === 'linked') && link?.cloudId !== match.cloud.id) {
+          store.setLink({ adGuid: desired.adGuid, sourceAnchor: desired.sourceAnchor, objectType: desired.objectType, cloudId: match.cloud.id, state: 'linked', dn: desired.dn }, runId);
+        }
+        if (desired.objectType === 'group') {
+          const groupCloudId = match.cloud?.id;
+          const members = desired.memberGuids.map(memberRef).filter((m): m is MemberRef => m !== undefined);
+          const current = groupCloudId ? store.cloudMembers(groupCloudId) : new Set<string>();
+          const managed = new Map<string, MemberRef>();
+          for (const id of current) {
+            const memberLink = store.linkByCloudId(id);
+            if (memberLink) managed.set(id, { sourceAnchor: memberLink.sourceAnchor, objectType: memberLink.objectType, dn: memberLink.dn });
+            else if (store.getCloudObject(id)?.managedAnchor) managed.set(id, { sourceAnchor: store.getCloudObject(id)?.managedAnchor ?? '', objectType: store.getCloudObject(id)?.objectType ?? 'user' });
+          }
+          ops.push(...planMembership({ sourceAnchor: desired.sourceAnchor, adGuid: desired.adGuid, dn: desired.dn, cloudId: groupCloudId,
+            displayName: String(desired.properties['displayName'] ?? '') }, members, current, managed));
+        }
+        emit(ops);
+      }
+    });
+  }
+
+  // Deleted in AD: linked objects whose source is gone.
+  for (const link of store.linksOfDeletedAdObjects(mode.kind === 'delta' ? mode.changedAfterRun : undefined)) {
+    if (link.state !== 'linked' || !link.cloudId) continue;
+    emit([planDeletion({ objectType: link.objectType, sourceAnchor: link.sourceAnchor, cloudId: link.cloudId, adGuid: link.adGuid, dn: link.dn,
+      reason: 'deleted in Active Directory' })]);
+  }
+
+  // Orphans (full runs): managed cloud objects that no AD object in scope claims.
+  if (mode.kind === 'full') {
+    for (const page of store.managedCloudObjects()) {
+      for (const cloud of page) {
+        const anchor = cloud.managedAnchor as string;
+        if (inScopeAnchors.has(anchor)) continue;
+        const link = store.linkByCloudId(cloud.id);
+        if (link && deletions.some((d) => d.cloudId === cloud.id)) continue;
+        const source = store.findAdEntryByAnchor(anchor);
+        if (source && link) continue; // handled above as out of scope
+        orphanAnchors.add(anchor);
+        emit([planDeletion({ objectType: cloud.objectType, sourceAnchor: anchor, cloudId: cloud.id, dn: link?.dn, displayName: cloud.displayName,
+          reason: 'orphan: the tenant holds this managed object, but no object in Active Directory is its source (deleted while nothing was synchronizing?)' })]);
+      }
+    }
+  }
+
+  const gate = applyGate({
+    operations: deletions, managedCount: store.managedCount(), inScopeNow: inScopeCount, inScopeBefore: input.inScopeBefore,
+    threshold: { count: config.deletionThreshold.count, percent: config.deletionThreshold.percent }, orphanAnchors,
+  });
+  store.transaction(() => {
+    if (gate.proceed.length > 0) store.addOperations(planId, gate.proceed, 'planned');
+    if (gate.held.length > 0) store.addOperations(planId, gate.held, 'held');
+    store.setPlanStatus(planId, 'previewed', gate.reasons);
+  });
+  return { planId, planned, held: gate.held.length, heldReasons: gate.reasons, errors, inScope: inScopeCount, outOfScope, notWritable, matchReport };
+}
+
+function* changedCandidates(store: Store, afterRun: number): Generator<ReadonlyArray<AdEntry>> {
+  const stmt = store.db.prepare("SELECT guid, entry FROM ad_objects WHERE object_class IN ('user', 'group', 'contact') AND deleted = 0 AND changed_run > ? AND guid > ? ORDER BY guid LIMIT 500");
+  let after = '';
+  for (;;) {
+    const rows = stmt.all(afterRun, after) as Array<{ guid: string; entry: string }>;
+    if (rows.length === 0) return;
+    after = (rows[rows.length - 1] as { guid: string }).guid;
+    yield rows.map((r) => JSON.parse(r.entry) as AdEntry);
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * A sync run, step by step (ARCHITECTURE.md "A sync run"): lock, import AD, import cloud, plan, gate,
+ * export, confirm and record. One run at a time; a crashed holder's lock is reclaimed.
+ */
+import type { RunKind, RunSummary } from '../contract/model.ts';
+import { AdConnector } from '../ad/connector.ts';
+import type { CloudConnector } from '../cloud/connector.ts';
+import { WriteGovernor, defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
+import { GraphWriter } from '../cloud/writer.ts';
+import { RunInProgressError } from '../errors/run-errors.ts';
+import type { Store } from '../store/store.ts';
+import type { DirSyncConfig } from './config.ts';
+import { exportPlan, recoverUnconfirmed } from './exporter.ts';
+import { buildPlan } from './planner.ts';
+
+export type RunPhase = 'starting' | 'importing-ad' | 'importing-cloud' | 'planning' | 'exporting' | 'done';
+export type RunProgress = { readonly runId: number; readonly phase: RunPhase; readonly done: number; readonly total?: number; readonly message?: string };
+
+export type EngineSession = {
+  readonly store: Store;
+  readonly config: DirSyncConfig;
+  connectAd(): Promise<AdConnector>;
+  cloud(): CloudConnector;
+  readonly writeBudget?: WriteBudget;
+};
+
+export type RunOptions = {
+  readonly kind: RunKind;
+  readonly dryRun: boolean;
+  readonly onProgress?: (progress: RunProgress) => void;
+  /** Called before each export page: false stops exporting (lease lost, shutdown). */
+  readonly mayExport?: () => boolean;
+};
+
+export const AD_CURSOR = 'ad.changes';
+export const PLAN_WATERMARK = 'plan.watermark';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function withRunLock<T>(store: Store, work: () => Promise<T>): Promise<T> {
+  const lock = store.acquireRunLock(undefined, 10 * 60_000, isAlive);
+  if (!lock.acquired) {
+    throw new RunInProgressError(`Another synchronization run is in progress (process ${lock.holder.pid} on ${lock.holder.host}, since ${lock.holder.since}). Wait for it to finish.`);
+  }
+  store.failAbandonedRuns('The process running it stopped before it finished.');
+  const heartbeat = setInterval(() => store.heartbeatRunLock(), 30_000);
+  heartbeat.unref();
+  return work().finally(() => {
+    clearInterval(heartbeat);
+    store.releaseRunLock();
+  });
+}
+
+export async function runSync(session: EngineSession, options: RunOptions): Promise<RunSummary> {
+  const { store, config } = session;
+  return withRunLock(store, async () => {
+    let kind: RunKind = options.kind;
+    const cursor = store.getCursor(AD_CURSOR);
+    const watermark = Number(store.getCursor(PLAN_WATERMARK) ?? '0');
+    let message: string | undefined;
+    if (kind === 'delta' && (!cursor || watermark === 0)) {
+      kind = 'full';
+      message = 'No earlier full run: this run is a full run.';
+    }
+    const runId = store.startRun(kind, options.dryRun);
+    const progress = (phase: RunPhase, done: number, total?: number, note?: string): void => options.onProgress?.({ runId, phase, done, total, message: note });
+    store.heartbeatRunLock(runId);
+    const before = store.lastSuccessfulRun();
+    let adImported = 0;
+    let cloudImported = 0;
+    const ad = await session.connectAd().catch((error: unknown) => {
+      store.finishRun(runId, 'failed', emptySummary(), (error as Error).message);
+      throw error;
+    });
+    try {
+      const cloud = session.cloud();
+      progress('starting', 0);
+      const organization = await cloud.organization();
+      const domains = { verified: organization.verifiedDomains.map((d) => d.name.toLowerCase()) };
+      const anchorProperty = options.dryRun ? cloud.anchorProperty() : await cloud.ensureAnchorExtension();
+      if (!options.dryRun) await recoverUnconfirmed(store, cloud, runId);
+
+      // Import AD.
+      progress('importing-ad', 0);
+      if (kind === 'full') {
+        const startCursor = await ad.currentCursor();
+        for await (const page of ad.fullImport()) {
+          store.transaction(() => store.upsertAdEntries(page, runId));
+          adImported += page.length;
+          progress('importing-ad', adImported);
+        }
+        store.transaction(() => {
+          store.markUnseenAdObjectsDeleted(runId);
+          if (!options.dryRun) store.setCursor(AD_CURSOR, startCursor);
+        });
+      } else {
+        for await (const batch of ad.deltaImport(cursor as string)) {
+          store.transaction(() => {
+            store.upsertAdEntries(batch.changed, runId);
+            store.markAdObjectsDeleted(batch.deletedGuids, runId);
+            if (!options.dryRun) store.setCursor(AD_CURSOR, batch.cursor);
+          });
+          adImported += batch.changed.length + batch.deletedGuids.length;
+          progress('importing-ad', adImported);
+        }
+      }
+      if (AdConnector.cursorMode(store.getCursor(AD_CURSOR) ?? JSON.stringify({ mode: 'dirsync' })) === 'usn') {
+        message = [message, 'The account cannot use DirSync (it lacks Replicating Directory Changes): changes are read by uSNChanged, and deletions are confirmed by full runs.'].filter(Boolean).join(' ');
+      }
+
+      // Import cloud (full runs; delta runs trust the store).
+      if (kind === 'full') {
+        progress('importing-cloud', 0);
+        const admins = await cloud.administratorIds();
+        for await (const page of cloud.readUsers(admins)) {
+          store.transaction(() => store.upsertCloudObjects(page, runId));
+          cloudImported += page.length;
+          progress('importing-cloud', cloudImported);
+        }
+        for await (const page of cloud.readGroups()) {
+          store.transaction(() => store.upsertCloudObjects(page, runId));
+          cloudImported += page.length;
+          for (const group of page) {
+            if (!group.managedAnchor) continue;
+            const members = await cloud.groupMemberIds(group.id);
+            store.transaction(() => store.replaceCloudMembers(group.id, members));
+          }
+          progress('importing-cloud', cloudImported);
+        }
+        store.removeUnseenCloudObjects(runId);
+      }
+
+      // Plan and gate.
+      progress('planning', 0);
+      const plan = buildPlan({
+        store, config, runId, mode: kind === 'full' ? { kind: 'full' } : { kind: 'delta', changedAfterRun: watermark },
+        domains, anchorProperty, inScopeBefore: before?.inScope, dryRun: options.dryRun, recordMatches: options.dryRun,
+      });
+      const plannedTotal = Object.values(plan.planned).reduce((a, b) => a + b, 0);
+      const baseSummary = { imported: { ad: adImported, cloud: cloudImported }, planned: plan.planned, held: plan.held, errors: plan.errors,
+        outOfScope: plan.outOfScope, notWritable: plan.notWritable, inScope: plan.inScope, planId: plan.planId, matchReport: plan.matchReport, heldReasons: plan.heldReasons };
+
+      if (options.dryRun || config.stagingMode) {
+        store.setPlanStatus(plan.planId, 'previewed');
+        const why = options.dryRun ? 'Preview only: nothing was written to the tenant.' : 'Staging mode: nothing was written to the tenant.';
+        store.finishRun(runId, plan.errors > 0 ? 'completed-with-errors' : 'succeeded', { ...baseSummary, exported: {} }, [message, why].filter(Boolean).join(' '));
+        progress('done', plannedTotal);
+        return store.getRun(runId) as RunSummary;
+      }
+
+      // Export.
+      progress('exporting', 0, plannedTotal - plan.held);
+      store.setPlanStatus(plan.planId, 'applying');
+      const governor = new WriteGovernor(session.writeBudget ?? defaultWriteBudget);
+      const writer = new GraphWriter(cloud, governor);
+      const result = await exportPlan({ store, cloud, writer, planId: plan.planId, runId, statuses: ['planned'],
+        onProgress: (done) => progress('exporting', done, plannedTotal - plan.held), mayContinue: options.mayExport });
+      const stopped = options.mayExport !== undefined && !options.mayExport();
+      store.transaction(() => {
+        if (plan.held > 0) {
+          for (const pending of store.plansWithStatus('pending-approval')) store.setPlanStatus(pending.id, 'superseded');
+          store.setPlanStatus(plan.planId, 'pending-approval');
+        } else {
+          store.setPlanStatus(plan.planId, 'applied');
+        }
+        if (!stopped) {
+          store.setCursor(PLAN_WATERMARK, String(runId));
+          // Objects whose export failed are planned again by the next delta run.
+          const bump = store.db.prepare('UPDATE ad_objects SET changed_run = ? WHERE guid = ?');
+          for (const guid of result.failedAdGuids) bump.run(runId + 1, guid);
+        }
+      });
+      const errors = plan.errors + result.failed;
+      const status = plan.held > 0 ? 'waiting-for-approval' : errors > 0 ? 'completed-with-errors' : 'succeeded';
+      const notes = [message, plan.held > 0 ? plan.heldReasons.join(' ') : undefined, stopped ? 'Export stopped before the end: the rest is planned again next run.' : undefined,
+        writer.throttledResponses > 0 ? `Microsoft Graph throttled ${writer.throttledResponses} requests; each was retried after its Retry-After.` : undefined];
+      store.finishRun(runId, status, { ...baseSummary, errors, exported: result.exported, throttled: writer.throttledResponses, writeRequests: writer.requestsSent }, notes.filter(Boolean).join(' ') || undefined);
+      progress('done', plannedTotal);
+      return store.getRun(runId) as RunSummary;
+    } catch (error) {
+      store.finishRun(runId, 'failed', { ...emptySummary(), imported: { ad: adImported, cloud: cloudImported } }, (error as Error).message);
+      throw error;
+    } finally {
+      await ad.close();
+    }
+  });
+}
+
+function emptySummary(): Omit<RunSummary, 'id' | 'kind' | 'dryRun' | 'status' | 'startedAt' | 'endedAt'> {
+  return { imported: { ad: 0, cloud: 0 }, planned: {}, exported: {}, held: 0, errors: 0, outOfScope: 0 };
+}

@@ -1,0 +1,84 @@
+/**
+ * An engine wired to the shared lab's Samba DC and to a fresh in-process emulated tenant, with its
+ * own store in a temporary directory: each test file gets a tenant of its own.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AdConnection } from '../../../lab/connection.ts';
+import { startTenantServer, type RequestLogEntry, type TenantOptions, type TenantServer } from '../../../lab/tenant/index.ts';
+import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
+import type { RunKind, RunSummary } from '../../src/contract/model.ts';
+import { parseConfig, type DirSyncConfig } from '../../src/service/config.ts';
+import { approvePlan, openStore, saveConfig, sessionFor, SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../../src/service/engine.ts';
+import { runSync, type EngineSession } from '../../src/service/sync-run.ts';
+import type { Store } from '../../src/store/store.ts';
+
+export type HarnessOptions = {
+  readonly scopeOuGuids?: ReadonlyArray<string>;
+  readonly config?: Partial<Omit<DirSyncConfig, 'ad' | 'cloud'>>;
+  readonly tenant?: TenantOptions;
+  /** Reuse a tenant (e.g. a fresh install against a populated tenant). */
+  readonly existingTenant?: TenantServer;
+};
+
+export type Harness = {
+  readonly ad: AdConnection;
+  readonly tenant: TenantServer;
+  readonly dataDir: string;
+  store: Store;
+  config: DirSyncConfig;
+  session(): EngineSession;
+  sync(kind: RunKind, dryRun?: boolean): Promise<RunSummary>;
+  approve(planId: number): Promise<RunSummary>;
+  /** A new engine (empty store) against the same AD and tenant: a fresh installation. */
+  reinstall(): Harness;
+  close(): Promise<void>;
+};
+
+export const TIME_SCALE = 60;
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const ad = await sharedAd();
+  const tenant = options.existingTenant ?? await startTenantServer({ timeScale: TIME_SCALE, ...options.tenant });
+  return build(ad, tenant, options, options.existingTenant === undefined);
+}
+
+function build(ad: AdConnection, tenant: TenantServer, options: HarnessOptions, ownsTenant: boolean): Harness {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dirsync-engine-'));
+  const store = openStore(dataDir);
+  const t = tenant.connection;
+  const config = parseConfig({
+    version: 1,
+    ad: { url: ad.ldapsUrl, bindDn: ad.adminBindDn, baseDn: ad.baseDn, trustedCaPem: readFileSync(ad.caCertFile, 'utf8') },
+    cloud: { instance: 'custom', tenantId: t.tenantId, clientId: t.clientId, credential: 'secret', authorityHost: t.authorityHost, graphBaseUrl: t.graphBaseUrl },
+    scope: { includedOuGuids: options.scopeOuGuids ?? [], excludedOuGuids: [] },
+    ...options.config,
+  }, 'the test harness');
+  saveConfig(store, dataDir, config);
+  store.secrets.set(SECRET_AD_PASSWORD, ad.adminPassword);
+  store.secrets.set(SECRET_CLIENT_SECRET, t.clientSecret);
+  const writeBudget = { writes: 3000, windowSeconds: 150 / (options.tenant?.timeScale ?? TIME_SCALE) };
+  const harness: Harness = {
+    ad, tenant, dataDir, store, config,
+    session: () => sessionFor(harness.store, harness.config, { writeBudget }),
+    sync: (kind, dryRun = false) => runSync(harness.session(), { kind, dryRun }),
+    approve: (planId) => approvePlan(harness.session(), planId),
+    reinstall: () => build(ad, tenant, { ...options, existingTenant: tenant }, false),
+    async close() {
+      harness.store.close();
+      if (ownsTenant) await tenant.close();
+    },
+  };
+  return harness;
+}
+
+/** Graph writes the tenant received after a request-log position (each $batch item counts, the envelope does not). */
+export function writesSince(tenant: TenantServer, seq: number): ReadonlyArray<RequestLogEntry> {
+  return tenant.state.requestLog(seq).filter((r) => r.isWrite && !/\/\$batch/.test(r.path));
+}
+
+export function lastSeq(tenant: TenantServer): number {
+  const log = tenant.state.requestLog();
+  return log.length > 0 ? (log[log.length - 1] as RequestLogEntry).seq : 0;
+}
