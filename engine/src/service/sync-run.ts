@@ -34,6 +34,8 @@ export type RunOptions = {
 
 export const AD_CURSOR = 'ad.changes';
 export const PLAN_WATERMARK = 'plan.watermark';
+/** How many objects were in scope at the last run that planned: the shrinking-scope guard compares with it. */
+export const IN_SCOPE_COUNT = 'scope.inScopeCount';
 
 function isAlive(pid: number): boolean {
   try {
@@ -72,7 +74,6 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
     const runId = store.startRun(kind, options.dryRun);
     const progress = (phase: RunPhase, done: number, total?: number, note?: string): void => options.onProgress?.({ runId, phase, done, total, message: note });
     store.heartbeatRunLock(runId);
-    const before = store.lastSuccessfulRun();
     let adImported = 0;
     let cloudImported = 0;
     const ad = await session.connectAd().catch((error: unknown) => {
@@ -141,8 +142,10 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       progress('planning', 0);
       const plan = buildPlan({
         store, config, runId, mode: kind === 'full' ? { kind: 'full' } : { kind: 'delta', changedAfterRun: watermark },
-        domains, anchorProperty, inScopeBefore: before?.inScope, dryRun: options.dryRun, recordMatches: options.dryRun,
+        domains, anchorProperty, inScopeBefore: inScopeBefore(store), dryRun: options.dryRun, recordMatches: options.dryRun,
       });
+      // A held plan keeps the old count, so that approving or rejecting is the only way past the guard.
+      if (!options.dryRun && !config.stagingMode && plan.held === 0) store.setCursor(IN_SCOPE_COUNT, String(plan.inScope));
       const plannedTotal = Object.values(plan.planned).reduce((a, b) => a + b, 0);
       const baseSummary = { imported: { ad: adImported, cloud: cloudImported }, planned: plan.planned, held: plan.held, errors: plan.errors,
         outOfScope: plan.outOfScope, notWritable: plan.notWritable, inScope: plan.inScope, planId: plan.planId, matchReport: plan.matchReport, heldReasons: plan.heldReasons };
@@ -191,6 +194,11 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       await ad.close();
     }
   });
+}
+
+function inScopeBefore(store: Store): number | undefined {
+  const value = store.getCursor(IN_SCOPE_COUNT);
+  return value === undefined ? undefined : Number(value);
 }
 
 function emptySummary(): Omit<RunSummary, 'id' | 'kind' | 'dryRun' | 'status' | 'startedAt' | 'endedAt'> {

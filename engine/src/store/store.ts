@@ -118,12 +118,6 @@ export class Store {
     return row ? this.toRunSummary(row) : undefined;
   }
 
-  /** The last run that finished its AD import (for the shrinking-scope guard). */
-  public lastSuccessfulRun(): RunSummary | undefined {
-    const row = this.db.prepare("SELECT * FROM runs WHERE status IN ('succeeded', 'completed-with-errors', 'waiting-for-approval') ORDER BY id DESC LIMIT 1").get() as Record<string, unknown> | undefined;
-    return row ? this.toRunSummary(row) : undefined;
-  }
-
   public pruneRuns(olderThanIso: string): number {
     return this.transaction(() => {
       const ids = (this.db.prepare("SELECT id FROM runs WHERE started_at < ? AND status != 'running'").all(olderThanIso) as Array<{ id: number }>).map((r) => r.id);
@@ -181,9 +175,10 @@ export class Store {
     return n;
   }
 
+  /** The stored entry; `deleted` reflects deletions recorded after it was imported. */
   public getAdEntry(guid: string): AdEntry | undefined {
-    const row = this.db.prepare('SELECT entry FROM ad_objects WHERE guid = ?').get(guid) as { entry: string } | undefined;
-    return row ? (JSON.parse(row.entry) as AdEntry) : undefined;
+    const row = this.db.prepare('SELECT entry, deleted FROM ad_objects WHERE guid = ?').get(guid) as { entry: string; deleted: number } | undefined;
+    return row ? { ...(JSON.parse(row.entry) as AdEntry), deleted: row.deleted === 1 } : undefined;
   }
 
   public findAdEntryByDn(dn: string): AdEntry | undefined {
