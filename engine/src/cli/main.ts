@@ -31,8 +31,10 @@ function globals(): GlobalOptions {
 /** When the configuration trusts an extra CA for the cloud, Node must know it from the start. */
 function reexecWithCloudCa(dataDir: string): void {
   const file = cloudCaFile(dataDir);
-  if (!existsSync(file) || readFileSync(file, 'utf8').trim() === '') return;
-  if (process.env['NODE_EXTRA_CA_CERTS'] === file || process.env['DIRSYNC_CA_REEXEC'] === '1') return;
+  const pem = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (pem === '' || process.env['DIRSYNC_CA_REEXEC'] === '1') return;
+  const extra = process.env['NODE_EXTRA_CA_CERTS'];
+  if (extra && existsSync(extra) && readFileSync(extra, 'utf8').includes(pem)) return;
   const result = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: file, DIRSYNC_CA_REEXEC: '1' },
   });
