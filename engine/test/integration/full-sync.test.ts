@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildOrganisation, type FixtureUser } from '../../../lab/fixtures/organisation.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
-import { createAdSandbox } from '../support/ad-sandbox.ts';
-import { startHarness, type Harness } from '../support/engine-harness.ts';
+import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
+import { lastSeq, startHarness, writesSince, type Harness } from '../support/engine-harness.ts';
 
 type CloudUser = { id: string; displayName?: string; userPrincipalName?: string; accountEnabled?: boolean; onPremisesImmutableId?: string; jobTitle?: string; [k: string]: unknown };
 
@@ -18,16 +18,15 @@ const expectedCode: Record<string, string> = {
 describe('initial full sync of the seeded organisation', () => {
   const organisation = buildOrganisation();
   let harness: Harness;
-  let scopeGuid: string;
+  let sandbox: AdSandbox;
 
   before(async () => {
-    const probe = await createAdSandbox(await sharedAd(), 'Test Full Sync Probe');
-    scopeGuid = await probe.guidOf(organisation.notable.scopeOu);
-    await probe.close();
-    harness = await startHarness({ scopeOuGuids: [scopeGuid] });
+    sandbox = await createAdSandbox(await sharedAd(), 'Test Full Sync');
+    harness = await startHarness({ scopeOuGuids: [await sandbox.guidOf(organisation.notable.scopeOu), await sandbox.guidOf(sandbox.ouDn)] });
   });
   after(async () => {
     await harness?.close();
+    await sandbox?.close();
   });
 
   it('creates every valid in-scope user and security group with its values, and reports the rest', async () => {
@@ -112,5 +111,18 @@ describe('initial full sync of the seeded organisation', () => {
     assert.deepEqual(full.exported, {}, JSON.stringify(full.planned));
     const writes = harness.tenant.state.requestLog().slice(before).filter((r) => r.isWrite && !/\$batch/.test(r.path));
     assert.deepEqual(writes.map((w) => `${w.method} ${w.path}`), []);
+  });
+
+  it('changes the large group by one member with one write each way', async () => {
+    const joiner = await sandbox.addUser('Large Group Joiner', { sAMAccountName: 'lgjoiner', userPrincipalName: 'lg.joiner@contoso.com', displayName: 'Large Group Joiner' });
+    await sandbox.addValues(organisation.notable.largeGroup, 'member', [joiner]);
+    let seq = lastSeq(harness.tenant);
+    await harness.sync('delta');
+    assert.deepEqual(writesSince(harness.tenant, seq).map((w) => `${w.method} ${w.path.replace(/[0-9a-f-]{36}/g, '{id}')}`).sort(),
+      ['POST /v1.0/groups/{id}/members/$ref', 'POST /v1.0/users']);
+    await sandbox.deleteValues(organisation.notable.largeGroup, 'member', [joiner]);
+    seq = lastSeq(harness.tenant);
+    await harness.sync('delta');
+    assert.deepEqual(writesSince(harness.tenant, seq).map((w) => `${w.method} ${w.path.replace(/[0-9a-f-]{36}/g, '{id}')}`), ['DELETE /v1.0/groups/{id}/members/{id}/$ref']);
   });
 });
