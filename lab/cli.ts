@@ -1,0 +1,94 @@
+/**
+ * `npm run lab` (start), `npm run lab:stop`, `npm run lab:status`, and `run -- <command>`, which starts
+ * the lab, runs the command with the lab's connection in its environment, and stops the lab.
+ */
+import { spawn } from 'node:child_process';
+import { Command } from 'commander';
+import { defaultLabDir, readConnection, type LabConnection } from './connection.ts';
+import { labStatus, startLab, stopLab } from './index.ts';
+
+function describeConnection(c: LabConnection, file: string): string {
+  return [
+    `Lab is running. Connection details: ${file}`,
+    '',
+    'Active Directory (Samba AD DC)',
+    `  LDAPS URL        ${c.ad.ldapsUrl}   (TLS name ${c.ad.dcHostName})`,
+    `  Base DN          ${c.ad.baseDn}`,
+    `  Administrator    ${c.ad.adminUpn}  /  ${c.ad.adminPassword}`,
+    `  CA certificate   ${c.ad.caCertFile}`,
+    `  UPN suffixes     ${c.ad.domain} (non-routable), ${c.ad.upnSuffixes.join(', ')}`,
+    `  Try it           LDAPTLS_CACERT=${c.ad.caCertFile} ldapsearch -H ${c.ad.ldapsUrl} -x \\`,
+    `                     -D '${c.ad.adminUpn}' -w '${c.ad.adminPassword}' -b '${c.ad.baseDn}' '(objectClass=user)' cn`,
+    '',
+    'Microsoft Entra ID (emulated tenant)',
+    `  Tenant           ${c.tenant.tenantDisplayName} (${c.tenant.tenantId})`,
+    `  Verified domains ${c.tenant.verifiedDomains.join(', ')}`,
+    `  App (client id)  ${c.tenant.clientId}  /  secret ${c.tenant.clientSecret}`,
+    `  Authority        ${c.tenant.authority}`,
+    `  Token endpoint   ${c.tenant.tokenEndpoint}`,
+    `  Graph base URL   ${c.tenant.graphBaseUrl}v1.0/`,
+    `  TLS CA           ${c.tenant.tenantCaCertFile}  (export NODE_EXTRA_CA_CERTS=<this file>)`,
+    `  Global admin     ${c.tenant.globalAdminUpn}`,
+    '',
+    'Stop it with: npm run lab:stop',
+  ].join('\n');
+}
+
+/** Runs a command with the lab's environment and resolves with its exit code. */
+function runWithLab(connection: LabConnection, argv: ReadonlyArray<string>): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === undefined) throw new Error('Nothing to run: give a command after `--`, e.g. `lab run -- node --test`.');
+  return new Promise((resolveCode, reject) => {
+    const child = spawn(command, args, {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        DIRSYNC_LAB_DIR: connection.labDir,
+        NODE_EXTRA_CA_CERTS: connection.tenant.tenantCaCertFile,
+      },
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolveCode(code ?? (signal ? 128 : 1)));
+  });
+}
+
+const program = new Command('lab').description('The Directory Sync lab: a Samba AD DC and an emulated Entra tenant on loopback.');
+
+program.command('start').description('Provision, start and seed a fresh lab').action(async () => {
+  const started = await startLab({ labDir: defaultLabDir() });
+  console.log(describeConnection(started.connection, started.connectionFile));
+  const t = started.timings;
+  console.log(`\nStarted in ${((t.adStartMs + t.seedMs + t.tenantStartMs) / 1000).toFixed(1)} s ` +
+    `(AD ${(t.adStartMs / 1000).toFixed(1)} s, seed ${(t.seedMs / 1000).toFixed(1)} s, tenant ${(t.tenantStartMs / 1000).toFixed(1)} s).`);
+});
+
+program.command('stop').description('Stop the lab; nothing is left running').action(async () => {
+  await stopLab({ labDir: defaultLabDir() });
+  console.log('Lab stopped.');
+});
+
+program.command('status').description('Show whether the lab is running').action(() => {
+  const status = labStatus({ labDir: defaultLabDir() });
+  const connection = readConnection();
+  console.log(`Samba AD DC: ${status.ad.running ? `running (pid ${status.ad.pid})` : 'stopped'}`);
+  console.log(`Emulated tenant: ${status.tenant.running ? `running (pid ${status.tenant.pid})` : 'stopped'}`);
+  if (connection) console.log(`Connection details: ${defaultLabDir()}/connection.json`);
+});
+
+program.command('run').description('Start the lab, run a command against it, stop the lab; exits with the command\'s code')
+  .argument('<command...>', 'the command and its arguments (after --)')
+  .action(async (argv: string[]) => {
+    const labDir = defaultLabDir();
+    const started = await startLab({ labDir });
+    const t = started.timings;
+    console.log(`Lab ready in ${((t.adStartMs + t.seedMs + t.tenantStartMs) / 1000).toFixed(1)} s: ${started.connectionFile}`);
+    let code = 1;
+    try {
+      code = await runWithLab(started.connection, argv);
+    } finally {
+      await stopLab({ labDir });
+    }
+    process.exitCode = code;
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,14 @@
+/**
+ * The emulated Microsoft Entra tenant of the lab: public API.
+ */
+export { startTenantServer } from './server.ts';
+export type { TenantControl, TenantDump, TenantOptions, TenantServer } from './server.ts';
+export { startTenantDaemon, stopTenantDaemon, tenantDaemonFiles, tenantDaemonStatus, tenantHealthy } from './daemon.ts';
+export { defaultCaDir, ensureLabCa } from './ca.ts';
+export type { LabCa } from './ca.ts';
+export { DEFAULT_ADMIN_PASSWORD, DEFAULT_CLIENT_ID, DEFAULT_TENANT_ID, DEFAULT_USER_PASSWORD, ENGINE_APP_ROLES, defaultSeed } from './seed.ts';
+export type { SeedApp, SeedContact, SeedDomain, SeedGroup, SeedUser, TenantSeed } from './seed.ts';
+export { DEFAULT_BUDGETS } from './throttling.ts';
+export type { ThrottleBudgets } from './throttling.ts';
+export type { FaultMode, FaultRule, FaultRuleInput } from './faults.ts';
+export type { RequestLogEntry } from './request-log.ts';
