@@ -41,6 +41,29 @@ function reexecWithCloudCa(dataDir: string): void {
   process.exit(result.status ?? ExitCode.failed);
 }
 
+function labConnectionFile(option: unknown): string {
+  const file = typeof option === 'string' ? option : `${process.env['DIRSYNC_LAB_DIR'] ?? '.lab'}/connection.json`;
+  if (!existsSync(file)) throw new ConfigError(`The lab's connection file ${file} does not exist: start the lab with \`npm run lab\` first.`);
+  return file;
+}
+
+function labCaFile(option: unknown): string | undefined {
+  const lab = JSON.parse(readFileSync(labConnectionFile(option), 'utf8')) as { tenant?: { tenantCaCertFile?: string } };
+  return lab.tenant?.tenantCaCertFile;
+}
+
+/** init tests the cloud connection at once: a CA given on its command line must be trusted from the start. */
+function trustCaForThisCommand(caFile: string | undefined): void {
+  if (!caFile || process.env['DIRSYNC_CA_REEXEC'] === '1') return;
+  const pem = readFileSync(caFile, 'utf8').trim();
+  const extra = process.env['NODE_EXTRA_CA_CERTS'];
+  if (extra && existsSync(extra) && readFileSync(extra, 'utf8').includes(pem)) return;
+  const result = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, DIRSYNC_CA_REEXEC: '1' },
+  });
+  process.exit(result.status ?? ExitCode.failed);
+}
+
 function print(value: unknown, text: () => string): void {
   if (globals().json) console.log(JSON.stringify(value, null, 2));
   else console.log(text());
@@ -119,6 +142,7 @@ program.command('init')
   .option('--no-test', 'do not test the connections')
   .action(async (o: Record<string, string | boolean | string[] | undefined>) => {
     const { dataDir } = globals();
+    trustCaForThisCommand(o['lab'] !== undefined ? labCaFile(o['lab']) : (o['cloudCaFile'] as string | undefined));
     let raw: Record<string, unknown>;
     let adPassword = readSecretOption(o['adPassword'] as string | undefined, 'DIRSYNC_AD_PASSWORD');
     let clientSecret = readSecretOption(o['clientSecret'] as string | undefined, 'DIRSYNC_CLIENT_SECRET');
@@ -130,8 +154,7 @@ program.command('init')
       stagingMode: o['staging'] === true,
     };
     if (o['lab'] !== undefined) {
-      const file = typeof o['lab'] === 'string' ? o['lab'] : `${process.env['DIRSYNC_LAB_DIR'] ?? '.lab'}/connection.json`;
-      if (!existsSync(file)) throw new ConfigError(`The lab's connection file ${file} does not exist: start the lab with \`npm run lab\` first.`);
+      const file = labConnectionFile(o['lab']);
       const lab = JSON.parse(readFileSync(file, 'utf8')) as { ad: Record<string, string>; tenant: Record<string, string> };
       raw = {
         ...common,

@@ -135,7 +135,8 @@ export function buildPlan(input: {
     if (!member || member.deleted || !inScope(member).inScope) return undefined;
     if (member.objectClass !== 'user' && member.objectClass !== 'group') return undefined;
     const mapped = mapEntry(member, flow);
-    if (mapped.kind !== 'mapped') return undefined;
+    // A member that cannot be exported (invalid, duplicate) is reported on its own; it is not a member in the tenant.
+    if (mapped.kind !== 'mapped' || duplicated.has(guid) || validateDesired(mapped.desired, input.domains).length > 0) return undefined;
     const link = store.getLink(guid);
     const anchor = sourceAnchorOf(member);
     const cloudId = link?.state === 'linked' ? link.cloudId : store.cloudByAnchor(anchor).find((c) => !c.softDeleted && c.objectType === mapped.desired.objectType)?.id;

@@ -21,9 +21,12 @@ describe('the dirsync command', () => {
   const outputs: string[] = [];
 
   /** Runs the CLI in a child process (asynchronously: the emulated tenant answers from this process). */
-  async function dirsync(args: ReadonlyArray<string>, options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  async function dirsync(args: ReadonlyArray<string>, options: { dataDir?: string; trustLabCa?: boolean } = {}): Promise<Result> {
+    const env = { ...process.env };
+    // As on an administrator's machine: nothing trusts the lab's CA unless the configuration says so.
+    if (options.trustLabCa === false) delete env['NODE_EXTRA_CA_CERTS'];
     const child = spawn(process.execPath, [join(repoRoot, 'engine', 'bin', 'dirsync.js'), '--data-dir', options.dataDir ?? dataDir, ...args], {
-      env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
+      env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
@@ -59,7 +62,7 @@ describe('the dirsync command', () => {
   });
 
   it('init --lab writes the configuration and tests both connections', async () => {
-    const result = await dirsync(['--json', 'init', '--lab', labFile, '--ou', ouGuid]);
+    const result = await dirsync(['--json', 'init', '--lab', labFile, '--ou', ouGuid], { trustLabCa: false });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(result.json, { configured: true, dataDir, ad: { ok: true, dirSync: true },
       cloud: { ok: true, tenant: tenant.connection.tenantDisplayName, verifiedDomains: [...tenant.connection.verifiedDomains] } });
@@ -88,7 +91,7 @@ describe('the dirsync command', () => {
   });
 
   it('sync applies the plan; status, history and match describe the result', async () => {
-    const sync = await dirsync(['--json', 'sync']);
+    const sync = await dirsync(['--json', 'sync'], { trustLabCa: false });
     assert.equal(sync.code, 0, sync.stderr);
     assert.equal((sync.json as { exported: Record<string, number> }).exported['create-user'], 10);
     const status = (await dirsync(['--json', 'status'])).json as { configured: boolean; changeTracking: string; managed: { user: number } };
