@@ -10,7 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { startTenantDaemon, stopTenantDaemon, tenantDaemonFiles, tenantDaemonStatus } from '../tenant/index.ts';
 import { STRONG_PASSWORD, appGraphClient, assertLabCaTrusted, unique } from './support/tenant.ts';
 
+/** A process that has exited but not yet been reaped (a zombie, state Z) is not alive. */
 function alive(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (existsSync(stat)) return !/^\d+ \(.*\) Z /.test(readFileSync(stat, 'utf8'));
   try {
     process.kill(pid, 0);
     return true;
