@@ -36,7 +36,16 @@ export class AdOperationError extends EngineError {
 
 type LdapLike = { code?: unknown; message?: string; name?: string };
 
-export function mapLdapError(error: unknown, context: { url: string; bindDn?: string; operation: string }): EngineError {
+export type LdapErrorContext = {
+  readonly url: string;
+  readonly bindDn?: string;
+  /** What was being done, as the end of "could not …" / "lacks the rights to …". */
+  readonly operation: string;
+  /** What to do when the account lacks the rights (default: grant 'Replicating Directory Changes'). */
+  readonly insufficientRightsAdvice?: string;
+};
+
+export function mapLdapError(error: unknown, context: LdapErrorContext): EngineError {
   if (error instanceof EngineError) return error;
   const e = (error ?? {}) as LdapLike;
   const message = e.message ?? String(error);
@@ -45,7 +54,9 @@ export function mapLdapError(error: unknown, context: { url: string; bindDn?: st
     return new AdInvalidCredentialsError(`Active Directory refused the user name or password of ${context.bindDn ?? 'the account'} (${context.url}). Check the account name and password.`);
   }
   if (code === 50 || e.name === 'InsufficientAccessError') {
-    return new AdInsufficientRightsError(`${context.bindDn ?? 'The account'} lacks the rights to ${context.operation} on ${context.url}: ${message}. Grant it 'Replicating Directory Changes' on the domain, or let the Configuration Wizard create the service account.`);
+    const advice = context.insufficientRightsAdvice ??
+      "Grant it 'Replicating Directory Changes' on the domain, or let the Configuration Wizard create the service account.";
+    return new AdInsufficientRightsError(`${context.bindDn ?? 'The account'} lacks the rights to ${context.operation} on ${context.url}: ${message}. ${advice}`);
   }
   if (code === 8 || e.name === 'StrongAuthRequiredError') {
     return new AdStrongAuthRequiredError(`The domain controller requires an encrypted connection for this bind: use ldaps:// (port 636) instead of ${context.url}.`);
