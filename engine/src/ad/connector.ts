@@ -3,6 +3,8 @@
  * ranged retrieval of large member lists, and the uSNChanged fallback when the account lacks the right
  * to use DirSync. It turns LDAP entries into AdEntry values; it keeps no state of its own.
  */
+import { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Client, EqualityFilter, InsufficientAccessError, OrFilter, type Entry } from 'ldapts';
 import type { AdObjectClass } from '../contract/model.ts';
 import { AdInsufficientRightsError, mapLdapError } from '../errors/ad-errors.ts';
@@ -118,6 +120,28 @@ export async function toAdEntry(entry: Entry, readRange: RangedReader): Promise<
   };
 }
 
+/**
+ * A trusted certificate that is not a CA (the DC sent no chain, and the administrator chose to trust
+ * this very certificate) is pinned: the connection is accepted only if the DC presents exactly it.
+ */
+function pinnedLeaf(pem: string): string | undefined {
+  const certificate = new X509Certificate(pem);
+  return certificate.ca ? undefined : certificate.fingerprint256;
+}
+
+/** ldapts opens LDAPS as `createSecureConnection(port, host, tlsOptions)`. */
+function pinnedConnection(fingerprint256: string): typeof tlsConnect {
+  return ((port: number, host: string, options: ConnectionOptions) => {
+    const socket = tlsConnect(port, host, { ...options, rejectUnauthorized: false });
+    socket.prependOnceListener('secureConnect', () => {
+      if (socket.getPeerCertificate().fingerprint256 !== fingerprint256) {
+        socket.destroy(Object.assign(new Error('the domain controller presented a certificate other than the one trusted'), { code: 'ERR_TLS_CERT_PIN_MISMATCH' }));
+      }
+    });
+    return socket;
+  }) as unknown as typeof tlsConnect;
+}
+
 export type DeltaBatch = {
   /** Current state of every object that changed (re-read, so attribute values are complete). */
   readonly changed: ReadonlyArray<AdEntry>;
@@ -136,15 +160,17 @@ export class AdConnector {
   private constructor(private readonly client: Client, private readonly options: AdConnectorOptions) {}
 
   public static async connect(options: AdConnectorOptions): Promise<AdConnector> {
+    const pinned = options.trustedCaPem ? pinnedLeaf(options.trustedCaPem) : undefined;
     const client = new Client({
       url: options.url,
       timeout: options.timeoutMs ?? 120_000,
       connectTimeout: 10_000,
       tlsOptions: {
-        ca: options.trustedCaPem ? [options.trustedCaPem] : undefined,
+        ca: options.trustedCaPem && !pinned ? [options.trustedCaPem] : undefined,
         servername: options.tlsServerName,
         minVersion: 'TLSv1.2',
       },
+      ...(pinned ? { createSecureConnection: pinnedConnection(pinned) } : {}),
     });
     try {
       await client.bind(options.bindDn, options.password);

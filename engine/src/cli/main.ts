@@ -9,10 +9,13 @@ import { AdConnector } from '../ad/connector.ts';
 import { EngineError } from '../errors/engine-error.ts';
 import { ConfigError } from '../errors/config-error.ts';
 import { RunInProgressError } from '../errors/run-errors.ts';
-import { parseConfig, defaultDataDir, type DirSyncConfig } from '../service/config.ts';
+import { parseConfig, defaultDataDir, storeFiles, type DirSyncConfig } from '../service/config.ts';
+import { createLogger } from '../service/logger.ts';
 import { approvePlan, cloudCaFile, cloudConnectorFor, openStore, readConfig, rejectPlan, requireConfig, saveConfig, sessionFor,
   SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../service/engine.ts';
 import { AD_CURSOR, runSync, type RunProgress } from '../service/sync-run.ts';
+import { callControl, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
+import { defaultSocketPath, startService } from '../service/daemon.ts';
 import type { Store } from '../store/store.ts';
 import { ExitCode } from './exit-codes.ts';
 
@@ -72,6 +75,43 @@ function print(value: unknown, text: () => string): void {
 function withStore<T>(work: (store: Store) => Promise<T> | T): Promise<T> {
   const store = openStore(globals().dataDir);
   return Promise.resolve(work(store)).finally(() => store.close());
+}
+
+/** The running service's local socket, when a service is running for this data directory. */
+async function serviceEndpoint(dataDir: string): Promise<ControlEndpoint | undefined> {
+  const socketPath = defaultSocketPath(dataDir);
+  if (process.platform !== 'win32' && !existsSync(socketPath)) return undefined;
+  const endpoint = { socketPath };
+  const answered = await Promise.race([
+    callControl(endpoint, 'getStatus', {}).then(() => true, () => false),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref()),
+  ]);
+  return answered ? endpoint : undefined;
+}
+
+/** Asks the service to run and waits for the run to finish, showing its progress. */
+async function runThroughService(endpoint: ControlEndpoint, kind: 'full' | 'delta', dryRun: boolean): Promise<RunSummary> {
+  const show = progressPrinter();
+  let runId: number | undefined;
+  const early: RunSummary[] = [];
+  let settle: (summary: RunSummary) => void = () => undefined;
+  const finished = new Promise<RunSummary>((resolve) => { settle = resolve; });
+  const unsubscribe = subscribeControl(endpoint, (event, data) => {
+    if (event === 'onDidProgress' && show && (data as RunProgress).runId === runId) show(data as RunProgress);
+    if (event === 'onDidFinishRun') {
+      const summary = data as RunSummary;
+      if (runId === undefined) early.push(summary);
+      else if (summary.id === runId) settle(summary);
+    }
+  });
+  try {
+    runId = (await callControl(endpoint, 'startRun', { kind, dryRun })).runId;
+    const already = early.find((s) => s.id === runId);
+    if (already) return already;
+    return await finished;
+  } finally {
+    unsubscribe();
+  }
 }
 
 function counts(record: Readonly<Record<string, number | undefined>>): string {
@@ -205,10 +245,13 @@ program.command('sync')
   .option('--full', 'full run: re-read AD and the tenant, find orphans', false)
   .option('--dry-run', 'plan only: write nothing to the tenant', false)
   .action(async (o: { full: boolean; dryRun: boolean }) => {
-    const run = await withStore(async (store) => {
-      const config = requireConfig(store);
-      return runSync(sessionFor(store, config), { kind: o.full ? 'full' : 'delta', dryRun: o.dryRun, onProgress: progressPrinter() });
-    });
+    const endpoint = await serviceEndpoint(globals().dataDir);
+    const run = endpoint
+      ? await runThroughService(endpoint, o.full ? 'full' : 'delta', o.dryRun)
+      : await withStore(async (store) => {
+        const config = requireConfig(store);
+        return runSync(sessionFor(store, config, { log: createLogger({ logDir: storeFiles(globals().dataDir).logs }) }), { kind: o.full ? 'full' : 'delta', dryRun: o.dryRun, onProgress: progressPrinter() });
+      });
     print(run, () => describeRun(run));
     process.exitCode = exitCodeFor(run);
   });
@@ -241,7 +284,10 @@ program.command('approve')
   .description('approve the deletions held in a plan and export them now')
   .argument('<plan>', 'the plan id (dirsync status shows it)')
   .action(async (planId: string) => {
-    const run = await withStore(async (store) => approvePlan(sessionFor(store, requireConfig(store)), Number(planId)));
+    const endpoint = await serviceEndpoint(globals().dataDir);
+    const run = endpoint
+      ? await callControl(endpoint, 'approvePlan', { planId: Number(planId) })
+      : await withStore(async (store) => approvePlan(sessionFor(store, requireConfig(store)), Number(planId)));
     print(run, () => describeRun(run));
     process.exitCode = exitCodeFor(run);
   });
@@ -250,7 +296,8 @@ program.command('reject')
   .description('reject the deletions held in a plan')
   .argument('<plan>', 'the plan id')
   .action(async (planId: string) => {
-    const n = await withStore((store) => rejectPlan(store, Number(planId)));
+    const endpoint = await serviceEndpoint(globals().dataDir);
+    const n = endpoint ? (await callControl(endpoint, 'rejectPlan', { planId: Number(planId) })).rejected : await withStore((store) => rejectPlan(store, Number(planId)));
     print({ rejected: n }, () => `Rejected ${n} held operations of plan ${planId}. They are planned (and held) again if the objects are still gone on the next run.`);
   });
 
@@ -308,6 +355,26 @@ program.command('match')
         ...reports.map((r) => `  ${r.category.padEnd(16)} ${r.dn} — ${r.reason}`),
         ...notWritable.map((r) => `  not-writable     ${r.dn} — ${r.reason}`),
       ].join('\n'));
+    });
+  });
+
+const serviceCommand = program.command('service').description('the Directory Synchronization Service');
+serviceCommand.command('run')
+  .description('run the service in the foreground (what the service manager starts): schedule, control socket, optional browser mode')
+  .option('--browser', 'also serve the wizard in browser mode on 127.0.0.1', false)
+  .option('--port <port>', 'browser mode port (default: any free port)')
+  .action(async (o: { browser: boolean; port?: string }) => {
+    const { dataDir } = globals();
+    const running = await startService({ dataDir, browser: o.browser ? { port: o.port ? Number(o.port) : undefined } : undefined });
+    const lines = [`Directory Synchronization Service running (data ${dataDir}, control socket ${running.socket.socketPath}).`];
+    if (running.browser) lines.push(`Browser mode: open ${running.browser.url}?token=${running.browser.token} on this computer.`);
+    const status = await running.service.getStatus({});
+    lines.push(status.configured ? `Next run: ${status.nextRunAt ?? 'not scheduled'}.` : 'Not configured yet: run the Configuration Wizard.');
+    print({ socketPath: running.socket.socketPath, browserUrl: running.browser?.url, token: running.browser?.token }, () => lines.join('\n'));
+    await new Promise<void>((resolve) => {
+      const stop = () => void running.stop().then(resolve);
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
     });
   });
 

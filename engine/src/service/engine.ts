@@ -13,6 +13,7 @@ import { ConfigError } from '../errors/config-error.ts';
 import { NotConfiguredError, PlanStateError } from '../errors/run-errors.ts';
 import { Store } from '../store/store.ts';
 import { parseConfig, storeFiles, type DirSyncConfig } from './config.ts';
+import type { Logger } from './logger.ts';
 import { exportPlan } from './exporter.ts';
 import { scopeEvaluator } from './planner.ts';
 import { withRunLock, type EngineSession } from './sync-run.ts';
@@ -79,10 +80,10 @@ export function adConnect(store: Store, config: DirSyncConfig): Promise<AdConnec
   });
 }
 
-export function sessionFor(store: Store, config: DirSyncConfig, options: { writeBudget?: WriteBudget } = {}): EngineSession {
+export function sessionFor(store: Store, config: DirSyncConfig, options: { writeBudget?: WriteBudget; log?: Logger } = {}): EngineSession {
   let cloud: CloudConnector | undefined;
   return {
-    store, config, writeBudget: options.writeBudget,
+    store, config, writeBudget: options.writeBudget, log: options.log,
     connectAd: () => adConnect(store, config),
     cloud: () => (cloud ??= cloudConnectorFor(store, config)),
   };

@@ -10,6 +10,7 @@ import { GraphWriter } from '../cloud/writer.ts';
 import { RunInProgressError } from '../errors/run-errors.ts';
 import type { Store } from '../store/store.ts';
 import type { DirSyncConfig } from './config.ts';
+import { osLog, type Logger } from './logger.ts';
 import { exportPlan, recoverUnconfirmed } from './exporter.ts';
 import { buildPlan } from './planner.ts';
 
@@ -22,6 +23,7 @@ export type EngineSession = {
   connectAd(): Promise<AdConnector>;
   cloud(): CloudConnector;
   readonly writeBudget?: WriteBudget;
+  readonly log?: Logger;
 };
 
 export type RunOptions = {
@@ -72,12 +74,22 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       message = 'No earlier full run: this run is a full run.';
     }
     const runId = store.startRun(kind, options.dryRun);
-    const progress = (phase: RunPhase, done: number, total?: number, note?: string): void => options.onProgress?.({ runId, phase, done, total, message: note });
+    const log = session.log?.child({ runId });
+    let lastPhase: RunPhase | undefined;
+    const progress = (phase: RunPhase, done: number, total?: number, note?: string): void => {
+      if (phase !== lastPhase) log?.info({ phase }, `phase ${phase}`);
+      lastPhase = phase;
+      options.onProgress?.({ runId, phase, done, total, message: note });
+    };
+    log?.info({ kind, dryRun: options.dryRun }, 'run started');
+    if (!options.dryRun) osLog('info', `Directory Sync: ${kind} run ${runId} started.`);
     store.heartbeatRunLock(runId);
     let adImported = 0;
     let cloudImported = 0;
     const ad = await session.connectAd().catch((error: unknown) => {
       store.finishRun(runId, 'failed', emptySummary(), (error as Error).message);
+      log?.error({ code: (error as { code?: string }).code }, `run failed: ${(error as Error).message}`);
+      osLog('error', `Directory Sync: run ${runId} failed: ${(error as Error).message}`);
       throw error;
     });
     try {
@@ -154,6 +166,7 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
         store.setPlanStatus(plan.planId, 'previewed');
         const why = options.dryRun ? 'Preview only: nothing was written to the tenant.' : 'Staging mode: nothing was written to the tenant.';
         store.finishRun(runId, plan.errors > 0 ? 'completed-with-errors' : 'succeeded', { ...baseSummary, exported: {} }, [message, why].filter(Boolean).join(' '));
+        log?.info({ planned: plan.planned, held: plan.held, errors: plan.errors }, 'preview finished');
         progress('done', plannedTotal);
         return store.getRun(runId) as RunSummary;
       }
@@ -185,10 +198,14 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       const notes = [message, plan.held > 0 ? plan.heldReasons.join(' ') : undefined, stopped ? 'Export stopped before the end: the rest is planned again next run.' : undefined,
         writer.throttledResponses > 0 ? `Microsoft Graph throttled ${writer.throttledResponses} requests; each was retried after its Retry-After.` : undefined];
       store.finishRun(runId, status, { ...baseSummary, errors, exported: result.exported, throttled: writer.throttledResponses, writeRequests: writer.requestsSent }, notes.filter(Boolean).join(' ') || undefined);
+      log?.info({ status, exported: result.exported, held: plan.held, errors, throttled: writer.throttledResponses }, 'run finished');
+      osLog(status === 'completed-with-errors' ? 'error' : 'info', `Directory Sync: run ${runId} finished: ${status}; exported ${JSON.stringify(result.exported)}, held ${plan.held}, errors ${errors}.`);
       progress('done', plannedTotal);
       return store.getRun(runId) as RunSummary;
     } catch (error) {
       store.finishRun(runId, 'failed', { ...emptySummary(), imported: { ad: adImported, cloud: cloudImported } }, (error as Error).message);
+      log?.error({ code: (error as { code?: string }).code }, `run failed: ${(error as Error).message}`);
+      osLog('error', `Directory Sync: run ${runId} failed: ${(error as Error).message}`);
       throw error;
     } finally {
       await ad.close();

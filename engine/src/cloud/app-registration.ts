@@ -1,0 +1,615 @@
+/**
+ * The cloud identity of Directory Sync: an administrator signs in once (device code flow, so it works on
+ * a server without a browser), and Directory Sync registers its own application in the tenant with a
+ * certificate credential, the least Microsoft Graph application permissions it needs (admin-consented
+ * by app role assignments), a service principal, and the source anchor directory extension property.
+ * The administrator's tokens live only in memory (ARCHITECTURE.md "Security": used once, never stored).
+ */
+import { X509Certificate, createHash } from 'node:crypto';
+import { PublicClientApplication, type AccountInfo, type AuthenticationResult, type DeviceCodeRequest } from '@azure/msal-node';
+import { Client } from '@microsoft/microsoft-graph-client';
+import { generate } from 'selfsigned';
+import { AppCredentialCheckError, AppRegistrationError } from '../errors/app-registration-errors.ts';
+import { CloudAuthenticationError, CloudPermissionError, CloudUnreachableError, mapCloudError } from '../errors/cloud-errors.ts';
+import { ConfigError } from '../errors/config-error.ts';
+import { EngineError } from '../errors/engine-error.ts';
+import { AdminRoleRequiredError, SignInCancelledError, SignInError, SignInExpiredError } from '../errors/sign-in-errors.ts';
+import { CloudConnector, type Organization } from './connector.ts';
+import { endpointsFor, type CloudEndpoints, type CloudInstance } from './instances.ts';
+
+/**
+ * The public client the administrator signs in through. Microsoft Graph Command Line Tools is a
+ * Microsoft first-party public client present in every tenant that may use the device code flow; a
+ * tenant that blocks it can register its own public client ("Allow public client flows") and pass its id.
+ */
+export const DEFAULT_ADMIN_CLIENT_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e';
+
+/** Microsoft Graph's application id: the resource of the application permissions. */
+export const MICROSOFT_GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+
+/**
+ * The least Microsoft Graph application permissions Directory Sync runs with: users, security groups
+ * and their members (write); the organization (verified domains; the ownership lease, an open
+ * extension on it); its own application (the anchor extension property, Application.ReadWrite.OwnedBy);
+ * directory roles (administrators are never soft-matched) and the recycle bin (Directory.Read.All,
+ * RoleManagement.Read.Directory); organizational contacts (reported as out of scope).
+ */
+export const DIRECTORY_SYNC_GRAPH_PERMISSIONS: ReadonlyArray<string> = [
+  'User.ReadWrite.All', 'Group.ReadWrite.All', 'GroupMember.ReadWrite.All', 'Organization.ReadWrite.All',
+  'Application.ReadWrite.OwnedBy', 'Directory.Read.All', 'OrgContact.Read.All', 'RoleManagement.Read.Directory',
+];
+
+/** Delegated permissions the administrator's sign-in asks for: just enough to register and consent the application. */
+export const ADMIN_SIGN_IN_PERMISSIONS: ReadonlyArray<string> = [
+  'User.Read', 'Organization.Read.All', 'RoleManagement.Read.Directory', 'Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All',
+];
+
+/** Directory roles that can register an application and grant admin consent to Microsoft Graph application permissions (role template ids). */
+export const CONSENTING_ROLES: Readonly<Record<string, string>> = {
+  '62e90394-69f5-4237-9190-012177145e10': 'Global Administrator',
+  'e8611ab8-c189-46e8-94e1-60213ab1f814': 'Privileged Role Administrator',
+};
+
+/** The name of the source anchor directory extension property (CloudConnector.anchorProperty()). */
+export const ANCHOR_EXTENSION_NAME = 'sourceAnchor';
+
+/** Where the tenant is: the national cloud, or custom hosts (the lab). */
+export type CloudSettings = {
+  readonly instance: CloudInstance;
+  /** Custom instances: https authority host, e.g. `https://127.0.0.1:PORT`. */
+  readonly authorityHost?: string;
+  /** Custom instances: Graph base URL, e.g. `https://127.0.0.1:PORT/`. */
+  readonly graphBaseUrl?: string;
+};
+
+export type AdminSignInOptions = CloudSettings & {
+  /** `organizations` (default: the tenant of the account that signs in), or a tenant id or domain. */
+  readonly tenant?: string;
+  /** The public client to sign in through; default DEFAULT_ADMIN_CLIENT_ID. */
+  readonly clientId?: string;
+  /** Stop waiting after this many seconds even if the code has not expired yet. */
+  readonly timeoutSeconds?: number;
+};
+
+export type AdminSignInStatus = 'pending' | 'signed-in' | 'failed' | 'cancelled';
+
+/**
+ * A device code sign-in under way. The code is known as soon as this object exists, so a service can
+ * hand `userCode`/`verificationUri`/`message` to the wizard at once and await `result` later. `result`
+ * never causes an unhandled rejection when nobody awaits it; `status()` tells where it stands.
+ */
+export type AdminSignIn = {
+  readonly userCode: string;
+  readonly verificationUri: string;
+  /** The identity platform's instruction text, ready to show. */
+  readonly message: string;
+  readonly expiresAt: Date;
+  /** Resolves when the administrator has entered the code and signed in; rejects with a SignIn…Error. */
+  readonly result: Promise<AdminSession>;
+  status(): AdminSignInStatus;
+  /** Why the sign-in failed or was cancelled, once it has (the same error `result` rejects with). */
+  error(): EngineError | undefined;
+  /** Stops waiting: `result` rejects with SignInCancelledError at once (polling stops within one interval). */
+  cancel(): void;
+};
+
+function resolveEndpoints(cloud: CloudSettings): CloudEndpoints {
+  try {
+    return endpointsFor(cloud.instance, { authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split(/\r?\n/)[0] ?? text;
+}
+
+function describeFailure(error: unknown): { code: string; text: string } {
+  const e = (error ?? {}) as { errorCode?: unknown; errorMessage?: unknown; message?: unknown };
+  const code = typeof e.errorCode === 'string' ? e.errorCode : '';
+  const text = typeof e.errorMessage === 'string' && e.errorMessage !== '' ? e.errorMessage : typeof e.message === 'string' ? e.message : String(error);
+  return { code, text: firstLine(text) };
+}
+
+/** msal errors of the device code flow → engine errors. */
+function mapSignInError(error: unknown): EngineError {
+  if (error instanceof EngineError) return error;
+  const { code, text } = describeFailure(error);
+  const all = `${code} ${text}`;
+  if (/device_code_polling_cancelled/.test(all)) return new SignInCancelledError();
+  if (/device_code_expired|expired_token|user_timeout_reached|AADSTS70020/.test(all)) return new SignInExpiredError();
+  if (/authorization_declined|AADSTS70019/.test(all)) {
+    return new SignInError('The sign-in was declined on the sign-in page. Start the sign-in again and approve it with an administrator account.');
+  }
+  if (/ENOTFOUND|ECONNREFUSED|ETIMEDOUT|ECONNRESET|endpoints_resolution_error|network|fetch failed/i.test(all)) {
+    return new SignInError(`Cannot reach the Microsoft identity platform to sign in: ${text} Check the network, the proxy and the cloud instance chosen.`);
+  }
+  if (/AADSTS90002|AADSTS900023|invalid_tenant/.test(all)) {
+    return new SignInError(`The tenant to sign in to was not found: ${text} Check the tenant id or domain, or sign in without naming a tenant.`);
+  }
+  if (/AADSTS65001|AADSTS90094|AADSTS90008|consent_required/.test(all)) {
+    return new AdminRoleRequiredError(`The account that signed in cannot consent to the permissions the setup needs (${text}). ` +
+      'Sign in again with a Global Administrator of the tenant.');
+  }
+  if (/AADSTS700016|unauthorized_client|invalid_client|AADSTS7000218/.test(all)) {
+    return new SignInError(`The sign-in client is not available in this tenant or does not allow the device code flow: ${text} ` +
+      'Use the default client, or register a public client application with "Allow public client flows" and give its id.');
+  }
+  if (/interaction_required|invalid_grant|no_tokens_found|AADSTS50173|AADSTS700082/.test(all)) {
+    return new SignInExpiredError(`The administrator's sign-in can no longer be renewed (${text}). Sign in again.`);
+  }
+  return new SignInError(`Signing in to Microsoft Entra ID failed: ${text} Start the sign-in again.`);
+}
+
+/**
+ * A signed-in administrator: a delegated Microsoft Graph client and nothing persisted. Call
+ * `signOut()` once the registration is done; the tokens are then forgotten.
+ */
+export class AdminSession {
+  public readonly graph: Client;
+  public readonly tenantId: string;
+  public readonly userPrincipalName: string;
+  /** The administrator's user object id. */
+  public readonly userId: string;
+  public readonly cloud: CloudSettings;
+  public readonly graphBaseUrl: string;
+  private readonly scopes: string[];
+  private signedOut = false;
+
+  public constructor(private readonly pca: PublicClientApplication, private readonly account: AccountInfo, cloud: CloudSettings, scopes: ReadonlyArray<string>) {
+    const endpoints = resolveEndpoints(cloud);
+    this.cloud = { instance: cloud.instance, authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl };
+    this.graphBaseUrl = endpoints.graphBaseUrl;
+    this.tenantId = account.tenantId.toLowerCase();
+    this.userPrincipalName = account.username;
+    this.userId = account.localAccountId;
+    this.scopes = [...scopes];
+    this.graph = Client.initWithMiddleware({
+      baseUrl: endpoints.graphBaseUrl,
+      defaultVersion: 'v1.0',
+      customHosts: new Set([new URL(endpoints.graphBaseUrl).hostname]),
+      authProvider: { getAccessToken: () => this.accessToken() },
+    });
+  }
+
+  /** A delegated Graph access token, renewed silently from the in-memory cache. */
+  public async accessToken(): Promise<string> {
+    if (this.signedOut) throw new SignInExpiredError('The administrator has signed out of this session. Sign in again.');
+    try {
+      const result = await this.pca.acquireTokenSilent({ account: this.account, scopes: this.scopes });
+      if (!result.accessToken) throw new Error('the identity platform returned no access token');
+      return result.accessToken;
+    } catch (error) {
+      throw mapSignInError(error);
+    }
+  }
+
+  /** Forgets the administrator's tokens. */
+  public async signOut(): Promise<void> {
+    this.signedOut = true;
+    await this.pca.getTokenCache().removeAccount(this.account);
+    this.pca.clearCache();
+  }
+}
+
+/**
+ * Starts the device code sign-in and returns as soon as the code is known. Fails (without a code) when
+ * the identity platform refuses to start the flow, e.g. an unknown tenant or client.
+ */
+export async function beginAdminSignIn(options: AdminSignInOptions): Promise<AdminSignIn> {
+  const endpoints = resolveEndpoints(options);
+  const tenant = (options.tenant ?? 'organizations').trim().toLowerCase();
+  // Short scope names mean Microsoft Graph in every cloud (as Graph PowerShell uses them); with full
+  // https://graph…/ names the token response (short names) never matches msal's cache and every call renews.
+  const scopes = [...ADMIN_SIGN_IN_PERMISSIONS];
+  const clientId = options.clientId ?? DEFAULT_ADMIN_CLIENT_ID;
+  const pca = new PublicClientApplication({
+    auth: {
+      clientId,
+      authority: `${endpoints.authorityHost}/${tenant}`,
+      ...(options.instance === 'custom' ? { knownAuthorities: [new URL(endpoints.authorityHost).host] } : {}),
+    },
+  });
+
+  let state: AdminSignInStatus = 'pending';
+  let showCode: (code: { userCode: string; verificationUri: string; message: string; expiresIn: number }) => void = () => undefined;
+  let failBeforeCode: (error: EngineError) => void = () => undefined;
+  const codeShown = new Promise<{ userCode: string; verificationUri: string; message: string; expiresIn: number }>((resolve, reject) => {
+    showCode = resolve;
+    failBeforeCode = reject;
+  });
+  let refusal: SignInError | undefined;
+  const request: DeviceCodeRequest = {
+    scopes,
+    deviceCodeCallback: (response) => {
+      if (typeof response.userCode === 'string' && response.userCode !== '' && typeof response.verificationUri === 'string') {
+        showCode(response);
+        return;
+      }
+      // msal hands an error answer of the device code endpoint to the callback as an empty code (and would poll with it).
+      request.cancel = true;
+      failBeforeCode(refusal = new SignInError(`Microsoft Entra ID refused to start the sign-in for the client ${clientId} in the tenant "${tenant}". ` +
+        'Check the tenant id or domain, and that the sign-in client exists there as a public client (default: Microsoft Graph Command Line Tools; ' +
+        'a client of your own needs "Allow public client flows").'));
+    },
+    ...(options.timeoutSeconds !== undefined ? { timeout: options.timeoutSeconds } : {}),
+  };
+
+  let settle: { resolve: (session: AdminSession) => void; reject: (error: EngineError) => void } | undefined;
+  const result = new Promise<AdminSession>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  const finish = (outcome: AdminSignInStatus, session?: AdminSession, error?: EngineError): void => {
+    if (state !== 'pending') return;
+    state = outcome;
+    if (session) settle?.resolve(session);
+    else if (error) settle?.reject(error);
+  };
+
+  pca.acquireTokenByDeviceCode(request).then((auth: AuthenticationResult | null) => {
+    if (state === 'cancelled') {
+      // Approved just as it was cancelled: drop the tokens rather than keep an unused session.
+      pca.clearCache();
+      return;
+    }
+    if (!auth?.account) {
+      finish('failed', undefined, new SignInError('The identity platform completed the sign-in without an account. Start the sign-in again.'));
+      return;
+    }
+    finish('signed-in', new AdminSession(pca, auth.account, options, scopes));
+  }, (error: unknown) => {
+    const mapped = refusal ?? mapSignInError(error);
+    failBeforeCode(mapped);
+    finish(mapped instanceof SignInCancelledError ? 'cancelled' : 'failed', undefined, mapped);
+  });
+  // `result` may never be awaited (the wizard closed): its failure is kept for error(), not raised as an unhandled rejection.
+  let failure: EngineError | undefined;
+  result.catch((error: unknown) => {
+    failure = mapSignInError(error);
+  });
+
+  const code = await codeShown;
+  return {
+    userCode: code.userCode,
+    verificationUri: code.verificationUri,
+    message: code.message,
+    expiresAt: new Date(Date.now() + code.expiresIn * 1000),
+    result,
+    status: () => state,
+    error: () => failure,
+    cancel: () => {
+      if (state !== 'pending') return;
+      request.cancel = true;
+      finish('cancelled', undefined, new SignInCancelledError());
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The application registration
+// ---------------------------------------------------------------------------------------------------
+
+export type RegisterAppOptions = {
+  /** The computer Directory Sync runs on: the application is named `Directory Sync (<hostName>)`. */
+  readonly hostName: string;
+  /** Update this application (its application/client id) instead of looking it up by name. */
+  readonly existingAppId?: string;
+  /** Lifetime of the new certificate credential; default 730 days. */
+  readonly certificateValidityDays?: number;
+};
+
+export type AppRegistration = {
+  /** Application (client) id. */
+  readonly appId: string;
+  /** Object id of the application. */
+  readonly objectId: string;
+  readonly servicePrincipalId: string;
+  readonly displayName: string;
+  /** True when this call created the application, false when it updated an existing one. */
+  readonly created: boolean;
+  readonly tenantId: string;
+  readonly tenantDisplayName: string;
+  readonly verifiedDomains: Organization['verifiedDomains'];
+  readonly certificatePem: string;
+  /** A secret: store it encrypted, never log it. */
+  readonly privateKeyPem: string;
+  /** SHA-256 of the certificate (hex), as msal's clientCertificate.thumbprintSha256. */
+  readonly thumbprintSha256: string;
+  readonly certificateExpiresAt: string;
+  /** Microsoft Graph application permissions consented for the application. */
+  readonly permissions: ReadonlyArray<string>;
+  /** `extension_<appIdWithoutDashes>_sourceAnchor`. */
+  readonly anchorProperty: string;
+  /** Whether the application's service principal owns the application (Application.ReadWrite.OwnedBy then reaches it). */
+  readonly selfOwned: boolean;
+  /** Steps that did not succeed but do not stop Directory Sync from working, in the administrator's words. */
+  readonly warnings: ReadonlyArray<string>;
+};
+
+type GraphPage<T> = { value: T[]; '@odata.nextLink'?: string };
+type GraphApp = { id: string; appId: string; displayName: string };
+type GraphServicePrincipal = { id: string; appId: string; appRoles?: Array<{ id: string; value: string | null; allowedMemberTypes?: string[] }> };
+type AppRoleAssignment = { id: string; appRoleId: string; resourceId: string };
+
+export function directorySyncAppName(hostName: string): string {
+  return `Directory Sync (${hostName})`;
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** Graph errors while acting as the administrator: a refusal is about the account's role, not an application permission. */
+function mapAdminError(error: unknown, operation: string, session: AdminSession): EngineError {
+  const mapped = mapCloudError(error, operation);
+  if (mapped instanceof CloudPermissionError) {
+    return new AdminRoleRequiredError(`Microsoft Entra ID did not allow ${session.userPrincipalName} to ${operation}. ` +
+      'Sign in with a Global Administrator (or a Privileged Role Administrator who may also register applications) of the tenant and try again.');
+  }
+  return mapped;
+}
+
+async function step<T>(session: AdminSession, operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw mapAdminError(error, operation, session);
+  }
+}
+
+/** Every item of a collection: the first page from `first` (built with the client's query helpers), then the nextLinks. */
+async function allPages<T>(graph: Client, first: string | (() => Promise<unknown>)): Promise<T[]> {
+  const out: T[] = [];
+  let page = (await (typeof first === 'string' ? graph.api(first).get() : first())) as GraphPage<T>;
+  out.push(...page.value);
+  for (let next = page['@odata.nextLink']; next; next = page['@odata.nextLink']) {
+    page = (await graph.api(next).get()) as GraphPage<T>;
+    out.push(...page.value);
+  }
+  return out;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A freshly created object may not be visible to the next request yet (directory replication): retries
+ * a request that failed with "not found" a few times.
+ */
+async function afterReplication<T>(run: () => Promise<T>, attempts = 6, delayMs = 1000): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      const status = statusOf(error);
+      const notYet = status === 404 || (status === 400 && /does not reference a valid application|does not exist/i.test((error as Error).message));
+      if (!notYet || attempt >= attempts) throw error;
+    }
+    await sleep(delayMs * attempt);
+  }
+}
+
+/** Fails early, before any write, when the signed-in account cannot grant admin consent. */
+async function requireConsentingRole(session: AdminSession): Promise<void> {
+  const assignments = await step(session, 'read its own directory role assignments', () =>
+    allPages<{ roleDefinitionId: string; directoryScopeId?: string }>(session.graph, () =>
+      session.graph.api('/roleManagement/directory/roleAssignments').filter(`principalId eq ${quote(session.userId)}`).get()));
+  const held = assignments.some((a) => (a.directoryScopeId ?? '/') === '/' && CONSENTING_ROLES[a.roleDefinitionId.toLowerCase()] !== undefined);
+  if (!held) {
+    throw new AdminRoleRequiredError(`${session.userPrincipalName} is not a Global Administrator (or Privileged Role Administrator) of the tenant, ` +
+      'so it cannot register Directory Sync and consent to its Microsoft Graph permissions. Sign in again with a Global Administrator account.');
+  }
+}
+
+type GeneratedCertificate = { certificatePem: string; privateKeyPem: string; der: Buffer; thumbprintSha256: string; expiresAt: Date };
+
+async function newCertificate(displayName: string, validityDays: number): Promise<GeneratedCertificate> {
+  const notBeforeDate = new Date(Date.now() - 5 * 60 * 1000);
+  const notAfterDate = new Date(notBeforeDate.getTime() + validityDays * 24 * 3600 * 1000);
+  const pems = await generate([{ name: 'commonName', value: displayName }], {
+    keyType: 'rsa', keySize: 2048, algorithm: 'sha256', notBeforeDate, notAfterDate,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'extKeyUsage', clientAuth: true },
+    ],
+  });
+  const certificate = new X509Certificate(pems.cert);
+  return {
+    certificatePem: pems.cert,
+    privateKeyPem: pems.private,
+    der: certificate.raw,
+    thumbprintSha256: createHash('sha256').update(certificate.raw).digest('hex'),
+    expiresAt: new Date(certificate.validTo),
+  };
+}
+
+async function findApplication(session: AdminSession, name: string, existingAppId: string | undefined): Promise<GraphApp | undefined> {
+  const select = ['id', 'appId', 'displayName'];
+  if (existingAppId !== undefined) {
+    try {
+      return (await session.graph.api(`/applications(appId=${quote(existingAppId)})`).select(select).get()) as GraphApp;
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        throw new AppRegistrationError(`No application with the id ${existingAppId} exists in the tenant (it may have been deleted). ` +
+          'Run the registration without an existing application id to create a new one.');
+      }
+      throw mapAdminError(error, `read the application ${existingAppId}`, session);
+    }
+  }
+  const found = await step(session, 'look up the Directory Sync application', () =>
+    allPages<GraphApp>(session.graph, () => session.graph.api('/applications').filter(`displayName eq ${quote(name)}`).select(select).get()));
+  if (found.length > 1) {
+    throw new AppRegistrationError(`The tenant holds ${found.length} applications named "${name}" (${found.map((a) => a.appId).join(', ')}). ` +
+      'Delete the ones no longer used, or give the application id of the one to update.');
+  }
+  return found[0];
+}
+
+/** The Microsoft Graph app role ids of the permissions, from the tenant's Microsoft Graph service principal. */
+function graphRoleIds(graphSp: GraphServicePrincipal): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const permission of DIRECTORY_SYNC_GRAPH_PERMISSIONS) {
+    const role = (graphSp.appRoles ?? []).find((r) => r.value === permission && (r.allowedMemberTypes ?? ['Application']).includes('Application'));
+    if (!role) {
+      throw new AppRegistrationError(`Microsoft Graph in this tenant does not offer the application permission ${permission}. ` +
+        'Check the cloud instance chosen; Directory Sync cannot run without it.');
+    }
+    ids.set(permission, role.id.toLowerCase());
+  }
+  return ids;
+}
+
+/**
+ * Creates or updates the application "Directory Sync (<host>)": a new certificate credential (the
+ * previous ones are replaced, so a lost key stops working), the Graph application permissions with
+ * admin consent, its service principal, the source anchor extension property, and the application as
+ * owner of itself. Running it again for the same host updates the same application.
+ */
+export async function registerDirectorySyncApp(session: AdminSession, options: RegisterAppOptions): Promise<AppRegistration> {
+  const hostName = options.hostName.trim();
+  if (hostName === '') throw new ConfigError('The host name of the Directory Sync server is empty: give the computer\'s name.');
+  const displayName = directorySyncAppName(hostName);
+  await session.accessToken();
+  await requireConsentingRole(session);
+  const graph = session.graph;
+  const warnings: string[] = [];
+
+  const organization = await step(session, 'read the organization', async () => {
+    const page = (await graph.api('/organization').select(['id', 'displayName', 'verifiedDomains']).get()) as GraphPage<Organization>;
+    const org = page.value[0];
+    if (!org) throw new AppRegistrationError('The tenant returned no organization object. Try again in a few minutes.');
+    return org;
+  });
+  const graphSp = await step(session, 'read the Microsoft Graph service principal', () =>
+    graph.api(`/servicePrincipals(appId=${quote(MICROSOFT_GRAPH_APP_ID)})`).select(['id', 'appId', 'appRoles']).get() as Promise<GraphServicePrincipal>);
+  const roleIds = graphRoleIds(graphSp);
+
+  const certificate = await newCertificate(displayName, options.certificateValidityDays ?? 730);
+  const body = {
+    displayName,
+    description: `Directory Sync on ${hostName}: one-way synchronization of on-premises Active Directory to this tenant.`,
+    signInAudience: 'AzureADMyOrg',
+    requiredResourceAccess: [{ resourceAppId: MICROSOFT_GRAPH_APP_ID, resourceAccess: [...roleIds.values()].map((id) => ({ id, type: 'Role' })) }],
+    keyCredentials: [{
+      type: 'AsymmetricX509Cert', usage: 'Verify', key: certificate.der.toString('base64'), displayName: `CN=${displayName}`,
+      startDateTime: new Date().toISOString(), endDateTime: certificate.expiresAt.toISOString(),
+    }],
+  };
+
+  const existing = await findApplication(session, displayName, options.existingAppId);
+  let app: GraphApp;
+  if (existing) {
+    await step(session, `update the application ${existing.appId}`, () => graph.api(`/applications/${existing.id}`).patch(body));
+    app = existing;
+  } else {
+    app = await step(session, 'create the Directory Sync application', () => graph.api('/applications').post(body) as Promise<GraphApp>);
+  }
+
+  const sp = await step(session, 'create the application\'s service principal', () => afterReplication(async () => {
+    try {
+      return (await graph.api(`/servicePrincipals(appId=${quote(app.appId)})`).select(['id', 'appId']).get()) as GraphServicePrincipal;
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+      return (await graph.api('/servicePrincipals').post({ appId: app.appId })) as GraphServicePrincipal;
+    }
+  }));
+
+  await step(session, 'grant admin consent to the Microsoft Graph application permissions', async () => {
+    const granted = await afterReplication(() => allPages<AppRoleAssignment>(graph, `/servicePrincipals/${sp.id}/appRoleAssignments`));
+    for (const appRoleId of roleIds.values()) {
+      if (granted.some((a) => a.resourceId.toLowerCase() === graphSp.id.toLowerCase() && a.appRoleId.toLowerCase() === appRoleId)) continue;
+      await graph.api(`/servicePrincipals/${graphSp.id}/appRoleAssignedTo`).post({ principalId: sp.id, resourceId: graphSp.id, appRoleId });
+    }
+  });
+
+  const anchorProperty = `extension_${app.appId.replace(/-/g, '').toLowerCase()}_${ANCHOR_EXTENSION_NAME}`;
+  await step(session, 'register the source anchor extension property', async () => {
+    const defined = await allPages<{ name: string }>(graph, `/applications/${app.id}/extensionProperties`);
+    if (defined.some((p) => p.name.toLowerCase() === anchorProperty.toLowerCase())) return;
+    await graph.api(`/applications/${app.id}/extensionProperties`).post({ name: ANCHOR_EXTENSION_NAME, dataType: 'String', targetObjects: ['User', 'Group'] });
+  });
+
+  const selfOwned = await makeSelfOwned(session, app, sp, warnings);
+
+  return {
+    appId: app.appId, objectId: app.id, servicePrincipalId: sp.id, displayName, created: existing === undefined,
+    tenantId: organization.id.toLowerCase(), tenantDisplayName: organization.displayName, verifiedDomains: organization.verifiedDomains,
+    certificatePem: certificate.certificatePem, privateKeyPem: certificate.privateKeyPem, thumbprintSha256: certificate.thumbprintSha256,
+    certificateExpiresAt: certificate.expiresAt.toISOString(), permissions: [...DIRECTORY_SYNC_GRAPH_PERMISSIONS], anchorProperty, selfOwned, warnings,
+  };
+}
+
+/**
+ * Application.ReadWrite.OwnedBy reaches only applications the service principal owns: the application
+ * must own itself to re-create its anchor extension property on its own. Everything Directory Sync needs
+ * at run time is already registered, so a refusal here is a warning, not a failure.
+ */
+async function makeSelfOwned(session: AdminSession, app: GraphApp, sp: GraphServicePrincipal, warnings: string[]): Promise<boolean> {
+  const graph = session.graph;
+  try {
+    const owners = await allPages<{ id: string }>(graph, `/applications/${app.id}/owners`);
+    if (owners.some((o) => o.id.toLowerCase() === sp.id.toLowerCase())) return true;
+    await graph.api(`/applications/${app.id}/owners/$ref`).post({ '@odata.id': `${session.graphBaseUrl}v1.0/directoryObjects/${sp.id}` });
+    return true;
+  } catch (error) {
+    const mapped = mapAdminError(error, 'make the application an owner of itself', session);
+    if (mapped instanceof CloudUnreachableError || mapped instanceof CloudAuthenticationError) throw mapped;
+    warnings.push(`The application could not be made an owner of itself (${mapped.message}). Directory Sync works, but if its source anchor ` +
+      `extension property is ever deleted it cannot register it again by itself: add the service principal "${app.displayName}" as an owner of the application.`);
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The check that the new credential works
+// ---------------------------------------------------------------------------------------------------
+
+export type CredentialCheckOptions = CloudSettings & {
+  /** How long to keep trying while the new application, credential and consent replicate; default 120 s. */
+  readonly timeoutSeconds?: number;
+  /** Pause between attempts; default 3 s. */
+  readonly retryDelayMs?: number;
+};
+
+export type CheckedApp = { readonly organization: Organization; readonly connector: CloudConnector };
+
+/**
+ * Signs in as the registered application with its certificate (client credentials) and reads the
+ * organization, through the engine's own CloudConnector. A new application, credential and consent
+ * take a while to reach every replica of the directory, so refusals are retried until the timeout.
+ */
+export async function checkAppCredential(registration: Pick<AppRegistration, 'appId' | 'tenantId' | 'privateKeyPem' | 'thumbprintSha256' | 'certificatePem'>,
+  options: CredentialCheckOptions): Promise<CheckedApp> {
+  const deadline = Date.now() + (options.timeoutSeconds ?? 120) * 1000;
+  const delay = options.retryDelayMs ?? 3000;
+  for (;;) {
+    // A new connector each time: a token issued before the consent replicated would lack the permissions.
+    const connector = new CloudConnector({
+      instance: options.instance, authorityHost: options.authorityHost, graphBaseUrl: options.graphBaseUrl,
+      tenantId: registration.tenantId, clientId: registration.appId,
+      credential: { kind: 'certificate', privateKeyPem: registration.privateKeyPem, thumbprintSha256: registration.thumbprintSha256, certificatePem: registration.certificatePem },
+    });
+    try {
+      await connector.accessToken();
+      const organization = await connector.organization();
+      if (organization.id.toLowerCase() !== registration.tenantId.toLowerCase()) {
+        throw new AppCredentialCheckError(`The application signed in to the tenant ${organization.id}, not ${registration.tenantId}. Check the tenant chosen and register again.`);
+      }
+      return { organization, connector };
+    } catch (error) {
+      const retriable = error instanceof CloudAuthenticationError || error instanceof CloudPermissionError;
+      if (!retriable || Date.now() + delay > deadline) {
+        if (error instanceof AppCredentialCheckError || !retriable) throw error;
+        throw new AppCredentialCheckError(`Directory Sync's application ${registration.appId} could not sign in with its new certificate and read the organization: ` +
+          `${(error as EngineError).message} New registrations can take a few minutes to replicate; try the check again, or register again.`);
+      }
+    }
+    await sleep(delay);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The control API of the Directory Synchronization Service: what the wizard (renderer, through
+ * Electron or browser mode) and the CLI can ask of it. Two type maps (house-style.md): requests, each
+ * taking exactly one object argument and returning a Promise, and events named `onDid…`.
+ * Types only: no Node, no DOM, no library.
+ */
+import type { MatchReportEntry, ObjectError, PlannedOperation, RunKind, RunSummary } from './model.ts';
+
+export type RunPhase = 'starting' | 'importing-ad' | 'importing-cloud' | 'planning' | 'exporting' | 'done';
+
+export type RunProgress = {
+  readonly runId: number;
+  readonly phase: RunPhase;
+  readonly done: number;
+  readonly total?: number;
+  /** Estimated seconds left in this phase, when it can be estimated. */
+  readonly etaSeconds?: number;
+  readonly message?: string;
+};
+
+export type OwnershipHolder = { readonly serverId: string; readonly hostName: string; readonly claimedAt: string; readonly generation: number };
+
+export type ServiceStatus = {
+  readonly serviceVersion: string;
+  readonly configured: boolean;
+  readonly stagingMode: boolean;
+  /** `active`: this server exports; `staging`: plans only; `not-owner`: another server holds the lease. */
+  readonly role: 'active' | 'staging' | 'not-owner' | 'unconfigured';
+  readonly ownership?: { readonly thisServer: boolean; readonly holder?: OwnershipHolder };
+  readonly changeTracking: 'dirsync' | 'usn' | 'none';
+  readonly running?: RunProgress;
+  readonly lastRun?: RunSummary;
+  readonly nextRunAt?: string;
+  readonly scheduleMinutes?: number;
+  readonly pendingApprovals: ReadonlyArray<{ readonly planId: number; readonly held: number; readonly reasons: ReadonlyArray<string> }>;
+  readonly managed: { readonly user: number; readonly group: number };
+};
+
+export type CertificateInfo = {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly validFrom: string;
+  readonly validTo: string;
+  /** SHA-256 fingerprint, colon-separated hex. */
+  readonly fingerprintSha256: string;
+  /** PEM of the issuing CA (or the certificate itself when self-signed), for an explicit trust decision. */
+  readonly caPem: string;
+  readonly trusted: boolean;
+};
+
+export type AdConnectionInput = {
+  readonly url: string;
+  readonly tlsServerName?: string;
+  /** A CA the administrator chose to trust (after seeing its fingerprint). */
+  readonly trustedCaPem?: string;
+  readonly bindDn: string;
+  readonly password: string;
+};
+
+export type AdConnectionTest =
+  | { readonly ok: true; readonly baseDn: string; readonly certificate: CertificateInfo; readonly dirSync: boolean }
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly certificate?: CertificateInfo };
+
+export type OuNode = { readonly guid: string; readonly dn: string; readonly name: string; readonly children: ReadonlyArray<OuNode> };
+
+export type ObjectLookup = {
+  readonly query: string;
+  readonly ad?: { readonly dn: string; readonly guid: string; readonly objectClass: string; readonly attributes: Readonly<Record<string, ReadonlyArray<string>>>; readonly inScope: boolean; readonly scopeReason?: string };
+  readonly cloud?: { readonly id: string; readonly properties: Readonly<Record<string, unknown>> };
+  readonly planned?: ReadonlyArray<PlannedOperation>;
+  readonly lastExport?: { readonly runId: number; readonly kind: string; readonly status: string; readonly at?: string };
+  readonly errors: ReadonlyArray<ObjectError>;
+};
+
+export type PlanDetails = {
+  readonly planId: number;
+  readonly status: string;
+  readonly reasons: ReadonlyArray<string>;
+  readonly operations: ReadonlyArray<PlannedOperation & { readonly status: string; readonly error?: string }>;
+};
+
+export type ControlRequests = {
+  getStatus(args: Record<string, never>): Promise<ServiceStatus>;
+  /** Connects and binds; returns the DC's certificate (with its fingerprint) even when it is not trusted yet. */
+  testAdConnection(args: AdConnectionInput): Promise<AdConnectionTest>;
+  listOus(args: AdConnectionInput & { readonly baseDn: string }): Promise<ReadonlyArray<OuNode>>;
+  startRun(args: { readonly kind: RunKind; readonly dryRun?: boolean }): Promise<{ readonly runId: number }>;
+  listRuns(args: { readonly limit?: number }): Promise<ReadonlyArray<RunSummary>>;
+  listErrors(args: { readonly runId?: number }): Promise<ReadonlyArray<ObjectError>>;
+  matchReport(args: { readonly runId: number }): Promise<ReadonlyArray<MatchReportEntry>>;
+  getPlan(args: { readonly planId: number }): Promise<PlanDetails>;
+  approvePlan(args: { readonly planId: number }): Promise<RunSummary>;
+  rejectPlan(args: { readonly planId: number }): Promise<{ readonly rejected: number }>;
+  lookupObject(args: { readonly query: string }): Promise<ObjectLookup>;
+};
+
+export type ControlEvents = {
+  onDidProgress: RunProgress;
+  onDidFinishRun: RunSummary;
+  onDidChangeStatus: ServiceStatus;
+};
+
+export type ControlMethod = keyof ControlRequests;
+export type ControlArgs<M extends ControlMethod> = Parameters<ControlRequests[M]>[0];
+export type ControlResult<M extends ControlMethod> = Awaited<ReturnType<ControlRequests[M]>>;
+
+/** How errors cross the process boundary (Electron IPC keeps only `message`, so this is explicit). */
+export type SerializedError = { readonly $isError: true; readonly name: string; readonly code: string; readonly message: string };

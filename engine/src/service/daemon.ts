@@ -1,0 +1,49 @@
+/**
+ * Runs the service in the foreground (what the OS service manager starts): the local control socket,
+ * optionally browser mode on loopback, the schedule. Stops cleanly on SIGTERM/SIGINT, after the run
+ * in progress.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WriteBudget } from '../cloud/governor.ts';
+import { EventHub, listenOnLoopback, listenOnSocket, type ControlServer } from './control-server.ts';
+import { DirSyncService, type ServiceClock } from './service.ts';
+
+export function defaultSocketPath(dataDir: string): string {
+  return process.platform === 'win32' ? '\\\\.\\pipe\\directory-sync' : join(dataDir, 'control.sock');
+}
+
+export const rendererDist = fileURLToPath(new URL('../../../renderer/dist', import.meta.url));
+
+export type RunningService = {
+  readonly service: DirSyncService;
+  readonly events: EventHub;
+  readonly socket: ControlServer;
+  readonly browser?: ControlServer & { url: string; token: string; port: number };
+  stop(): Promise<void>;
+};
+
+export async function startService(options: {
+  readonly dataDir: string;
+  readonly socketPath?: string;
+  readonly browser?: { readonly port?: number; readonly serveRenderer?: boolean; readonly token?: string };
+  readonly clock?: ServiceClock;
+  readonly schedule?: boolean;
+  readonly writeBudget?: WriteBudget;
+}): Promise<RunningService> {
+  const events = new EventHub();
+  const service = new DirSyncService({ dataDir: options.dataDir, events, clock: options.clock, schedule: options.schedule, writeBudget: options.writeBudget });
+  const socket = await listenOnSocket(service, events, options.socketPath ?? defaultSocketPath(options.dataDir));
+  const browser = options.browser
+    ? await listenOnLoopback(service, events, { port: options.browser.port, token: options.browser.token, rendererDist: options.browser.serveRenderer === false ? undefined : rendererDist })
+    : undefined;
+  service.start();
+  return {
+    service, events, socket, browser,
+    async stop() {
+      await browser?.close();
+      await socket.close();
+      await service.stop();
+    },
+  };
+}

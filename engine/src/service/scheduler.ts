@@ -1,0 +1,34 @@
+/**
+ * When the next run happens and what kind it is: a delta every `intervalMinutes`, a full run when the
+ * configuration changed in a way that needs one (or none has run yet), catch-up after downtime.
+ * Pure: the service passes the time in.
+ */
+import { createHash } from 'node:crypto';
+import type { DirSyncConfig } from './config.ts';
+
+export type ScheduleDecision = { readonly kind: 'full' | 'delta'; readonly at: number; readonly reason: string };
+
+/** The parts of the configuration that change what is in scope or how it maps: changing them needs a full run. */
+export function fullRunConfigHash(config: DirSyncConfig): string {
+  const relevant = { ad: { url: config.ad.url, baseDn: config.ad.baseDn }, cloud: { tenantId: config.cloud.tenantId, clientId: config.cloud.clientId },
+    scope: config.scope, attributeFlow: config.attributeFlow, matching: config.matching };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex');
+}
+
+export function nextRun(input: {
+  readonly now: number;
+  readonly intervalMinutes: number;
+  /** End of the last finished run (any kind), if any. */
+  readonly lastRunEndedAt?: number;
+  /** Hash of the configuration at the last successful full run. */
+  readonly lastFullRunConfigHash?: string;
+  readonly configHash: string;
+}): ScheduleDecision {
+  const interval = input.intervalMinutes * 60_000;
+  if (input.lastFullRunConfigHash === undefined) return { kind: 'full', at: input.now, reason: 'no full run yet' };
+  if (input.lastFullRunConfigHash !== input.configHash) return { kind: 'full', at: input.now, reason: 'the configuration changed what is synchronized' };
+  if (input.lastRunEndedAt === undefined) return { kind: 'delta', at: input.now, reason: 'no run recorded' };
+  const due = input.lastRunEndedAt + interval;
+  if (due <= input.now) return { kind: 'delta', at: input.now, reason: due + interval <= input.now ? 'catching up after downtime' : 'scheduled' };
+  return { kind: 'delta', at: due, reason: 'scheduled' };
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../../src/service/config.ts';
+import { fullRunConfigHash, nextRun } from '../../src/service/scheduler.ts';
+
+const config = parseConfig({
+  version: 1,
+  ad: { url: 'ldaps://dc1.contoso.com', bindDn: 'CN=MSOL_1,CN=Users,DC=contoso,DC=com', baseDn: 'DC=contoso,DC=com' },
+  cloud: { tenantId: '11111111-2222-3333-4444-555555555555', clientId: '11111111-2222-3333-4444-555555555556', credential: 'secret' },
+}, 'test');
+const hash = fullRunConfigHash(config);
+const minute = 60_000;
+
+describe('scheduler', () => {
+  it('runs a full run first', () => {
+    assert.deepEqual(nextRun({ now: 1000, intervalMinutes: 30, configHash: hash }), { kind: 'full', at: 1000, reason: 'no full run yet' });
+  });
+
+  it('runs a delta every interval after the last run', () => {
+    const decision = nextRun({ now: 10 * minute, intervalMinutes: 30, lastRunEndedAt: 5 * minute, lastFullRunConfigHash: hash, configHash: hash });
+    assert.deepEqual([decision.kind, decision.at], ['delta', 35 * minute]);
+  });
+
+  it('catches up at once after downtime', () => {
+    const decision = nextRun({ now: 200 * minute, intervalMinutes: 30, lastRunEndedAt: 5 * minute, lastFullRunConfigHash: hash, configHash: hash });
+    assert.deepEqual([decision.kind, decision.at, decision.reason], ['delta', 200 * minute, 'catching up after downtime']);
+  });
+
+  it('runs a full run when the scope or the attribute flow changed, not when the schedule did', () => {
+    const rescoped = fullRunConfigHash({ ...config, scope: { ...config.scope, includedOuGuids: ['x'] } });
+    assert.equal(nextRun({ now: 0, intervalMinutes: 30, lastRunEndedAt: 0, lastFullRunConfigHash: hash, configHash: rescoped }).kind, 'full');
+    assert.equal(fullRunConfigHash({ ...config, schedule: { intervalMinutes: 5 } }), hash);
+  });
+});
