@@ -6,6 +6,7 @@ import { ConfidentialClientApplication, type Configuration } from '@azure/msal-n
 import { Client } from '@microsoft/microsoft-graph-client';
 import type { SyncObjectType } from '../contract/model.ts';
 import { mapCloudError } from '../errors/cloud-errors.ts';
+import type { EngineError } from '../errors/engine-error.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
 import { endpointsFor, type CloudInstance } from './instances.ts';
 
@@ -41,6 +42,7 @@ export class CloudConnector {
   public readonly graphBaseUrl: string;
   private readonly msal: ConfidentialClientApplication;
   private readonly scope: string;
+  private signInError?: EngineError;
 
   public constructor(public readonly options: CloudConnectorOptions) {
     const endpoints = endpointsFor(options.instance, { authorityHost: options.authorityHost, graphBaseUrl: options.graphBaseUrl });
@@ -69,10 +71,17 @@ export class CloudConnector {
     try {
       const result = await this.msal.acquireTokenByClientCredential({ scopes: [this.scope] });
       if (!result?.accessToken) throw new Error('the identity platform returned no access token');
+      this.signInError = undefined;
       return result.accessToken;
     } catch (error) {
-      throw mapCloudError(error, 'sign in to the tenant');
+      this.signInError = mapCloudError(error, 'sign in to the tenant');
+      throw this.signInError;
     }
+  }
+
+  /** The Graph client wraps a failed sign-in in its own error: report the sign-in failure itself. */
+  private fail(error: unknown, operation: string): EngineError {
+    return this.signInError ?? mapCloudError(error, operation);
   }
 
   /** The directory extension property that marks objects this product manages. */
@@ -87,7 +96,7 @@ export class CloudConnector {
       if (!org) throw new Error('the tenant returned no organization object');
       return org;
     } catch (error) {
-      throw mapCloudError(error, 'read the organization');
+      throw this.fail(error, 'read the organization');
     }
   }
 
@@ -102,7 +111,7 @@ export class CloudConnector {
       }
       return name;
     } catch (error) {
-      throw mapCloudError(error, 'register the source anchor extension property on the application');
+      throw this.fail(error, 'register the source anchor extension property on the application');
     }
   }
 
@@ -144,7 +153,7 @@ export class CloudConnector {
         }
       }
     } catch (error) {
-      throw mapCloudError(error, 'read directory role members');
+      throw this.fail(error, 'read directory role members');
     }
     return ids;
   }
@@ -157,7 +166,7 @@ export class CloudConnector {
       for await (const page of this.pages<GraphUser>('/users', select)) yield page.map((u) => this.toCloudObject(u, 'user', anchor, admins, false));
       for await (const page of this.pages<GraphUser>('/directory/deletedItems/microsoft.graph.user', select)) yield page.map((u) => this.toCloudObject(u, 'user', anchor, admins, true));
     } catch (error) {
-      throw mapCloudError(error, 'read the tenant\'s users');
+      throw this.fail(error, 'read the tenant\'s users');
     }
   }
 
@@ -169,7 +178,7 @@ export class CloudConnector {
         yield page.map((g) => this.toCloudObject(g, 'group', anchor, new Set(), false));
       }
     } catch (error) {
-      throw mapCloudError(error, 'read the tenant\'s groups');
+      throw this.fail(error, 'read the tenant\'s groups');
     }
   }
 
@@ -178,7 +187,7 @@ export class CloudConnector {
     try {
       for await (const page of this.pages<{ id: string }>(`/groups/${groupId}/members`, ['id'])) for (const m of page) ids.push(m.id);
     } catch (error) {
-      throw mapCloudError(error, `read the members of group ${groupId}`);
+      throw this.fail(error, `read the members of group ${groupId}`);
     }
     return ids;
   }
@@ -193,7 +202,7 @@ export class CloudConnector {
       const found = page.value[0];
       return found ? this.toCloudObject(found, objectType, property, new Set(), false) : undefined;
     } catch (error) {
-      throw mapCloudError(error, `look up the ${objectType} with source anchor ${anchor}`);
+      throw this.fail(error, `look up the ${objectType} with source anchor ${anchor}`);
     }
   }
 }

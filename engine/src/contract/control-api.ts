@@ -79,6 +79,22 @@ export type PlanDetails = {
   readonly operations: ReadonlyArray<PlannedOperation & { readonly status: string; readonly error?: string }>;
 };
 
+export type RightsReport = {
+  readonly bind: boolean;
+  readonly readDirectory: boolean;
+  readonly dirSync: boolean;
+  readonly checks: ReadonlyArray<{ readonly name: string; readonly ok: boolean; readonly detail: string }>;
+};
+
+/** The service account as the wizard sees it: its password never leaves the service. */
+export type ServiceAccountView = {
+  readonly dn: string;
+  readonly samAccountName: string;
+  readonly userPrincipalName: string;
+  readonly created: boolean;
+  readonly rights: RightsReport;
+};
+
 export type ControlRequests = {
   getStatus(args: Record<string, never>): Promise<ServiceStatus>;
   /** Connects and binds; returns the DC's certificate (with its fingerprint) even when it is not trusted yet. */
@@ -92,6 +108,23 @@ export type ControlRequests = {
   approvePlan(args: { readonly planId: number }): Promise<RunSummary>;
   rejectPlan(args: { readonly planId: number }): Promise<{ readonly rejected: number }>;
   lookupObject(args: { readonly query: string }): Promise<ObjectLookup>;
+  /** The configuration without secrets (undefined before the first save). */
+  getConfig(args: Record<string, never>): Promise<{ readonly config?: Readonly<Record<string, unknown>>; readonly secrets: ReadonlyArray<string> }>;
+  /** Validates and saves the configuration (and any secrets given); says whether the next run must be full. */
+  saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: { readonly adPassword?: string; readonly clientSecret?: string } }): Promise<{ readonly fullRunNeeded: boolean }>;
+  /**
+   * Creates (or, when confirmed, reuses) the MSOL_ service account with the enterprise administrator's
+   * credentials, which are used for this call only and never stored; stores the account's password.
+   */
+  createServiceAccount(args: { readonly url: string; readonly tlsServerName?: string; readonly trustedCaPem?: string; readonly adminBindDn: string;
+    readonly adminPassword: string; readonly baseDn: string; readonly reuseExisting: boolean }): Promise<ServiceAccountView>;
+  /** The effective-rights self-test of the configured account. */
+  verifyServiceAccount(args: Record<string, never>): Promise<RightsReport>;
+  rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string }): Promise<{ readonly rotated: true }>;
+  /** Who holds the tenant ownership lease (only the holder exports). */
+  getOwnership(args: Record<string, never>): Promise<{ readonly thisServer: boolean; readonly holder?: OwnershipHolder }>;
+  /** Claims the lease; without takeOver it returns the current holder instead of replacing it. */
+  claimOwnership(args: { readonly takeOver: boolean }): Promise<{ readonly claimed: boolean; readonly holder?: OwnershipHolder }>;
 };
 
 export type ControlEvents = {

@@ -86,6 +86,8 @@ function tokenMatches(expected: string, header: string | undefined): boolean {
 const CONTROL_METHODS: Readonly<Record<ControlMethod, true>> = {
   getStatus: true, testAdConnection: true, listOus: true, startRun: true, listRuns: true, listErrors: true,
   matchReport: true, getPlan: true, approvePlan: true, rejectPlan: true, lookupObject: true,
+  getConfig: true, saveConfig: true, createServiceAccount: true, verifyServiceAccount: true, rotateServiceAccountPassword: true,
+  getOwnership: true, claimOwnership: true,
 };
 
 function handler(api: ControlRequests, hub: EventHub, access: Access, serveFile?: ReturnType<typeof rendererFiles>) {

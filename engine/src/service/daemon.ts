@@ -30,9 +30,12 @@ export async function startService(options: {
   readonly clock?: ServiceClock;
   readonly schedule?: boolean;
   readonly writeBudget?: WriteBudget;
+  readonly ownershipSettleMs?: number;
+  readonly ownershipVerifySeconds?: number;
 }): Promise<RunningService> {
   const events = new EventHub();
-  const service = new DirSyncService({ dataDir: options.dataDir, events, clock: options.clock, schedule: options.schedule, writeBudget: options.writeBudget });
+  const service = new DirSyncService({ dataDir: options.dataDir, events, clock: options.clock, schedule: options.schedule, writeBudget: options.writeBudget,
+    ownershipSettleMs: options.ownershipSettleMs, ownershipVerifySeconds: options.ownershipVerifySeconds });
   const socket = await listenOnSocket(service, events, options.socketPath ?? defaultSocketPath(options.dataDir));
   const browser = options.browser
     ? await listenOnLoopback(service, events, { port: options.browser.port, token: options.browser.token, rendererDist: options.browser.serveRenderer === false ? undefined : rendererDist })

@@ -2,17 +2,21 @@
  * The Directory Synchronization Service: owns the store, runs the schedule, and answers the control
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
-import type { AdConnectionTest, ControlRequests, ObjectLookup, OuNode, PlanDetails, RunProgress, ServiceStatus } from '../contract/control-api.ts';
+import type { AdConnectionTest, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
+import { OwnershipGuard, readOwnership, type ServerIdentity } from '../cloud/ownership.ts';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { NotConfiguredError, RunInProgressError } from '../errors/run-errors.ts';
 import type { Store } from '../store/store.ts';
-import { storeFiles, type DirSyncConfig } from './config.ts';
+import { parseConfig, storeFiles, type DirSyncConfig } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { EventHub } from './control-server.ts';
-import { approvePlan, openStore, readConfig, rejectPlan, sessionFor } from './engine.ts';
+import { approvePlan, cloudConnectorFor, openStore, readConfig, rejectPlan, saveConfig, sessionFor, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CLIENT_SECRET } from './engine.ts';
+import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccountRights } from '../ad/service-account.ts';
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
 import { AD_CURSOR, runSync } from './sync-run.ts';
 import { scopeEvaluator } from './planner.ts';
@@ -38,9 +42,20 @@ export type ServiceOptions = {
   readonly writeBudget?: WriteBudget;
   /** Off in tests that drive runs by hand. */
   readonly schedule?: boolean;
+  /** Wait between writing and re-reading the lease when claiming (default 3 s). */
+  readonly ownershipSettleMs?: number;
+  /** How often the lease is re-verified during exports (default 60 s). */
+  readonly ownershipVerifySeconds?: number;
 };
 
 const FULL_CONFIG_HASH = 'schedule.fullRunConfigHash';
+const SERVICE_ACCOUNT = 'ad.serviceAccount';
+const SERVER_ID = 'server.id';
+
+function describeHolder(holder: OwnershipHolder | null | undefined): string {
+  if (!holder) return 'Nobody holds the tenant ownership lease and it could not be claimed: this server only plans.';
+  return `Another server (${holder.hostName}, since ${holder.claimedAt}) holds the tenant ownership lease: this server only plans. Take over in the Configuration Wizard if that server is gone.`;
+}
 
 export class DirSyncService implements ControlRequests {
   public readonly store: Store;
@@ -51,6 +66,7 @@ export class DirSyncService implements ControlRequests {
   private next?: ScheduleDecision;
   private stopped = false;
   private phaseStarted = new Map<string, number>();
+  private guard?: { readonly key: string; readonly guard: OwnershipGuard };
 
   public constructor(private readonly options: ServiceOptions) {
     this.store = openStore(options.dataDir);
@@ -116,16 +132,76 @@ export class DirSyncService implements ControlRequests {
     this.options.events.emit('onDidProgress', enriched);
   }
 
+  /** This server's identity for the ownership lease (made once, kept in the store). */
+  private me(): ServerIdentity {
+    let serverId = this.store.getCursor(SERVER_ID);
+    if (!serverId) {
+      serverId = randomUUID();
+      this.store.setCursor(SERVER_ID, serverId);
+    }
+    return { serverId, hostName: hostname() };
+  }
+
+  private ownershipGuard(config: DirSyncConfig): OwnershipGuard {
+    const key = `${config.cloud.tenantId}/${config.cloud.clientId}`;
+    if (this.guard?.key !== key) {
+      const connector = cloudConnectorFor(this.store, config);
+      this.guard = { key, guard: new OwnershipGuard({ graph: connector.graph, tenantId: config.cloud.tenantId, me: this.me(),
+        settleMs: this.options.ownershipSettleMs, verifyEverySeconds: this.options.ownershipVerifySeconds, now: () => this.clock.now() }) };
+    }
+    return this.guard.guard;
+  }
+
+  /**
+   * Before a run that would write: the first server of a tenant takes the free lease; a server that
+   * does not hold it plans only and says who does.
+   */
+  private async exportPermission(config: DirSyncConfig): Promise<{ mayExport?: () => boolean; confirmExport?: () => Promise<boolean>; planOnlyReason?: string }> {
+    if (config.stagingMode) return {};
+    const guard = this.ownershipGuard(config);
+    const status = await guard.refresh().catch(() => guard.status());
+    if (status.state === 'lost' && status.holder === null) {
+      const claim = await guard.claim(false);
+      if (!claim.claimed) return { planOnlyReason: describeHolder(claim.holder) };
+    } else if (status.state !== 'owner') {
+      return { planOnlyReason: status.holder ? describeHolder(status.holder) : 'This server could not confirm that it holds the tenant ownership lease: it only plans.' };
+    }
+    return {
+      mayExport: guard.mayExport,
+      confirmExport: async () => {
+        await guard.refresh().catch(() => undefined);
+        return guard.mayExport();
+      },
+    };
+  }
+
+  public async getOwnership(_args: Record<string, never>): Promise<{ thisServer: boolean; holder?: OwnershipHolder }> {
+    const config = this.config();
+    if (!config) throw new NotConfiguredError('Directory Sync is not configured yet.');
+    const holder = await readOwnership(cloudConnectorFor(this.store, config).graph, config.cloud.tenantId);
+    return { thisServer: holder?.serverId === this.me().serverId, holder: holder ?? undefined };
+  }
+
+  public async claimOwnership(args: { readonly takeOver: boolean }): Promise<{ claimed: boolean; holder?: OwnershipHolder }> {
+    const config = this.config();
+    if (!config) throw new NotConfiguredError('Directory Sync is not configured yet.');
+    const result = await this.ownershipGuard(config).claim(args.takeOver);
+    this.log.info({ claimed: result.claimed, takeOver: args.takeOver, holder: result.claimed ? undefined : result.holder?.hostName }, 'ownership lease claim');
+    return result.claimed ? { claimed: true, holder: result.lease } : { claimed: false, holder: result.holder ?? undefined };
+  }
+
   public async startRun(args: { readonly kind: RunKind; readonly dryRun?: boolean }): Promise<{ runId: number }> {
     const config = this.config();
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet: run the Configuration Wizard, or `dirsync init`.');
     if (this.running) throw new RunInProgressError(`A ${this.running.kind} run is in progress; wait for it to finish.`);
     this.timer?.cancel();
+    const permission = args.dryRun ? {} : await this.exportPermission(config);
+    if (permission.planOnlyReason) this.log.warn({ reason: permission.planOnlyReason }, 'not the owner of the tenant: planning only');
     let resolveId: (id: number) => void = () => undefined;
     const started = new Promise<number>((resolve) => { resolveId = resolve; });
     const session = sessionFor(this.store, config, { writeBudget: this.options.writeBudget, log: this.log });
     const promise = runSync(session, {
-      kind: args.kind, dryRun: args.dryRun ?? false,
+      kind: args.kind, dryRun: args.dryRun ?? false, mayExport: permission.mayExport, confirmExport: permission.confirmExport, planOnlyReason: permission.planOnlyReason,
       onProgress: (p) => {
         resolveId(p.runId);
         this.progress(p);
@@ -155,11 +231,14 @@ export class DirSyncService implements ControlRequests {
     const config = this.config();
     const cursor = this.store.getCursor(AD_CURSOR);
     const last = this.store.listRuns(1).find((r) => r.status !== 'running');
+    const lease = config && !config.stagingMode ? this.guard?.guard.status() : undefined;
+    const notOwner = lease?.state === 'lost';
     return {
       serviceVersion: this.options.version ?? '0.1.0',
       configured: config !== undefined,
       stagingMode: config?.stagingMode ?? false,
-      role: !config ? 'unconfigured' : config.stagingMode ? 'staging' : 'active',
+      role: !config ? 'unconfigured' : config.stagingMode ? 'staging' : notOwner ? 'not-owner' : 'active',
+      ownership: lease ? { thisServer: lease.state === 'owner', holder: lease.holder ?? undefined } : undefined,
       changeTracking: cursor ? AdConnector.cursorMode(cursor) : 'none',
       running: this.running?.progress,
       lastRun: last,
@@ -203,6 +282,10 @@ export class DirSyncService implements ControlRequests {
     const config = this.config();
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet.');
     if (this.running) throw new RunInProgressError('A run is in progress; approve when it has finished.');
+    const permission = await this.exportPermission(config);
+    if (config.stagingMode || permission.planOnlyReason) {
+      throw new NotConfiguredError(config.stagingMode ? 'This server is in staging mode: it never exports, so it cannot apply an approval. Promote it to active first.' : `${permission.planOnlyReason}`);
+    }
     const summary = await approvePlan(sessionFor(this.store, config, { writeBudget: this.options.writeBudget, log: this.log }), args.planId);
     this.options.events.emit('onDidFinishRun', summary);
     return summary;
@@ -210,6 +293,54 @@ export class DirSyncService implements ControlRequests {
 
   public async rejectPlan(args: { readonly planId: number }): Promise<{ rejected: number }> {
     return { rejected: rejectPlan(this.store, args.planId) };
+  }
+
+  public async getConfig(_args: Record<string, never>): Promise<{ config?: Readonly<Record<string, unknown>>; secrets: ReadonlyArray<string> }> {
+    const config = this.config();
+    const names = [SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET, SECRET_CERTIFICATE_KEY].filter((n) => this.store.secrets.get(n) !== undefined);
+    return { config, secrets: names };
+  }
+
+  public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: { readonly adPassword?: string; readonly clientSecret?: string } }): Promise<{ fullRunNeeded: boolean }> {
+    const config = parseConfig(args.config, 'the Configuration Wizard');
+    this.store.transaction(() => {
+      saveConfig(this.store, this.options.dataDir, config);
+      if (args.secrets?.adPassword) this.store.secrets.set(SECRET_AD_PASSWORD, args.secrets.adPassword);
+      if (args.secrets?.clientSecret) this.store.secrets.set(SECRET_CLIENT_SECRET, args.secrets.clientSecret);
+    });
+    this.log.info({ stagingMode: config.stagingMode, scope: config.scope }, 'configuration saved');
+    const fullRunNeeded = this.store.getCursor(FULL_CONFIG_HASH) !== fullRunConfigHash(config);
+    if (!this.running) this.schedule();
+    return { fullRunNeeded };
+  }
+
+  public async createServiceAccount(args: Parameters<ControlRequests['createServiceAccount']>[0]): Promise<ServiceAccountView> {
+    const account = await createServiceAccount({ ...args });
+    this.store.transaction(() => {
+      this.store.secrets.set(SECRET_AD_PASSWORD, account.password);
+      const config = this.config();
+      if (config) saveConfig(this.store, this.options.dataDir, { ...config, ad: { ...config.ad, bindDn: account.dn }, serviceAccountNames: [...new Set([...config.serviceAccountNames, account.samAccountName])] });
+      this.store.setCursor(SERVICE_ACCOUNT, JSON.stringify({ dn: account.dn, samAccountName: account.samAccountName }));
+    });
+    this.log.info({ dn: account.dn, created: account.created, rights: account.rights.checks.map((c) => [c.name, c.ok]) }, 'service account ready');
+    return { dn: account.dn, samAccountName: account.samAccountName, userPrincipalName: account.userPrincipalName, created: account.created, rights: account.rights };
+  }
+
+  public async verifyServiceAccount(_args: Record<string, never>): Promise<RightsReport> {
+    const config = this.config();
+    const password = this.store.secrets.get(SECRET_AD_PASSWORD);
+    if (!config || !password) throw new NotConfiguredError('No service account is configured yet: create it in the Configuration Wizard.');
+    return verifyServiceAccountRights({ url: config.ad.url, trustedCaPem: config.ad.trustedCaPem, tlsServerName: config.ad.tlsServerName, bindDn: config.ad.bindDn, password, baseDn: config.ad.baseDn });
+  }
+
+  public async rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string }): Promise<{ rotated: true }> {
+    const config = this.config();
+    if (!config) throw new NotConfiguredError('Directory Sync is not configured yet.');
+    const password = await rotateServiceAccountPassword({ url: config.ad.url, trustedCaPem: config.ad.trustedCaPem, tlsServerName: config.ad.tlsServerName,
+      adminBindDn: args.adminBindDn, adminPassword: args.adminPassword, accountDn: config.ad.bindDn });
+    this.store.secrets.set(SECRET_AD_PASSWORD, password);
+    this.log.info({ dn: config.ad.bindDn }, 'service account password rotated');
+    return { rotated: true };
   }
 
   public async lookupObject(args: { readonly query: string }): Promise<ObjectLookup> {

@@ -32,6 +32,10 @@ export type RunOptions = {
   readonly onProgress?: (progress: RunProgress) => void;
   /** Called before each export page: false stops exporting (lease lost, shutdown). */
   readonly mayExport?: () => boolean;
+  /** Plan, never export, and say why (another server holds the ownership lease). */
+  readonly planOnlyReason?: string;
+  /** Asked right before exporting (after a long import the lease is checked afresh); false: plan only. */
+  readonly confirmExport?: () => Promise<boolean>;
 };
 
 export const AD_CURSOR = 'ad.changes';
@@ -97,8 +101,9 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       progress('starting', 0);
       const organization = await cloud.organization();
       const domains = { verified: organization.verifiedDomains.map((d) => d.name.toLowerCase()) };
-      const anchorProperty = options.dryRun ? cloud.anchorProperty() : await cloud.ensureAnchorExtension();
-      if (!options.dryRun) await recoverUnconfirmed(store, cloud, runId);
+      const writes = !options.dryRun && !config.stagingMode && !options.planOnlyReason;
+      const anchorProperty = writes ? await cloud.ensureAnchorExtension() : cloud.anchorProperty();
+      if (writes) await recoverUnconfirmed(store, cloud, runId);
 
       // Import AD.
       progress('importing-ad', 0);
@@ -162,9 +167,12 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       const baseSummary = { imported: { ad: adImported, cloud: cloudImported }, planned: plan.planned, held: plan.held, errors: plan.errors,
         outOfScope: plan.outOfScope, notWritable: plan.notWritable, inScope: plan.inScope, planId: plan.planId, matchReport: plan.matchReport, heldReasons: plan.heldReasons };
 
-      if (options.dryRun || config.stagingMode) {
+      const lostLease = !options.dryRun && !config.stagingMode && !options.planOnlyReason && options.confirmExport !== undefined && !(await options.confirmExport());
+      const planOnlyReason = options.planOnlyReason ?? (lostLease ? 'This server no longer holds the tenant ownership lease: it only plans.' : undefined);
+      if (options.dryRun || config.stagingMode || planOnlyReason) {
         store.setPlanStatus(plan.planId, 'previewed');
-        const why = options.dryRun ? 'Preview only: nothing was written to the tenant.' : 'Staging mode: nothing was written to the tenant.';
+        const why = options.dryRun ? 'Preview only: nothing was written to the tenant.'
+          : config.stagingMode ? 'Staging mode: nothing was written to the tenant.' : `${planOnlyReason} Nothing was written to the tenant.`;
         store.finishRun(runId, plan.errors > 0 ? 'completed-with-errors' : 'succeeded', { ...baseSummary, exported: {} }, [message, why].filter(Boolean).join(' '));
         log?.info({ planned: plan.planned, held: plan.held, errors: plan.errors }, 'preview finished');
         progress('done', plannedTotal);

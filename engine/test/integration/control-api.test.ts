@@ -53,6 +53,7 @@ describe('control API through the real transports', () => {
   const clock = fakeClock(Date.now());
   const finished: RunSummary[] = [];
   let unsubscribe: () => void;
+  let serviceAccountDn: string | undefined;
 
   function nextFinish(): Promise<RunSummary> {
     const count = finished.length;
@@ -73,7 +74,7 @@ describe('control API through the real transports', () => {
     }
     harness = await startHarness({ config: { scope: { includedOuGuids: [await sandbox.guidOf(sandbox.ouDn)], excludedOuGuids: [] }, deletionThreshold: { count: 500, percent: 10 } } });
     harness.store.close();
-    running = await startService({ dataDir: harness.dataDir, clock, browser: { serveRenderer: false },
+    running = await startService({ dataDir: harness.dataDir, clock, browser: { serveRenderer: false }, ownershipSettleMs: 50,
       writeBudget: { writes: 3000, windowSeconds: 150 / TIME_SCALE } });
     endpoint = { socketPath: running.socket.socketPath as string };
     unsubscribe = subscribeControl(endpoint, <E extends keyof ControlEvents>(event: E, data: ControlEvents[E]) => {
@@ -84,6 +85,7 @@ describe('control API through the real transports', () => {
     unsubscribe?.();
     await running?.stop();
     await harness?.tenant.close();
+    if (serviceAccountDn) await sandbox.remove(serviceAccountDn);
     await sandbox?.close();
   });
 
@@ -189,6 +191,31 @@ describe('control API through the real transports', () => {
     assert.equal((await raw(browser.port, '/api/getStatus', { ...good, origin: `http://127.0.0.1:${browser.port}` })).status, 200);
     const api = controlClient({ url: `http://127.0.0.1:${browser.port}/`, token: browser.token });
     assert.equal((await api.getStatus({})).configured, true);
+  });
+
+  it('creates the MSOL_ service account through the service, proves its rights, rotates its password, and never returns it', async () => {
+    const api = controlClient(endpoint);
+    const ad = harness.ad;
+    const before = await api.getConfig({});
+    assert.deepEqual([...before.secrets].sort(), ['ad.password', 'cloud.clientSecret']);
+    assert.equal(JSON.stringify(before).includes(ad.adminPassword), false, 'getConfig returns no secret');
+    const account = await api.createServiceAccount({ url: ad.ldapsUrl, trustedCaPem: readFileSync(ad.caCertFile, 'utf8'), adminBindDn: ad.adminBindDn,
+      adminPassword: ad.adminPassword, baseDn: ad.baseDn, reuseExisting: true });
+    serviceAccountDn = account.dn;
+    assert.match(account.dn, /^CN=MSOL_[0-9a-f]{12},CN=Users,/);
+    assert.equal('password' in account, false);
+    assert.equal(account.rights.dirSync, true);
+    const config = (await api.getConfig({})).config as { ad: { bindDn: string } };
+    assert.equal(config.ad.bindDn, account.dn, 'the service now reads AD as its own account');
+    assert.equal((await api.verifyServiceAccount({})).readDirectory, true);
+    assert.deepEqual(await api.rotateServiceAccountPassword({ adminBindDn: ad.adminBindDn, adminPassword: ad.adminPassword }), { rotated: true });
+    const done = nextFinish();
+    await api.startRun({ kind: 'full' });
+    const run = await done;
+    assert.notEqual(run.status, 'failed', run.message);
+    assert.equal(run.imported.ad > 0, true);
+    await assert.rejects(api.saveConfig({ config: { ...config, ad: { ...config.ad, url: 'dc1:636' } } }),
+      (e: unknown) => e instanceof RemoteError && e.code === 'config' && /ad\.url/.test(e.message));
   });
 
   it('logs every run with its run id, as JSON lines, and never a secret', () => {
