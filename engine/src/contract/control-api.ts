@@ -95,6 +95,24 @@ export type ServiceAccountView = {
   readonly rights: RightsReport;
 };
 
+export type CloudInstanceName = 'global' | 'usgov' | 'china' | 'custom';
+
+export type CloudSignInPrompt = { readonly signInId: string; readonly userCode: string; readonly verificationUri: string; readonly message: string; readonly expiresAt: string };
+
+/** The app registration made for this server; its private key stays in the service. */
+export type CloudRegistrationView = {
+  readonly tenantId: string;
+  readonly tenantDisplayName: string;
+  readonly verifiedDomains: ReadonlyArray<string>;
+  readonly appId: string;
+  readonly displayName: string;
+  readonly created: boolean;
+  readonly certificatePem: string;
+  readonly certificateExpiresAt: string;
+  readonly permissions: ReadonlyArray<string>;
+  readonly warnings: ReadonlyArray<string>;
+};
+
 export type ControlRequests = {
   getStatus(args: Record<string, never>): Promise<ServiceStatus>;
   /** Connects and binds; returns the DC's certificate (with its fingerprint) even when it is not trusted yet. */
@@ -121,6 +139,14 @@ export type ControlRequests = {
   /** The effective-rights self-test of the configured account. */
   verifyServiceAccount(args: Record<string, never>): Promise<RightsReport>;
   rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string }): Promise<{ readonly rotated: true }>;
+  /** Starts an administrator's device-code sign-in; the wizard shows the code and the address. */
+  beginCloudSignIn(args: { readonly instance: CloudInstanceName; readonly tenant?: string; readonly authorityHost?: string; readonly graphBaseUrl?: string }): Promise<CloudSignInPrompt>;
+  /**
+   * Waits for that sign-in, then creates or updates the app registration "Directory Sync (<host>)"
+   * with a certificate credential and the least permissions, consented; stores its key.
+   */
+  completeCloudSignIn(args: { readonly signInId: string }): Promise<CloudRegistrationView>;
+  cancelCloudSignIn(args: { readonly signInId: string }): Promise<{ readonly cancelled: boolean }>;
   /** Who holds the tenant ownership lease (only the holder exports). */
   getOwnership(args: Record<string, never>): Promise<{ readonly thisServer: boolean; readonly holder?: OwnershipHolder }>;
   /** Claims the lease; without takeOver it returns the current holder instead of replacing it. */

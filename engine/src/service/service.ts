@@ -2,12 +2,13 @@
  * The Directory Synchronization Service: owns the store, runs the schedule, and answers the control
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
-import type { AdConnectionTest, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
+import type { AdConnectionTest, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
 import { OwnershipGuard, readOwnership, type ServerIdentity } from '../cloud/ownership.ts';
+import { beginAdminSignIn, checkAppCredential, registerDirectorySyncApp, type AdminSignIn, type CloudSettings } from '../cloud/app-registration.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { NotConfiguredError, RunInProgressError } from '../errors/run-errors.ts';
@@ -15,7 +16,7 @@ import type { Store } from '../store/store.ts';
 import { parseConfig, storeFiles, type DirSyncConfig } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { EventHub } from './control-server.ts';
-import { approvePlan, cloudConnectorFor, openStore, readConfig, rejectPlan, saveConfig, sessionFor, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CLIENT_SECRET } from './engine.ts';
+import { approvePlan, cloudConnectorFor, openStore, readConfig, rejectPlan, saveConfig, sessionFor, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET } from './engine.ts';
 import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccountRights } from '../ad/service-account.ts';
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
 import { AD_CURSOR, runSync } from './sync-run.ts';
@@ -51,6 +52,7 @@ export type ServiceOptions = {
 const FULL_CONFIG_HASH = 'schedule.fullRunConfigHash';
 const SERVICE_ACCOUNT = 'ad.serviceAccount';
 const SERVER_ID = 'server.id';
+const CLOUD_REGISTRATION = 'cloud.registration';
 
 function describeHolder(holder: OwnershipHolder | null | undefined): string {
   if (!holder) return 'Nobody holds the tenant ownership lease and it could not be claimed: this server only plans.';
@@ -173,6 +175,47 @@ export class DirSyncService implements ControlRequests {
         return guard.mayExport();
       },
     };
+  }
+
+  private readonly signIns = new Map<string, { sign: AdminSignIn; settings: CloudSettings }>();
+
+  public async beginCloudSignIn(args: { readonly instance: CloudInstanceName; readonly tenant?: string; readonly authorityHost?: string; readonly graphBaseUrl?: string }): Promise<CloudSignInPrompt> {
+    const settings: CloudSettings = { instance: args.instance, authorityHost: args.authorityHost, graphBaseUrl: args.graphBaseUrl };
+    const sign = await beginAdminSignIn({ ...settings, tenant: args.tenant });
+    const signInId = randomUUID();
+    this.signIns.set(signInId, { sign, settings });
+    return { signInId, userCode: sign.userCode, verificationUri: sign.verificationUri, message: sign.message, expiresAt: sign.expiresAt.toISOString() };
+  }
+
+  public async completeCloudSignIn(args: { readonly signInId: string }): Promise<CloudRegistrationView> {
+    const pending = this.signIns.get(args.signInId);
+    if (!pending) throw new NotConfiguredError('That sign-in is unknown or finished: start the sign-in again.');
+    try {
+      const session = await pending.sign.result;
+      const previous = this.config();
+      const registration = await registerDirectorySyncApp(session, { hostName: hostname(), existingAppId: previous?.cloud.tenantId === session.tenantId ? previous.cloud.clientId : undefined });
+      await checkAppCredential(registration, pending.settings);
+      this.store.transaction(() => {
+        this.store.secrets.set(SECRET_CERTIFICATE_KEY, registration.privateKeyPem);
+        this.store.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, registration.thumbprintSha256);
+        this.store.setCursor(CLOUD_REGISTRATION, JSON.stringify({ instance: pending.settings.instance, authorityHost: pending.settings.authorityHost, graphBaseUrl: pending.settings.graphBaseUrl,
+          tenantId: registration.tenantId, clientId: registration.appId, certificatePem: registration.certificatePem }));
+      });
+      await session.signOut();
+      this.log.info({ appId: registration.appId, created: registration.created, tenantId: registration.tenantId }, 'app registration ready');
+      return { tenantId: registration.tenantId, tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains.map((d) => d.name),
+        appId: registration.appId, displayName: registration.displayName, created: registration.created, certificatePem: registration.certificatePem,
+        certificateExpiresAt: registration.certificateExpiresAt, permissions: registration.permissions, warnings: registration.warnings };
+    } finally {
+      this.signIns.delete(args.signInId);
+    }
+  }
+
+  public async cancelCloudSignIn(args: { readonly signInId: string }): Promise<{ cancelled: boolean }> {
+    const pending = this.signIns.get(args.signInId);
+    pending?.sign.cancel();
+    this.signIns.delete(args.signInId);
+    return { cancelled: pending !== undefined };
   }
 
   public async getOwnership(_args: Record<string, never>): Promise<{ thisServer: boolean; holder?: OwnershipHolder }> {

@@ -218,6 +218,28 @@ describe('control API through the real transports', () => {
       (e: unknown) => e instanceof RemoteError && e.code === 'config' && /ad\.url/.test(e.message));
   });
 
+  it('signs an administrator in with a device code, registers the app with a certificate, and syncs as it', async () => {
+    const api = controlClient(endpoint);
+    const t = harness.tenant.connection;
+    const prompt = await api.beginCloudSignIn({ instance: 'custom', tenant: t.tenantId, authorityHost: t.authorityHost, graphBaseUrl: t.graphBaseUrl });
+    assert.match(prompt.userCode, /\w+/);
+    assert.ok(harness.tenant.state.pendingUserCodes().includes(prompt.userCode));
+    harness.tenant.state.approveDeviceCode(prompt.userCode, t.globalAdminUpn);
+    const registration = await api.completeCloudSignIn({ signInId: prompt.signInId });
+    assert.match(registration.displayName, /^Directory Sync \(/);
+    assert.equal(registration.tenantId, t.tenantId);
+    assert.ok(registration.verifiedDomains.includes('contoso.com'));
+    assert.equal(JSON.stringify(registration).includes('PRIVATE KEY'), false, 'the private key stays in the service');
+    const config = (await api.getConfig({})).config as { cloud: Record<string, unknown> };
+    await api.saveConfig({ config: { ...config, cloud: { ...config.cloud, clientId: registration.appId, credential: 'certificate', certificatePem: registration.certificatePem } } });
+    const done = nextFinish();
+    await api.startRun({ kind: 'full' });
+    const run = await done;
+    assert.notEqual(run.status, 'failed', run.message);
+    const calls = harness.tenant.state.requestLog().filter((r) => r.path.startsWith('/v1.0/') && r.appId === registration.appId && r.status < 400);
+    assert.ok(calls.length > 0, 'the run called Graph as the new app, signed in with its certificate');
+  });
+
   it('logs every run with its run id, as JSON lines, and never a secret', () => {
     running.service.log.flush();
     const text = readFileSync(join(harness.dataDir, 'logs', 'dirsync.log'), 'utf8');
