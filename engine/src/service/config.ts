@@ -53,7 +53,11 @@ export const configSchema = z.object({
   attributeFlow: z.object({ user: z.array(flowRule).optional(), group: z.array(flowRule).optional() }).default({}),
   matching: z.object({ softMatchUpn: z.boolean().default(false), softMatchMail: z.boolean().default(false) }).default({ softMatchUpn: false, softMatchMail: false }),
   deletionThreshold: z.object({ count: z.number().int().min(0).default(500), percent: z.number().min(0).max(100).default(10) }).default({ count: 500, percent: 10 }),
-  schedule: z.object({ intervalMinutes: z.number().int().min(1).max(1440).default(30) }).default({ intervalMinutes: 30 }),
+  schedule: z.object({
+    intervalMinutes: z.number().int().min(1).max(1440).default(30),
+    /** A full run at least this often (confirms deletions, catches changes made in the tenant); 0 = never. */
+    fullEveryHours: z.number().int().min(0).max(24 * 30).default(24),
+  }).default({ intervalMinutes: 30, fullEveryHours: 24 }),
   stagingMode: z.boolean().default(false),
   serviceAccountNames: z.array(z.string()).default([]),
   historyDays: z.number().int().min(1).default(30),

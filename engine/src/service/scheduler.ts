@@ -23,10 +23,18 @@ export function nextRun(input: {
   /** Hash of the configuration at the last successful full run. */
   readonly lastFullRunConfigHash?: string;
   readonly configHash: string;
+  /** When the last successful full run ended, and how often a full run must happen anyway (0: never). */
+  readonly lastFullRunAt?: number;
+  readonly fullEveryHours?: number;
 }): ScheduleDecision {
   const interval = input.intervalMinutes * 60_000;
   if (input.lastFullRunConfigHash === undefined) return { kind: 'full', at: input.now, reason: 'no full run yet' };
   if (input.lastFullRunConfigHash !== input.configHash) return { kind: 'full', at: input.now, reason: 'the configuration changed what is synchronized' };
+  // A periodic full run confirms deletions an account that cannot read tombstones never sees, and catches cloud drift.
+  const fullEvery = (input.fullEveryHours ?? 0) * 3_600_000;
+  if (fullEvery > 0 && input.lastFullRunAt !== undefined && input.lastFullRunAt + fullEvery <= Math.max(input.now, (input.lastRunEndedAt ?? 0) + interval)) {
+    return { kind: 'full', at: Math.max(input.now, Math.min(input.lastFullRunAt + fullEvery, (input.lastRunEndedAt ?? input.now) + interval)), reason: 'the periodic full run' };
+  }
   if (input.lastRunEndedAt === undefined) return { kind: 'delta', at: input.now, reason: 'no run recorded' };
   const due = input.lastRunEndedAt + interval;
   if (due <= input.now) return { kind: 'delta', at: input.now, reason: due + interval <= input.now ? 'catching up after downtime' : 'scheduled' };

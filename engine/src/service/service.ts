@@ -109,6 +109,7 @@ export class DirSyncService implements ControlRequests {
       now: this.clock.now(), intervalMinutes: config.schedule.intervalMinutes,
       lastRunEndedAt: last?.endedAt ? Date.parse(last.endedAt) : undefined,
       lastFullRunConfigHash: this.store.getCursor(FULL_CONFIG_HASH), configHash: fullRunConfigHash(config),
+      lastFullRunAt: this.lastFullRunAt(), fullEveryHours: config.schedule.fullEveryHours,
     });
     this.next = decision;
     this.timer = this.clock.setTimer(() => {
@@ -119,6 +120,11 @@ export class DirSyncService implements ControlRequests {
       void this.startRun({ kind: decision.kind }).catch(() => this.schedule());
     }, Math.max(0, decision.at - this.clock.now()));
     return decision;
+  }
+
+  private lastFullRunAt(): number | undefined {
+    const row = this.store.db.prepare("SELECT ended_at AS endedAt FROM runs WHERE kind = 'full' AND dry_run = 0 AND status != 'failed' AND ended_at IS NOT NULL ORDER BY id DESC LIMIT 1").get() as { endedAt: string } | undefined;
+    return row ? Date.parse(row.endedAt) : undefined;
   }
 
   private progress(p: RunProgress & { phase: RunProgress['phase'] }): void {

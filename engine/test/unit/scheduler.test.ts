@@ -29,6 +29,14 @@ describe('scheduler', () => {
   it('runs a full run when the scope or the attribute flow changed, not when the schedule did', () => {
     const rescoped = fullRunConfigHash({ ...config, scope: { ...config.scope, includedOuGuids: ['x'] } });
     assert.equal(nextRun({ now: 0, intervalMinutes: 30, lastRunEndedAt: 0, lastFullRunConfigHash: hash, configHash: rescoped }).kind, 'full');
-    assert.equal(fullRunConfigHash({ ...config, schedule: { intervalMinutes: 5 } }), hash);
+    assert.equal(fullRunConfigHash({ ...config, schedule: { intervalMinutes: 5, fullEveryHours: 1 } }), hash);
+  });
+
+  it('runs a full run at least every fullEveryHours, at the next scheduled time', () => {
+    const hour = 60 * minute;
+    const due = nextRun({ now: 25 * hour, intervalMinutes: 30, lastRunEndedAt: 24.9 * hour, lastFullRunConfigHash: hash, configHash: hash, lastFullRunAt: 0.5 * hour, fullEveryHours: 24 });
+    assert.deepEqual([due.kind, due.reason], ['full', 'the periodic full run']);
+    const notYet = nextRun({ now: 2 * hour, intervalMinutes: 30, lastRunEndedAt: 1.9 * hour, lastFullRunConfigHash: hash, configHash: hash, lastFullRunAt: hour, fullEveryHours: 24 });
+    assert.equal(notYet.kind, 'delta');
   });
 });
