@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { ControlEvents } from '../../src/contract/control-api.ts';
@@ -238,6 +239,18 @@ describe('control API through the real transports', () => {
     assert.notEqual(run.status, 'failed', run.message);
     const calls = harness.tenant.state.requestLog().filter((r) => r.path.startsWith('/v1.0/') && r.appId === registration.appId && r.status < 400);
     assert.ok(calls.length > 0, 'the run called Graph as the new app, signed in with its certificate');
+  });
+
+  it('lets the dirsync command run through the service while it runs', async () => {
+    const count = finished.length;
+    const child = spawn(process.execPath, [join(repoRoot, 'engine', 'bin', 'dirsync.js'), '--data-dir', harness.dataDir, '--json', 'sync'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+    const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? -1)));
+    assert.equal(code, 0, stdout);
+    const summary = JSON.parse(stdout) as RunSummary;
+    assert.equal(finished.length, count + 1, 'the service ran it and announced it');
+    assert.equal(finished[finished.length - 1]?.id, summary.id);
   });
 
   it('logs every run with its run id, as JSON lines, and never a secret', () => {
