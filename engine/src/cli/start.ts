@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBrowserModeServer } from '../service/browser-mode.ts';
+import { defaultDataDir } from '../service/config.ts';
+import { startService } from '../service/daemon.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -27,12 +28,14 @@ if (electron && hasDisplay && !wantBrowser) {
   const child = spawn(electron, [join(repoRoot, 'dist', 'electron', 'main.cjs')], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
+  // Browser mode: the service itself serves the wizard on 127.0.0.1, behind a random token.
   const port = Number(process.env['DIRSYNC_PORT'] ?? 0);
-  const server = await startBrowserModeServer({ rendererDist: join(repoRoot, 'renderer', 'dist'), port });
+  const dataDir = defaultDataDir();
+  const running = await startService({ dataDir, browser: { port } });
   const why = !electron ? 'no Electron binary is installed' : !hasDisplay ? 'there is no desktop (DISPLAY)' : '--browser was given';
-  console.log(`Directory Sync is running in browser mode (${why}).`);
-  console.log(`Open ${server.url} in a browser on this computer. Press Ctrl+C to stop.`);
-  const stop = () => { void server.close().then(() => process.exit(0)); };
+  console.log(`Directory Sync is running in browser mode (${why}); its data is in ${dataDir}.`);
+  console.log(`Open ${running.browser?.url}?token=${running.browser?.token} in a browser on this computer. Press Ctrl+C to stop.`);
+  const stop = () => { void running.stop().then(() => process.exit(0)); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
