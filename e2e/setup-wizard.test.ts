@@ -2,28 +2,31 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright';
-import { repoRoot } from '../lab/connection.ts';
 import { SetupLicensePage } from './pages/setup-license.page.ts';
 import { SetupWelcomePage } from './pages/setup-welcome.page.ts';
 import { launchChromium, openWatchedPage, saveScreenshot } from './support/browser.ts';
-import { startBrowserModeServer, type BrowserModeServer } from '../engine/src/service/browser-mode.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { startService, type RunningService } from '../engine/src/service/daemon.ts';
 
 describe('setup wizard in a browser', () => {
   let browser: Browser;
-  let server: BrowserModeServer;
+  let service: RunningService;
+  let url: string;
 
   before(async () => {
-    server = await startBrowserModeServer({ rendererDist: join(repoRoot, 'renderer', 'dist') });
+    service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'dirsync-e2e-')), schedule: false, browser: {} });
+    url = `${service.browser?.url}?token=${service.browser?.token}`;
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
-    await server?.close();
+    await service?.stop();
   });
 
   it('opens on the Welcome page and accepts the license only when the box is ticked', async () => {
     const { page, consoleErrors } = await openWatchedPage(browser);
-    await page.goto(server.url);
+    await page.goto(url);
 
     const welcome = new SetupWelcomePage(page);
     assert.equal(await welcome.heading().textContent(), 'Welcome to Directory Sync Setup');
@@ -47,7 +50,7 @@ describe('setup wizard in a browser', () => {
 
   it('sends an unknown address back to the Welcome page', async () => {
     const { page, consoleErrors } = await openWatchedPage(browser);
-    await page.goto(`${server.url}#/setup/no-such-step`);
+    await page.goto(`${url}#/setup/no-such-step`);
     await page.waitForURL(/#\/setup\/welcome$/);
     assert.equal(await new SetupWelcomePage(page).heading().textContent(), 'Welcome to Directory Sync Setup');
     assert.deepEqual(consoleErrors, []);

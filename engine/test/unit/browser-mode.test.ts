@@ -4,7 +4,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBrowserModeServer, type BrowserModeServer } from '../../src/service/browser-mode.ts';
+import type { ControlRequests } from '../../src/contract/control-api.ts';
+import { EventHub, listenOnLoopback } from '../../src/service/control-server.ts';
 
 function get(port: number, path: string, host: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
@@ -18,17 +19,17 @@ function get(port: number, path: string, host: string): Promise<{ status: number
   });
 }
 
-describe('browser mode server', () => {
-  let server: BrowserModeServer;
+describe('browser mode serves the wizard', () => {
+  let server: Awaited<ReturnType<typeof listenOnLoopback>>;
   before(async () => {
     const dist = mkdtempSync(join(tmpdir(), 'dirsync-dist-'));
     writeFileSync(join(dist, 'index.html'), '<!doctype html><title>t</title>');
     writeFileSync(join(tmpdir(), 'outside.txt'), 'secret');
-    server = await startBrowserModeServer({ rendererDist: dist });
+    server = await listenOnLoopback({} as ControlRequests, new EventHub(), { rendererDist: dist });
   });
   after(() => server.close());
 
-  it('serves the renderer with its content security policy', async () => {
+  it('serves the renderer with its content security policy, without a token', async () => {
     const res = await get(server.port, '/', `127.0.0.1:${server.port}`);
     assert.equal(res.status, 200);
     assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
@@ -36,8 +37,7 @@ describe('browser mode server', () => {
   });
 
   it('refuses a request whose Host is not the loopback address it printed', async () => {
-    const res = await get(server.port, '/', 'evil.example:80');
-    assert.equal(res.status, 421);
+    assert.equal((await get(server.port, '/', 'evil.example:80')).status, 421);
   });
 
   it('never serves a file outside the renderer folder', async () => {
@@ -47,6 +47,6 @@ describe('browser mode server', () => {
   });
 
   it('refuses to start when the renderer is not built', async () => {
-    await assert.rejects(startBrowserModeServer({ rendererDist: join(tmpdir(), 'no-such-dist') }), /npm run build/);
+    await assert.rejects(listenOnLoopback({} as ControlRequests, new EventHub(), { rendererDist: join(tmpdir(), 'no-such-dist') }), /npm run build/);
   });
 });
