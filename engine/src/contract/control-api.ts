@@ -113,6 +113,14 @@ export type CloudRegistrationView = {
   readonly warnings: ReadonlyArray<string>;
 };
 
+/** Secrets the wizard may hand to the service once (bring your own app); they never come back. */
+export type CloudAndAdSecrets = {
+  readonly adPassword?: string;
+  readonly clientSecret?: string;
+  readonly certificateKeyPem?: string;
+  readonly certificateThumbprintSha256?: string;
+};
+
 export type ControlRequests = {
   getStatus(args: Record<string, never>): Promise<ServiceStatus>;
   /** Connects and binds; returns the DC's certificate (with its fingerprint) even when it is not trusted yet. */
@@ -129,7 +137,7 @@ export type ControlRequests = {
   /** The configuration without secrets (undefined before the first save). */
   getConfig(args: Record<string, never>): Promise<{ readonly config?: Readonly<Record<string, unknown>>; readonly secrets: ReadonlyArray<string> }>;
   /** Validates and saves the configuration (and any secrets given); says whether the next run must be full. */
-  saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: { readonly adPassword?: string; readonly clientSecret?: string } }): Promise<{ readonly fullRunNeeded: boolean }>;
+  saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<{ readonly fullRunNeeded: boolean }>;
   /**
    * Creates (or, when confirmed, reuses) the MSOL_ service account with the enterprise administrator's
    * credentials, which are used for this call only and never stored; stores the account's password.

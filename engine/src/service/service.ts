@@ -2,7 +2,7 @@
  * The Directory Synchronization Service: owns the store, runs the schedule, and answers the control
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
-import type { AdConnectionTest, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
+import type { AdConnectionTest, CloudAndAdSecrets, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
@@ -350,12 +350,14 @@ export class DirSyncService implements ControlRequests {
     return { config, secrets: names };
   }
 
-  public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: { readonly adPassword?: string; readonly clientSecret?: string } }): Promise<{ fullRunNeeded: boolean }> {
+  public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<{ fullRunNeeded: boolean }> {
     const config = parseConfig(args.config, 'the Configuration Wizard');
     this.store.transaction(() => {
       saveConfig(this.store, this.options.dataDir, config);
       if (args.secrets?.adPassword) this.store.secrets.set(SECRET_AD_PASSWORD, args.secrets.adPassword);
       if (args.secrets?.clientSecret) this.store.secrets.set(SECRET_CLIENT_SECRET, args.secrets.clientSecret);
+      if (args.secrets?.certificateKeyPem) this.store.secrets.set(SECRET_CERTIFICATE_KEY, args.secrets.certificateKeyPem);
+      if (args.secrets?.certificateThumbprintSha256) this.store.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, args.secrets.certificateThumbprintSha256);
     });
     this.log.info({ stagingMode: config.stagingMode, scope: config.scope }, 'configuration saved');
     const fullRunNeeded = this.store.getCursor(FULL_CONFIG_HASH) !== fullRunConfigHash(config);

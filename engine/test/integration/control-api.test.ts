@@ -222,6 +222,9 @@ describe('control API through the real transports', () => {
   it('signs an administrator in with a device code, registers the app with a certificate, and syncs as it', async () => {
     const api = controlClient(endpoint);
     const t = harness.tenant.connection;
+    const abandoned = await api.beginCloudSignIn({ instance: 'custom', tenant: t.tenantId, authorityHost: t.authorityHost, graphBaseUrl: t.graphBaseUrl });
+    assert.deepEqual(await api.cancelCloudSignIn({ signInId: abandoned.signInId }), { cancelled: true });
+    await assert.rejects(api.completeCloudSignIn({ signInId: abandoned.signInId }), (e: unknown) => e instanceof RemoteError && /start the sign-in again/.test(e.message));
     const prompt = await api.beginCloudSignIn({ instance: 'custom', tenant: t.tenantId, authorityHost: t.authorityHost, graphBaseUrl: t.graphBaseUrl });
     assert.match(prompt.userCode, /\w+/);
     assert.ok(harness.tenant.state.pendingUserCodes().includes(prompt.userCode));

@@ -84,6 +84,9 @@ describe('one active server per tenant', () => {
     assert.equal(refused.claimed, false, 'without take-over the holder is shown, not replaced');
     assert.ok(refused.holder?.hostName);
     assert.equal((await apiB.claimOwnership({ takeOver: true })).claimed, true);
+    const seen = await apiB.getOwnership({});
+    assert.equal(seen.thisServer, true);
+    assert.equal((await controlClient({ socketPath: a.service.socket.socketPath as string }).getOwnership({})).thisServer, false);
     const runB = await b.run('delta');
     assert.equal(runB.exported['create-user'], 1);
 
