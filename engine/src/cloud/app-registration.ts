@@ -7,7 +7,8 @@
  */
 import { X509Certificate, createHash } from 'node:crypto';
 import { PublicClientApplication, type AccountInfo, type AuthenticationResult, type DeviceCodeRequest } from '@azure/msal-node';
-import { Client } from '@microsoft/microsoft-graph-client';
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { createGraphClient } from './graph-client.ts';
 import { generate } from 'selfsigned';
 import { AppCredentialCheckError, AppRegistrationError } from '../errors/app-registration-errors.ts';
 import { CloudAuthenticationError, CloudPermissionError, CloudUnreachableError, mapCloudError } from '../errors/cloud-errors.ts';
@@ -165,12 +166,7 @@ export class AdminSession {
     this.userPrincipalName = account.username;
     this.userId = account.localAccountId;
     this.scopes = [...scopes];
-    this.graph = Client.initWithMiddleware({
-      baseUrl: endpoints.graphBaseUrl,
-      defaultVersion: 'v1.0',
-      customHosts: new Set([new URL(endpoints.graphBaseUrl).hostname]),
-      authProvider: { getAccessToken: () => this.accessToken() },
-    });
+    this.graph = createGraphClient(endpoints.graphBaseUrl, () => this.accessToken());
   }
 
   /** A delegated Graph access token, renewed silently from the in-memory cache. */

@@ -3,7 +3,8 @@
  * Graph through the Graph client. Reads the tenant into CloudObjects; the writer (writer.ts) exports.
  */
 import { ConfidentialClientApplication, type Configuration } from '@azure/msal-node';
-import { Client } from '@microsoft/microsoft-graph-client';
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { createGraphClient } from './graph-client.ts';
 import type { SyncObjectType } from '../contract/model.ts';
 import { mapCloudError } from '../errors/cloud-errors.ts';
 import type { EngineError } from '../errors/engine-error.ts';
@@ -59,12 +60,7 @@ export class CloudConnector {
     this.msal = new ConfidentialClientApplication({ auth });
     // Graph's .default scope is always on the Graph host of the instance (graph.microsoft.com for custom hosts too).
     this.scope = options.instance === 'custom' ? 'https://graph.microsoft.com/.default' : `${endpoints.graphBaseUrl}.default`;
-    this.graph = Client.initWithMiddleware({
-      baseUrl: endpoints.graphBaseUrl,
-      defaultVersion: 'v1.0',
-      customHosts: new Set([new URL(endpoints.graphBaseUrl).hostname]),
-      authProvider: { getAccessToken: () => this.accessToken() },
-    });
+    this.graph = createGraphClient(endpoints.graphBaseUrl, () => this.accessToken());
   }
 
   public async accessToken(): Promise<string> {
