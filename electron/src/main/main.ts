@@ -5,6 +5,8 @@
 import { app, BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { serviceSocketPath } from './engine-connection.ts';
+import { forwardEvents, registerIpc } from './ipc.ts';
 import { denyAllPermissions, hardenWebContents, secureWebPreferences } from './security.ts';
 
 const rendererIndex = process.env['DIRSYNC_RENDERER_INDEX'] ?? join(__dirname, '..', '..', 'renderer', 'dist', 'index.html');
@@ -28,13 +30,16 @@ async function createWindow(): Promise<void> {
     webPreferences: secureWebPreferences(join(__dirname, 'preload.cjs')),
   });
   hardenWebContents(window.webContents, isAppUrl);
+  forwardEvents(socketPath, window.webContents);
   window.once('ready-to-show', () => window.show());
   await window.loadURL(appUrl.href);
 }
 
 app.enableSandbox();
+const socketPath = serviceSocketPath();
 void app.whenReady().then(async () => {
   denyAllPermissions();
+  registerIpc(socketPath, isAppUrl);
   await createWindow();
 });
 app.on('window-all-closed', () => app.quit());
