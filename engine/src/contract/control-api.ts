@@ -34,6 +34,8 @@ export type ServiceStatus = {
   readonly scheduleMinutes?: number;
   readonly pendingApprovals: ReadonlyArray<{ readonly planId: number; readonly held: number; readonly reasons: ReadonlyArray<string> }>;
   readonly managed: { readonly user: number; readonly group: number };
+  /** Conditions the administrator should know about, in words. */
+  readonly warnings: ReadonlyArray<string>;
 };
 
 export type CertificateInfo = {

@@ -51,6 +51,7 @@ export type ServiceOptions = {
 
 const FULL_CONFIG_HASH = 'schedule.fullRunConfigHash';
 const SERVICE_ACCOUNT = 'ad.serviceAccount';
+const SERVICE_ACCOUNT_RIGHTS = 'ad.serviceAccount.rights';
 const SERVER_ID = 'server.id';
 const CLOUD_REGISTRATION = 'cloud.registration';
 
@@ -295,7 +296,21 @@ export class DirSyncService implements ControlRequests {
       scheduleMinutes: config?.schedule.intervalMinutes,
       pendingApprovals: this.store.plansWithStatus('pending-approval').map((p) => ({ planId: p.id, held: this.store.listOperations(p.id, { status: 'held' }).length, reasons: p.reasons })),
       managed: this.store.managedCount(),
+      warnings: this.warnings(config, cursor),
     };
+  }
+
+  private warnings(config: DirSyncConfig | undefined, cursor: string | undefined): string[] {
+    const warnings: string[] = [];
+    if (cursor && AdConnector.cursorMode(cursor) === 'usn') {
+      warnings.push('The AD account cannot use DirSync (it lacks Replicating Directory Changes): changes are read by uSNChanged, and deletions are confirmed by full runs.');
+    }
+    const rights = this.store.getCursor(SERVICE_ACCOUNT_RIGHTS);
+    if (rights && (JSON.parse(rights) as RightsReport).checks.some((c) => c.name === 'readDeletedObjects' && !c.ok)) {
+      warnings.push(`The service account cannot see deleted objects through DirSync: deletions in AD are confirmed by the periodic full run (every ${config?.schedule.fullEveryHours ?? 24} h).`);
+    }
+    if (config && config.schedule.fullEveryHours === 0 && warnings.length > 0) warnings.push('Periodic full runs are turned off: deletions may never be found. Set schedule.fullEveryHours.');
+    return warnings;
   }
 
   public async testAdConnection(args: Parameters<ControlRequests['testAdConnection']>[0]): Promise<AdConnectionTest> {
@@ -372,6 +387,7 @@ export class DirSyncService implements ControlRequests {
       const config = this.config();
       if (config) saveConfig(this.store, this.options.dataDir, { ...config, ad: { ...config.ad, bindDn: account.dn }, serviceAccountNames: [...new Set([...config.serviceAccountNames, account.samAccountName])] });
       this.store.setCursor(SERVICE_ACCOUNT, JSON.stringify({ dn: account.dn, samAccountName: account.samAccountName }));
+      this.store.setCursor(SERVICE_ACCOUNT_RIGHTS, JSON.stringify(account.rights));
     });
     this.log.info({ dn: account.dn, created: account.created, rights: account.rights.checks.map((c) => [c.name, c.ok]) }, 'service account ready');
     return { dn: account.dn, samAccountName: account.samAccountName, userPrincipalName: account.userPrincipalName, created: account.created, rights: account.rights };
@@ -381,7 +397,9 @@ export class DirSyncService implements ControlRequests {
     const config = this.config();
     const password = this.store.secrets.get(SECRET_AD_PASSWORD);
     if (!config || !password) throw new NotConfiguredError('No service account is configured yet: create it in the Configuration Wizard.');
-    return verifyServiceAccountRights({ url: config.ad.url, trustedCaPem: config.ad.trustedCaPem, tlsServerName: config.ad.tlsServerName, bindDn: config.ad.bindDn, password, baseDn: config.ad.baseDn });
+    const rights = await verifyServiceAccountRights({ url: config.ad.url, trustedCaPem: config.ad.trustedCaPem, tlsServerName: config.ad.tlsServerName, bindDn: config.ad.bindDn, password, baseDn: config.ad.baseDn });
+    this.store.setCursor(SERVICE_ACCOUNT_RIGHTS, JSON.stringify(rights));
+    return rights;
   }
 
   public async rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string }): Promise<{ rotated: true }> {

@@ -208,7 +208,11 @@ describe('control API through the real transports', () => {
     assert.equal(account.rights.dirSync, true);
     const config = (await api.getConfig({})).config as { ad: { bindDn: string } };
     assert.equal(config.ad.bindDn, account.dn, 'the service now reads AD as its own account');
-    assert.equal((await api.verifyServiceAccount({})).readDirectory, true);
+    const rights = await api.verifyServiceAccount({});
+    assert.equal(rights.readDirectory, true);
+    const seesDeletions = rights.checks.find((c) => c.name === 'readDeletedObjects')?.ok;
+    const warned = (await api.getStatus({})).warnings.some((w) => /cannot see deleted objects/.test(w));
+    assert.equal(warned, seesDeletions === false, 'status warns exactly when the account cannot see deletions');
     assert.deepEqual(await api.rotateServiceAccountPassword({ adminBindDn: ad.adminBindDn, adminPassword: ad.adminPassword }), { rotated: true });
     const done = nextFinish();
     await api.startRun({ kind: 'full' });
