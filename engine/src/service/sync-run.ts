@@ -2,6 +2,7 @@
  * A sync run, step by step (ARCHITECTURE.md "A sync run"): lock, import AD, import cloud, plan, gate,
  * export, confirm and record. One run at a time; a crashed holder's lock is reclaimed.
  */
+import type { RunPhase, RunProgress } from '../contract/control-api.ts';
 import type { RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import type { CloudConnector } from '../cloud/connector.ts';
@@ -14,8 +15,7 @@ import { osLog, type Logger } from './logger.ts';
 import { exportPlan, recoverUnconfirmed } from './exporter.ts';
 import { buildPlan } from './planner.ts';
 
-export type RunPhase = 'starting' | 'importing-ad' | 'importing-cloud' | 'planning' | 'exporting' | 'done';
-export type RunProgress = { readonly runId: number; readonly phase: RunPhase; readonly done: number; readonly total?: number; readonly message?: string };
+export type { RunPhase, RunProgress } from '../contract/control-api.ts';
 
 export type EngineSession = {
   readonly store: Store;

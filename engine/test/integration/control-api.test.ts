@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import type { ControlEvents } from '../../src/contract/control-api.ts';
+import type { ControlEvents, RunProgress } from '../../src/contract/control-api.ts';
 import type { RunSummary } from '../../src/contract/model.ts';
 import { controlClient, subscribeControl, RemoteError, type ControlEndpoint } from '../../src/service/control-client.ts';
 import { startService, type RunningService } from '../../src/service/daemon.ts';
@@ -53,6 +53,7 @@ describe('control API through the real transports', () => {
   let endpoint: ControlEndpoint;
   const clock = fakeClock(Date.now());
   const finished: RunSummary[] = [];
+  const progress: RunProgress[] = [];
   let unsubscribe: () => void;
   let serviceAccountDn: string | undefined;
 
@@ -80,6 +81,7 @@ describe('control API through the real transports', () => {
     endpoint = { socketPath: running.socket.socketPath as string };
     unsubscribe = subscribeControl(endpoint, <E extends keyof ControlEvents>(event: E, data: ControlEvents[E]) => {
       if (event === 'onDidFinishRun') finished.push(data as RunSummary);
+      if (event === 'onDidProgress') progress.push(data as RunProgress);
     });
   });
   after(async () => {
@@ -102,6 +104,9 @@ describe('control API through the real transports', () => {
     const full = await first;
     assert.equal(full.kind, 'full');
     assert.equal(full.exported['create-user'], 5);
+    const phases = [...new Set(progress.filter((p) => p.runId === full.id).map((p) => p.phase))];
+    assert.deepEqual(phases, ['starting', 'importing-ad', 'importing-cloud', 'planning', 'exporting', 'done'], 'live progress covers every phase');
+    assert.ok(progress.some((p) => p.runId === full.id && p.phase === 'exporting' && p.total === 5), 'the export phase knows its total');
     const status = await api.getStatus({});
     assert.equal(status.role, 'active');
     assert.equal(status.changeTracking, 'dirsync');
