@@ -1,5 +1,7 @@
 import { FluentProvider, webLightTheme } from '@fluentui/react-components';
 import { HashRouter, Navigate, Route, Routes } from 'react-router';
+import { ConfigurationWizard } from './pages/configure/configuration-wizard.tsx';
+import { ConfigurationWizardStateProvider } from './pages/configure/wizard-state.tsx';
 import { SetupWizard } from './pages/setup-wizard.tsx';
 
 /** Hash routing works both from file:// (Electron) and from the engine's loopback server (browser mode). */
@@ -9,6 +11,7 @@ export function App() {
       <HashRouter>
         <Routes>
           <Route path="/setup/*" element={<SetupWizard />} />
+          <Route path="/configure/*" element={<ConfigurationWizardStateProvider><ConfigurationWizard /></ConfigurationWizardStateProvider>} />
           <Route path="*" element={<Navigate to="/setup/welcome" replace />} />
         </Routes>
       </HashRouter>

@@ -52,7 +52,7 @@ export function SetupWizard() {
         <WizardFrame title="License terms" steps={steps} currentStep={step}
           onBack={() => navigate(`/setup/${SetupStep.Welcome}`)}
           nextDisabled={!licenseAccepted}
-          onNext={licenseAccepted ? () => navigate(`/setup/${SetupStep.License}`) : undefined}>
+          onNext={licenseAccepted ? () => navigate('/configure/welcome') : undefined}>
           <Text as="pre" style={{ whiteSpace: 'pre-wrap', maxHeight: '50vh', overflow: 'auto' }} data-testid="license-text">
             {licenseText}
           </Text>

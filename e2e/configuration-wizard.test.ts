@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright';
+import type { AdConnection } from '../lab/connection.ts';
+import { startTenantServer, type TenantServer } from '../lab/tenant/index.ts';
+import { sharedAd } from '../lab/test/support/shared-lab.ts';
+import { adminLdap } from '../engine/test/support/ad-sandbox.ts';
+import { startService, type RunningService } from '../engine/src/service/daemon.ts';
+import { ConfigureActiveDirectoryPage } from './pages/configure-active-directory.page.ts';
+import { ConfigureEntraPage } from './pages/configure-entra.page.ts';
+import { ConfigureWelcomePage } from './pages/configure-welcome.page.ts';
+import { SetupLicensePage } from './pages/setup-license.page.ts';
+import { SetupWelcomePage } from './pages/setup-welcome.page.ts';
+import { launchChromium, openWatchedPage, saveScreenshot } from './support/browser.ts';
+
+/**
+ * The Configuration Wizard's first pages against the real service (browser mode, empty data dir),
+ * the shared lab's Samba DC and an in-process emulated tenant. The tests share one page and run in
+ * order, as an administrator would go through the wizard.
+ */
+describe('configuration wizard in a browser', () => {
+  let browser: Browser;
+  let service: RunningService;
+  let tenant: TenantServer;
+  let ad: AdConnection;
+  let page: Page;
+  let consoleErrors: string[];
+  let createdAccountDn: string | undefined;
+
+  before(async () => {
+    ad = await sharedAd();
+    tenant = await startTenantServer({ timeScale: 60 });
+    service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'dirsync-e2e-configure-')), schedule: false, browser: {} });
+    browser = await launchChromium();
+    ({ page, consoleErrors } = await openWatchedPage(browser));
+  });
+  after(async () => {
+    await browser?.close();
+    await service?.stop();
+    await tenant?.close();
+    if (createdAccountDn) {
+      const client = await adminLdap(ad);
+      try {
+        await client.del(createdAccountDn);
+      } finally {
+        await client.unbind();
+      }
+    }
+  });
+
+  it('leads from the license to the Configuration Wizard and removes the token from the address bar', async () => {
+    await page.goto(`${service.browser?.url}?token=${service.browser?.token}`);
+    await new SetupWelcomePage(page).next();
+    const license = new SetupLicensePage(page);
+    await license.acceptCheckbox().check();
+    await license.nextButton().click();
+    const welcome = new ConfigureWelcomePage(page);
+    assert.equal(await welcome.heading().textContent(), 'Welcome to the Configuration Wizard');
+    assert.equal(await welcome.currentStep().textContent(), 'Welcome');
+    assert.match(page.url(), /^http:\/\/127\.0\.0\.1:\d+\/#\/configure\/welcome$/, 'the token is no longer in the address');
+    await saveScreenshot(page, 'configure-01-welcome');
+    await welcome.next();
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  it('signs a Global Administrator in and shows the tenant name and its verified domains', async () => {
+    const entra = new ConfigureEntraPage(page);
+    assert.equal(await entra.heading().textContent(), 'Connect to Microsoft Entra ID');
+    assert.equal(await entra.nextButton().isDisabled(), true, 'Next waits for the sign-in');
+    const t = tenant.connection;
+    await entra.chooseSignIn();
+    await entra.useCustomInstance(t.authorityHost, t.graphBaseUrl, t.tenantId);
+    await saveScreenshot(page, 'configure-02-entra');
+    await entra.signIn();
+    const userCode = await entra.userCode();
+    assert.ok(tenant.state.pendingUserCodes().includes(userCode), `the page shows the pending code (${userCode})`);
+    assert.match((await entra.verificationUri().textContent()) ?? '', /^https:\/\//);
+    await saveScreenshot(page, 'configure-03-entra-device-code');
+    tenant.state.approveDeviceCode(userCode, t.globalAdminUpn);
+    await entra.waitForTenant();
+    assert.equal(await entra.tenantName().textContent(), t.tenantDisplayName);
+    const domains = await entra.verifiedDomains();
+    for (const domain of t.verifiedDomains) assert.ok(domains.includes(domain), `${domain} is listed (${domains.join(', ')})`);
+    assert.match((await entra.appName().textContent()) ?? '', /^Directory Sync \(/);
+    assert.equal(await entra.nextButton().isDisabled(), false);
+    await saveScreenshot(page, 'configure-04-entra-signed-in');
+    await entra.next();
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  it('shows the untrusted LDAPS certificate with its fingerprint, and the test passes once it is trusted', async () => {
+    const adPage = new ConfigureActiveDirectoryPage(page);
+    assert.equal(await adPage.heading().textContent(), 'Connect to Active Directory');
+    await adPage.fill({ url: ad.ldapsUrl, user: ad.adminBindDn, password: ad.adminPassword });
+    await adPage.testConnection();
+    assert.equal(await adPage.untrustedCertificate().isVisible(), true);
+    assert.match((await adPage.fingerprint().textContent()) ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    await saveScreenshot(page, 'configure-05-ad-untrusted-certificate');
+    await adPage.trustCertificate();
+    await adPage.testConnection();
+    assert.match((await adPage.connectionOk().textContent()) ?? '', new RegExp(`Connected to ${ad.baseDn}`));
+    assert.equal(await adPage.error().count(), 0);
+    await saveScreenshot(page, 'configure-06-ad-connected');
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  it('shows a wrong password and an unreachable domain controller inline, and stays on the page', async () => {
+    const adPage = new ConfigureActiveDirectoryPage(page);
+    await adPage.fill({ url: ad.ldapsUrl, user: ad.adminBindDn, password: 'not-the-password' });
+    await adPage.testConnection();
+    if (await adPage.untrustedCertificate().isVisible()) {
+      await adPage.trustCertificate();
+      await adPage.testConnection();
+    }
+    assert.equal(await adPage.error().getAttribute('data-code'), 'ad-invalid-credentials');
+    assert.ok(((await adPage.error().textContent()) ?? '').length > 40, 'the service\'s message is shown');
+    assert.match(page.url(), /#\/configure\/active-directory$/);
+    assert.equal(await adPage.nextButton().isDisabled(), true);
+    await saveScreenshot(page, 'configure-07-ad-wrong-password');
+
+    await adPage.fill({ url: 'ldaps://127.0.0.1:1', user: ad.adminBindDn, password: ad.adminPassword });
+    await adPage.testConnection();
+    assert.equal(await adPage.error().getAttribute('data-code'), 'ad-unreachable');
+    assert.match(page.url(), /#\/configure\/active-directory$/);
+    assert.equal(await adPage.nextButton().isDisabled(), true);
+    await saveScreenshot(page, 'configure-08-ad-unreachable');
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  it('creates the MSOL_ service account and shows its rights self-test', async () => {
+    const adPage = new ConfigureActiveDirectoryPage(page);
+    await adPage.fill({ url: ad.ldapsUrl, user: ad.adminBindDn, password: ad.adminPassword });
+    await adPage.testConnection();
+    if (await adPage.untrustedCertificate().isVisible()) {
+      await adPage.trustCertificate();
+      await adPage.testConnection();
+    }
+    await adPage.connectionOk().waitFor();
+    await adPage.createServiceAccount();
+    const dn = (await adPage.accountDn().textContent()) ?? '';
+    assert.match(dn, /^CN=MSOL_[0-9a-f]{12},CN=Users,/);
+    if (await page.getByText('Created', { exact: true }).isVisible()) createdAccountDn = dn;
+    const checks = await adPage.rightsChecks();
+    assert.ok(checks.length >= 3, `the self-test lists its checks (${checks.length})`);
+    for (const name of ['bind', 'readDirectory', 'dirSync']) {
+      const check = checks.find((c) => c.text.startsWith(`${name}:`));
+      assert.equal(check?.ok, true, `${name} passed: ${check?.text}`);
+    }
+    await saveScreenshot(page, 'configure-09-ad-service-account');
+    assert.deepEqual(consoleErrors, []);
+  });
+});

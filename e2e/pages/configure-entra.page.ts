@@ -1,0 +1,66 @@
+import type { Page } from 'playwright';
+
+/** Configuration Wizard — Microsoft Entra ID page. */
+export class ConfigureEntraPage {
+  public constructor(private readonly page: Page) {}
+
+  public heading() {
+    return this.page.getByRole('heading', { level: 1 });
+  }
+
+  public nextButton() {
+    return this.page.getByRole('button', { name: 'Next' });
+  }
+
+  public async chooseSignIn(): Promise<void> {
+    await this.page.getByRole('radio', { name: /Sign in as a Global Administrator/ }).check();
+  }
+
+  public async chooseExistingApp(): Promise<void> {
+    await this.page.getByRole('radio', { name: 'Use an existing app registration' }).check();
+  }
+
+  /** Opens "Advanced" and chooses a custom cloud instance with its addresses (the lab's emulated tenant). */
+  public async useCustomInstance(authorityHost: string, graphBaseUrl: string, tenant?: string): Promise<void> {
+    await this.page.getByRole('button', { name: 'Advanced: cloud instance' }).click();
+    await this.page.getByRole('radio', { name: 'Custom' }).check();
+    await this.page.getByRole('textbox', { name: /^Authority host/ }).fill(authorityHost);
+    await this.page.getByRole('textbox', { name: /^Microsoft Graph address/ }).fill(graphBaseUrl);
+    if (tenant !== undefined) await this.page.getByRole('textbox', { name: /^Tenant \(optional\)/ }).fill(tenant);
+  }
+
+  public async signIn(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
+
+  /** The code the administrator types at the verification address, once the sign-in has started. */
+  public async userCode(): Promise<string> {
+    const code = this.page.getByTestId('user-code');
+    await code.waitFor({ timeout: 30_000 });
+    return (await code.textContent()) ?? '';
+  }
+
+  public verificationUri() {
+    return this.page.getByTestId('verification-uri');
+  }
+
+  public async waitForTenant(): Promise<void> {
+    await this.page.getByTestId('tenant-summary').waitFor({ timeout: 60_000 });
+  }
+
+  public tenantName() {
+    return this.page.getByTestId('tenant-name');
+  }
+
+  public async verifiedDomains(): Promise<string[]> {
+    return this.page.getByTestId('verified-domains').getByRole('listitem').allTextContents();
+  }
+
+  public appName() {
+    return this.page.getByTestId('app-name');
+  }
+
+  public async next(): Promise<void> {
+    await this.nextButton().click();
+  }
+}
