@@ -2,6 +2,7 @@ import { FluentProvider, webLightTheme } from '@fluentui/react-components';
 import { HashRouter, Navigate, Route, Routes } from 'react-router';
 import { ConfigurationWizard } from './pages/configure/configuration-wizard.tsx';
 import { ConfigurationWizardStateProvider } from './pages/configure/wizard-state.tsx';
+import { OperationsView } from './pages/operations/operations-view.tsx';
 import { SetupWizard } from './pages/setup-wizard.tsx';
 
 /** Hash routing works both from file:// (Electron) and from the engine's loopback server (browser mode). */
@@ -12,6 +13,7 @@ export function App() {
         <Routes>
           <Route path="/setup/*" element={<SetupWizard />} />
           <Route path="/configure/*" element={<ConfigurationWizardStateProvider><ConfigurationWizard /></ConfigurationWizardStateProvider>} />
+          <Route path="/operations" element={<OperationsView />} />
           <Route path="*" element={<Navigate to="/setup/welcome" replace />} />
         </Routes>
       </HashRouter>

@@ -1,0 +1,196 @@
+import {
+  Badge, Body1, Button, Caption1, Field, Input, Spinner, Subtitle1, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow,
+  Text, Title2, makeStyles, tokens,
+} from '@fluentui/react-components';
+import { useCallback, useEffect, useState } from 'react';
+import type { ObjectLookup, PlanDetails, ServiceStatus } from '../../../../engine/src/contract/control-api.ts';
+import type { ObjectError, RunSummary } from '../../../../engine/src/contract/model.ts';
+import { ErrorBar } from '../../components/error-bar.tsx';
+import { call, ControlError, subscribe } from '../../lib/engine-client.ts';
+
+const useStyles = makeStyles({
+  page: { padding: '24px 32px', display: 'flex', flexDirection: 'column', gap: '24px', maxWidth: '1100px' },
+  section: { display: 'flex', flexDirection: 'column', gap: '8px', paddingTop: '8px', borderTop: `1px solid ${tokens.colorNeutralStroke2}` },
+  row: { display: 'flex', gap: '8px', alignItems: 'end' },
+  facts: { display: 'grid', gridTemplateColumns: '180px 1fr', rowGap: '4px' },
+});
+
+function counts(record: Readonly<Record<string, number | undefined>>): string {
+  const entries = Object.entries(record).filter(([, n]) => (n ?? 0) > 0);
+  return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k} ${n}`).join(', ');
+}
+
+function asControlError(error: unknown): ControlError {
+  if (error instanceof ControlError) return error;
+  throw error;
+}
+
+/** What the service is doing and has done, and what waits for the administrator. */
+export function OperationsView() {
+  const styles = useStyles();
+  const [status, setStatus] = useState<ServiceStatus>();
+  const [runs, setRuns] = useState<ReadonlyArray<RunSummary>>([]);
+  const [errors, setErrors] = useState<ReadonlyArray<ObjectError>>([]);
+  const [plans, setPlans] = useState<ReadonlyArray<PlanDetails>>([]);
+  const [failure, setFailure] = useState<ControlError>();
+  const [busy, setBusy] = useState<string>();
+  const [query, setQuery] = useState('');
+  const [lookup, setLookup] = useState<ObjectLookup>();
+
+  const refresh = useCallback(async () => {
+    try {
+      const current = await call('getStatus', {});
+      setStatus(current);
+      setRuns(await call('listRuns', { limit: 20 }));
+      setErrors(current.lastRun ? await call('listErrors', { runId: current.lastRun.id }) : []);
+      setPlans(await Promise.all(current.pendingApprovals.map((p) => call('getPlan', { planId: p.planId }))));
+      setFailure(undefined);
+    } catch (error) {
+      setFailure(asControlError(error));
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+    return subscribe((event) => {
+      if (event === 'onDidFinishRun' || event === 'onDidChangeStatus') void refresh();
+    });
+  }, [refresh]);
+
+  const decide = async (planId: number, approve: boolean) => {
+    setBusy(`plan-${planId}`);
+    try {
+      if (approve) await call('approvePlan', { planId });
+      else await call('rejectPlan', { planId });
+      await refresh();
+    } catch (error) {
+      setFailure(asControlError(error));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const runNow = async (kind: 'full' | 'delta') => {
+    setBusy('run');
+    try {
+      await call('startRun', { kind });
+    } catch (error) {
+      setFailure(asControlError(error));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const find = async () => {
+    setBusy('lookup');
+    try {
+      setLookup(await call('lookupObject', { query }));
+    } catch (error) {
+      setFailure(asControlError(error));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  return (
+    <main className={styles.page} aria-busy={busy !== undefined}>
+      <Title2 as="h1">Directory Sync — Operations</Title2>
+      <ErrorBar error={failure} title="The service could not do that" />
+      <section className={styles.section} aria-labelledby="status-heading">
+        <Subtitle1 as="h2" id="status-heading">Status</Subtitle1>
+        {!status ? <Spinner label="Reading the service's status" /> : (
+          <div className={styles.facts} data-testid="status">
+            <Text>Role</Text><Text data-testid="role">{status.role === 'active' ? 'Active: this server exports' : status.role === 'staging' ? 'Staging: plans only, never exports' : status.role === 'not-owner' ? `Not the owner: ${status.ownership?.holder?.hostName ?? 'another server'} exports` : 'Not configured'}</Text>
+            <Text>Last run</Text><Text data-testid="last-run">{status.lastRun ? `${status.lastRun.kind} run ${status.lastRun.id}: ${status.lastRun.status}` : 'none yet'}</Text>
+            <Text>Next run</Text><Text>{status.running ? `running now (${status.running.phase}, ${status.running.done}${status.running.total ? `/${status.running.total}` : ''})` : status.nextRunAt ? new Date(status.nextRunAt).toLocaleString() : 'not scheduled'}</Text>
+            <Text>Managed in the tenant</Text><Text>{status.managed.user} users, {status.managed.group} groups</Text>
+            {status.warnings.map((w) => <Text key={w} style={{ gridColumn: '1 / 3', color: tokens.colorPaletteDarkOrangeForeground1 }}>{w}</Text>)}
+          </div>
+        )}
+        <div className={styles.row}>
+          <Button onClick={() => void runNow('delta')} disabled={busy !== undefined || !status?.configured}>Synchronize now</Button>
+          <Button onClick={() => void runNow('full')} disabled={busy !== undefined || !status?.configured}>Full synchronization</Button>
+        </div>
+      </section>
+
+      <section className={styles.section} aria-labelledby="approvals-heading">
+        <Subtitle1 as="h2" id="approvals-heading">Waiting for approval</Subtitle1>
+        {plans.length === 0 ? <Body1>Nothing waits for approval.</Body1> : plans.map((plan) => {
+          const held = plan.operations.filter((o) => o.status === 'held');
+          return (
+            <div key={plan.planId} data-testid={`plan-${plan.planId}`}>
+              <Body1 as="p">Plan {plan.planId}: {held.length} deletions are held. {plan.reasons.join(' ')}</Body1>
+              <Table aria-label={`Deletions held in plan ${plan.planId}`} size="small">
+                <TableHeader><TableRow><TableHeaderCell>Operation</TableHeaderCell><TableHeaderCell>Object</TableHeaderCell><TableHeaderCell>Reason</TableHeaderCell></TableRow></TableHeader>
+                <TableBody>
+                  {held.map((op) => (
+                    <TableRow key={`${op.kind}-${op.sourceAnchor}`}><TableCell>{op.kind}</TableCell><TableCell>{op.dn ?? op.displayName ?? op.sourceAnchor}</TableCell><TableCell>{op.reason}</TableCell></TableRow>
+                  ))}
+                </TableBody>
+              </Table>
+              <div className={styles.row}>
+                <Button appearance="primary" onClick={() => void decide(plan.planId, true)} disabled={busy !== undefined}>Approve {held.length} deletions</Button>
+                <Button onClick={() => void decide(plan.planId, false)} disabled={busy !== undefined}>Reject</Button>
+                {busy === `plan-${plan.planId}` && <Spinner size="tiny" label="Applying" />}
+              </div>
+            </div>
+          );
+        })}
+      </section>
+
+      <section className={styles.section} aria-labelledby="history-heading">
+        <Subtitle1 as="h2" id="history-heading">Run history</Subtitle1>
+        <Table aria-label="Run history" size="small">
+          <TableHeader><TableRow><TableHeaderCell>Run</TableHeaderCell><TableHeaderCell>Started</TableHeaderCell><TableHeaderCell>Kind</TableHeaderCell><TableHeaderCell>Status</TableHeaderCell><TableHeaderCell>Exported</TableHeaderCell><TableHeaderCell>Errors</TableHeaderCell></TableRow></TableHeader>
+          <TableBody>
+            {runs.map((run) => (
+              <TableRow key={run.id}>
+                <TableCell>{run.id}</TableCell><TableCell>{new Date(run.startedAt).toLocaleString()}</TableCell>
+                <TableCell>{run.kind}{run.dryRun ? ' (preview)' : ''}</TableCell>
+                <TableCell><Badge appearance="tint" color={run.status === 'succeeded' ? 'success' : run.status === 'failed' ? 'danger' : 'warning'}>{run.status}</Badge></TableCell>
+                <TableCell>{counts(run.exported)}</TableCell><TableCell>{run.errors}</TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      </section>
+
+      <section className={styles.section} aria-labelledby="errors-heading">
+        <Subtitle1 as="h2" id="errors-heading">Objects with errors in the last run</Subtitle1>
+        {errors.length === 0 ? <Body1>No errors.</Body1> : (
+          <Table aria-label="Objects with errors" size="small">
+            <TableHeader><TableRow><TableHeaderCell>Object</TableHeaderCell><TableHeaderCell>Problem</TableHeaderCell><TableHeaderCell>How to fix it</TableHeaderCell></TableRow></TableHeader>
+            <TableBody>
+              {errors.map((e) => (
+                <TableRow key={`${e.dn}-${e.code}`}>
+                  <TableCell><Text>{e.dn}</Text></TableCell>
+                  <TableCell><Text>{e.attribute ? `${e.attribute}${e.value !== undefined ? ` "${e.value}"` : ''}: ` : ''}{e.reason}</Text></TableCell>
+                  <TableCell><Caption1>{e.hint}</Caption1></TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </section>
+
+      <section className={styles.section} aria-labelledby="lookup-heading">
+        <Subtitle1 as="h2" id="lookup-heading">Where is this object?</Subtitle1>
+        <div className={styles.row}>
+          <Field label="User principal name, account name, mail or DN">
+            <Input value={query} onChange={(_e, d) => setQuery(d.value)} onKeyDown={(e) => { if (e.key === 'Enter' && query) void find(); }} />
+          </Field>
+          <Button onClick={() => void find()} disabled={!query || busy !== undefined}>Look up</Button>
+        </div>
+        {lookup && (
+          <div className={styles.facts} data-testid="lookup">
+            <Text>In Active Directory</Text><Text>{lookup.ad ? `${lookup.ad.dn} (${lookup.ad.inScope ? 'in scope' : `out of scope: ${lookup.ad.scopeReason}`})` : 'not found'}</Text>
+            <Text>In the tenant</Text><Text>{lookup.cloud ? `${String(lookup.cloud.properties['displayName'] ?? '')} (${lookup.cloud.id})` : 'not synchronized'}</Text>
+            <Text>Last export</Text><Text>{lookup.lastExport ? `${lookup.lastExport.kind} in run ${lookup.lastExport.runId}` : 'none'}</Text>
+            <Text>Planned</Text><Text>{lookup.planned && lookup.planned.length > 0 ? lookup.planned.map((p) => `${p.kind}: ${p.reason}`).join('; ') : 'nothing'}</Text>
+            <Text>Errors</Text><Text>{lookup.errors.length > 0 ? lookup.errors.map((e) => `${e.reason} — ${e.hint}`).join('; ') : 'none'}</Text>
+          </div>
+        )}
+      </section>
+    </main>
+  );
+}
