@@ -123,8 +123,19 @@ export type CloudAndAdSecrets = {
   readonly certificateThumbprintSha256?: string;
 };
 
+export type ReadinessCheck = {
+  readonly id: string;
+  readonly title: string;
+  readonly status: 'pass' | 'warn' | 'fail';
+  readonly detail: string;
+  /** What to do when it is not a pass. */
+  readonly fix?: string;
+};
+
 export type ControlRequests = {
   getStatus(args: Record<string, never>): Promise<ServiceStatus>;
+  /** The Setup wizard's readiness checks of this computer. */
+  getReadiness(args: Record<string, never>): Promise<ReadonlyArray<ReadinessCheck>>;
   /** Connects and binds; returns the DC's certificate (with its fingerprint) even when it is not trusted yet. */
   testAdConnection(args: AdConnectionInput): Promise<AdConnectionTest>;
   listOus(args: AdConnectionInput & { readonly baseDn: string }): Promise<ReadonlyArray<OuNode>>;

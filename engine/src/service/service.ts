@@ -2,7 +2,8 @@
  * The Directory Synchronization Service: owns the store, runs the schedule, and answers the control
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
-import type { AdConnectionTest, CloudAndAdSecrets, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
+import { readinessChecks } from './readiness.ts';
+import type { AdConnectionTest, CloudAndAdSecrets, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
@@ -311,6 +312,10 @@ export class DirSyncService implements ControlRequests {
     }
     if (config && config.schedule.fullEveryHours === 0 && warnings.length > 0) warnings.push('Periodic full runs are turned off: deletions may never be found. Set schedule.fullEveryHours.');
     return warnings;
+  }
+
+  public async getReadiness(_args: Record<string, never>): Promise<ReadonlyArray<ReadinessCheck>> {
+    return readinessChecks({ dataDir: this.options.dataDir, now: this.clock.now() });
   }
 
   public async testAdConnection(args: Parameters<ControlRequests['testAdConnection']>[0]): Promise<AdConnectionTest> {
