@@ -12,9 +12,8 @@ import { startService, type RunningService } from '../engine/src/service/daemon.
 import { ConfigureActiveDirectoryPage } from './pages/configure-active-directory.page.ts';
 import { ConfigureEntraPage } from './pages/configure-entra.page.ts';
 import { ConfigureWelcomePage } from './pages/configure-welcome.page.ts';
-import { SetupLicensePage } from './pages/setup-license.page.ts';
-import { SetupWelcomePage } from './pages/setup-welcome.page.ts';
 import { launchChromium, openWatchedPage, saveScreenshot } from './support/browser.ts';
+import { throughSetupWizard } from './support/setup-to-configure.ts';
 
 /**
  * The Configuration Wizard's first pages against the real service (browser mode, empty data dir),
@@ -53,11 +52,9 @@ describe('configuration wizard in a browser', () => {
 
   it('leads from the license to the Configuration Wizard and removes the token from the address bar', async () => {
     await page.goto(`${service.browser?.url}?token=${service.browser?.token}`);
-    await new SetupWelcomePage(page).next();
-    const license = new SetupLicensePage(page);
-    await license.acceptCheckbox().check();
-    await license.nextButton().click();
+    await throughSetupWizard(page);
     const welcome = new ConfigureWelcomePage(page);
+    await welcome.heading().filter({ hasText: 'Welcome to the Configuration Wizard' }).waitFor();
     assert.equal(await welcome.heading().textContent(), 'Welcome to the Configuration Wizard');
     assert.equal(await welcome.currentStep().textContent(), 'Welcome');
     assert.match(page.url(), /^http:\/\/127\.0\.0\.1:\d+\/#\/configure\/welcome$/, 'the token is no longer in the address');
@@ -68,6 +65,7 @@ describe('configuration wizard in a browser', () => {
 
   it('signs a Global Administrator in and shows the tenant name and its verified domains', async () => {
     const entra = new ConfigureEntraPage(page);
+    await entra.heading().filter({ hasText: 'Connect to Microsoft Entra ID' }).waitFor();
     assert.equal(await entra.heading().textContent(), 'Connect to Microsoft Entra ID');
     assert.equal(await entra.nextButton().isDisabled(), true, 'Next waits for the sign-in');
     const t = tenant.connection;
@@ -93,6 +91,7 @@ describe('configuration wizard in a browser', () => {
 
   it('shows the untrusted LDAPS certificate with its fingerprint, and the test passes once it is trusted', async () => {
     const adPage = new ConfigureActiveDirectoryPage(page);
+    await adPage.heading().filter({ hasText: 'Connect to Active Directory' }).waitFor();
     assert.equal(await adPage.heading().textContent(), 'Connect to Active Directory');
     await adPage.fill({ url: ad.ldapsUrl, user: ad.adminBindDn, password: ad.adminPassword });
     await adPage.testConnection();

@@ -89,7 +89,7 @@ export function ActiveDirectoryPage(props: { readonly onBack: () => void; readon
       const created = await call('createServiceAccount', { url: url.trim(), trustedCaPem, adminBindDn: adminUser.trim(), adminPassword: password,
         baseDn: connected.baseDn, reuseExisting });
       setAccountExists(undefined);
-      setAd({ url: url.trim(), trustedCaPem, baseDn: connected.baseDn, serviceAccount: created });
+      setAd({ url: url.trim(), trustedCaPem, baseDn: connected.baseDn, serviceAccount: created }, { bindDn: adminUser.trim(), password });
     } catch (caught) {
       const failure = asControlError(caught);
       if (failure.code === 'service-account-exists') setAccountExists(failure);

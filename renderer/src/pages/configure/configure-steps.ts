@@ -1,14 +1,20 @@
-/** The pages of the Configuration Wizard, in order (scope, readiness, options and finish come later). */
+/** The pages of the Configuration Wizard, in order. */
 export enum ConfigureStep {
   Welcome = 'welcome',
   Entra = 'entra',
   ActiveDirectory = 'active-directory',
+  Scope = 'scope',
+  Options = 'options',
+  Finish = 'finish',
 }
 
 export const configureSteps = [
   { id: ConfigureStep.Welcome, label: 'Welcome' },
   { id: ConfigureStep.Entra, label: 'Microsoft Entra ID' },
   { id: ConfigureStep.ActiveDirectory, label: 'Active Directory' },
+  { id: ConfigureStep.Scope, label: 'Scope' },
+  { id: ConfigureStep.Options, label: 'Options' },
+  { id: ConfigureStep.Finish, label: 'Finish' },
 ] as const;
 
 export function isConfigureStep(value: string | undefined): value is ConfigureStep {

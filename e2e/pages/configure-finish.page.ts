@@ -1,0 +1,46 @@
+import type { Page } from 'playwright';
+
+/** Configuration Wizard — Finish page. */
+export class ConfigureFinishPage {
+  public constructor(private readonly page: Page) {}
+
+  public heading() {
+    return this.page.getByRole('heading', { level: 1 });
+  }
+
+  /** Waits until the wizard shows this page. */
+  public async waitForPage(): Promise<void> {
+    await this.page.getByRole('heading', { level: 1, name: 'Ready to configure', exact: true }).waitFor();
+  }
+
+  public summary() {
+    return this.page.getByTestId('configuration-summary');
+  }
+
+  public synchronizeNow() {
+    return this.page.getByRole('checkbox', { name: 'Synchronize directories now' });
+  }
+
+  public async finish(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Finish' }).click();
+  }
+
+  public progress() {
+    return this.page.getByTestId('run-progress');
+  }
+
+  public error() {
+    return this.page.getByTestId('error-bar');
+  }
+
+  /** Waits for the first run's result (or an error) and returns the result section. */
+  public async waitForResult(timeout = 240_000) {
+    const result = this.page.getByTestId('run-result');
+    await result.or(this.error()).first().waitFor({ timeout });
+    return result;
+  }
+
+  public count(name: 'created' | 'updated' | 'errors' | 'held') {
+    return this.page.getByTestId(`result-${name}`);
+  }
+}

@@ -1,0 +1,35 @@
+import type { Page } from 'playwright';
+
+/** Configuration Wizard — Options page. */
+export class ConfigureOptionsPage {
+  public constructor(private readonly page: Page) {}
+
+  public heading() {
+    return this.page.getByRole('heading', { level: 1 });
+  }
+
+  /** Waits until the wizard shows this page. */
+  public async waitForPage(): Promise<void> {
+    await this.page.getByRole('heading', { level: 1, name: 'Options', exact: true }).waitFor();
+  }
+
+  public deletionCount() {
+    return this.page.getByRole('spinbutton', { name: 'Objects', exact: true });
+  }
+
+  public deletionPercent() {
+    return this.page.getByRole('spinbutton', { name: 'Percent of synchronized objects' });
+  }
+
+  public intervalMinutes() {
+    return this.page.getByRole('spinbutton', { name: /^Synchronize every/ });
+  }
+
+  public stagingMode() {
+    return this.page.getByRole('checkbox', { name: 'Enable staging mode' });
+  }
+
+  public async next(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Next' }).click();
+  }
+}

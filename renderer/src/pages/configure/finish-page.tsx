@@ -1,0 +1,274 @@
+import {
+  Body1, Button, Checkbox, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, ProgressBar, Spinner, Subtitle2, Text, makeStyles, tokens,
+} from '@fluentui/react-components';
+import { useEffect, useRef, useState } from 'react';
+import type { OwnershipHolder, RunPhase, RunProgress } from '../../../../engine/src/contract/control-api.ts';
+import type { OperationCounts, RunSummary } from '../../../../engine/src/contract/model.ts';
+import { ErrorBar } from '../../components/error-bar.tsx';
+import { WizardFrame } from '../../components/wizard-frame.tsx';
+import { assertNever } from '../../lib/assert-never.ts';
+import { asControlError, call, subscribe, type ControlError } from '../../lib/engine-client.ts';
+import { ConfigureStep, configureSteps } from './configure-steps.ts';
+import { buildConfig, defaultOptions, useConfigurationWizardState } from './wizard-state.tsx';
+
+const useStyles = makeStyles({
+  stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
+  row: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
+  summary: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 16px', margin: 0 },
+  term: { color: tokens.colorNeutralForeground3 },
+  detail: { margin: 0, overflowWrap: 'anywhere' },
+});
+
+/** Where the Finish button has got to. */
+type Stage =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'saving' }
+  | { readonly kind: 'held'; readonly holder?: OwnershipHolder }
+  | { readonly kind: 'confirm-take-over'; readonly holder?: OwnershipHolder }
+  | { readonly kind: 'taking-over' }
+  | { readonly kind: 'running'; readonly runId?: number; readonly progress?: RunProgress }
+  | { readonly kind: 'finished'; readonly run?: RunSummary };
+
+function phaseLabel(phase: RunPhase): string {
+  switch (phase) {
+    case 'starting': return 'Starting';
+    case 'importing-ad': return 'Reading Active Directory';
+    case 'importing-cloud': return 'Reading Microsoft Entra ID';
+    case 'planning': return 'Planning the changes';
+    case 'exporting': return 'Writing to Microsoft Entra ID';
+    case 'done': return 'Done';
+    default: return assertNever(phase);
+  }
+}
+
+function sum(counts: OperationCounts, kinds: ReadonlyArray<keyof OperationCounts>): number {
+  return kinds.reduce((total, kind) => total + (counts[kind] ?? 0), 0);
+}
+
+function formatEta(seconds: number): string {
+  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s left`;
+  return `about ${Math.round(seconds / 60)} min left`;
+}
+
+function holderText(holder: OwnershipHolder | undefined): string {
+  if (!holder) return 'Another server holds the tenant.';
+  return `The tenant is held by ${holder.hostName} since ${new Date(holder.claimedAt).toLocaleString()}.`;
+}
+
+function RunProgressView(props: { readonly progress?: RunProgress }) {
+  const p = props.progress;
+  const fraction = p?.total !== undefined && p.total > 0 ? Math.min(1, p.done / p.total) : undefined;
+  return (
+    <section aria-label="Synchronization in progress" data-testid="run-progress">
+      <Spinner size="tiny" label={p ? phaseLabel(p.phase) : 'Starting the synchronization…'} />
+      {p && (
+        <>
+          <ProgressBar value={fraction} thickness="large" aria-label="Progress of this phase" />
+          <Text data-testid="run-progress-counts">
+            {p.total !== undefined ? `${p.done} of ${p.total}` : `${p.done} done`}
+            {p.etaSeconds !== undefined ? ` — ${formatEta(p.etaSeconds)}` : ''}
+          </Text>
+        </>
+      )}
+    </section>
+  );
+}
+
+function RunResult(props: { readonly run: RunSummary }) {
+  const styles = useStyles();
+  const { run } = props;
+  const ok = run.status === 'succeeded';
+  const intent = ok ? 'success' : run.status === 'failed' ? 'error' : 'warning';
+  const title = ok ? 'The first synchronization is complete'
+    : run.status === 'waiting-for-approval' ? 'The synchronization is waiting for your approval'
+      : run.status === 'failed' ? 'The synchronization failed' : 'The synchronization completed with errors';
+  return (
+    <section aria-label="Result" className={styles.stack} data-testid="run-result" data-status={run.status}>
+      <MessageBar intent={intent} layout="multiline">
+        <MessageBarBody>
+          <MessageBarTitle>{title}</MessageBarTitle>
+          {run.message}
+        </MessageBarBody>
+      </MessageBar>
+      <dl className={styles.summary}>
+        <dt className={styles.term}>Created</dt><dd className={styles.detail} data-testid="result-created">{sum(run.exported, ['create-user', 'create-group'])}</dd>
+        <dt className={styles.term}>Updated</dt><dd className={styles.detail} data-testid="result-updated">{sum(run.exported, ['update-user', 'update-group', 'restore-user', 'add-member', 'remove-member'])}</dd>
+        <dt className={styles.term}>Errors</dt><dd className={styles.detail} data-testid="result-errors">{run.errors}</dd>
+        <dt className={styles.term}>Deletions held</dt><dd className={styles.detail} data-testid="result-held">{run.held}</dd>
+      </dl>
+      {run.heldReasons && run.heldReasons.length > 0 && (
+        <ul>{run.heldReasons.map((reason) => <li key={reason}><Text>{reason}</Text></li>)}</ul>
+      )}
+    </section>
+  );
+}
+
+/**
+ * Configuration Wizard — Finish: a summary of the choices; Finish saves the configuration, claims
+ * the tenant (asking before it takes it over from another server) and, when asked, runs the first
+ * full synchronization and shows its progress and result.
+ */
+export function FinishPage(props: { readonly onBack: () => void }) {
+  const styles = useStyles();
+  const { draft, pendingSecrets } = useConfigurationWizardState();
+  const [syncNow, setSyncNow] = useState(true);
+  const [stage, setStage] = useState<Stage>({ kind: 'ready' });
+  const [error, setError] = useState<ControlError | undefined>();
+  const unsubscribe = useRef<(() => void) | undefined>(undefined);
+
+  useEffect(() => () => unsubscribe.current?.(), []);
+
+  // The event stream opens asynchronously: in case it missed the end of the run, ask for the run now and then.
+  const followedRun = stage.kind === 'running' ? stage.runId : undefined;
+  useEffect(() => {
+    if (followedRun === undefined) return undefined;
+    const timer = window.setInterval(() => {
+      call('listRuns', { limit: 10 }).then((runs) => {
+        const run = runs.find((r) => r.id === followedRun);
+        if (!run || run.status === 'running') return;
+        setStage((previous) => (previous.kind === 'running' && previous.runId === followedRun ? { kind: 'finished', run } : previous));
+      }, (caught: unknown) => setError(asControlError(caught)));
+    }, 5000);
+    return () => window.clearInterval(timer);
+  }, [followedRun]);
+
+  const options = draft.options ?? defaultOptions;
+  const scope = draft.scope;
+
+  async function synchronize(): Promise<void> {
+    if (!syncNow) {
+      setStage({ kind: 'finished' });
+      return;
+    }
+    setStage({ kind: 'running' });
+    // Listen before starting, so that a quick run's events are not missed; keep them until the run id is known.
+    let runId: number | undefined;
+    const early: Array<{ readonly event: string; readonly data: RunProgress | RunSummary }> = [];
+    const handle = (event: string, data: RunProgress | RunSummary): void => {
+      if (runId === undefined) {
+        early.push({ event, data });
+        return;
+      }
+      if (event === 'onDidProgress' && (data as RunProgress).runId === runId) {
+        setStage((previous) => (previous.kind === 'running' ? { kind: 'running', runId, progress: data as RunProgress } : previous));
+      } else if (event === 'onDidFinishRun' && (data as RunSummary).id === runId) {
+        // The stream stays open until the page closes (aborting it shows as a failed request in the browser).
+        setStage((previous) => (previous.kind === 'running' ? { kind: 'finished', run: data as RunSummary } : previous));
+      }
+    };
+    unsubscribe.current = subscribe((event, data) => {
+      if (event === 'onDidProgress' || event === 'onDidFinishRun') handle(event, data as RunProgress | RunSummary);
+    }, (failure) => {
+      unsubscribe.current = undefined;
+      setError(failure);
+    });
+    try {
+      ({ runId } = await call('startRun', { kind: 'full' }));
+      setStage({ kind: 'running', runId });
+      for (const { event, data } of early.splice(0)) handle(event, data);
+    } catch (caught) {
+      unsubscribe.current?.();
+      unsubscribe.current = undefined;
+      setStage({ kind: 'ready' });
+      setError(asControlError(caught));
+    }
+  }
+
+  async function finish(): Promise<void> {
+    const config = buildConfig(draft);
+    if (!config) return;
+    setStage({ kind: 'saving' });
+    setError(undefined);
+    try {
+      await call('saveConfig', { config, secrets: pendingSecrets() });
+      const ownership = await call('claimOwnership', { takeOver: false });
+      if (!ownership.claimed) {
+        setStage({ kind: 'held', holder: ownership.holder });
+        return;
+      }
+    } catch (caught) {
+      setStage({ kind: 'ready' });
+      setError(asControlError(caught));
+      return;
+    }
+    await synchronize();
+  }
+
+  async function takeOver(): Promise<void> {
+    setStage({ kind: 'taking-over' });
+    setError(undefined);
+    try {
+      const ownership = await call('claimOwnership', { takeOver: true });
+      if (!ownership.claimed) {
+        setStage({ kind: 'held', holder: ownership.holder });
+        return;
+      }
+    } catch (caught) {
+      setStage({ kind: 'ready' });
+      setError(asControlError(caught));
+      return;
+    }
+    await synchronize();
+  }
+
+  const idle = stage.kind === 'ready';
+  const finished = stage.kind === 'finished';
+
+  return (
+    <WizardFrame title={finished ? 'Directory Sync is configured' : 'Ready to configure'} steps={configureSteps} currentStep={ConfigureStep.Finish}
+      onBack={idle ? props.onBack : undefined} onNext={idle ? () => void finish() : undefined} nextLabel="Finish" nextDisabled={!idle}>
+      <div className={styles.stack}>
+        <Subtitle2 as="h2">Summary</Subtitle2>
+        <dl className={styles.summary} data-testid="configuration-summary">
+          <dt className={styles.term}>Microsoft Entra ID</dt>
+          <dd className={styles.detail}>{draft.cloud?.tenantDisplayName ?? draft.cloud?.tenantId}{draft.cloud?.appDisplayName ? `, as ${draft.cloud.appDisplayName}` : ''}</dd>
+          <dt className={styles.term}>Active Directory</dt><dd className={styles.detail}>{draft.ad?.baseDn} ({draft.ad?.url})</dd>
+          <dt className={styles.term}>Service account</dt><dd className={styles.detail}>{draft.ad?.serviceAccount.userPrincipalName}</dd>
+          <dt className={styles.term}>Scope</dt>
+          <dd className={styles.detail}>
+            {!scope || scope.includedOuGuids.length === 0 ? 'The whole domain' : `${scope.includedOuGuids.length} organizational unit${scope.includedOuGuids.length === 1 ? '' : 's'}`}
+            {scope?.ldapFilter ? `, filtered by ${scope.ldapFilter}` : ''}
+          </dd>
+          <dt className={styles.term}>Deletion threshold</dt>
+          <dd className={styles.detail}>{options.deletionThreshold.count} objects or {options.deletionThreshold.percent}%</dd>
+          <dt className={styles.term}>Schedule</dt><dd className={styles.detail}>Every {options.intervalMinutes} minutes</dd>
+          <dt className={styles.term}>Staging mode</dt><dd className={styles.detail}>{options.stagingMode ? 'On: nothing is written to Microsoft Entra ID' : 'Off'}</dd>
+        </dl>
+        <Checkbox label="Synchronize directories now" checked={syncNow} disabled={!idle} onChange={(_event, data) => setSyncNow(data.checked === true)} />
+        {!idle && stage.kind !== 'held' && stage.kind !== 'confirm-take-over' && stage.kind !== 'running' && !finished && (
+          <Spinner size="tiny" label={stage.kind === 'saving' ? 'Saving the configuration…' : 'Taking the tenant over…'} />
+        )}
+        {(stage.kind === 'held' || stage.kind === 'confirm-take-over') && (
+          <MessageBar intent="warning" layout="multiline" data-testid="ownership-held">
+            <MessageBarBody>
+              <MessageBarTitle>Another server synchronizes this tenant</MessageBarTitle>
+              {holderText(stage.holder)}{' '}
+              {stage.kind === 'confirm-take-over'
+                ? 'If you take it over, that server stops writing to Microsoft Entra ID. Take it over?'
+                : 'The configuration is saved. Only one server writes to the tenant at a time.'}
+            </MessageBarBody>
+            <MessageBarActions>
+              {stage.kind === 'held'
+                ? <Button onClick={() => setStage({ kind: 'confirm-take-over', holder: stage.holder })}>Take over</Button>
+                : (
+                  <>
+                    <Button appearance="primary" onClick={() => void takeOver()}>Yes, take over</Button>
+                    <Button onClick={() => setStage({ kind: 'held', holder: stage.holder })}>Cancel</Button>
+                  </>
+                )}
+            </MessageBarActions>
+          </MessageBar>
+        )}
+        {stage.kind === 'running' && <RunProgressView progress={stage.progress} />}
+        {finished && !stage.run && (
+          <MessageBar intent="success" data-testid="configured">
+            <MessageBarBody>The configuration is saved. Directory Sync synchronizes every {options.intervalMinutes} minutes.</MessageBarBody>
+          </MessageBar>
+        )}
+        {finished && stage.run && <RunResult run={stage.run} />}
+        <ErrorBar error={error} title={stage.kind === 'running' ? 'The synchronization could not be followed' : 'Directory Sync could not be configured'} />
+        {idle && <Body1 as="p">Finish saves this configuration on this server.</Body1>}
+      </div>
+    </WizardFrame>
+  );
+}
