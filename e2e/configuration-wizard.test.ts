@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright';
+import type { Page } from 'playwright';
 import type { AdConnection } from '../lab/connection.ts';
-import { startTenantServer, type TenantServer } from '../lab/tenant/index.ts';
+import type { TenantServer } from '../lab/tenant/index.ts';
 import { sharedAd } from '../lab/test/support/shared-lab.ts';
-import { adminLdap } from '../engine/test/support/ad-sandbox.ts';
-import { startService, type RunningService } from '../engine/src/service/daemon.ts';
+import type { RunningService } from '../engine/src/service/daemon.ts';
 import { ConfigureActiveDirectoryPage } from './pages/configure-active-directory.page.ts';
 import { ConfigureEntraPage } from './pages/configure-entra.page.ts';
 import { ConfigureWelcomePage } from './pages/configure-welcome.page.ts';
-import { launchChromium, openWatchedPage, saveScreenshot } from './support/browser.ts';
+import { saveScreenshot } from './support/browser.ts';
+import { startWizardSession, type WizardSession } from './support/wizard-session.ts';
 import { throughSetupWizard } from './support/setup-to-configure.ts';
 
 /**
@@ -21,7 +18,7 @@ import { throughSetupWizard } from './support/setup-to-configure.ts';
  * order, as an administrator would go through the wizard.
  */
 describe('configuration wizard in a browser', () => {
-  let browser: Browser;
+  let session: WizardSession | undefined;
   let service: RunningService;
   let tenant: TenantServer;
   let ad: AdConnection;
@@ -31,23 +28,11 @@ describe('configuration wizard in a browser', () => {
 
   before(async () => {
     ad = await sharedAd();
-    tenant = await startTenantServer({ timeScale: 60 });
-    service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'dirsync-e2e-configure-')), schedule: false, browser: {} });
-    browser = await launchChromium();
-    ({ page, consoleErrors } = await openWatchedPage(browser));
+    session = await startWizardSession('configure');
+    ({ tenant, service, page, consoleErrors } = session);
   });
   after(async () => {
-    await browser?.close();
-    await service?.stop();
-    await tenant?.close();
-    if (createdAccountDn) {
-      const client = await adminLdap(ad);
-      try {
-        await client.del(createdAccountDn);
-      } finally {
-        await client.unbind();
-      }
-    }
+    await session?.close([createdAccountDn]);
   });
 
   it('leads from the license to the Configuration Wizard and removes the token from the address bar', async () => {

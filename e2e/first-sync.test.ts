@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright';
+import type { Page } from 'playwright';
 import type { AdConnection } from '../lab/connection.ts';
-import { startTenantServer, type TenantServer } from '../lab/tenant/index.ts';
+import type { TenantServer } from '../lab/tenant/index.ts';
 import { sharedAd } from '../lab/test/support/shared-lab.ts';
-import { adminLdap, createAdSandbox, type AdSandbox } from '../engine/test/support/ad-sandbox.ts';
-import { startService, type RunningService } from '../engine/src/service/daemon.ts';
+import { createAdSandbox, type AdSandbox } from '../engine/test/support/ad-sandbox.ts';
+import type { RunningService } from '../engine/src/service/daemon.ts';
 import { ConfigureActiveDirectoryPage } from './pages/configure-active-directory.page.ts';
 import { ConfigureEntraPage } from './pages/configure-entra.page.ts';
 import { ConfigureFinishPage } from './pages/configure-finish.page.ts';
 import { ConfigureOptionsPage } from './pages/configure-options.page.ts';
 import { ConfigureScopePage } from './pages/configure-scope.page.ts';
 import { ConfigureWelcomePage } from './pages/configure-welcome.page.ts';
-import { launchChromium, openWatchedPage, saveScreenshot } from './support/browser.ts';
+import { saveScreenshot } from './support/browser.ts';
+import { startWizardSession, type WizardSession } from './support/wizard-session.ts';
 import { throughSetupWizard } from './support/setup-to-configure.ts';
 
 const sandboxUsers = ['First Sync Ann', 'First Sync Ben', 'First Sync Cid'] as const;
@@ -26,7 +24,7 @@ const sandboxUsers = ['First Sync Ann', 'First Sync Ben', 'First Sync Cid'] as c
  * and an in-process emulated tenant. Only a small OU made for this test is in scope.
  */
 describe('first synchronization from the wizard', () => {
-  let browser: Browser;
+  let session: WizardSession | undefined;
   let service: RunningService;
   let tenant: TenantServer;
   let ad: AdConnection;
@@ -42,23 +40,11 @@ describe('first synchronization from the wizard', () => {
       const login = name.replace(/ /g, '').toLowerCase();
       await sandbox.addUser(name, { sAMAccountName: login.slice(0, 20), userPrincipalName: `${login}@contoso.com`, displayName: name });
     }
-    tenant = await startTenantServer({ timeScale: 60 });
-    service = await startService({ dataDir: mkdtempSync(join(tmpdir(), 'dirsync-e2e-first-sync-')), schedule: false, browser: {} });
-    browser = await launchChromium();
-    ({ page, consoleErrors } = await openWatchedPage(browser));
+    session = await startWizardSession('first-sync');
+    ({ tenant, service, page, consoleErrors } = session);
   });
   after(async () => {
-    await browser?.close();
-    await service?.stop();
-    await tenant?.close();
-    if (createdAccountDn) {
-      const client = await adminLdap(ad);
-      try {
-        await client.del(createdAccountDn);
-      } finally {
-        await client.unbind();
-      }
-    }
+    await session?.close([createdAccountDn]);
     await sandbox?.close();
   });
 

@@ -1,0 +1,52 @@
+/**
+ * What every wizard test needs: the shared lab's DC, an in-process emulated tenant, the real service
+ * in browser mode on an empty data directory, and a watched Chromium page. `close` removes the
+ * MSOL_ accounts the test created.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright';
+import type { AdConnection } from '../../lab/connection.ts';
+import { startTenantServer, type TenantServer } from '../../lab/tenant/index.ts';
+import { sharedAd } from '../../lab/test/support/shared-lab.ts';
+import { startService, type RunningService } from '../../engine/src/service/daemon.ts';
+import { adminLdap } from '../../engine/test/support/ad-sandbox.ts';
+import { launchChromium, openWatchedPage } from './browser.ts';
+
+export type WizardSession = {
+  readonly ad: AdConnection;
+  readonly tenant: TenantServer;
+  readonly service: RunningService;
+  readonly browser: Browser;
+  readonly page: Page;
+  readonly consoleErrors: string[];
+  /** The browser-mode address with the service's token. */
+  readonly startUrl: string;
+  close(createdAccountDns: ReadonlyArray<string | undefined>): Promise<void>;
+};
+
+export async function startWizardSession(name: string): Promise<WizardSession> {
+  const ad = await sharedAd();
+  const tenant = await startTenantServer({ timeScale: 60 });
+  const service = await startService({ dataDir: mkdtempSync(join(tmpdir(), `dirsync-e2e-${name}-`)), schedule: false, browser: {} });
+  const browser = await launchChromium();
+  const { page, consoleErrors } = await openWatchedPage(browser);
+  return {
+    ad, tenant, service, browser, page, consoleErrors,
+    startUrl: `${service.browser?.url}?token=${service.browser?.token}`,
+    async close(createdAccountDns) {
+      await browser.close();
+      await service.stop();
+      await tenant.close();
+      const dns = createdAccountDns.filter((dn): dn is string => dn !== undefined);
+      if (dns.length === 0) return;
+      const client = await adminLdap(ad);
+      try {
+        for (const dn of dns) await client.del(dn);
+      } finally {
+        await client.unbind();
+      }
+    },
+  };
+}
