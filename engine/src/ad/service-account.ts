@@ -4,6 +4,7 @@
  * never stored, granted only the rights the enabled features need, and checked by signing in as it
  * (ad-reference.md §7 and §1.3).
  */
+import type { RightsReport as ContractRightsReport } from '../contract/control-api.ts';
 import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Attribute, Ber, BerWriter, Change, Control, type Client, type Entry } from 'ldapts';
@@ -15,21 +16,9 @@ import {
   addAce, extendedRightAce, EXTENDED_RIGHTS, parseSecurityDescriptor, serializeSecurityDescriptor, sidToString, type SecurityDescriptor,
 } from './security-descriptor.ts';
 
-export type RightsCheck = {
-  /** `bind`, `readDirectory`, `dirSync` or `readDeletedObjects`. */
-  readonly name: string;
-  readonly ok: boolean;
-  /** What was found, and when not ok what to do about it. */
-  readonly detail: string;
-};
-
-/** What the service account can actually do, found by signing in as it. */
-export type RightsReport = {
-  readonly bind: boolean;
-  readonly readDirectory: boolean;
-  readonly dirSync: boolean;
-  readonly checks: ReadonlyArray<RightsCheck>;
-};
+/** What the service account can actually do, found by signing in as it (the contract's shape). */
+export type RightsReport = ContractRightsReport;
+export type RightsCheck = RightsReport['checks'][number];
 
 export type ServiceAccount = {
   readonly dn: string;

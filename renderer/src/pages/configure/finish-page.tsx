@@ -181,24 +181,24 @@ export function FinishPage(props: { readonly onBack: () => void }) {
     setError(undefined);
     try {
       await call('saveConfig', { config, secrets: pendingSecrets() });
-      const ownership = await call('claimOwnership', { takeOver: false });
-      if (!ownership.claimed) {
-        setStage({ kind: 'held', holder: ownership.holder });
-        return;
-      }
     } catch (caught) {
       setStage({ kind: 'ready' });
       setError(asControlError(caught));
       return;
     }
-    await synchronize();
+    await claimThenSynchronize(false);
   }
 
   async function takeOver(): Promise<void> {
     setStage({ kind: 'taking-over' });
     setError(undefined);
+    await claimThenSynchronize(true);
+  }
+
+  /** Claims the tenant (showing who holds it when refused), then runs the first sync if asked. */
+  async function claimThenSynchronize(takeOverLease: boolean): Promise<void> {
     try {
-      const ownership = await call('claimOwnership', { takeOver: true });
+      const ownership = await call('claimOwnership', { takeOver: takeOverLease });
       if (!ownership.claimed) {
         setStage({ kind: 'held', holder: ownership.holder });
         return;
