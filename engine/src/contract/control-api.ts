@@ -16,6 +16,8 @@ export type RunProgress = {
   /** Estimated seconds left in this phase, when it can be estimated. */
   readonly etaSeconds?: number;
   readonly message?: string;
+  /** Set on the progress of a configuration preview (previewConfig), which is not a run of the history. */
+  readonly preview?: boolean;
 };
 
 export type OwnershipHolder = { readonly serverId: string; readonly hostName: string; readonly claimedAt: string; readonly generation: number };
@@ -132,13 +134,41 @@ export type ReadinessCheck = {
   readonly fix?: string;
 };
 
+/**
+ * Where a configuration preview puts each object of the domain: `matched` joins an object already in
+ * the tenant (linked, hard or soft match); `invalid` objects fail validation and are skipped;
+ * `delete` lists the tenant objects the configuration would delete (held or not).
+ */
+export type PreviewCategory = 'create' | 'matched' | 'conflict' | 'blocked' | 'out-of-scope' | 'invalid' | 'delete';
+
+/** The validation and match report of a configuration, made before it is saved; nothing is written anywhere. */
+export type ConfigPreview = {
+  readonly previewId: string;
+  readonly run: RunSummary;
+  readonly counts: Readonly<Record<PreviewCategory, number>>;
+};
+
+export type PreviewObject = {
+  readonly dn: string;
+  readonly objectType: string;
+  readonly reason: string;
+  /** The match kind, the attribute at fault, or whether a deletion would be held. */
+  readonly detail?: string;
+  /** What to do about it, for invalid objects. */
+  readonly hint?: string;
+};
+
+/** Where listOus reads the OUs: with credentials typed in the wizard, or (without them) as the configured service account. */
+export type OuSource = { readonly baseDn: string } & (AdConnectionInput | { readonly url?: undefined; readonly bindDn?: undefined; readonly password?: undefined });
+
 export type ControlRequests = {
   getStatus(args: Record<string, never>): Promise<ServiceStatus>;
   /** The Setup wizard's readiness checks of this computer. */
   getReadiness(args: Record<string, never>): Promise<ReadonlyArray<ReadinessCheck>>;
   /** Connects and binds; returns the DC's certificate (with its fingerprint) even when it is not trusted yet. */
   testAdConnection(args: AdConnectionInput): Promise<AdConnectionTest>;
-  listOus(args: AdConnectionInput & { readonly baseDn: string }): Promise<ReadonlyArray<OuNode>>;
+  /** The OU tree, read live with the credentials given, or as the configured service account when none are given. */
+  listOus(args: OuSource): Promise<ReadonlyArray<OuNode>>;
   startRun(args: { readonly kind: RunKind; readonly dryRun?: boolean }): Promise<{ readonly runId: number }>;
   listRuns(args: { readonly limit?: number }): Promise<ReadonlyArray<RunSummary>>;
   listErrors(args: { readonly runId?: number }): Promise<ReadonlyArray<ObjectError>>;
@@ -148,7 +178,17 @@ export type ControlRequests = {
   rejectPlan(args: { readonly planId: number }): Promise<{ readonly rejected: number }>;
   lookupObject(args: { readonly query: string }): Promise<ObjectLookup>;
   /** The configuration without secrets (undefined before the first save). */
-  getConfig(args: Record<string, never>): Promise<{ readonly config?: Readonly<Record<string, unknown>>; readonly secrets: ReadonlyArray<string> }>;
+  getConfig(args: Record<string, never>): Promise<{ readonly config?: Readonly<Record<string, unknown>>; readonly secrets: ReadonlyArray<string>;
+    /** The MSOL_ account in use and its last rights self-test, once created. */
+    readonly serviceAccount?: ServiceAccountView }>;
+  /**
+   * Runs a full preview of a configuration before it is saved (the Configuration Wizard's Readiness
+   * page): reads AD and the tenant, validates, matches and plans on a copy of the state, writes
+   * nothing, and keeps the result for listPreviewObjects until the next preview or save.
+   */
+  previewConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<ConfigPreview>;
+  listPreviewObjects(args: { readonly previewId: string; readonly category: PreviewCategory; readonly offset?: number; readonly limit?: number }):
+    Promise<{ readonly total: number; readonly objects: ReadonlyArray<PreviewObject> }>;
   /** Validates and saves the configuration (and any secrets given); says whether the next run must be full. */
   saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<{ readonly fullRunNeeded: boolean }>;
   /**

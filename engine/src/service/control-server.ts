@@ -85,7 +85,7 @@ function tokenMatches(expected: string, header: string | undefined): boolean {
  */
 const CONTROL_METHODS: Readonly<Record<ControlMethod, true>> = {
   getStatus: true, getReadiness: true, testAdConnection: true, listOus: true, startRun: true, listRuns: true, listErrors: true,
-  matchReport: true, getPlan: true, approvePlan: true, rejectPlan: true, lookupObject: true,
+  matchReport: true, getPlan: true, approvePlan: true, rejectPlan: true, lookupObject: true, previewConfig: true, listPreviewObjects: true,
   getConfig: true, saveConfig: true, createServiceAccount: true, verifyServiceAccount: true, rotateServiceAccountPassword: true,
   getOwnership: true, claimOwnership: true, beginCloudSignIn: true, completeCloudSignIn: true, cancelCloudSignIn: true,
 };

@@ -89,21 +89,26 @@ export function buildPlan(input: {
   let inScopeCount = 0;
   let outOfScope = 0;
   for (const page of store.adSyncCandidates()) {
-    for (const entry of page) {
-      if (!inScope(entry).inScope) {
-        outOfScope += 1;
-        continue;
+    // A transaction per page: the out-of-scope reports of a preview are many small inserts.
+    store.transaction(() => {
+      for (const entry of page) {
+        const decision = inScope(entry);
+        if (!decision.inScope) {
+          outOfScope += 1;
+          if (input.recordMatches) store.addReport(runId, { dn: entry.dn, objectType: entry.objectClass, category: 'out-of-scope', reason: decision.reason });
+          continue;
+        }
+        inScopeCount += 1;
+        inScopeAnchors.add(sourceAnchorOf(entry));
+        const mapped = mapEntry(entry, flow);
+        if (mapped.kind !== 'mapped' || mapped.desired.objectType !== 'user') continue;
+        if (store.getLink(entry.guid)) linked.add(entry.guid);
+        const base = { adGuid: entry.guid, dn: entry.dn, objectType: 'user' as const };
+        upns.push({ ...base, value: String(mapped.desired.properties['userPrincipalName']) });
+        const mail = mapped.desired.properties['mail'];
+        if (typeof mail === 'string') mails.push({ ...base, value: mail });
       }
-      inScopeCount += 1;
-      inScopeAnchors.add(sourceAnchorOf(entry));
-      const mapped = mapEntry(entry, flow);
-      if (mapped.kind !== 'mapped' || mapped.desired.objectType !== 'user') continue;
-      if (store.getLink(entry.guid)) linked.add(entry.guid);
-      const base = { adGuid: entry.guid, dn: entry.dn, objectType: 'user' as const };
-      upns.push({ ...base, value: String(mapped.desired.properties['userPrincipalName']) });
-      const mail = mapped.desired.properties['mail'];
-      if (typeof mail === 'string') mails.push({ ...base, value: mail });
-    }
+    });
   }
   const duplicateErrors = [...findDuplicates('userPrincipalName', upns, linked), ...findDuplicates('mail', mails, linked)];
   const duplicated = new Map<string, ObjectError[]>();

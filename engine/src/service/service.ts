@@ -3,7 +3,7 @@
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
 import { readinessChecks } from './readiness.ts';
-import type { AdConnectionTest, CloudAndAdSecrets, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
+import type { AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
@@ -22,6 +22,7 @@ import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccoun
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
 import { AD_CURSOR, runSync } from './sync-run.ts';
 import { scopeEvaluator } from './planner.ts';
+import { listPreviewObjects, openPreviewStore, previewCounts, previewFile, removePreviewFiles, removeStalePreviews } from './preview.ts';
 
 export type ServiceClock = {
   now(): number;
@@ -71,6 +72,9 @@ export class DirSyncService implements ControlRequests {
   private stopped = false;
   private phaseStarted = new Map<string, number>();
   private guard?: { readonly key: string; readonly guard: OwnershipGuard };
+  /** The last configuration preview, kept for listPreviewObjects until the next preview or save. */
+  private preview?: { readonly id: string; readonly store: Store; readonly file: string; readonly runId: number; readonly planId?: number };
+  private previewing = false;
 
   public constructor(private readonly options: ServiceOptions) {
     this.store = openStore(options.dataDir);
@@ -80,6 +84,7 @@ export class DirSyncService implements ControlRequests {
 
   public start(): void {
     this.store.failAbandonedRuns('The service stopped before the run finished.');
+    removeStalePreviews(this.options.dataDir);
     this.log.info({ dataDir: this.options.dataDir }, 'service started');
     this.schedule();
   }
@@ -89,6 +94,7 @@ export class DirSyncService implements ControlRequests {
     this.stopped = true;
     this.timer?.cancel();
     if (this.running) await this.running.promise.catch(() => undefined);
+    this.discardPreview();
     this.log.info('service stopped');
     this.log.flush();
     this.store.close();
@@ -322,8 +328,64 @@ export class DirSyncService implements ControlRequests {
     return probeAdConnection(args);
   }
 
-  public async listOus(args: Parameters<ControlRequests['listOus']>[0]): Promise<ReadonlyArray<OuNode>> {
-    return listOrganizationalUnits(args);
+  public async listOus(args: OuSource): Promise<ReadonlyArray<OuNode>> {
+    if (args.bindDn !== undefined) return listOrganizationalUnits(args);
+    // Without credentials (the wizard rerun): as the configured service account.
+    const config = this.config();
+    const password = this.store.secrets.get(SECRET_AD_PASSWORD);
+    if (!config || !password) throw new NotConfiguredError('No service account is configured yet: enter the enterprise administrator\'s credentials on the Active Directory page.');
+    return listOrganizationalUnits({ url: config.ad.url, tlsServerName: config.ad.tlsServerName, trustedCaPem: config.ad.trustedCaPem, bindDn: config.ad.bindDn, password, baseDn: args.baseDn });
+  }
+
+  public async previewConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<ConfigPreview> {
+    const config = parseConfig(args.config, 'the Configuration Wizard');
+    if (this.previewing) throw new RunInProgressError('A preview is already in progress; wait for it to finish.');
+    this.previewing = true;
+    this.discardPreview();
+    const id = randomUUID();
+    const file = previewFile(this.options.dataDir, id);
+    let copy: Store | undefined;
+    try {
+      copy = openPreviewStore(this.store, file, storeFiles(this.options.dataDir).key);
+      const scratch = copy;
+      // Secrets typed in the wizard but not saved yet exist only in the copy, which is deleted afterwards.
+      scratch.transaction(() => {
+        if (args.secrets?.adPassword) scratch.secrets.set(SECRET_AD_PASSWORD, args.secrets.adPassword);
+        if (args.secrets?.clientSecret) scratch.secrets.set(SECRET_CLIENT_SECRET, args.secrets.clientSecret);
+        if (args.secrets?.certificateKeyPem) scratch.secrets.set(SECRET_CERTIFICATE_KEY, args.secrets.certificateKeyPem);
+        if (args.secrets?.certificateThumbprintSha256) scratch.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, args.secrets.certificateThumbprintSha256);
+      });
+      this.log.info({ previewId: id, scope: config.scope }, 'configuration preview started');
+      const run = await runSync(sessionFor(scratch, config, { log: this.log }), {
+        kind: 'full', dryRun: true, onProgress: (p) => this.options.events.emit('onDidProgress', { ...p, preview: true }),
+      });
+      this.preview = { id, store: scratch, file, runId: run.id, planId: run.planId };
+      const counts = previewCounts(scratch, run.id, run.planId);
+      this.log.info({ previewId: id, counts }, 'configuration preview finished');
+      return { previewId: id, run, counts };
+    } catch (error) {
+      copy?.close();
+      removePreviewFiles(file);
+      throw error;
+    } finally {
+      this.previewing = false;
+    }
+  }
+
+  public async listPreviewObjects(args: { readonly previewId: string; readonly category: PreviewCategory; readonly offset?: number; readonly limit?: number }):
+    Promise<{ total: number; objects: ReadonlyArray<PreviewObject> }> {
+    const preview = this.preview;
+    if (preview?.id !== args.previewId) throw new NotConfiguredError('That preview is no longer available (a newer preview or a save replaced it): check again.');
+    const limit = Math.min(Math.max(1, Math.trunc(args.limit ?? 100)), 1000);
+    const offset = Math.max(0, Math.trunc(args.offset ?? 0));
+    return listPreviewObjects(preview.store, preview.runId, preview.planId, args.category, { offset, limit });
+  }
+
+  private discardPreview(): void {
+    if (!this.preview) return;
+    this.preview.store.close();
+    removePreviewFiles(this.preview.file);
+    this.preview = undefined;
   }
 
   public async listRuns(args: { readonly limit?: number }): Promise<ReadonlyArray<RunSummary>> {
@@ -336,7 +398,7 @@ export class DirSyncService implements ControlRequests {
   }
 
   public async matchReport(args: { readonly runId: number }): Promise<ReadonlyArray<MatchReportEntry>> {
-    return this.store.listReports(args.runId).filter((r) => r.category !== 'not-writable')
+    return this.store.listReports(args.runId).filter((r) => r.category !== 'not-writable' && r.category !== 'out-of-scope')
       .map((r) => ({ kind: r.category as MatchReportEntry['kind'], objectType: r.objectType as MatchReportEntry['objectType'], dn: r.dn, sourceAnchor: '', reason: r.reason }));
   }
 
@@ -364,14 +426,24 @@ export class DirSyncService implements ControlRequests {
     return { rejected: rejectPlan(this.store, args.planId) };
   }
 
-  public async getConfig(_args: Record<string, never>): Promise<{ config?: Readonly<Record<string, unknown>>; secrets: ReadonlyArray<string> }> {
+  public async getConfig(_args: Record<string, never>): Promise<{ config?: Readonly<Record<string, unknown>>; secrets: ReadonlyArray<string>; serviceAccount?: ServiceAccountView }> {
     const config = this.config();
     const names = [SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET, SECRET_CERTIFICATE_KEY].filter((n) => this.store.secrets.get(n) !== undefined);
-    return { config, secrets: names };
+    return { config, secrets: names, serviceAccount: this.serviceAccountView() };
+  }
+
+  private serviceAccountView(): ServiceAccountView | undefined {
+    const account = this.store.getCursor(SERVICE_ACCOUNT);
+    if (!account) return undefined;
+    const { dn, samAccountName, userPrincipalName } = JSON.parse(account) as { dn: string; samAccountName: string; userPrincipalName?: string };
+    const rights = this.store.getCursor(SERVICE_ACCOUNT_RIGHTS);
+    return { dn, samAccountName, userPrincipalName: userPrincipalName ?? samAccountName, created: false,
+      rights: rights ? JSON.parse(rights) as RightsReport : { bind: false, readDirectory: false, dirSync: false, checks: [] } };
   }
 
   public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<{ fullRunNeeded: boolean }> {
     const config = parseConfig(args.config, 'the Configuration Wizard');
+    this.discardPreview();
     this.store.transaction(() => {
       saveConfig(this.store, this.options.dataDir, config);
       if (args.secrets?.adPassword) this.store.secrets.set(SECRET_AD_PASSWORD, args.secrets.adPassword);
@@ -391,7 +463,7 @@ export class DirSyncService implements ControlRequests {
       this.store.secrets.set(SECRET_AD_PASSWORD, account.password);
       const config = this.config();
       if (config) saveConfig(this.store, this.options.dataDir, { ...config, ad: { ...config.ad, bindDn: account.dn }, serviceAccountNames: [...new Set([...config.serviceAccountNames, account.samAccountName])] });
-      this.store.setCursor(SERVICE_ACCOUNT, JSON.stringify({ dn: account.dn, samAccountName: account.samAccountName }));
+      this.store.setCursor(SERVICE_ACCOUNT, JSON.stringify({ dn: account.dn, samAccountName: account.samAccountName, userPrincipalName: account.userPrincipalName }));
       this.store.setCursor(SERVICE_ACCOUNT_RIGHTS, JSON.stringify(account.rights));
     });
     this.log.info({ dn: account.dn, created: account.created, rights: account.rights.checks.map((c) => [c.name, c.ok]) }, 'service account ready');

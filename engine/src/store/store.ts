@@ -436,7 +436,7 @@ export class Store {
     return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as ObjectError);
   }
 
-  public addReport(runId: number, entry: { dn: string; objectType: string; category: 'not-writable' | MatchReportEntry['kind']; reason: string }): void {
+  public addReport(runId: number, entry: { dn: string; objectType: string; category: 'not-writable' | 'out-of-scope' | MatchReportEntry['kind']; reason: string }): void {
     this.db.prepare('INSERT INTO object_reports (run_id, dn, object_type, category, reason) VALUES (?, ?, ?, ?, ?)').run(runId, entry.dn, entry.objectType, entry.category, entry.reason);
   }
 

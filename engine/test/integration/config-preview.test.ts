@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { ControlEvents, PreviewCategory, PreviewObject, RunProgress } from '../../src/contract/control-api.ts';
+import { controlClient, subscribeControl, RemoteError, type ControlEndpoint } from '../../src/service/control-client.ts';
+import { startService, type RunningService } from '../../src/service/daemon.ts';
+import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
+import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
+import { lastSeq, startHarness, TIME_SCALE, writesSince, type Harness } from '../support/engine-harness.ts';
+
+/**
+ * The Readiness page's preview: a candidate configuration is validated, matched and planned against
+ * the live AD and tenant before it is saved, and nothing — tenant, history, configuration — changes.
+ */
+describe('configuration preview (previewConfig)', () => {
+  let sandbox: AdSandbox;
+  let harness: Harness;
+  let running: RunningService;
+  let endpoint: ControlEndpoint;
+  let includedOu: string;
+  let outsideOu: string;
+  const progress: RunProgress[] = [];
+  let unsubscribe: () => void;
+
+  async function allObjects(previewId: string, category: PreviewCategory): Promise<PreviewObject[]> {
+    const api = controlClient(endpoint);
+    const objects: PreviewObject[] = [];
+    for (;;) {
+      const page = await api.listPreviewObjects({ previewId, category, offset: objects.length, limit: 1000 });
+      objects.push(...page.objects);
+      if (page.objects.length === 0 || objects.length >= page.total) return objects;
+    }
+  }
+
+  /** The saved configuration with another scope, as the wizard would send it. */
+  async function candidate(includedOuGuids: ReadonlyArray<string>): Promise<Record<string, unknown>> {
+    const { config } = await controlClient(endpoint).getConfig({});
+    const saved = config as { scope: Record<string, unknown> };
+    return { ...saved, scope: { ...saved.scope, includedOuGuids } };
+  }
+
+  before(async () => {
+    sandbox = await createAdSandbox(await sharedAd(), 'Test Config Preview');
+    includedOu = await sandbox.addOu('Included');
+    outsideOu = await sandbox.addOu('Outside');
+    for (let i = 0; i < 3; i += 1) {
+      await sandbox.addUser(`Preview In ${i}`, { sAMAccountName: `previewin${i}`, userPrincipalName: `preview.in${i}@contoso.com`, displayName: `Preview In ${i}` }, includedOu);
+    }
+    for (let i = 0; i < 2; i += 1) {
+      await sandbox.addUser(`Preview Out ${i}`, { sAMAccountName: `previewout${i}`, userPrincipalName: `preview.out${i}@contoso.com`, displayName: `Preview Out ${i}` }, outsideOu);
+    }
+    await sandbox.addUser('Preview Bad', { sAMAccountName: 'previewbad', userPrincipalName: 'preview.bad@fabrikam.com', displayName: 'Preview Bad' }, includedOu);
+    harness = await startHarness({ scopeOuGuids: [await sandbox.guidOf(sandbox.ouDn)], config: { deletionThreshold: { count: 500, percent: 10 } } });
+    const first = await harness.sync('full');
+    assert.equal(first.exported['create-user'], 5, 'the whole sandbox is synchronized first');
+    harness.store.close();
+    // A clock that never moves: no scheduled run interferes.
+    const frozen = { now: () => Date.now(), setTimer: () => ({ cancel: () => undefined }) };
+    running = await startService({ dataDir: harness.dataDir, clock: frozen, browser: { serveRenderer: false }, ownershipSettleMs: 50,
+      writeBudget: { writes: 3000, windowSeconds: 150 / TIME_SCALE } });
+    endpoint = { socketPath: running.socket.socketPath as string };
+    unsubscribe = subscribeControl(endpoint, <E extends keyof ControlEvents>(event: E, data: ControlEvents[E]) => {
+      if (event === 'onDidProgress') progress.push(data as RunProgress);
+    });
+  });
+  after(async () => {
+    unsubscribe?.();
+    await running?.stop();
+    await harness?.tenant.close();
+    await sandbox?.close();
+  });
+
+  it('reports what a narrower scope would match, skip, leave out and delete, writing nothing anywhere', async () => {
+    const api = controlClient(endpoint);
+    const runsBefore = await api.listRuns({ limit: 100 });
+    const configBefore = (await api.getConfig({})).config;
+    const seq = lastSeq(harness.tenant);
+
+    const preview = await api.previewConfig({ config: await candidate([await sandbox.guidOf(includedOu)]) });
+
+    assert.deepEqual({ ...preview.counts, 'out-of-scope': undefined }, { create: 0, matched: 3, conflict: 0, blocked: 0, invalid: 1, delete: 2, 'out-of-scope': undefined });
+    assert.ok(preview.counts['out-of-scope'] > 1000, `the rest of the seeded domain is out of scope (${preview.counts['out-of-scope']})`);
+    assert.equal(preview.run.dryRun, true);
+    assert.equal(preview.run.held, 2, 'two of five managed users is over the 10 % threshold: the deletions would be held');
+
+    const matched = await allObjects(preview.previewId, 'matched');
+    assert.deepEqual(matched.map((o) => o.dn).sort(), [0, 1, 2].map((i) => `CN=Preview In ${i},${includedOu}`));
+    assert.ok(matched.every((o) => o.detail === 'already synchronized'), 'objects synchronized before are linked');
+    const invalid = await allObjects(preview.previewId, 'invalid');
+    assert.equal(invalid.length, 1);
+    assert.equal(invalid[0]?.dn, `CN=Preview Bad,${includedOu}`);
+    assert.equal(invalid[0]?.detail, 'userPrincipalName');
+    assert.match(invalid[0]?.reason ?? '', /fabrikam\.com/);
+    assert.ok(invalid[0]?.hint, 'an invalid object says what to do');
+    const deletions = await allObjects(preview.previewId, 'delete');
+    assert.deepEqual(deletions.map((o) => o.dn).sort(), [0, 1].map((i) => `CN=Preview Out ${i},${outsideOu}`));
+    assert.ok(deletions.every((o) => /no longer in scope/.test(o.reason) && /held/.test(o.detail ?? '')));
+    const outside = await allObjects(preview.previewId, 'out-of-scope');
+    assert.equal(outside.length, preview.counts['out-of-scope'], 'the list pages through every object it counts');
+    const outsideUser = outside.find((o) => o.dn === `CN=Preview Out 0,${outsideOu}`);
+    assert.match(outsideUser?.reason ?? '', /outside the organizational units in scope/);
+
+    assert.deepEqual(writesSince(harness.tenant, seq), [], 'a preview writes nothing to the tenant');
+    assert.deepEqual(await api.listRuns({ limit: 100 }), runsBefore, 'a preview is not a run of the history');
+    assert.deepEqual((await api.getConfig({})).config, configBefore, 'a preview saves nothing');
+    assert.ok(progress.some((p) => p.preview === true && p.phase === 'importing-ad'), 'the preview reports its progress, marked as a preview');
+    assert.ok(progress.every((p) => p.preview === true), 'no run of the history started');
+  });
+
+  it('sees new objects as creations, forgets an older preview, and leaves no file behind once saved', async () => {
+    const api = controlClient(endpoint);
+    const older = await api.previewConfig({ config: await candidate([await sandbox.guidOf(includedOu)]) });
+    await sandbox.addUser('Preview New', { sAMAccountName: 'previewnew', userPrincipalName: 'preview.new@contoso.com', displayName: 'Preview New' }, includedOu);
+    const config = await candidate([await sandbox.guidOf(includedOu)]);
+    const preview = await api.previewConfig({ config });
+    assert.equal(preview.counts.create, 1);
+    assert.deepEqual((await allObjects(preview.previewId, 'create')).map((o) => o.dn), [`CN=Preview New,${includedOu}`]);
+    await assert.rejects(api.listPreviewObjects({ previewId: older.previewId, category: 'create' }), (e: unknown) => e instanceof RemoteError && /no longer available/.test(e.message));
+    assert.ok(readdirSync(harness.dataDir).some((n) => n.startsWith('preview-')), 'the preview is kept while the wizard reads it');
+
+    await api.saveConfig({ config });
+    assert.deepEqual(readdirSync(harness.dataDir).filter((n) => n.startsWith('preview-')), [], 'saving discards the preview');
+    await assert.rejects(api.listPreviewObjects({ previewId: preview.previewId, category: 'create' }), RemoteError);
+  });
+
+  it('refuses a candidate configuration that is not valid, saying what to change', async () => {
+    const api = controlClient(endpoint);
+    const config = { ...(await candidate([])), deletionThreshold: { count: -1, percent: 10 } };
+    await assert.rejects(api.previewConfig({ config }), (e: unknown) => e instanceof RemoteError && /deletionThreshold/.test(e.message));
+  });
+
+  it('reads the OU tree as the configured service account when the wizard has no administrator credentials', async () => {
+    const tree = await controlClient(endpoint).listOus({ baseDn: sandbox.ouDn });
+    assert.equal(tree[0]?.dn, sandbox.ouDn);
+    assert.deepEqual(tree[0]?.children.map((n) => n.name), ['Included', 'Outside']);
+  });
+});
