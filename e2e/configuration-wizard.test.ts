@@ -7,6 +7,7 @@ import { sharedAd } from '../lab/test/support/shared-lab.ts';
 import type { RunningService } from '../engine/src/service/daemon.ts';
 import { ConfigureActiveDirectoryPage } from './pages/configure-active-directory.page.ts';
 import { ConfigureEntraPage } from './pages/configure-entra.page.ts';
+import { ConfigureScopePage } from './pages/configure-scope.page.ts';
 import { ConfigureWelcomePage } from './pages/configure-welcome.page.ts';
 import { saveScreenshot } from './support/browser.ts';
 import { startWizardSession, type WizardSession } from './support/wizard-session.ts';
@@ -136,4 +137,89 @@ describe('configuration wizard in a browser', () => {
     await saveScreenshot(page, 'configure-09-ad-service-account');
     assert.deepEqual(consoleErrors, []);
   });
+
+  it('moves through the OU tree with the keyboard alone and ticks an OU, with the OUs beneath it, with Space', async () => {
+    await new ConfigureActiveDirectoryPage(page).nextButton().click();
+    const scope = new ConfigureScopePage(page);
+    await scope.waitForPage();
+    await scope.waitForTree();
+    assert.equal(await scope.tree().count(), 1, 'the OUs are one tree named "Organizational units"');
+    const contoso = `OU=Contoso,${ad.baseDn}`;
+    const engineering = `OU=Engineering,${contoso}`;
+    const platform = `OU=Platform,${engineering}`;
+    const siteReliability = `OU=Site Reliability,${platform}`;
+    const shown = await shownOuDns();
+    for (const dn of [contoso, engineering, platform, siteReliability]) assert.ok(shown.includes(dn), `${dn} is shown (${shown.join('; ')})`);
+    const keys = async (...pressed: string[]): Promise<string | undefined> => {
+      for (const key of pressed) await page.keyboard.press(key);
+      return scope.focusedDn();
+    };
+
+    // One tab stop: Shift+Tab from the filter lands on the tree's first OU, the next one leaves the tree.
+    await page.getByRole('textbox', { name: 'LDAP filter (optional)' }).focus();
+    assert.equal(await keys('Shift+Tab'), shown[0], 'the tree is the tab stop before the filter');
+    assert.equal(await keys('Shift+Tab'), undefined, 'one Shift+Tab leaves the tree');
+    assert.equal(await keys('Tab'), shown[0]);
+    assert.equal(await keys('End'), shown[shown.length - 1]);
+    assert.equal(await keys('Home'), shown[0]);
+    for (let index = 1; index <= shown.indexOf(engineering); index++) assert.equal(await keys('ArrowDown'), shown[index], `ArrowDown ${index}`);
+    assert.equal(await keys('ArrowUp'), shown[shown.indexOf(engineering) - 1]);
+    assert.equal(await keys('ArrowDown'), engineering);
+
+    assert.equal(await keys('ArrowLeft'), engineering, 'Left collapses an open OU and stays on it');
+    assert.equal(await scope.ouCheckbox(engineering).getAttribute('aria-expanded'), 'false');
+    assert.equal(await scope.ouCheckbox(platform).count(), 0, 'a collapsed OU hides the OUs beneath it');
+    assert.equal(await keys('ArrowRight'), engineering, 'Right expands a collapsed OU and stays on it');
+    assert.equal(await scope.ouCheckbox(engineering).getAttribute('aria-expanded'), 'true');
+    assert.equal(await keys('ArrowRight'), platform, 'Right on an open OU moves to its first child');
+    assert.equal(await scope.ouCheckbox(platform).getAttribute('aria-level'), '3');
+    assert.equal(await keys('ArrowRight'), siteReliability);
+    assert.equal(await keys('ArrowLeft'), platform, 'Left on a leaf moves to its parent');
+    assert.equal(await keys('ArrowLeft'), platform);
+    assert.equal(await scope.ouCheckbox(platform).getAttribute('aria-expanded'), 'false');
+    assert.equal(await keys('ArrowLeft'), engineering);
+    assert.equal(await keys('ArrowDown', 'ArrowRight'), platform);
+    assert.equal(await scope.ouCheckbox(platform).getAttribute('aria-expanded'), 'true');
+
+    assert.equal(await keys('ArrowUp', 'Space'), engineering);
+    assert.equal(await scope.ouCheckbox(engineering).isChecked(), true, 'Space ticks the focused OU');
+    for (const dn of [platform, siteReliability]) {
+      const below = scope.ouCheckbox(dn);
+      assert.equal(await below.isChecked(), true, `${dn} is included`);
+      assert.equal(await below.getAttribute('aria-disabled'), 'true');
+      assert.equal(await below.getAttribute('title'), 'Included with the OU above it');
+    }
+    assert.match((await scope.summary().textContent()) ?? '', /^1 organizational unit /);
+    await saveScreenshot(page, 'configure-10-scope-keyboard');
+
+    assert.equal(await keys('ArrowDown', 'Space'), platform, 'an included OU is still reachable');
+    assert.equal(await scope.ouCheckbox(platform).isChecked(), true, 'Space does not untick an included OU on its own');
+    assert.match((await scope.summary().textContent()) ?? '', /^1 organizational unit /);
+    assert.equal(await keys('ArrowUp', 'Space'), engineering);
+    for (const dn of [engineering, platform, siteReliability]) assert.equal(await scope.ouCheckbox(dn).isChecked(), false, `${dn} is unticked`);
+    assert.equal(await scope.ouCheckbox(platform).getAttribute('aria-disabled'), null);
+    assert.match((await scope.summary().textContent()) ?? '', /whole domain/);
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  it('ticks an OU with the mouse, including the OUs beneath it, and unticks it', async () => {
+    const scope = new ConfigureScopePage(page);
+    const engineering = `OU=Engineering,OU=Contoso,${ad.baseDn}`;
+    await scope.tick(engineering);
+    assert.equal(await scope.ouCheckbox(engineering).isChecked(), true);
+    assert.equal(await scope.ouCheckbox(`OU=Platform,${engineering}`).isChecked(), true);
+    assert.match((await scope.summary().textContent()) ?? '', /^1 organizational unit /);
+    await scope.ouCheckbox(engineering).uncheck();
+    assert.equal(await scope.ouCheckbox(`OU=Platform,${engineering}`).isChecked(), false);
+    assert.match((await scope.summary().textContent()) ?? '', /whole domain/);
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  /** The distinguished names of the OUs the tree shows, top to bottom. */
+  async function shownOuDns(): Promise<string[]> {
+    const items = page.getByRole('treeitem');
+    const dns: string[] = [];
+    for (let index = 0; index < await items.count(); index++) dns.push((await items.nth(index).getAttribute('data-dn')) ?? '');
+    return dns;
+  }
 });

@@ -6,10 +6,14 @@ import type { TenantServer } from '../lab/tenant/index.ts';
 import { sharedAd } from '../lab/test/support/shared-lab.ts';
 import { createAdSandbox, type AdSandbox } from '../engine/test/support/ad-sandbox.ts';
 import type { RunningService } from '../engine/src/service/daemon.ts';
+import { claimOwnership } from '../engine/src/cloud/ownership.ts';
+import { CloudConnector } from '../engine/src/cloud/connector.ts';
 import { ConfigureActiveDirectoryPage } from './pages/configure-active-directory.page.ts';
+import { ConfigureApplyPage } from './pages/configure-apply.page.ts';
 import { ConfigureEntraPage } from './pages/configure-entra.page.ts';
 import { ConfigureFinishPage } from './pages/configure-finish.page.ts';
 import { ConfigureOptionsPage } from './pages/configure-options.page.ts';
+import { ConfigureReadinessPage } from './pages/configure-readiness.page.ts';
 import { ConfigureScopePage } from './pages/configure-scope.page.ts';
 import { ConfigureWelcomePage } from './pages/configure-welcome.page.ts';
 import { saveScreenshot } from './support/browser.ts';
@@ -112,6 +116,32 @@ describe('first synchronization from the wizard', () => {
     await scope.ouCheckbox(ouDn).focus();
     await saveScreenshot(page, 'first-sync-05-scope');
     await scope.next();
+    await page.waitForURL(/#\/configure\/readiness$/);
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  it('previews the configuration before writing: three to create, the rest of the domain out of scope, each count opening its list', async () => {
+    const readiness = new ConfigureReadinessPage(page);
+    await readiness.waitForPage();
+    const seq = tenant.state.requestLog().length;
+    await readiness.waitForCounts();
+    assert.equal(await readiness.error().count(), 0, `no error: ${await readiness.error().allTextContents()}`);
+    assert.deepEqual({ create: await readiness.count('create'), matched: await readiness.count('matched'), invalid: await readiness.count('invalid'),
+      conflict: await readiness.count('conflict'), blocked: await readiness.count('blocked'), delete: await readiness.count('delete') },
+    { create: 3, matched: 0, invalid: 0, conflict: 0, blocked: 0, delete: 0 });
+    const outOfScope = await readiness.count('out-of-scope');
+    assert.ok(outOfScope > 1000, `the seeded domain outside the test OU is out of scope (${outOfScope})`);
+    await readiness.open('create');
+    assert.deepEqual((await readiness.listedDns()).sort(), sandboxUsers.map((name) => `CN=${name},${sandbox?.ouDn ?? ''}`).sort());
+    await saveScreenshot(page, 'first-sync-06-readiness');
+    await readiness.open('out-of-scope');
+    assert.equal((await readiness.listedDns()).length, 100, 'long lists come a page at a time');
+    await readiness.showMore().click();
+    await page.getByTestId('preview-object').nth(199).waitFor();
+    assert.equal((await readiness.listedDns()).length, 200, 'Show more adds the next page');
+    assert.deepEqual(tenant.state.requestLog().slice(seq).filter((r) => r.isWrite), [], 'the preview writes nothing to the tenant');
+    assert.deepEqual(await service.service.listRuns({}), [], 'nor does it run a synchronization');
+    await readiness.next();
     await page.waitForURL(/#\/configure\/options$/);
     assert.deepEqual(consoleErrors, []);
   });
@@ -124,19 +154,36 @@ describe('first synchronization from the wizard', () => {
     assert.equal(await options.deletionPercent().inputValue(), '10');
     assert.equal(await options.intervalMinutes().inputValue(), '30');
     assert.equal(await options.stagingMode().isChecked(), false);
-    await saveScreenshot(page, 'first-sync-06-options');
+    await saveScreenshot(page, 'first-sync-07-options');
     await options.next();
+    await page.waitForURL(/#\/configure\/configure$/);
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  it('applies the configuration step by step: saved, service account checked, tenant reached, scheduled', async () => {
+    const apply = new ConfigureApplyPage(page);
+    await apply.waitForApplied();
+    assert.equal(await apply.error().count(), 0, `no error: ${await apply.error().allTextContents()}`);
+    assert.match((await apply.summary().textContent()) ?? '', /1 organizational unit/);
+    assert.equal(await apply.taskStatus('save'), 'done');
+    assert.match(await apply.taskStatus('account') ?? '', /^(done|warning)$/, 'the rights self-test ran (Samba cannot show tombstones to the account: a warning)');
+    assert.equal(await apply.taskStatus('cloud'), 'done');
+    assert.equal(await apply.taskStatus('schedule'), 'done');
+    assert.match((await apply.task('schedule').textContent()) ?? '', /Every 30 minutes/);
+    const { config } = await service.service.getConfig({});
+    assert.deepEqual((config as { scope: { includedOuGuids: string[] } }).scope.includedOuGuids, [await sandbox?.guidOf(sandbox.ouDn)], 'the service keeps the scope chosen');
+    await saveScreenshot(page, 'first-sync-08-configure');
+    await apply.next();
     await page.waitForURL(/#\/configure\/finish$/);
     assert.deepEqual(consoleErrors, []);
   });
 
-  it('saves, claims the tenant, runs the first sync and shows its result; the tenant has the three users', async () => {
+  it('claims the tenant, runs the first sync and shows its result; the tenant has the three users', async () => {
     const finish = new ConfigureFinishPage(page);
     await finish.waitForPage();
-    assert.equal(await finish.heading().textContent(), 'Ready to configure');
+    assert.equal(await finish.heading().textContent(), 'Configuration complete');
     assert.equal(await finish.synchronizeNow().isChecked(), true);
-    assert.match((await finish.summary().textContent()) ?? '', /1 organizational unit/);
-    await saveScreenshot(page, 'first-sync-07-finish');
+    await saveScreenshot(page, 'first-sync-09-finish');
     await finish.finish();
     const result = await finish.waitForResult();
     assert.equal(await finish.error().count(), 0, `no error: ${await finish.error().allTextContents()}`);
@@ -145,11 +192,95 @@ describe('first synchronization from the wizard', () => {
     assert.equal(await finish.count('created').textContent(), '3');
     assert.equal(await finish.count('errors').textContent(), '0');
     assert.equal(await finish.count('held').textContent(), '0');
-    await saveScreenshot(page, 'first-sync-08-result');
+    await saveScreenshot(page, 'first-sync-10-result');
 
     const dump = tenant.state.dump() as { objects: Record<string, Array<Record<string, unknown>>> };
     const names = (dump.objects['user'] ?? []).map((u) => String(u['displayName']));
     for (const name of sandboxUsers) assert.ok(names.includes(name), `${name} is in the tenant`);
+    assert.deepEqual(consoleErrors, []);
+  });
+  /** Every page of a rerun, keeping what is configured; returns on the Finished page. */
+  async function rerunToFinish(screenshots: string | undefined): Promise<ConfigureFinishPage> {
+    // As an administrator does: from the Operations view (the Finished page leads there), a fresh start of the wizard.
+    await page.getByRole('button', { name: 'Open the Operations view' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Directory Sync — Operations' }).waitFor();
+    await page.getByRole('button', { name: 'Configuration Wizard…' }).click();
+    const welcome = new ConfigureWelcomePage(page);
+    await welcome.heading().filter({ hasText: 'Welcome to the Configuration Wizard' }).waitFor();
+    await welcome.next();
+    const entra = new ConfigureEntraPage(page);
+    await entra.heading().filter({ hasText: 'Connect to Microsoft Entra ID' }).waitFor();
+    await page.getByText('Directory Sync uses this app registration now.', { exact: false }).waitFor();
+    if (screenshots) await saveScreenshot(page, `${screenshots}-entra`);
+    await entra.next();
+    const adPage = new ConfigureActiveDirectoryPage(page);
+    await adPage.heading().filter({ hasText: 'Connect to Active Directory' }).waitFor();
+    assert.match((await page.getByTestId('account-status').textContent()) ?? '', /^In use with /);
+    assert.match((await adPage.accountDn().textContent()) ?? '', /^CN=MSOL_/);
+    if (screenshots) await saveScreenshot(page, `${screenshots}-ad`);
+    await adPage.nextButton().click();
+    const scope = new ConfigureScopePage(page);
+    await scope.waitForPage();
+    await scope.waitForTree();
+    assert.equal(await scope.ouCheckbox(sandbox?.ouDn ?? '').isChecked(), true, 'the saved scope is ticked, read as the service account');
+    await scope.next();
+    const readiness = new ConfigureReadinessPage(page);
+    await readiness.waitForPage();
+    await readiness.waitForCounts();
+    assert.equal(await readiness.error().count(), 0, `no error: ${await readiness.error().allTextContents()}`);
+    assert.equal(await readiness.count('matched'), 3, 'the synchronized users are matched, not created again');
+    assert.equal(await readiness.count('create'), 0);
+    if (screenshots) await saveScreenshot(page, `${screenshots}-readiness`);
+    await readiness.next();
+    const options = new ConfigureOptionsPage(page);
+    await options.waitForPage();
+    assert.equal(await options.intervalMinutes().inputValue(), '30');
+    await options.next();
+    const apply = new ConfigureApplyPage(page);
+    await apply.waitForApplied();
+    assert.equal(await apply.error().count(), 0, `no error: ${await apply.error().allTextContents()}`);
+    await apply.next();
+    const finish = new ConfigureFinishPage(page);
+    await finish.waitForPage();
+    return finish;
+  }
+
+  it('reruns the wizard with the current configuration; finishing it forces a full sync', async () => {
+    const before = await service.service.listRuns({});
+    const configBefore = (await service.service.getConfig({})).config;
+    const finish = await rerunToFinish('first-sync-11-rerun');
+    await finish.finish();
+    const result = await finish.waitForResult();
+    assert.equal(await finish.error().count(), 0, `no error: ${await finish.error().allTextContents()}`);
+    assert.equal(await result.getAttribute('data-status'), 'succeeded');
+    assert.equal(await finish.count('created').textContent(), '0', 'nothing is created twice');
+    const runs = await service.service.listRuns({});
+    assert.equal(runs.length, before.length + 1);
+    assert.equal(runs[0]?.kind, 'full', 'finishing the wizard forces a full run');
+    assert.deepEqual((await service.service.getConfig({})).config, configBefore, 'what was not changed stays as it was');
+    await saveScreenshot(page, 'first-sync-12-rerun-result');
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  it('says which server holds the tenant and takes it over only when asked', async () => {
+    const t = tenant.connection;
+    const other = new CloudConnector({ instance: 'custom', tenantId: t.tenantId, clientId: t.clientId, credential: { kind: 'secret', clientSecret: t.clientSecret },
+      authorityHost: t.authorityHost, graphBaseUrl: t.graphBaseUrl });
+    const taken = await claimOwnership(other.graph, t.tenantId, { serverId: 'another-server', hostName: 'DIRSYNC-OLD-01' }, { takeOver: true, settleMs: 10 });
+    assert.equal(taken.claimed, true, 'another server took the tenant');
+    const runsBefore = (await service.service.listRuns({})).length;
+    const finish = await rerunToFinish(undefined);
+    await finish.finish();
+    await finish.heldBy().waitFor();
+    assert.match((await finish.heldBy().textContent()) ?? '', /DIRSYNC-OLD-01/);
+    assert.equal((await service.service.listRuns({})).length, runsBefore, 'nothing runs before the administrator decides');
+    await saveScreenshot(page, 'first-sync-13-held-by-another-server');
+    await finish.takeOver();
+    const result = await finish.waitForResult();
+    assert.equal(await finish.error().count(), 0, `no error: ${await finish.error().allTextContents()}`);
+    assert.equal(await result.getAttribute('data-status'), 'succeeded');
+    const ownership = await service.service.getOwnership({});
+    assert.equal(ownership.thisServer, true, 'this server holds the tenant now');
     assert.deepEqual(consoleErrors, []);
   });
 });

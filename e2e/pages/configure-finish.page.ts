@@ -1,6 +1,6 @@
 import type { Page } from 'playwright';
 
-/** Configuration Wizard — Finish page. */
+/** Configuration Wizard — Finished page. */
 export class ConfigureFinishPage {
   public constructor(private readonly page: Page) {}
 
@@ -10,11 +10,17 @@ export class ConfigureFinishPage {
 
   /** Waits until the wizard shows this page. */
   public async waitForPage(): Promise<void> {
-    await this.page.getByRole('heading', { level: 1, name: 'Ready to configure', exact: true }).waitFor();
+    await this.page.getByRole('heading', { level: 1, name: 'Configuration complete', exact: true }).waitFor();
   }
 
-  public summary() {
-    return this.page.getByTestId('configuration-summary');
+  /** The warning that another server holds the tenant. */
+  public heldBy() {
+    return this.page.getByTestId('ownership-held');
+  }
+
+  public async takeOver(): Promise<void> {
+    await this.heldBy().getByRole('button', { name: 'Take over' }).click();
+    await this.heldBy().getByRole('button', { name: 'Yes, take over' }).click();
   }
 
   public synchronizeNow() {

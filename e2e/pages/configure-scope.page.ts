@@ -22,9 +22,23 @@ export class ConfigureScopePage {
     await this.page.getByTestId('ou-tree').waitFor({ timeout: 60_000 });
   }
 
-  /** The checkbox of the OU with this distinguished name. */
+  /** The tree of OUs (role tree). */
+  public tree() {
+    return this.page.getByRole('tree', { name: 'Organizational units' });
+  }
+
+  /**
+   * The OU with this distinguished name: a treeitem whose aria-checked is its tick, so Playwright's
+   * isChecked() and check() work on it as on a checkbox.
+   */
   public ouCheckbox(dn: string) {
-    return this.page.locator(`[data-testid="ou"][data-dn="${dn}"]`).getByRole('checkbox').first();
+    return this.page.getByRole('treeitem').and(this.page.locator(`[data-testid="ou"][data-dn="${dn}"]`));
+  }
+
+  /** The distinguished name of the OU that has the keyboard focus, if an OU has it. */
+  public async focusedDn(): Promise<string | undefined> {
+    const focused = this.page.locator('[data-testid="ou"]:focus');
+    return (await focused.count()) === 0 ? undefined : (await focused.getAttribute('data-dn')) ?? undefined;
   }
 
   public summary() {

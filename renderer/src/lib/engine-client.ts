@@ -90,13 +90,21 @@ export async function call<M extends ControlMethod>(method: M, args: ControlArgs
  * Delivers the service's events until the returned function is called. When the stream cannot be
  * opened or breaks (the service stopped), onError hears of it once; without onError that is a bug.
  */
-export function subscribe(onEvent: ControlEventListener, onError?: (error: ControlError) => void): () => void {
-  const deliver = (event: string, data: unknown) => onEvent(event as keyof ControlEvents, data as ControlEvents[keyof ControlEvents]);
-  const ipc = bridge();
-  if (ipc) return ipc.subscribe(deliver);
-  const abort = new AbortController();
+type Subscriber = { readonly deliver: (event: string, data: unknown) => void; readonly onError?: (error: ControlError) => void };
+
+/**
+ * Browser mode keeps one event stream per page, shared by every subscriber and never aborted: a page
+ * that stops listening just leaves the set (an aborted fetch would show as a failed request). When
+ * the stream breaks, its subscribers hear why, and the next subscription opens a new one.
+ */
+const subscribers = new Set<Subscriber>();
+let streamOpen = false;
+
+function openEventStream(): void {
+  if (streamOpen) return;
+  streamOpen = true;
   void (async () => {
-    const response = await fetch('/api/events', { headers: { authorization: `Bearer ${browserToken()}` }, signal: abort.signal });
+    const response = await fetch('/api/events', { headers: { authorization: `Bearer ${browserToken()}` } });
     if (!response.ok || !response.body) throw new ControlError('TransportError', 'transport', `The service refused the event stream (HTTP ${response.status}).`);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffered = '';
@@ -109,17 +117,30 @@ export function subscribe(onEvent: ControlEventListener, onError?: (error: Contr
       for (const line of lines) {
         if (line.trim() === '') continue;
         const { event, data } = JSON.parse(line) as { event: string; data: unknown };
-        deliver(event, data);
+        for (const subscriber of [...subscribers]) subscriber.deliver(event, data);
       }
     }
   })().catch((error: unknown) => {
-    if (abort.signal.aborted) return;
+    streamOpen = false;
     const failure = error instanceof ControlError ? error
       : new ControlError('TransportError', 'transport', `The event stream from the service broke (${(error as Error).message}).`);
-    if (!onError) throw failure;
-    onError(failure);
+    const listening = [...subscribers];
+    subscribers.clear();
+    for (const subscriber of listening) {
+      if (!subscriber.onError) throw failure;
+      subscriber.onError(failure);
+    }
   });
-  return () => abort.abort();
+}
+
+export function subscribe(onEvent: ControlEventListener, onError?: (error: ControlError) => void): () => void {
+  const deliver = (event: string, data: unknown) => onEvent(event as keyof ControlEvents, data as ControlEvents[keyof ControlEvents]);
+  const ipc = bridge();
+  if (ipc) return ipc.subscribe(deliver);
+  const subscriber: Subscriber = { deliver, onError };
+  subscribers.add(subscriber);
+  openEventStream();
+  return () => { subscribers.delete(subscriber); };
 }
 
 /** Expected errors (the service's, or the transport's) become page state; anything else is a bug and propagates. */

@@ -178,9 +178,13 @@ export function ActiveDirectoryPage(props: { readonly onBack: () => void; readon
             <dl className={styles.summary}>
               <dt className={styles.term}>Account</dt><dd className={styles.detail} data-testid="account-dn">{account.dn}</dd>
               <dt className={styles.term}>Sign-in name</dt><dd className={styles.detail}>{account.userPrincipalName}</dd>
-              <dt className={styles.term}>Status</dt><dd className={styles.detail}>{account.created ? 'Created' : 'Reused; its password was reset'}</dd>
+              <dt className={styles.term}>Status</dt>
+              <dd className={styles.detail} data-testid="account-status">
+                {draft.ad?.inUse ? `In use with ${draft.ad.url}: to change it, enter an Enterprise Administrator above and test the connection` : account.created ? 'Created' : 'Reused; its password was reset'}
+              </dd>
             </dl>
             <Subtitle2 as="h3">Rights self-test</Subtitle2>
+            {account.rights.checks.length === 0 && <Text>Not tested yet: the Configure page tests it.</Text>}
             <ul className={styles.checks} data-testid="rights-checks">
               {account.rights.checks.map((check) => (
                 <li key={check.name} className={styles.check} data-ok={check.ok}>

@@ -4,7 +4,9 @@ export enum ConfigureStep {
   Entra = 'entra',
   ActiveDirectory = 'active-directory',
   Scope = 'scope',
+  Readiness = 'readiness',
   Options = 'options',
+  Configure = 'configure',
   Finish = 'finish',
 }
 
@@ -13,8 +15,10 @@ export const configureSteps = [
   { id: ConfigureStep.Entra, label: 'Microsoft Entra ID' },
   { id: ConfigureStep.ActiveDirectory, label: 'Active Directory' },
   { id: ConfigureStep.Scope, label: 'Scope' },
+  { id: ConfigureStep.Readiness, label: 'Readiness' },
   { id: ConfigureStep.Options, label: 'Options' },
-  { id: ConfigureStep.Finish, label: 'Finish' },
+  { id: ConfigureStep.Configure, label: 'Configure' },
+  { id: ConfigureStep.Finish, label: 'Finished' },
 ] as const;
 
 export function isConfigureStep(value: string | undefined): value is ConfigureStep {

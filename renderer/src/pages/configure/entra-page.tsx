@@ -59,7 +59,9 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
 
   const registered = draft.cloud?.credential === 'certificate' ? draft.cloud : undefined;
   const customIncomplete = instance === 'custom' && (authorityHost.trim() === '' || graphBaseUrl.trim() === '');
-  const existingAppValid = TENANT.test(tenant.trim()) && GUID.test(clientId.trim()) && clientSecret !== '';
+  // On a rerun the stored secret of the app in use is kept unless a new one is typed.
+  const keepsStoredSecret = draft.cloud?.inUse === true && draft.cloud.credential === 'secret' && draft.cloud.tenantId === tenant.trim() && draft.cloud.clientId === clientId.trim();
+  const existingAppValid = TENANT.test(tenant.trim()) && GUID.test(clientId.trim()) && (clientSecret !== '' || keepsStoredSecret);
 
   async function signIn(): Promise<void> {
     const settings = instanceSettings(instance, authorityHost, graphBaseUrl);
@@ -106,8 +108,8 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
 
   function next(): void {
     if (choice === 'existing-app') {
-      setCloud({ ...instanceSettings(instance, authorityHost, graphBaseUrl), tenantId: tenant.trim(), clientId: clientId.trim(), credential: 'secret', verifiedDomains: [] },
-        { clientSecret });
+      setCloud({ ...instanceSettings(instance, authorityHost, graphBaseUrl), tenantId: tenant.trim(), clientId: clientId.trim(), credential: 'secret', verifiedDomains: [],
+        inUse: keepsStoredSecret && clientSecret === '' }, { clientSecret: clientSecret === '' ? undefined : clientSecret });
     }
     props.onNext();
   }
@@ -196,18 +198,24 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
             <ErrorBar error={error} title="The sign-in did not succeed" />
             {registered && !busy && (
               <section aria-label="Connected tenant" data-testid="tenant-summary" className={styles.stack}>
-                <MessageBar intent="success"><MessageBarBody>Directory Sync is registered in your tenant.</MessageBarBody></MessageBar>
+                <MessageBar intent="success">
+                  <MessageBarBody>
+                    {registered.inUse ? 'Directory Sync uses this app registration now. Keep it, or sign in again to register it anew.' : 'Directory Sync is registered in your tenant.'}
+                  </MessageBarBody>
+                </MessageBar>
                 <Subtitle2 as="h2">Tenant</Subtitle2>
                 <dl className={styles.summary}>
-                  <dt className={styles.term}>Tenant name</dt><dd className={styles.detail} data-testid="tenant-name">{registered.tenantDisplayName}</dd>
+                  <dt className={styles.term}>Tenant name</dt><dd className={styles.detail} data-testid="tenant-name">{registered.tenantDisplayName ?? registered.tenantId}</dd>
                   <dt className={styles.term}>Tenant id</dt><dd className={styles.detail}>{registered.tenantId}</dd>
                   <dt className={styles.term}>Verified domains</dt>
                   <dd className={styles.detail}>
-                    <ul data-testid="verified-domains" style={{ margin: 0, paddingLeft: '16px' }}>
-                      {registered.verifiedDomains.map((domain) => <li key={domain}>{domain}</li>)}
-                    </ul>
+                    {registered.verifiedDomains.length === 0 ? <Text>Shown after a sign-in</Text> : (
+                      <ul data-testid="verified-domains" style={{ margin: 0, paddingLeft: '16px' }}>
+                        {registered.verifiedDomains.map((domain) => <li key={domain}>{domain}</li>)}
+                      </ul>
+                    )}
                   </dd>
-                  <dt className={styles.term}>App registration</dt><dd className={styles.detail} data-testid="app-name">{registered.appDisplayName}</dd>
+                  <dt className={styles.term}>App registration</dt><dd className={styles.detail} data-testid="app-name">{registered.appDisplayName ?? registered.clientId}</dd>
                   <dt className={styles.term}>Application (client) id</dt><dd className={styles.detail}>{registered.clientId}</dd>
                 </dl>
               </section>
@@ -226,7 +234,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
             <Field label="Application (client) id" required validationMessage={clientId !== '' && !GUID.test(clientId.trim()) ? 'Enter the application (client) id, a GUID.' : undefined}>
               <Input value={clientId} onChange={(_event, data) => setClientId(data.value)} />
             </Field>
-            <Field label="Client secret" required>
+            <Field label="Client secret" required={!keepsStoredSecret} hint={keepsStoredSecret ? 'Leave it empty to keep the secret the service already stores.' : undefined}>
               <Input type="password" value={clientSecret} onChange={(_event, data) => setClientSecret(data.value)} />
             </Field>
           </>

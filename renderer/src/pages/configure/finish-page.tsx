@@ -1,15 +1,16 @@
 import {
-  Body1, Button, Checkbox, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, ProgressBar, Spinner, Subtitle2, Text, makeStyles, tokens,
+  Body1, Button, Checkbox, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Spinner, Text, makeStyles, tokens,
 } from '@fluentui/react-components';
 import { useEffect, useRef, useState } from 'react';
-import type { OwnershipHolder, RunPhase, RunProgress } from '../../../../engine/src/contract/control-api.ts';
+import { useNavigate } from 'react-router';
+import type { OwnershipHolder, RunProgress } from '../../../../engine/src/contract/control-api.ts';
 import type { OperationCounts, RunSummary } from '../../../../engine/src/contract/model.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
+import { RunProgressView } from '../../components/run-progress.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
-import { assertNever } from '../../lib/assert-never.ts';
 import { asControlError, call, subscribe, type ControlError } from '../../lib/engine-client.ts';
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
-import { buildConfig, defaultOptions, useConfigurationWizardState } from './wizard-state.tsx';
+import { defaultOptions, useConfigurationWizardState } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
   stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
@@ -22,32 +23,15 @@ const useStyles = makeStyles({
 /** Where the Finish button has got to. */
 type Stage =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'saving' }
   | { readonly kind: 'held'; readonly holder?: OwnershipHolder }
   | { readonly kind: 'confirm-take-over'; readonly holder?: OwnershipHolder }
+  | { readonly kind: 'claiming' }
   | { readonly kind: 'taking-over' }
   | { readonly kind: 'running'; readonly runId?: number; readonly progress?: RunProgress }
   | { readonly kind: 'finished'; readonly run?: RunSummary };
 
-function phaseLabel(phase: RunPhase): string {
-  switch (phase) {
-    case 'starting': return 'Starting';
-    case 'importing-ad': return 'Reading Active Directory';
-    case 'importing-cloud': return 'Reading Microsoft Entra ID';
-    case 'planning': return 'Planning the changes';
-    case 'exporting': return 'Writing to Microsoft Entra ID';
-    case 'done': return 'Done';
-    default: return assertNever(phase);
-  }
-}
-
 function sum(counts: OperationCounts, kinds: ReadonlyArray<keyof OperationCounts>): number {
   return kinds.reduce((total, kind) => total + (counts[kind] ?? 0), 0);
-}
-
-function formatEta(seconds: number): string {
-  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s left`;
-  return `about ${Math.round(seconds / 60)} min left`;
 }
 
 function holderText(holder: OwnershipHolder | undefined): string {
@@ -55,31 +39,12 @@ function holderText(holder: OwnershipHolder | undefined): string {
   return `The tenant is held by ${holder.hostName} since ${new Date(holder.claimedAt).toLocaleString()}.`;
 }
 
-function RunProgressView(props: { readonly progress?: RunProgress }) {
-  const p = props.progress;
-  const fraction = p?.total !== undefined && p.total > 0 ? Math.min(1, p.done / p.total) : undefined;
-  return (
-    <section aria-label="Synchronization in progress" data-testid="run-progress">
-      <Spinner size="tiny" label={p ? phaseLabel(p.phase) : 'Starting the synchronization…'} />
-      {p && (
-        <>
-          <ProgressBar value={fraction} thickness="large" aria-label="Progress of this phase" />
-          <Text data-testid="run-progress-counts">
-            {p.total !== undefined ? `${p.done} of ${p.total}` : `${p.done} done`}
-            {p.etaSeconds !== undefined ? ` — ${formatEta(p.etaSeconds)}` : ''}
-          </Text>
-        </>
-      )}
-    </section>
-  );
-}
-
 function RunResult(props: { readonly run: RunSummary }) {
   const styles = useStyles();
   const { run } = props;
   const ok = run.status === 'succeeded';
   const intent = ok ? 'success' : run.status === 'failed' ? 'error' : 'warning';
-  const title = ok ? 'The first synchronization is complete'
+  const title = ok ? 'The synchronization is complete'
     : run.status === 'waiting-for-approval' ? 'The synchronization is waiting for your approval'
       : run.status === 'failed' ? 'The synchronization failed' : 'The synchronization completed with errors';
   return (
@@ -104,13 +69,14 @@ function RunResult(props: { readonly run: RunSummary }) {
 }
 
 /**
- * Configuration Wizard — Finish: a summary of the choices; Finish saves the configuration, claims
- * the tenant (asking before it takes it over from another server) and, when asked, runs the first
- * full synchronization and shows its progress and result.
+ * Configuration Wizard — Finished: "Synchronize directories now" is ticked; Finish claims the tenant
+ * (asking before it takes it over from another server) and runs a full synchronization, showing its
+ * progress and result. Rerunning the wizard and finishing it forces that full synchronization.
  */
 export function FinishPage(props: { readonly onBack: () => void }) {
   const styles = useStyles();
-  const { draft, pendingSecrets } = useConfigurationWizardState();
+  const { draft } = useConfigurationWizardState();
+  const navigate = useNavigate();
   const [syncNow, setSyncNow] = useState(true);
   const [stage, setStage] = useState<Stage>({ kind: 'ready' });
   const [error, setError] = useState<ControlError | undefined>();
@@ -133,7 +99,6 @@ export function FinishPage(props: { readonly onBack: () => void }) {
   }, [followedRun]);
 
   const options = draft.options ?? defaultOptions;
-  const scope = draft.scope;
 
   async function synchronize(): Promise<void> {
     if (!syncNow) {
@@ -149,7 +114,7 @@ export function FinishPage(props: { readonly onBack: () => void }) {
         early.push({ event, data });
         return;
       }
-      if (event === 'onDidProgress' && (data as RunProgress).runId === runId) {
+      if (event === 'onDidProgress' && (data as RunProgress).runId === runId && (data as RunProgress).preview !== true) {
         setStage((previous) => (previous.kind === 'running' ? { kind: 'running', runId, progress: data as RunProgress } : previous));
       } else if (event === 'onDidFinishRun' && (data as RunSummary).id === runId) {
         // The stream stays open until the page closes (aborting it shows as a failed request in the browser).
@@ -175,17 +140,8 @@ export function FinishPage(props: { readonly onBack: () => void }) {
   }
 
   async function finish(): Promise<void> {
-    const config = buildConfig(draft);
-    if (!config) return;
-    setStage({ kind: 'saving' });
+    setStage({ kind: 'claiming' });
     setError(undefined);
-    try {
-      await call('saveConfig', { config, secrets: pendingSecrets() });
-    } catch (caught) {
-      setStage({ kind: 'ready' });
-      setError(asControlError(caught));
-      return;
-    }
     await claimThenSynchronize(false);
   }
 
@@ -215,28 +171,16 @@ export function FinishPage(props: { readonly onBack: () => void }) {
   const finished = stage.kind === 'finished';
 
   return (
-    <WizardFrame title={finished ? 'Directory Sync is configured' : 'Ready to configure'} steps={configureSteps} currentStep={ConfigureStep.Finish}
+    <WizardFrame title={finished ? 'Directory Sync is configured' : 'Configuration complete'} steps={configureSteps} currentStep={ConfigureStep.Finish}
       onBack={idle ? props.onBack : undefined} onNext={idle ? () => void finish() : undefined} nextLabel="Finish" nextDisabled={!idle}>
       <div className={styles.stack}>
-        <Subtitle2 as="h2">Summary</Subtitle2>
-        <dl className={styles.summary} data-testid="configuration-summary">
-          <dt className={styles.term}>Microsoft Entra ID</dt>
-          <dd className={styles.detail}>{draft.cloud?.tenantDisplayName ?? draft.cloud?.tenantId}{draft.cloud?.appDisplayName ? `, as ${draft.cloud.appDisplayName}` : ''}</dd>
-          <dt className={styles.term}>Active Directory</dt><dd className={styles.detail}>{draft.ad?.baseDn} ({draft.ad?.url})</dd>
-          <dt className={styles.term}>Service account</dt><dd className={styles.detail}>{draft.ad?.serviceAccount.userPrincipalName}</dd>
-          <dt className={styles.term}>Scope</dt>
-          <dd className={styles.detail}>
-            {!scope || scope.includedOuGuids.length === 0 ? 'The whole domain' : `${scope.includedOuGuids.length} organizational unit${scope.includedOuGuids.length === 1 ? '' : 's'}`}
-            {scope?.ldapFilter ? `, filtered by ${scope.ldapFilter}` : ''}
-          </dd>
-          <dt className={styles.term}>Deletion threshold</dt>
-          <dd className={styles.detail}>{options.deletionThreshold.count} objects or {options.deletionThreshold.percent}%</dd>
-          <dt className={styles.term}>Schedule</dt><dd className={styles.detail}>Every {options.intervalMinutes} minutes</dd>
-          <dt className={styles.term}>Staging mode</dt><dd className={styles.detail}>{options.stagingMode ? 'On: nothing is written to Microsoft Entra ID' : 'Off'}</dd>
-        </dl>
+        <Body1 as="p">
+          {draft.saved ? 'The configuration is applied. Finish synchronizes now, with a full run that reads everything again.'
+            : 'The configuration is applied. The first synchronization reads Active Directory and your tenant, then creates and joins the objects in scope.'}
+        </Body1>
         <Checkbox label="Synchronize directories now" checked={syncNow} disabled={!idle} onChange={(_event, data) => setSyncNow(data.checked === true)} />
         {!idle && stage.kind !== 'held' && stage.kind !== 'confirm-take-over' && stage.kind !== 'running' && !finished && (
-          <Spinner size="tiny" label={stage.kind === 'saving' ? 'Saving the configuration…' : 'Taking the tenant over…'} />
+          <Spinner size="tiny" label={stage.kind === 'claiming' ? 'Claiming the tenant for this server…' : 'Taking the tenant over…'} />
         )}
         {(stage.kind === 'held' || stage.kind === 'confirm-take-over') && (
           <MessageBar intent="warning" layout="multiline" data-testid="ownership-held">
@@ -245,7 +189,7 @@ export function FinishPage(props: { readonly onBack: () => void }) {
               {holderText(stage.holder)}{' '}
               {stage.kind === 'confirm-take-over'
                 ? 'If you take it over, that server stops writing to Microsoft Entra ID. Take it over?'
-                : 'The configuration is saved. Only one server writes to the tenant at a time.'}
+                : 'Only one server writes to the tenant at a time. Until you take it over, this server only plans.'}
             </MessageBarBody>
             <MessageBarActions>
               {stage.kind === 'held'
@@ -259,15 +203,15 @@ export function FinishPage(props: { readonly onBack: () => void }) {
             </MessageBarActions>
           </MessageBar>
         )}
-        {stage.kind === 'running' && <RunProgressView progress={stage.progress} />}
+        {stage.kind === 'running' && <RunProgressView progress={stage.progress} label="Synchronization in progress" starting="Starting the synchronization…" />}
         {finished && !stage.run && (
           <MessageBar intent="success" data-testid="configured">
             <MessageBarBody>The configuration is saved. Directory Sync synchronizes every {options.intervalMinutes} minutes.</MessageBarBody>
           </MessageBar>
         )}
         {finished && stage.run && <RunResult run={stage.run} />}
-        <ErrorBar error={error} title={stage.kind === 'running' ? 'The synchronization could not be followed' : 'Directory Sync could not be configured'} />
-        {idle && <Body1 as="p">Finish saves this configuration on this server.</Body1>}
+        {finished && <div className={styles.row}><Button appearance="primary" onClick={() => navigate('/operations')}>Open the Operations view</Button></div>}
+        <ErrorBar error={error} title={stage.kind === 'running' ? 'The synchronization could not be followed' : 'The synchronization could not start'} />
       </div>
     </WizardFrame>
   );

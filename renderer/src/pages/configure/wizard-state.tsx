@@ -3,8 +3,11 @@
  * the configuration the last page hands to saveConfig. Secrets the administrator types for a
  * bring-your-own app stay in memory here (never in storage) until that one saveConfig call.
  */
-import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Spinner } from '@fluentui/react-components';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { CloudAndAdSecrets, CloudInstanceName, ServiceAccountView } from '../../../../engine/src/contract/control-api.ts';
+import { ErrorBar } from '../../components/error-bar.tsx';
+import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
 
 /** Where the tenant lives: a national cloud, or a custom one (the lab) with its own addresses. */
 export type CloudInstanceSettings = {
@@ -22,6 +25,8 @@ export type CloudDraft = CloudInstanceSettings & {
   readonly tenantDisplayName?: string;
   readonly verifiedDomains: ReadonlyArray<string>;
   readonly appDisplayName?: string;
+  /** The saved configuration's app, whose credential the service already keeps (a rerun of the wizard). */
+  readonly inUse?: boolean;
 };
 
 export type AdDraft = {
@@ -31,6 +36,8 @@ export type AdDraft = {
   readonly trustedCaPem?: string;
   readonly baseDn: string;
   readonly serviceAccount: ServiceAccountView;
+  /** The saved configuration's domain and service account (a rerun of the wizard). */
+  readonly inUse?: boolean;
 };
 
 /** What to synchronize: nothing ticked means the whole domain. */
@@ -52,6 +59,8 @@ export const defaultOptions: OptionsDraft = { deletionThreshold: { count: 500, p
 export type AdAdminCredentials = { readonly bindDn: string; readonly password: string };
 
 export type ConfigurationDraft = {
+  /** The saved configuration when the wizard is rerun: what the wizard does not show is kept as it is. */
+  readonly saved?: SavedConfig;
   readonly cloud?: CloudDraft;
   readonly ad?: AdDraft;
   readonly scope?: ScopeDraft;
@@ -71,10 +80,50 @@ export type ConfigurationWizardState = {
   pendingSecrets(): CloudAndAdSecrets;
 };
 
+/** The parts of the saved configuration the wizard reads (the service validated the whole). */
+export type SavedConfig = {
+  readonly ad: { readonly url: string; readonly tlsServerName?: string; readonly trustedCaPem?: string; readonly bindDn: string; readonly baseDn: string };
+  readonly cloud: CloudInstanceSettings & { readonly tenantId: string; readonly clientId: string; readonly credential: 'certificate' | 'secret'; readonly certificatePem?: string };
+  readonly scope: { readonly includedOuGuids: ReadonlyArray<string>; readonly excludedOuGuids: ReadonlyArray<string>; readonly ldapFilter?: string };
+  readonly deletionThreshold: { readonly count: number; readonly percent: number };
+  readonly schedule: { readonly intervalMinutes: number; readonly fullEveryHours: number };
+  readonly stagingMode: boolean;
+  readonly serviceAccountNames: ReadonlyArray<string>;
+} & Readonly<Record<string, unknown>>;
+
+/** The wizard's starting point on a rerun: every page shows what is configured now. */
+export function draftFromSaved(saved: SavedConfig, serviceAccount: ServiceAccountView | undefined): ConfigurationDraft {
+  const { ad, cloud } = saved;
+  const account: ServiceAccountView = serviceAccount ?? { dn: ad.bindDn, samAccountName: saved.serviceAccountNames[0] ?? ad.bindDn, userPrincipalName: ad.bindDn,
+    created: false, rights: { bind: false, readDirectory: false, dirSync: false, checks: [] } };
+  return {
+    saved,
+    cloud: { instance: cloud.instance, authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl, tenantId: cloud.tenantId, clientId: cloud.clientId,
+      credential: cloud.credential, certificatePem: cloud.certificatePem, verifiedDomains: [], inUse: true },
+    ad: { url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, baseDn: ad.baseDn, serviceAccount: account, inUse: true },
+    scope: { includedOuGuids: saved.scope.includedOuGuids, ldapFilter: saved.scope.ldapFilter },
+    options: { deletionThreshold: saved.deletionThreshold, intervalMinutes: saved.schedule.intervalMinutes, stagingMode: saved.stagingMode },
+  };
+}
+
 const WizardStateContext = createContext<ConfigurationWizardState | undefined>(undefined);
 
+/** Opens the wizard with the current configuration, when there is one (a rerun). */
 export function ConfigurationWizardStateProvider(props: { readonly children: ReactNode }) {
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<ControlError | undefined>();
   const [draft, setDraft] = useState<ConfigurationDraft>({});
+  useEffect(() => {
+    let cancelled = false;
+    call('getConfig', {}).then((current) => {
+      if (cancelled) return;
+      if (current.config) setDraft(draftFromSaved(current.config as SavedConfig, current.serviceAccount));
+      setLoaded(true);
+    }, (caught: unknown) => {
+      if (!cancelled) setError(asControlError(caught));
+    });
+    return () => { cancelled = true; };
+  }, []);
   const secrets = useRef<CloudAndAdSecrets>({});
   const setCloud = useCallback((cloud: CloudDraft | undefined, cloudSecrets?: Pick<CloudAndAdSecrets, 'clientSecret'>) => {
     secrets.current = { ...secrets.current, clientSecret: cloud?.credential === 'secret' ? cloudSecrets?.clientSecret : undefined };
@@ -92,6 +141,8 @@ export function ConfigurationWizardStateProvider(props: { readonly children: Rea
   const pendingSecrets = useCallback(() => secrets.current, []);
   const value = useMemo(() => ({ draft, setCloud, setAd, setScope, setOptions, adminCredentials, pendingSecrets }),
     [draft, setCloud, setAd, setScope, setOptions, adminCredentials, pendingSecrets]);
+  if (error) return <ErrorBar error={error} title="The current configuration could not be read" />;
+  if (!loaded) return <Spinner label="Reading the current configuration…" />;
   return <WizardStateContext.Provider value={value}>{props.children}</WizardStateContext.Provider>;
 }
 
@@ -101,24 +152,35 @@ export function useConfigurationWizardState(): ConfigurationWizardState {
   return state;
 }
 
-/** The configuration for saveConfig (with the scope and options pages' choices, when made), or undefined while incomplete. */
-export function buildConfig(draft: ConfigurationDraft, rest: Readonly<Record<string, unknown>> = {}): Readonly<Record<string, unknown>> | undefined {
-  const { cloud, ad, scope, options } = draft;
+/**
+ * The configuration for previewConfig and saveConfig (with the scope and options pages' choices, when
+ * made), or undefined while incomplete. On a rerun, what the wizard does not show (attribute flow,
+ * matching, excluded OUs, history) is kept from the saved configuration.
+ */
+export function buildConfig(draft: ConfigurationDraft): Readonly<Record<string, unknown>> | undefined {
+  const { cloud, ad, scope, options, saved } = draft;
   if (!cloud || !ad) return undefined;
+  const sameDomain = saved !== undefined && saved.ad.baseDn.toLowerCase() === ad.baseDn.toLowerCase();
   const chosen: Record<string, unknown> = {};
-  if (scope) chosen.scope = { includedOuGuids: scope.includedOuGuids, excludedOuGuids: [], ldapFilter: scope.ldapFilter };
+  if (scope) {
+    chosen.scope = sameDomain ? { ...saved.scope, includedOuGuids: scope.includedOuGuids, ldapFilter: scope.ldapFilter }
+      : { includedOuGuids: scope.includedOuGuids, excludedOuGuids: [], ldapFilter: scope.ldapFilter };
+  } else if (saved && !sameDomain) {
+    // The saved scope names OUs of another domain.
+    chosen.scope = { includedOuGuids: [], excludedOuGuids: [] };
+  }
   if (options) {
     chosen.deletionThreshold = options.deletionThreshold;
-    chosen.schedule = { intervalMinutes: options.intervalMinutes, fullEveryHours: 24 };
+    chosen.schedule = { fullEveryHours: 24, ...saved?.schedule, intervalMinutes: options.intervalMinutes };
     chosen.stagingMode = options.stagingMode;
   }
   return {
+    ...saved,
     version: 1,
-    ad: { url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, bindDn: ad.serviceAccount.dn, baseDn: ad.baseDn },
+    ad: { ...saved?.ad, url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, bindDn: ad.serviceAccount.dn, baseDn: ad.baseDn },
     cloud: { instance: cloud.instance, tenantId: cloud.tenantId, clientId: cloud.clientId, credential: cloud.credential, certificatePem: cloud.certificatePem,
       authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl },
-    serviceAccountNames: [ad.serviceAccount.samAccountName],
+    serviceAccountNames: [...new Set([ad.serviceAccount.samAccountName, ...(sameDomain ? saved.serviceAccountNames : [])])],
     ...chosen,
-    ...rest,
   };
 }

@@ -3,6 +3,7 @@ import {
   Text, Title2, makeStyles, tokens,
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useState } from 'react';
+import { useNavigate } from 'react-router';
 import type { ObjectLookup, PlanDetails, ServiceStatus } from '../../../../engine/src/contract/control-api.ts';
 import type { ObjectError, RunSummary } from '../../../../engine/src/contract/model.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
@@ -28,6 +29,7 @@ function asControlError(error: unknown): ControlError {
 /** What the service is doing and has done, and what waits for the administrator. */
 export function OperationsView() {
   const styles = useStyles();
+  const navigate = useNavigate();
   const [status, setStatus] = useState<ServiceStatus>();
   const [runs, setRuns] = useState<ReadonlyArray<RunSummary>>([]);
   const [errors, setErrors] = useState<ReadonlyArray<ObjectError>>([]);
@@ -110,6 +112,7 @@ export function OperationsView() {
         <div className={styles.row}>
           <Button onClick={() => void runNow('delta')} disabled={busy !== undefined || !status?.configured}>Synchronize now</Button>
           <Button onClick={() => void runNow('full')} disabled={busy !== undefined || !status?.configured}>Full synchronization</Button>
+          <Button onClick={() => navigate('/configure/welcome')} disabled={busy !== undefined}>Configuration Wizard…</Button>
         </div>
       </section>
 

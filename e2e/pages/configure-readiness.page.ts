@@ -1,0 +1,60 @@
+import type { Page } from 'playwright';
+
+export type PreviewCategoryId = 'create' | 'matched' | 'conflict' | 'blocked' | 'invalid' | 'out-of-scope' | 'delete';
+
+/** Configuration Wizard — Readiness page: the preview's counts, each opening its list of objects. */
+export class ConfigureReadinessPage {
+  public constructor(private readonly page: Page) {}
+
+  public heading() {
+    return this.page.getByRole('heading', { level: 1 });
+  }
+
+  public async waitForPage(): Promise<void> {
+    await this.page.getByRole('heading', { level: 1, name: 'Check what will be synchronized', exact: true }).waitFor();
+  }
+
+  /** Waits for the preview to finish (or fail) and returns the counts section. */
+  public async waitForCounts(timeout = 120_000) {
+    const counts = this.page.getByTestId('preview-counts');
+    await counts.or(this.error()).first().waitFor({ timeout });
+    return counts;
+  }
+
+  public error() {
+    return this.page.getByTestId('error-bar');
+  }
+
+  public countButton(category: PreviewCategoryId) {
+    return this.page.getByTestId(`preview-count-${category}`);
+  }
+
+  public async count(category: PreviewCategoryId): Promise<number> {
+    return Number(await this.countButton(category).getAttribute('data-count'));
+  }
+
+  /** Opens a category's list and waits for its first page. */
+  public async open(category: PreviewCategoryId): Promise<void> {
+    await this.countButton(category).click();
+    await this.page.locator(`[data-testid="preview-list"][data-category="${category}"]`).waitFor();
+    await this.page.getByRole('button', { name: 'Show more' }).or(this.page.getByTestId('preview-object').first())
+      .or(this.page.getByTestId('preview-list').getByText('None.')).first().waitFor();
+  }
+
+  /** The distinguished names in the open list. */
+  public async listedDns(): Promise<string[]> {
+    return this.page.getByTestId('preview-object').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-dn') ?? ''));
+  }
+
+  public showMore() {
+    return this.page.getByRole('button', { name: 'Show more' });
+  }
+
+  public nextButton() {
+    return this.page.getByRole('button', { name: 'Next' });
+  }
+
+  public async next(): Promise<void> {
+    await this.nextButton().click();
+  }
+}

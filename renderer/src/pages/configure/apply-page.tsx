@@ -1,0 +1,156 @@
+import { Body1, Button, PresenceBadge, Spinner, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ErrorBar } from '../../components/error-bar.tsx';
+import { WizardFrame } from '../../components/wizard-frame.tsx';
+import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
+import { ConfigureStep, configureSteps } from './configure-steps.ts';
+import { buildConfig, defaultOptions, useConfigurationWizardState, type ConfigurationDraft } from './wizard-state.tsx';
+
+const useStyles = makeStyles({
+  stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
+  row: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
+  summary: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 16px', margin: 0 },
+  term: { color: tokens.colorNeutralForeground3 },
+  detail: { margin: 0, overflowWrap: 'anywhere' },
+  tasks: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: '8px' },
+  task: { display: 'grid', gridTemplateColumns: '20px 1fr', gap: '2px 8px', alignItems: 'center' },
+  taskDetail: { gridColumn: '2', color: tokens.colorNeutralForeground3 },
+});
+
+type TaskId = 'save' | 'account' | 'cloud' | 'schedule';
+type TaskState = { readonly status: 'waiting' | 'running' | 'done' | 'warning' | 'failed'; readonly detail?: string };
+
+const TASKS: ReadonlyArray<{ readonly id: TaskId; readonly label: string }> = [
+  { id: 'save', label: 'Saving the configuration' },
+  { id: 'account', label: 'Checking the service account in Active Directory' },
+  { id: 'cloud', label: 'Checking the connection to Microsoft Entra ID' },
+  { id: 'schedule', label: 'Scheduling synchronization' },
+];
+
+const initialTasks: Readonly<Record<TaskId, TaskState>> = { save: { status: 'waiting' }, account: { status: 'waiting' }, cloud: { status: 'waiting' }, schedule: { status: 'waiting' } };
+
+function TaskIcon(props: { readonly state: TaskState }) {
+  switch (props.state.status) {
+    case 'running': return <Spinner size="extra-tiny" aria-hidden />;
+    case 'done': return <PresenceBadge status="available" aria-hidden />;
+    case 'warning': return <PresenceBadge status="away" aria-hidden />;
+    case 'failed': return <PresenceBadge status="blocked" aria-hidden />;
+    default: return <PresenceBadge status="offline" aria-hidden />;
+  }
+}
+
+function statusWord(state: TaskState): string {
+  return { waiting: 'waiting', running: 'in progress', done: 'done', warning: 'done, with a warning', failed: 'failed' }[state.status];
+}
+
+export function ConfigurationSummary(props: { readonly draft: ConfigurationDraft }) {
+  const styles = useStyles();
+  const { draft } = props;
+  const options = draft.options ?? defaultOptions;
+  const scope = draft.scope;
+  return (
+    <dl className={styles.summary} data-testid="configuration-summary">
+      <dt className={styles.term}>Microsoft Entra ID</dt>
+      <dd className={styles.detail}>{draft.cloud?.tenantDisplayName ?? draft.cloud?.tenantId}{draft.cloud?.appDisplayName ? `, as ${draft.cloud.appDisplayName}` : ''}</dd>
+      <dt className={styles.term}>Active Directory</dt><dd className={styles.detail}>{draft.ad?.baseDn} ({draft.ad?.url})</dd>
+      <dt className={styles.term}>Service account</dt><dd className={styles.detail}>{draft.ad?.serviceAccount.userPrincipalName}</dd>
+      <dt className={styles.term}>Scope</dt>
+      <dd className={styles.detail}>
+        {!scope || scope.includedOuGuids.length === 0 ? 'The whole domain' : `${scope.includedOuGuids.length} organizational unit${scope.includedOuGuids.length === 1 ? '' : 's'}`}
+        {scope?.ldapFilter ? `, filtered by ${scope.ldapFilter}` : ''}
+      </dd>
+      <dt className={styles.term}>Deletion threshold</dt>
+      <dd className={styles.detail}>{options.deletionThreshold.count} objects or {options.deletionThreshold.percent}%</dd>
+      <dt className={styles.term}>Schedule</dt><dd className={styles.detail}>Every {options.intervalMinutes} minutes</dd>
+      <dt className={styles.term}>Staging mode</dt><dd className={styles.detail}>{options.stagingMode ? 'On: nothing is written to Microsoft Entra ID' : 'Off'}</dd>
+    </dl>
+  );
+}
+
+/**
+ * Configuration Wizard — Configure: the service applies the configuration, and the page shows each
+ * step as it happens: save, the service account's rights, the tenant connection, the schedule.
+ */
+export function ApplyPage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
+  const styles = useStyles();
+  const { draft, pendingSecrets } = useConfigurationWizardState();
+  const [tasks, setTasks] = useState<Readonly<Record<TaskId, TaskState>>>(initialTasks);
+  const [applying, setApplying] = useState(false);
+  const [error, setError] = useState<ControlError | undefined>();
+  const mounted = useRef(true);
+
+  const apply = useCallback(async () => {
+    const config = buildConfig(draft);
+    if (!config) return;
+    const set = (id: TaskId, state: TaskState): void => {
+      if (mounted.current) setTasks((previous) => ({ ...previous, [id]: state }));
+    };
+    const step = async (id: TaskId, work: () => Promise<TaskState>): Promise<boolean> => {
+      set(id, { status: 'running' });
+      try {
+        set(id, await work());
+        return true;
+      } catch (caught) {
+        const failure = asControlError(caught);
+        set(id, { status: 'failed', detail: failure.message });
+        if (mounted.current) setError(failure);
+        return false;
+      }
+    };
+    setApplying(true);
+    setError(undefined);
+    setTasks(initialTasks);
+    const ok = await step('save', async () => {
+      const saved = await call('saveConfig', { config, secrets: pendingSecrets() });
+      return { status: 'done', detail: saved.fullRunNeeded ? 'The next run is a full run.' : 'The configuration did not change what is synchronized.' };
+    }) && await step('account', async () => {
+      const rights = await call('verifyServiceAccount', {});
+      const failed = rights.checks.filter((check) => !check.ok);
+      return failed.length === 0 ? { status: 'done', detail: 'Every right it needs is in place.' }
+        : { status: 'warning', detail: failed.map((check) => `${check.name}: ${check.detail}`).join(' ') };
+    }) && await step('cloud', async () => {
+      const ownership = await call('getOwnership', {});
+      if (ownership.holder && !ownership.thisServer) return { status: 'warning', detail: `Connected. The tenant is synchronized by ${ownership.holder.hostName}: the next page asks before taking it over.` };
+      return { status: 'done', detail: 'Connected with the app registration’s credential.' };
+    }) && await step('schedule', async () => {
+      const status = await call('getStatus', {});
+      return { status: 'done', detail: status.stagingMode ? `Staging mode: every ${status.scheduleMinutes ?? '?'} minutes Directory Sync plans, and writes nothing.`
+        : `Every ${status.scheduleMinutes ?? '?'} minutes${status.nextRunAt ? `; next run at ${new Date(status.nextRunAt).toLocaleTimeString()}` : ''}.` };
+    });
+    if (mounted.current) setApplying(false);
+    return ok;
+  }, [draft, pendingSecrets]);
+
+  useEffect(() => {
+    mounted.current = true;
+    void apply();
+    return () => { mounted.current = false; };
+  }, [apply]);
+
+  const done = !applying && TASKS.every((task) => tasks[task.id].status === 'done' || tasks[task.id].status === 'warning');
+
+  return (
+    <WizardFrame title={done ? 'The configuration is applied' : 'Applying the configuration'} steps={configureSteps} currentStep={ConfigureStep.Configure}
+      onBack={applying ? undefined : props.onBack} onNext={done ? props.onNext : undefined}>
+      <div className={styles.stack}>
+        <ConfigurationSummary draft={draft} />
+        <Subtitle2 as="h2">Progress</Subtitle2>
+        <ol className={styles.tasks} aria-live="polite" data-testid="apply-tasks">
+          {TASKS.map((task) => {
+            const state = tasks[task.id];
+            return (
+              <li key={task.id} className={styles.task} data-testid={`apply-${task.id}`} data-status={state.status}>
+                <TaskIcon state={state} />
+                <Text weight={state.status === 'running' ? 'semibold' : 'regular'}>{task.label} — {statusWord(state)}</Text>
+                {state.detail && <Text className={styles.taskDetail}>{state.detail}</Text>}
+              </li>
+            );
+          })}
+        </ol>
+        <ErrorBar error={error} title="The configuration could not be applied" />
+        {error && !applying && <div className={styles.row}><Button onClick={() => void apply()}>Try again</Button></div>}
+        {done && <Body1 as="p">Directory Sync is configured on this server. Next, start the first synchronization.</Body1>}
+      </div>
+    </WizardFrame>
+  );
+}

@@ -1,0 +1,192 @@
+import {
+  Body1, Button, Caption1, MessageBar, MessageBarBody, MessageBarTitle, Subtitle2, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text,
+  makeStyles, tokens,
+} from '@fluentui/react-components';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ConfigPreview, PreviewCategory, PreviewObject, RunProgress } from '../../../../engine/src/contract/control-api.ts';
+import { ErrorBar } from '../../components/error-bar.tsx';
+import { RunProgressView } from '../../components/run-progress.tsx';
+import { WizardFrame } from '../../components/wizard-frame.tsx';
+import { asControlError, call, subscribe, type ControlError } from '../../lib/engine-client.ts';
+import { ConfigureStep, configureSteps } from './configure-steps.ts';
+import { buildConfig, useConfigurationWizardState } from './wizard-state.tsx';
+
+const useStyles = makeStyles({
+  stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
+  row: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
+  tiles: { display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(160px, 1fr))', gap: '8px' },
+  tile: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', height: 'auto', padding: '8px 12px', textAlign: 'left' },
+  count: { fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold },
+  dn: { overflowWrap: 'anywhere' },
+  list: { maxHeight: '360px', overflowY: 'auto', border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium },
+});
+
+const PAGE_SIZE = 100;
+
+/** The report's categories, in the order an administrator reads them, with what each means. */
+const CATEGORIES: ReadonlyArray<{ readonly id: PreviewCategory; readonly label: string; readonly meaning: string }> = [
+  { id: 'create', label: 'To create', meaning: 'New in Microsoft Entra ID.' },
+  { id: 'matched', label: 'Matched', meaning: 'Already in the tenant: joined to their AD object, never duplicated.' },
+  { id: 'conflict', label: 'In conflict', meaning: 'A cloud object has the same name but is not theirs: skipped until resolved.' },
+  { id: 'blocked', label: 'Blocked', meaning: 'Would take over a cloud object Directory Sync never takes over (administrators): skipped.' },
+  { id: 'invalid', label: 'Invalid', meaning: 'Data Microsoft Entra ID refuses: skipped and reported; everything else synchronizes.' },
+  { id: 'out-of-scope', label: 'Out of scope', meaning: 'Not synchronized with this scope.' },
+  { id: 'delete', label: 'To delete', meaning: 'Objects in the tenant this configuration deletes: over the deletion threshold they wait for your approval.' },
+];
+
+type Listing = { readonly category: PreviewCategory; readonly total: number; readonly objects: ReadonlyArray<PreviewObject>; readonly loading: boolean };
+
+function ObjectList(props: { readonly listing: Listing; readonly onMore: () => void }) {
+  const styles = useStyles();
+  const { listing } = props;
+  const label = CATEGORIES.find((c) => c.id === listing.category)?.label ?? listing.category;
+  return (
+    <section id="preview-list" aria-label={`${label}: the objects`} className={styles.stack} data-testid="preview-list" data-category={listing.category}>
+      <Subtitle2 as="h2">{label} ({listing.total})</Subtitle2>
+      {listing.total === 0 ? <Text>None.</Text> : (
+        <div className={styles.list}>
+          <Table size="small" aria-label={label}>
+            <TableHeader>
+              <TableRow>
+                <TableHeaderCell>Object</TableHeaderCell>
+                <TableHeaderCell>Type</TableHeaderCell>
+                <TableHeaderCell>Why</TableHeaderCell>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {listing.objects.map((object, index) => (
+                <TableRow key={`${object.dn}-${index}`} data-testid="preview-object" data-dn={object.dn}>
+                  <TableCell className={styles.dn}>{object.dn}</TableCell>
+                  <TableCell>{object.objectType}</TableCell>
+                  <TableCell>
+                    <Text>{object.reason}</Text>
+                    {object.detail && <Caption1 as="p" block>{object.detail}</Caption1>}
+                    {object.hint && <Caption1 as="p" block>Fix: {object.hint}</Caption1>}
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </div>
+      )}
+      {listing.objects.length < listing.total && (
+        <div className={styles.row}>
+          <Button disabled={listing.loading} onClick={props.onMore}>Show more</Button>
+          <Text>{listing.objects.length} of {listing.total} shown</Text>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/**
+ * Configuration Wizard — Readiness: before anything is saved or written, the service previews the
+ * configuration against the live directory and tenant, and the page counts what would be created,
+ * matched, in conflict, blocked, invalid, out of scope and deleted; each count opens its list.
+ */
+export function ReadinessPage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
+  const styles = useStyles();
+  const { draft, pendingSecrets } = useConfigurationWizardState();
+  const [preview, setPreview] = useState<ConfigPreview | undefined>();
+  const [progress, setProgress] = useState<RunProgress | undefined>();
+  const [checking, setChecking] = useState(false);
+  const [error, setError] = useState<ControlError | undefined>();
+  const [listing, setListing] = useState<Listing | undefined>();
+  const mounted = useRef(true);
+
+  const check = useCallback(async () => {
+    const config = buildConfig(draft);
+    if (!config) return;
+    setChecking(true);
+    setError(undefined);
+    setPreview(undefined);
+    setListing(undefined);
+    setProgress(undefined);
+    const unsubscribe = subscribe((event, data) => {
+      if (event === 'onDidProgress' && (data as RunProgress).preview === true && mounted.current) setProgress(data as RunProgress);
+    }, () => undefined);
+    try {
+      const result = await call('previewConfig', { config, secrets: pendingSecrets() });
+      if (mounted.current) setPreview(result);
+    } catch (caught) {
+      if (mounted.current) setError(asControlError(caught));
+    } finally {
+      unsubscribe();
+      if (mounted.current) setChecking(false);
+    }
+  }, [draft, pendingSecrets]);
+
+  useEffect(() => {
+    mounted.current = true;
+    void check();
+    return () => { mounted.current = false; };
+  }, [check]);
+
+  async function open(category: PreviewCategory, offset: number): Promise<void> {
+    if (!preview) return;
+    const previous = offset > 0 && listing?.category === category ? listing.objects : [];
+    setListing({ category, total: listing?.category === category ? listing.total : preview.counts[category], objects: previous, loading: true });
+    try {
+      const page = await call('listPreviewObjects', { previewId: preview.previewId, category, offset, limit: PAGE_SIZE });
+      setListing({ category, total: page.total, objects: [...previous, ...page.objects], loading: false });
+    } catch (caught) {
+      setListing(undefined);
+      setError(asControlError(caught));
+    }
+  }
+
+  const counts = preview?.counts;
+  const skipped = counts ? counts.conflict + counts.blocked + counts.invalid : 0;
+
+  return (
+    <WizardFrame title="Check what will be synchronized" steps={configureSteps} currentStep={ConfigureStep.Readiness}
+      onBack={checking ? undefined : props.onBack} onNext={preview && !checking ? props.onNext : undefined}>
+      <div className={styles.stack}>
+        <Body1 as="p">
+          Directory Sync reads Active Directory and your tenant and works out what this configuration would do. Nothing is saved or written yet.
+        </Body1>
+        {checking && <RunProgressView progress={progress} label="Checking the configuration" starting="Starting the check…" testId="preview-progress" />}
+        <ErrorBar error={error} title="The configuration could not be checked" />
+        {error && !checking && <div className={styles.row}><Button onClick={() => void check()}>Check again</Button></div>}
+        {preview && counts && (
+          <>
+            <section aria-label="What this configuration does" className={styles.tiles} data-testid="preview-counts">
+              {CATEGORIES.map((category) => (
+                <Button key={category.id} className={styles.tile} data-testid={`preview-count-${category.id}`} data-count={counts[category.id]}
+                  appearance={listing?.category === category.id ? 'primary' : 'secondary'} aria-pressed={listing?.category === category.id}
+                  aria-controls="preview-list" title={category.meaning} onClick={() => void open(category.id, 0)}>
+                  <span className={styles.count}>{counts[category.id]}</span>
+                  <span>{category.label}</span>
+                </Button>
+              ))}
+            </section>
+            {skipped > 0 && (
+              <MessageBar intent="warning" layout="multiline" data-testid="preview-skipped">
+                <MessageBarBody>
+                  <MessageBarTitle>{skipped} object{skipped === 1 ? '' : 's'} will not be synchronized until fixed</MessageBarTitle>
+                  They are reported with the reason and the fix after every run; all other objects synchronize.
+                </MessageBarBody>
+              </MessageBar>
+            )}
+            {counts.delete > 0 && (
+              <MessageBar intent="warning" layout="multiline" data-testid="preview-deletions">
+                <MessageBarBody>
+                  <MessageBarTitle>This configuration deletes {counts.delete} object{counts.delete === 1 ? '' : 's'} from the tenant</MessageBarTitle>
+                  {preview.run.held > 0 ? `${preview.run.held} of them are over the deletion threshold and wait for your approval in the Operations view.` : 'They are within the deletion threshold.'}
+                </MessageBarBody>
+              </MessageBar>
+            )}
+            {counts.create + counts.matched === 0 && (
+              <MessageBar intent="warning" data-testid="preview-empty">
+                <MessageBarBody>Nothing is in scope: go back and choose other organizational units or another filter.</MessageBarBody>
+              </MessageBar>
+            )}
+            {listing ? <ObjectList listing={listing} onMore={() => void open(listing.category, listing.objects.length)} />
+              : <Text>Select a count to see its objects.</Text>}
+            <div className={styles.row}><Button onClick={() => void check()}>Check again</Button></div>
+          </>
+        )}
+      </div>
+    </WizardFrame>
+  );
+}
