@@ -44,7 +44,8 @@ describe('first synchronization from the wizard', () => {
       const login = name.replace(/ /g, '').toLowerCase();
       await sandbox.addUser(name, { sAMAccountName: login.slice(0, 20), userPrincipalName: `${login}@contoso.com`, displayName: name });
     }
-    session = await startWizardSession('first-sync');
+    // The scheduler runs as in production: saving the configuration must not let it race the Finished page's run.
+    session = await startWizardSession('first-sync', { schedule: true });
     ({ tenant, service, page, consoleErrors } = session);
   });
   after(async () => {
@@ -169,7 +170,10 @@ describe('first synchronization from the wizard', () => {
     assert.match(await apply.taskStatus('account') ?? '', /^(done|warning)$/, 'the rights self-test ran (Samba cannot show tombstones to the account: a warning)');
     assert.equal(await apply.taskStatus('cloud'), 'done');
     assert.equal(await apply.taskStatus('schedule'), 'done');
-    assert.match((await apply.task('schedule').textContent()) ?? '', /Every 30 minutes/);
+    assert.match((await apply.task('schedule').textContent()) ?? '', /Every 30 minutes; next run at /);
+    const next = Date.parse((await service.service.getStatus({})).nextRunAt ?? '') - Date.now();
+    assert.ok(next > 10 * 60_000, `the schedule waits for the Finished page to start the first run (${next} ms)`);
+    assert.deepEqual(await service.service.listRuns({}), [], 'no run has started behind the wizard');
     const { config } = await service.service.getConfig({});
     assert.deepEqual((config as { scope: { includedOuGuids: string[] } }).scope.includedOuGuids, [await sandbox?.guidOf(sandbox.ouDn)], 'the service keeps the scope chosen');
     await saveScreenshot(page, 'first-sync-08-configure');
@@ -249,16 +253,22 @@ describe('first synchronization from the wizard', () => {
     const before = await service.service.listRuns({});
     const configBefore = (await service.service.getConfig({})).config;
     const finish = await rerunToFinish('first-sync-11-rerun');
+    // A scheduled delta run is under way (slowed by the tenant) when Finish is clicked: the page waits for it, then forces the full run.
+    tenant.state.injectFaults({ mode: 'latency', latencyMs: 4000, pathPrefix: '/v1.0/organization', methods: ['GET'], count: 1 });
+    const delta = service.service.startRun({ kind: 'delta' });
     await finish.finish();
+    await page.getByTestId('waiting-for-run').waitFor();
+    await saveScreenshot(page, 'first-sync-12-waiting-for-a-run');
+    await delta;
     const result = await finish.waitForResult();
     assert.equal(await finish.error().count(), 0, `no error: ${await finish.error().allTextContents()}`);
     assert.equal(await result.getAttribute('data-status'), 'succeeded');
     assert.equal(await finish.count('created').textContent(), '0', 'nothing is created twice');
     const runs = await service.service.listRuns({});
-    assert.equal(runs.length, before.length + 1);
-    assert.equal(runs[0]?.kind, 'full', 'finishing the wizard forces a full run');
+    assert.deepEqual(runs.slice(0, 2).map((r) => r.kind), ['full', 'delta'], 'finishing the wizard forces a full run, after the run in progress');
+    assert.equal(runs.length, before.length + 2);
     assert.deepEqual((await service.service.getConfig({})).config, configBefore, 'what was not changed stays as it was');
-    await saveScreenshot(page, 'first-sync-12-rerun-result');
+    await saveScreenshot(page, 'first-sync-13-rerun-result');
     assert.deepEqual(consoleErrors, []);
   });
 
@@ -274,7 +284,7 @@ describe('first synchronization from the wizard', () => {
     await finish.heldBy().waitFor();
     assert.match((await finish.heldBy().textContent()) ?? '', /DIRSYNC-OLD-01/);
     assert.equal((await service.service.listRuns({})).length, runsBefore, 'nothing runs before the administrator decides');
-    await saveScreenshot(page, 'first-sync-13-held-by-another-server');
+    await saveScreenshot(page, 'first-sync-14-held-by-another-server');
     await finish.takeOver();
     const result = await finish.waitForResult();
     assert.equal(await finish.error().count(), 0, `no error: ${await finish.error().allTextContents()}`);

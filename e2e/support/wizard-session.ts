@@ -26,10 +26,11 @@ export type WizardSession = {
   close(createdAccountDns: ReadonlyArray<string | undefined>): Promise<void>;
 };
 
-export async function startWizardSession(name: string): Promise<WizardSession> {
+/** `schedule`: the service's own scheduler runs too, as in production (off by default, so runs happen only when a test starts them). */
+export async function startWizardSession(name: string, options: { readonly schedule?: boolean } = {}): Promise<WizardSession> {
   const ad = await sharedAd();
   const tenant = await startTenantServer({ timeScale: 60 });
-  const service = await startService({ dataDir: mkdtempSync(join(tmpdir(), `dirsync-e2e-${name}-`)), schedule: false, browser: {} });
+  const service = await startService({ dataDir: mkdtempSync(join(tmpdir(), `dirsync-e2e-${name}-`)), schedule: options.schedule ?? false, browser: {} });
   const browser = await launchChromium();
   const { page, consoleErrors } = await openWatchedPage(browser);
   return {

@@ -189,8 +189,13 @@ export type ControlRequests = {
   previewConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<ConfigPreview>;
   listPreviewObjects(args: { readonly previewId: string; readonly category: PreviewCategory; readonly offset?: number; readonly limit?: number }):
     Promise<{ readonly total: number; readonly objects: ReadonlyArray<PreviewObject> }>;
-  /** Validates and saves the configuration (and any secrets given); says whether the next run must be full. */
-  saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<{ readonly fullRunNeeded: boolean }>;
+  /**
+   * Validates and saves the configuration (and any secrets given); says whether the next run must be
+   * full. `holdScheduleSeconds` (at most an hour) keeps scheduled runs waiting while the Configuration
+   * Wizard goes on to start the run itself; any run started ends the hold.
+   */
+  saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets; readonly holdScheduleSeconds?: number }):
+    Promise<{ readonly fullRunNeeded: boolean }>;
   /**
    * Creates (or, when confirmed, reuses) the MSOL_ service account with the enterprise administrator's
    * credentials, which are used for this call only and never stored; stores the account's password.

@@ -143,7 +143,9 @@ function handler(api: ControlRequests, hub: EventHub, access: Access, serveFile?
       const fn = api[method as keyof ControlRequests] as (a: unknown) => Promise<unknown>;
       send(response, 200, { result: await fn.call(api, args) });
     } catch (error) {
-      send(response, error instanceof EngineError ? 422 : 500, { error: serializeError(error) });
+      // An expected error (wrong password, run in progress…) is an answer, as in JSON-RPC: 200 with the error
+      // envelope, so browsers do not log it as a failed request. Only a bug is a 500.
+      send(response, error instanceof EngineError ? 200 : 500, { error: serializeError(error) });
     }
   };
 }

@@ -75,6 +75,8 @@ export class DirSyncService implements ControlRequests {
   /** The last configuration preview, kept for listPreviewObjects until the next preview or save. */
   private preview?: { readonly id: string; readonly store: Store; readonly file: string; readonly runId: number; readonly planId?: number };
   private previewing = false;
+  /** Until then scheduled runs wait: the Configuration Wizard starts the first run after saving itself. */
+  private holdScheduleUntil?: number;
 
   public constructor(private readonly options: ServiceOptions) {
     this.store = openStore(options.dataDir);
@@ -119,15 +121,16 @@ export class DirSyncService implements ControlRequests {
       lastFullRunConfigHash: this.store.getCursor(FULL_CONFIG_HASH), configHash: fullRunConfigHash(config),
       lastFullRunAt: this.lastFullRunAt(), fullEveryHours: config.schedule.fullEveryHours,
     });
-    this.next = decision;
+    const held = this.holdScheduleUntil !== undefined && this.holdScheduleUntil > decision.at ? { ...decision, at: this.holdScheduleUntil } : decision;
+    this.next = held;
     this.timer = this.clock.setTimer(() => {
       if (this.running) {
         this.schedule();
         return;
       }
-      void this.startRun({ kind: decision.kind }).catch(() => this.schedule());
-    }, Math.max(0, decision.at - this.clock.now()));
-    return decision;
+      void this.startRun({ kind: held.kind }).catch(() => this.schedule());
+    }, Math.max(0, held.at - this.clock.now()));
+    return held;
   }
 
   private lastFullRunAt(): number | undefined {
@@ -252,18 +255,22 @@ export class DirSyncService implements ControlRequests {
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet: run the Configuration Wizard, or `dirsync init`.');
     if (this.running) throw new RunInProgressError(`A ${this.running.kind} run is in progress; wait for it to finish.`);
     this.timer?.cancel();
-    const permission = args.dryRun ? {} : await this.exportPermission(config);
-    if (permission.planOnlyReason) this.log.warn({ reason: permission.planOnlyReason }, 'not the owner of the tenant: planning only');
+    this.holdScheduleUntil = undefined;
     let resolveId: (id: number) => void = () => undefined;
     const started = new Promise<number>((resolve) => { resolveId = resolve; });
-    const session = sessionFor(this.store, config, { writeBudget: this.options.writeBudget, log: this.log });
-    const promise = runSync(session, {
-      kind: args.kind, dryRun: args.dryRun ?? false, mayExport: permission.mayExport, confirmExport: permission.confirmExport, planOnlyReason: permission.planOnlyReason,
-      onProgress: (p) => {
-        resolveId(p.runId);
-        this.progress(p);
-      },
-    });
+    // `running` is set before the first await: a second caller meanwhile is told a run is in progress.
+    const promise = (async () => {
+      const permission = args.dryRun ? {} : await this.exportPermission(config);
+      if (permission.planOnlyReason) this.log.warn({ reason: permission.planOnlyReason }, 'not the owner of the tenant: planning only');
+      const session = sessionFor(this.store, config, { writeBudget: this.options.writeBudget, log: this.log });
+      return runSync(session, {
+        kind: args.kind, dryRun: args.dryRun ?? false, mayExport: permission.mayExport, confirmExport: permission.confirmExport, planOnlyReason: permission.planOnlyReason,
+        onProgress: (p) => {
+          resolveId(p.runId);
+          this.progress(p);
+        },
+      });
+    })();
     this.running = { promise, kind: args.kind, startedAt: this.clock.now() };
     promise.then((summary) => {
       if (summary.kind === 'full' && !summary.dryRun && summary.status !== 'failed') this.store.setCursor(FULL_CONFIG_HASH, fullRunConfigHash(config));
@@ -441,7 +448,7 @@ export class DirSyncService implements ControlRequests {
       rights: rights ? JSON.parse(rights) as RightsReport : { bind: false, readDirectory: false, dirSync: false, checks: [] } };
   }
 
-  public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<{ fullRunNeeded: boolean }> {
+  public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets; readonly holdScheduleSeconds?: number }): Promise<{ fullRunNeeded: boolean }> {
     const config = parseConfig(args.config, 'the Configuration Wizard');
     this.discardPreview();
     this.store.transaction(() => {
@@ -453,6 +460,8 @@ export class DirSyncService implements ControlRequests {
     });
     this.log.info({ stagingMode: config.stagingMode, scope: config.scope }, 'configuration saved');
     const fullRunNeeded = this.store.getCursor(FULL_CONFIG_HASH) !== fullRunConfigHash(config);
+    const hold = Math.min(Math.max(0, args.holdScheduleSeconds ?? 0), 3600);
+    this.holdScheduleUntil = hold > 0 ? this.clock.now() + hold * 1000 : undefined;
     if (!this.running) this.schedule();
     return { fullRunNeeded };
   }

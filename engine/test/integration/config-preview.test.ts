@@ -134,4 +134,15 @@ describe('configuration preview (previewConfig)', () => {
     assert.equal(tree[0]?.dn, sandbox.ouDn);
     assert.deepEqual(tree[0]?.children.map((n) => n.name), ['Included', 'Outside']);
   });
+  it('holds scheduled runs while the wizard goes on to start the run itself, and not beyond', async () => {
+    const api = controlClient(endpoint);
+    const changed = await candidate([await sandbox.guidOf(outsideOu)]);
+    await api.saveConfig({ config: changed, holdScheduleSeconds: 600 });
+    const held = await api.getStatus({});
+    const wait = Date.parse(held.nextRunAt ?? '') - Date.now();
+    assert.ok(wait > 590_000 && wait <= 600_000, `a changed scope would run a full sync at once; the wizard holds it for 10 min (${wait} ms)`);
+    await api.saveConfig({ config: changed });
+    const now = Date.parse((await api.getStatus({})).nextRunAt ?? '') - Date.now();
+    assert.ok(now <= 1000, `without a hold the full run is due at once (${now} ms)`);
+  });
 });

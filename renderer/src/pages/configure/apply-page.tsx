@@ -27,6 +27,9 @@ const TASKS: ReadonlyArray<{ readonly id: TaskId; readonly label: string }> = [
   { id: 'schedule', label: 'Scheduling synchronization' },
 ];
 
+/** Long enough to read the Configure page and click Finish; short enough that a wizard left open delays nothing for long. */
+const SCHEDULE_HOLD_SECONDS = 15 * 60;
+
 const initialTasks: Readonly<Record<TaskId, TaskState>> = { save: { status: 'waiting' }, account: { status: 'waiting' }, cloud: { status: 'waiting' }, schedule: { status: 'waiting' } };
 
 function TaskIcon(props: { readonly state: TaskState }) {
@@ -101,7 +104,8 @@ export function ApplyPage(props: { readonly onBack: () => void; readonly onNext:
     setError(undefined);
     setTasks(initialTasks);
     const ok = await step('save', async () => {
-      const saved = await call('saveConfig', { config, secrets: pendingSecrets() });
+      // The Finished page starts the run: scheduled runs wait meanwhile (a wizard left open resumes the schedule after the hold).
+      const saved = await call('saveConfig', { config, secrets: pendingSecrets(), holdScheduleSeconds: SCHEDULE_HOLD_SECONDS });
       return { status: 'done', detail: saved.fullRunNeeded ? 'The next run is a full run.' : 'The configuration did not change what is synchronized.' };
     }) && await step('account', async () => {
       const rights = await call('verifyServiceAccount', {});

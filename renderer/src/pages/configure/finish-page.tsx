@@ -27,8 +27,8 @@ type Stage =
   | { readonly kind: 'confirm-take-over'; readonly holder?: OwnershipHolder }
   | { readonly kind: 'claiming' }
   | { readonly kind: 'taking-over' }
-  | { readonly kind: 'running'; readonly runId?: number; readonly progress?: RunProgress }
-  | { readonly kind: 'finished'; readonly run?: RunSummary };
+  | { readonly kind: 'running'; readonly runId?: number; readonly progress?: RunProgress; readonly waiting?: { readonly run?: RunSummary } }
+  | { readonly kind: 'finished'; readonly run?: RunSummary; readonly nextRunAt?: string };
 
 function sum(counts: OperationCounts, kinds: ReadonlyArray<keyof OperationCounts>): number {
   return kinds.reduce((total, kind) => total + (counts[kind] ?? 0), 0);
@@ -100,9 +100,26 @@ export function FinishPage(props: { readonly onBack: () => void }) {
 
   const options = draft.options ?? defaultOptions;
 
+  /** Starts the full run; a run already in progress (scheduled, or started elsewhere) is waited for first, as it may predate this configuration. */
+  async function startFullRun(): Promise<number> {
+    for (;;) {
+      try {
+        return (await call('startRun', { kind: 'full' })).runId;
+      } catch (caught) {
+        const failure = asControlError(caught);
+        if (failure.code !== 'run-in-progress') throw failure;
+        const current = (await call('listRuns', { limit: 1 }))[0];
+        setStage((previous) => (previous.kind === 'running' ? { kind: 'running', waiting: { run: current?.status === 'running' ? current : undefined } } : previous));
+        await new Promise((resolve) => window.setTimeout(resolve, 2000));
+      }
+    }
+  }
+
   async function synchronize(): Promise<void> {
     if (!syncNow) {
-      setStage({ kind: 'finished' });
+      // Without a run now the schedule takes over: say when it starts.
+      const status = await call('getStatus', {}).catch(() => undefined);
+      setStage({ kind: 'finished', nextRunAt: status?.nextRunAt });
       return;
     }
     setStage({ kind: 'running' });
@@ -128,7 +145,7 @@ export function FinishPage(props: { readonly onBack: () => void }) {
       setError(failure);
     });
     try {
-      ({ runId } = await call('startRun', { kind: 'full' }));
+      runId = await startFullRun();
       setStage({ kind: 'running', runId });
       for (const { event, data } of early.splice(0)) handle(event, data);
     } catch (caught) {
@@ -203,10 +220,17 @@ export function FinishPage(props: { readonly onBack: () => void }) {
             </MessageBarActions>
           </MessageBar>
         )}
-        {stage.kind === 'running' && <RunProgressView progress={stage.progress} label="Synchronization in progress" starting="Starting the synchronization…" />}
+        {stage.kind === 'running' && stage.waiting && (
+          <Spinner size="tiny" data-testid="waiting-for-run"
+            label={`Waiting for the ${stage.waiting.run ? `${stage.waiting.run.kind} synchronization in progress (run ${stage.waiting.run.id})` : 'synchronization in progress'} to finish; then the full synchronization starts…`} />
+        )}
+        {stage.kind === 'running' && !stage.waiting && <RunProgressView progress={stage.progress} label="Synchronization in progress" starting="Starting the synchronization…" />}
         {finished && !stage.run && (
           <MessageBar intent="success" data-testid="configured">
-            <MessageBarBody>The configuration is saved. Directory Sync synchronizes every {options.intervalMinutes} minutes.</MessageBarBody>
+            <MessageBarBody>
+              The configuration is saved. Directory Sync synchronizes every {options.intervalMinutes} minutes
+              {stage.nextRunAt ? `, starting at ${new Date(stage.nextRunAt).toLocaleTimeString()}` : ''}.
+            </MessageBarBody>
           </MessageBar>
         )}
         {finished && stage.run && <RunResult run={stage.run} />}
