@@ -42,6 +42,20 @@ export default tseslint.config(
     },
   },
   {
+    // The renderer's unit tests run in Node (node:test): Node's test and assert modules only; the rest of the rules stand.
+    files: ['renderer/test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*', '!node:test', '!node:assert', '!node:assert/strict', 'fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto'], message: 'renderer tests import only node:test and node:assert.' },
+          { group: ['electron', 'electron/*'], message: 'renderer/ never imports Electron: use lib/engine-client.ts.' },
+          { group: ['**/engine/src/*', '!**/engine/src/contract', '**/engine/src/*/**', '!**/engine/src/contract/**'], message: 'renderer/ may only import the contract, with import type.' },
+          { group: ['**/engine/src/contract/**', '**/engine/src/contract'], allowTypeImports: true, message: 'Import the contract with `import type` only.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['electron/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {

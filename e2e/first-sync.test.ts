@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright';
 import type { AdConnection } from '../lab/connection.ts';
@@ -250,8 +252,14 @@ describe('first synchronization from the wizard', () => {
   }
 
   it('reruns the wizard with the current configuration; finishing it forces a full sync', async () => {
-    const before = await service.service.listRuns({});
+    // Settings the wizard does not show, tuned elsewhere (dirsync config import): the rerun must keep them.
+    const saved = (await service.service.getConfig({})).config as Record<string, Record<string, unknown>>;
+    const tuned = { ...saved, historyDays: 90, matching: { ...saved['matching'], softMatchUpn: true }, schedule: { ...saved['schedule'], fullEveryHours: 6 },
+      scope: { ...saved['scope'], excludedOuGuids: [randomUUID()] }, cloud: { ...saved['cloud'], trustedCaPem: readFileSync(tenant.connection.tenantCaCertFile, 'utf8') } };
+    await service.service.saveConfig({ config: tuned, holdScheduleSeconds: 900 });
     const configBefore = (await service.service.getConfig({})).config;
+    assert.equal((configBefore as { historyDays: number }).historyDays, 90);
+    const before = await service.service.listRuns({});
     const finish = await rerunToFinish('first-sync-11-rerun');
     // A scheduled delta run is under way (slowed by the tenant) when Finish is clicked: the page waits for it, then forces the full run.
     tenant.state.injectFaults({ mode: 'latency', latencyMs: 4000, pathPrefix: '/v1.0/organization', methods: ['GET'], count: 1 });

@@ -97,7 +97,7 @@ async function runThroughService(endpoint: ControlEndpoint, kind: 'full' | 'delt
   let settle: (summary: RunSummary) => void = () => undefined;
   const finished = new Promise<RunSummary>((resolve) => { settle = resolve; });
   const unsubscribe = subscribeControl(endpoint, (event, data) => {
-    if (event === 'onDidProgress' && show && (data as RunProgress).runId === runId) show(data as RunProgress);
+    if (event === 'onDidProgress' && show && (data as RunProgress).runId === runId && (data as RunProgress).preview !== true) show(data as RunProgress);
     if (event === 'onDidFinishRun') {
       const summary = data as RunSummary;
       if (runId === undefined) early.push(summary);

@@ -192,7 +192,7 @@ export type ControlRequests = {
   /**
    * Validates and saves the configuration (and any secrets given); says whether the next run must be
    * full. `holdScheduleSeconds` (at most an hour) keeps scheduled runs waiting while the Configuration
-   * Wizard goes on to start the run itself; any run started ends the hold.
+   * Wizard goes on to start the run itself; a full run started ends the hold.
    */
   saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets; readonly holdScheduleSeconds?: number }):
     Promise<{ readonly fullRunNeeded: boolean }>;

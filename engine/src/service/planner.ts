@@ -72,6 +72,8 @@ export function buildPlan(input: {
   readonly inScopeBefore?: number;
   /** Record the match report (dirsync match) for every object. */
   readonly recordMatches?: boolean;
+  /** Record every object out of scope too, with why (configuration previews). */
+  readonly recordOutOfScope?: boolean;
   /** A preview: nothing but the plan and the reports is written. */
   readonly dryRun: boolean;
 }): PlanOutcome {
@@ -95,7 +97,7 @@ export function buildPlan(input: {
         const decision = inScope(entry);
         if (!decision.inScope) {
           outOfScope += 1;
-          if (input.recordMatches) store.addReport(runId, { dn: entry.dn, objectType: entry.objectClass, category: 'out-of-scope', reason: decision.reason });
+          if (input.recordOutOfScope) store.addReport(runId, { dn: entry.dn, objectType: entry.objectClass, category: 'out-of-scope', reason: decision.reason });
           continue;
         }
         inScopeCount += 1;

@@ -8,6 +8,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PreviewCategory, PreviewObject } from '../contract/control-api.ts';
 import type { PlannedOperation } from '../contract/model.ts';
+import { nowIso } from '../store/database.ts';
 import { Store } from '../store/store.ts';
 
 const PREVIEW_FILE = /^preview-[0-9a-f-]{36}\.db(-wal|-shm)?$/;
@@ -23,6 +24,10 @@ export function openPreviewStore(store: Store, file: string, keyFile: string): S
   const copy = Store.open(file, keyFile);
   // The copy may hold the lock of a run in progress in the real store: it is not the copy's.
   copy.db.prepare('DELETE FROM run_lock').run();
+  // Its run ids must not repeat the real store's next ones (logs and progress events name runs by id):
+  // a marker row a billion ids on moves the copy's next id there.
+  copy.db.prepare(`INSERT INTO runs (id, kind, dry_run, status, started_at, ended_at, message)
+    SELECT coalesce(max(id), 0) + 1000000000, 'full', 1, 'failed', ?, ?, 'marker: configuration previews number their runs from here' FROM runs`).run(nowIso(), nowIso());
   return copy;
 }
 

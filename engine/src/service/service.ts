@@ -12,6 +12,7 @@ import { OwnershipGuard, readOwnership, type ServerIdentity } from '../cloud/own
 import { beginAdminSignIn, checkAppCredential, registerDirectorySyncApp, type AdminSignIn, type CloudSettings } from '../cloud/app-registration.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { PreviewExpiredError, PreviewInProgressError } from '../errors/preview-errors.ts';
 import { NotConfiguredError, RunInProgressError } from '../errors/run-errors.ts';
 import type { Store } from '../store/store.ts';
 import { parseConfig, storeFiles, type DirSyncConfig } from './config.ts';
@@ -74,7 +75,9 @@ export class DirSyncService implements ControlRequests {
   private guard?: { readonly key: string; readonly guard: OwnershipGuard };
   /** The last configuration preview, kept for listPreviewObjects until the next preview or save. */
   private preview?: { readonly id: string; readonly store: Store; readonly file: string; readonly runId: number; readonly planId?: number };
-  private previewing = false;
+  /** The preview being made, awaited by stop(); a save or a newer preview makes its generation stale. */
+  private previewing?: Promise<unknown>;
+  private previewGeneration = 0;
   /** Until then scheduled runs wait: the Configuration Wizard starts the first run after saving itself. */
   private holdScheduleUntil?: number;
 
@@ -96,6 +99,8 @@ export class DirSyncService implements ControlRequests {
     this.stopped = true;
     this.timer?.cancel();
     if (this.running) await this.running.promise.catch(() => undefined);
+    this.previewGeneration += 1;
+    if (this.previewing) await this.previewing.catch(() => undefined);
     this.discardPreview();
     this.log.info('service stopped');
     this.log.flush();
@@ -255,7 +260,8 @@ export class DirSyncService implements ControlRequests {
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet: run the Configuration Wizard, or `dirsync init`.');
     if (this.running) throw new RunInProgressError(`A ${this.running.kind} run is in progress; wait for it to finish.`);
     this.timer?.cancel();
-    this.holdScheduleUntil = undefined;
+    // A full run is what the hold waits for; a delta run or a preview leaves it in place.
+    if (!args.dryRun && args.kind === 'full') this.holdScheduleUntil = undefined;
     let resolveId: (id: number) => void = () => undefined;
     const started = new Promise<number>((resolve) => { resolveId = resolve; });
     // `running` is set before the first await: a second caller meanwhile is told a run is in progress.
@@ -346,9 +352,19 @@ export class DirSyncService implements ControlRequests {
 
   public async previewConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<ConfigPreview> {
     const config = parseConfig(args.config, 'the Configuration Wizard');
-    if (this.previewing) throw new RunInProgressError('A preview is already in progress; wait for it to finish.');
-    this.previewing = true;
+    if (this.previewing) throw new PreviewInProgressError('A preview is already in progress; wait for it to finish.');
     this.discardPreview();
+    const generation = ++this.previewGeneration;
+    const work = this.makePreview(config, args.secrets, generation);
+    this.previewing = work;
+    try {
+      return await work;
+    } finally {
+      this.previewing = undefined;
+    }
+  }
+
+  private async makePreview(config: DirSyncConfig, secrets: CloudAndAdSecrets | undefined, generation: number): Promise<ConfigPreview> {
     const id = randomUUID();
     const file = previewFile(this.options.dataDir, id);
     let copy: Store | undefined;
@@ -357,32 +373,33 @@ export class DirSyncService implements ControlRequests {
       const scratch = copy;
       // Secrets typed in the wizard but not saved yet exist only in the copy, which is deleted afterwards.
       scratch.transaction(() => {
-        if (args.secrets?.adPassword) scratch.secrets.set(SECRET_AD_PASSWORD, args.secrets.adPassword);
-        if (args.secrets?.clientSecret) scratch.secrets.set(SECRET_CLIENT_SECRET, args.secrets.clientSecret);
-        if (args.secrets?.certificateKeyPem) scratch.secrets.set(SECRET_CERTIFICATE_KEY, args.secrets.certificateKeyPem);
-        if (args.secrets?.certificateThumbprintSha256) scratch.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, args.secrets.certificateThumbprintSha256);
+        if (secrets?.adPassword) scratch.secrets.set(SECRET_AD_PASSWORD, secrets.adPassword);
+        if (secrets?.clientSecret) scratch.secrets.set(SECRET_CLIENT_SECRET, secrets.clientSecret);
+        if (secrets?.certificateKeyPem) scratch.secrets.set(SECRET_CERTIFICATE_KEY, secrets.certificateKeyPem);
+        if (secrets?.certificateThumbprintSha256) scratch.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, secrets.certificateThumbprintSha256);
       });
-      this.log.info({ previewId: id, scope: config.scope }, 'configuration preview started');
-      const run = await runSync(sessionFor(scratch, config, { log: this.log }), {
-        kind: 'full', dryRun: true, onProgress: (p) => this.options.events.emit('onDidProgress', { ...p, preview: true }),
+      const log = this.log.child({ previewId: id });
+      log.info({ scope: config.scope }, 'configuration preview started');
+      const run = await runSync(sessionFor(scratch, config, { log }), {
+        kind: 'full', dryRun: true, recordOutOfScope: true, onProgress: (p) => this.options.events.emit('onDidProgress', { ...p, preview: true }),
       });
+      // A save (or stop) while it ran made it stale: nobody will read it.
+      if (generation !== this.previewGeneration) throw new PreviewExpiredError('The configuration was saved while this preview ran: check again.');
       this.preview = { id, store: scratch, file, runId: run.id, planId: run.planId };
       const counts = previewCounts(scratch, run.id, run.planId);
-      this.log.info({ previewId: id, counts }, 'configuration preview finished');
+      log.info({ counts }, 'configuration preview finished');
       return { previewId: id, run, counts };
     } catch (error) {
       copy?.close();
       removePreviewFiles(file);
       throw error;
-    } finally {
-      this.previewing = false;
     }
   }
 
   public async listPreviewObjects(args: { readonly previewId: string; readonly category: PreviewCategory; readonly offset?: number; readonly limit?: number }):
     Promise<{ total: number; objects: ReadonlyArray<PreviewObject> }> {
     const preview = this.preview;
-    if (preview?.id !== args.previewId) throw new NotConfiguredError('That preview is no longer available (a newer preview or a save replaced it): check again.');
+    if (preview?.id !== args.previewId) throw new PreviewExpiredError('That preview is no longer available (a newer preview or a save replaced it): check again.');
     const limit = Math.min(Math.max(1, Math.trunc(args.limit ?? 100)), 1000);
     const offset = Math.max(0, Math.trunc(args.offset ?? 0));
     return listPreviewObjects(preview.store, preview.runId, preview.planId, args.category, { offset, limit });
@@ -450,6 +467,7 @@ export class DirSyncService implements ControlRequests {
 
   public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets; readonly holdScheduleSeconds?: number }): Promise<{ fullRunNeeded: boolean }> {
     const config = parseConfig(args.config, 'the Configuration Wizard');
+    this.previewGeneration += 1;
     this.discardPreview();
     this.store.transaction(() => {
       saveConfig(this.store, this.options.dataDir, config);

@@ -29,6 +29,8 @@ export type EngineSession = {
 export type RunOptions = {
   readonly kind: RunKind;
   readonly dryRun: boolean;
+  /** Also report every object out of scope, with why (configuration previews; a domain's worth of rows). */
+  readonly recordOutOfScope?: boolean;
   readonly onProgress?: (progress: RunProgress) => void;
   /** Called before each export page: false stops exporting (lease lost, shutdown). */
   readonly mayExport?: () => boolean;
@@ -159,7 +161,7 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       progress('planning', 0);
       const plan = buildPlan({
         store, config, runId, mode: kind === 'full' ? { kind: 'full' } : { kind: 'delta', changedAfterRun: watermark },
-        domains, anchorProperty, inScopeBefore: inScopeBefore(store), dryRun: options.dryRun, recordMatches: options.dryRun,
+        domains, anchorProperty, inScopeBefore: inScopeBefore(store), dryRun: options.dryRun, recordMatches: options.dryRun, recordOutOfScope: options.recordOutOfScope,
       });
       // A held plan keeps the old count, so that approving or rejecting is the only way past the guard.
       if (!options.dryRun && !config.stagingMode && plan.held === 0) store.setCursor(IN_SCOPE_COUNT, String(plan.inScope));

@@ -81,6 +81,7 @@ describe('configuration preview (previewConfig)', () => {
     assert.deepEqual({ ...preview.counts, 'out-of-scope': undefined }, { create: 0, matched: 3, conflict: 0, blocked: 0, invalid: 1, delete: 2, 'out-of-scope': undefined });
     assert.ok(preview.counts['out-of-scope'] > 1000, `the rest of the seeded domain is out of scope (${preview.counts['out-of-scope']})`);
     assert.equal(preview.run.dryRun, true);
+    assert.ok(preview.run.id > 1_000_000_000, 'a preview never reuses the id of a run of the history');
     assert.equal(preview.run.held, 2, 'two of five managed users is over the 10 % threshold: the deletions would be held');
 
     const matched = await allObjects(preview.previewId, 'matched');
@@ -144,5 +145,15 @@ describe('configuration preview (previewConfig)', () => {
     await api.saveConfig({ config: changed });
     const now = Date.parse((await api.getStatus({})).nextRunAt ?? '') - Date.now();
     assert.ok(now <= 1000, `without a hold the full run is due at once (${now} ms)`);
+  });
+  it('drops a preview that a save overtakes, leaving no file behind', async () => {
+    const api = controlClient(endpoint);
+    const config = await candidate([await sandbox.guidOf(includedOu)]);
+    const preview = api.previewConfig({ config });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await assert.rejects(api.previewConfig({ config }), (e: unknown) => e instanceof RemoteError && e.code === 'preview-in-progress', 'one preview at a time');
+    await api.saveConfig({ config });
+    await assert.rejects(preview, (e: unknown) => e instanceof RemoteError && e.code === 'preview-expired');
+    assert.deepEqual(readdirSync(harness.dataDir).filter((n) => n.startsWith('preview-')), []);
   });
 });

@@ -24,8 +24,9 @@ export function RunProgressView(props: { readonly progress?: RunProgress; readon
   const p = props.progress;
   const fraction = p?.total !== undefined && p.total > 0 ? Math.min(1, p.done / p.total) : undefined;
   return (
-    <section aria-label={props.label} aria-live="polite" data-testid={props.testId ?? 'run-progress'}>
-      <Spinner size="tiny" label={p ? phaseLabel(p.phase) : props.starting} />
+    <section aria-label={props.label} data-testid={props.testId ?? 'run-progress'}>
+      {/* Only the phase is announced: the counts change too often for a screen reader. */}
+      <div aria-live="polite"><Spinner size="tiny" label={p ? phaseLabel(p.phase) : props.starting} /></div>
       {p && (
         <>
           <ProgressBar value={fraction} thickness="large" aria-label="Progress of this phase" />

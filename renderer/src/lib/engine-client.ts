@@ -103,10 +103,11 @@ let streamOpen = false;
 function openEventStream(): void {
   if (streamOpen) return;
   streamOpen = true;
+  let reader: ReadableStreamDefaultReader<string> | undefined;
   void (async () => {
     const response = await fetch('/api/events', { headers: { authorization: `Bearer ${browserToken()}` } });
     if (!response.ok || !response.body) throw new ControlError('TransportError', 'transport', `The service refused the event stream (HTTP ${response.status}).`);
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffered = '';
     for (;;) {
       const { value, done } = await reader.read();
@@ -117,11 +118,19 @@ function openEventStream(): void {
       for (const line of lines) {
         if (line.trim() === '') continue;
         const { event, data } = JSON.parse(line) as { event: string; data: unknown };
-        for (const subscriber of [...subscribers]) subscriber.deliver(event, data);
+        for (const subscriber of [...subscribers]) {
+          // One faulty listener must not break the stream for the others: its error surfaces on its own.
+          try {
+            subscriber.deliver(event, data);
+          } catch (error) {
+            queueMicrotask(() => { throw error; });
+          }
+        }
       }
     }
   })().catch((error: unknown) => {
     streamOpen = false;
+    void reader?.cancel().catch(() => undefined);
     const failure = error instanceof ControlError ? error
       : new ControlError('TransportError', 'transport', `The event stream from the service broke (${(error as Error).message}).`);
     const listening = [...subscribers];

@@ -80,13 +80,16 @@ export function ApplyPage(props: { readonly onBack: () => void; readonly onNext:
   const [tasks, setTasks] = useState<Readonly<Record<TaskId, TaskState>>>(initialTasks);
   const [applying, setApplying] = useState(false);
   const [error, setError] = useState<ControlError | undefined>();
-  const mounted = useRef(true);
+  /** Only the latest application's progress is shown (effects may run twice; leaving the page ends it). */
+  const applySeq = useRef(0);
 
   const apply = useCallback(async () => {
     const config = buildConfig(draft);
     if (!config) return;
+    const mine = ++applySeq.current;
+    const current = (): boolean => applySeq.current === mine;
     const set = (id: TaskId, state: TaskState): void => {
-      if (mounted.current) setTasks((previous) => ({ ...previous, [id]: state }));
+      if (current()) setTasks((previous) => ({ ...previous, [id]: state }));
     };
     const step = async (id: TaskId, work: () => Promise<TaskState>): Promise<boolean> => {
       set(id, { status: 'running' });
@@ -96,7 +99,7 @@ export function ApplyPage(props: { readonly onBack: () => void; readonly onNext:
       } catch (caught) {
         const failure = asControlError(caught);
         set(id, { status: 'failed', detail: failure.message });
-        if (mounted.current) setError(failure);
+        if (current()) setError(failure);
         return false;
       }
     };
@@ -121,14 +124,13 @@ export function ApplyPage(props: { readonly onBack: () => void; readonly onNext:
       return { status: 'done', detail: status.stagingMode ? `Staging mode: every ${status.scheduleMinutes ?? '?'} minutes Directory Sync plans, and writes nothing.`
         : `Every ${status.scheduleMinutes ?? '?'} minutes${status.nextRunAt ? `; next run at ${new Date(status.nextRunAt).toLocaleTimeString()}` : ''}.` };
     });
-    if (mounted.current) setApplying(false);
+    if (current()) setApplying(false);
     return ok;
   }, [draft, pendingSecrets]);
 
   useEffect(() => {
-    mounted.current = true;
     void apply();
-    return () => { mounted.current = false; };
+    return () => { applySeq.current += 1; };
   }, [apply]);
 
   const done = !applying && TASKS.every((task) => tasks[task.id].status === 'done' || tasks[task.id].status === 'warning');

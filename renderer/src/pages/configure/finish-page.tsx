@@ -82,7 +82,14 @@ export function FinishPage(props: { readonly onBack: () => void }) {
   const [error, setError] = useState<ControlError | undefined>();
   const unsubscribe = useRef<(() => void) | undefined>(undefined);
 
-  useEffect(() => () => unsubscribe.current?.(), []);
+  const left = useRef(false);
+  useEffect(() => {
+    left.current = false;
+    return () => {
+      left.current = true;
+      unsubscribe.current?.();
+    };
+  }, []);
 
   // The event stream opens asynchronously: in case it missed the end of the run, ask for the run now and then.
   const followedRun = stage.kind === 'running' ? stage.runId : undefined;
@@ -107,7 +114,8 @@ export function FinishPage(props: { readonly onBack: () => void }) {
         return (await call('startRun', { kind: 'full' })).runId;
       } catch (caught) {
         const failure = asControlError(caught);
-        if (failure.code !== 'run-in-progress') throw failure;
+        // Leaving the page gives up waiting: the schedule runs it instead.
+        if (failure.code !== 'run-in-progress' || left.current) throw failure;
         const current = (await call('listRuns', { limit: 1 }))[0];
         setStage((previous) => (previous.kind === 'running' ? { kind: 'running', waiting: { run: current?.status === 'running' ? current : undefined } } : previous));
         await new Promise((resolve) => window.setTimeout(resolve, 2000));
@@ -128,7 +136,9 @@ export function FinishPage(props: { readonly onBack: () => void }) {
     const early: Array<{ readonly event: string; readonly data: RunProgress | RunSummary }> = [];
     const handle = (event: string, data: RunProgress | RunSummary): void => {
       if (runId === undefined) {
+        // Only the last few events matter once the run id is known (a run waited for sends many).
         early.push({ event, data });
+        if (early.length > 50) early.shift();
         return;
       }
       if (event === 'onDidProgress' && (data as RunProgress).runId === runId && (data as RunProgress).preview !== true) {

@@ -14,8 +14,9 @@ import { buildConfig, useConfigurationWizardState } from './wizard-state.tsx';
 const useStyles = makeStyles({
   stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
   row: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
-  tiles: { display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(160px, 1fr))', gap: '8px' },
-  tile: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', height: 'auto', padding: '8px 12px', textAlign: 'left' },
+  tiles: { display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))', gap: '8px' },
+  tile: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', height: 'auto', padding: '8px 12px', textAlign: 'left', fontWeight: tokens.fontWeightRegular },
+  meaning: { color: 'inherit', opacity: 0.85 },
   count: { fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold },
   dn: { overflowWrap: 'anywhere' },
   list: { maxHeight: '360px', overflowY: 'auto', border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium },
@@ -92,44 +93,58 @@ export function ReadinessPage(props: { readonly onBack: () => void; readonly onN
   const [checking, setChecking] = useState(false);
   const [error, setError] = useState<ControlError | undefined>();
   const [listing, setListing] = useState<Listing | undefined>();
-  const mounted = useRef(true);
+  /** Each check and each list request has a number: only the latest one's answer is shown (effects may run twice, clicks may overtake). */
+  const checkSeq = useRef(0);
+  const listSeq = useRef(0);
 
   const check = useCallback(async () => {
     const config = buildConfig(draft);
     if (!config) return;
+    const mine = ++checkSeq.current;
+    const current = (): boolean => checkSeq.current === mine;
     setChecking(true);
     setError(undefined);
     setPreview(undefined);
     setListing(undefined);
     setProgress(undefined);
     const unsubscribe = subscribe((event, data) => {
-      if (event === 'onDidProgress' && (data as RunProgress).preview === true && mounted.current) setProgress(data as RunProgress);
+      if (event === 'onDidProgress' && (data as RunProgress).preview === true && current()) setProgress(data as RunProgress);
     }, () => undefined);
-    try {
-      const result = await call('previewConfig', { config, secrets: pendingSecrets() });
-      if (mounted.current) setPreview(result);
-    } catch (caught) {
-      if (mounted.current) setError(asControlError(caught));
-    } finally {
-      unsubscribe();
-      if (mounted.current) setChecking(false);
+    for (;;) {
+      try {
+        const result = await call('previewConfig', { config, secrets: pendingSecrets() });
+        if (current()) setPreview(result);
+      } catch (caught) {
+        const failure = asControlError(caught);
+        // A check this page started a moment ago (React may mount twice): wait for it, then check with the current answer.
+        if (failure.code === 'preview-in-progress' && current()) {
+          await new Promise((resolve) => window.setTimeout(resolve, 1000));
+          continue;
+        }
+        if (current()) setError(failure);
+      }
+      break;
     }
+    unsubscribe();
+    if (current()) setChecking(false);
   }, [draft, pendingSecrets]);
 
   useEffect(() => {
-    mounted.current = true;
     void check();
-    return () => { mounted.current = false; };
+    // Leaving the page makes any answer still to come stale.
+    return () => { checkSeq.current += 1; listSeq.current += 1; };
   }, [check]);
 
   async function open(category: PreviewCategory, offset: number): Promise<void> {
     if (!preview) return;
+    const mine = ++listSeq.current;
     const previous = offset > 0 && listing?.category === category ? listing.objects : [];
     setListing({ category, total: listing?.category === category ? listing.total : preview.counts[category], objects: previous, loading: true });
     try {
       const page = await call('listPreviewObjects', { previewId: preview.previewId, category, offset, limit: PAGE_SIZE });
-      setListing({ category, total: page.total, objects: [...previous, ...page.objects], loading: false });
+      if (listSeq.current === mine) setListing({ category, total: page.total, objects: [...previous, ...page.objects], loading: false });
     } catch (caught) {
+      if (listSeq.current !== mine) return;
       setListing(undefined);
       setError(asControlError(caught));
     }
@@ -154,9 +169,10 @@ export function ReadinessPage(props: { readonly onBack: () => void; readonly onN
               {CATEGORIES.map((category) => (
                 <Button key={category.id} className={styles.tile} data-testid={`preview-count-${category.id}`} data-count={counts[category.id]}
                   appearance={listing?.category === category.id ? 'primary' : 'secondary'} aria-pressed={listing?.category === category.id}
-                  aria-controls="preview-list" title={category.meaning} onClick={() => void open(category.id, 0)}>
+                  aria-controls={listing ? 'preview-list' : undefined} onClick={() => void open(category.id, 0)}>
                   <span className={styles.count}>{counts[category.id]}</span>
-                  <span>{category.label}</span>
+                  <strong>{category.label}</strong>
+                  <Caption1 className={styles.meaning}>{category.meaning}</Caption1>
                 </Button>
               ))}
             </section>
@@ -173,6 +189,7 @@ export function ReadinessPage(props: { readonly onBack: () => void; readonly onN
                 <MessageBarBody>
                   <MessageBarTitle>This configuration deletes {counts.delete} object{counts.delete === 1 ? '' : 's'} from the tenant</MessageBarTitle>
                   {preview.run.held > 0 ? `${preview.run.held} of them are over the deletion threshold and wait for your approval in the Operations view.` : 'They are within the deletion threshold.'}
+                  {draft.options ? '' : ' (This check used the default threshold, 500 objects or 10%: the next page sets yours.)'}
                 </MessageBarBody>
               </MessageBar>
             )}

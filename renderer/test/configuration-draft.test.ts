@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ServiceAccountView } from '../../engine/src/contract/control-api.ts';
+import { buildConfig, draftFromSaved, type SavedConfig } from '../src/pages/configure/configuration-draft.ts';
+
+const account: ServiceAccountView = { dn: 'CN=MSOL_0123456789ab,CN=Users,DC=contoso,DC=com', samAccountName: 'MSOL_0123456789ab',
+  userPrincipalName: 'MSOL_0123456789ab@contoso.com', created: false, rights: { bind: true, readDirectory: true, dirSync: true, checks: [] } };
+
+/** A saved configuration with everything the wizard does not show set away from its default. */
+const saved: SavedConfig = {
+  version: 1,
+  ad: { url: 'ldaps://dc1.contoso.com', trustedCaPem: 'AD-CA', bindDn: account.dn, baseDn: 'DC=contoso,DC=com', pageSize: 250 },
+  cloud: { instance: 'custom', tenantId: '11111111-2222-3333-4444-555555555555', clientId: '66666666-7777-8888-9999-000000000000', credential: 'secret',
+    authorityHost: 'https://login.example', graphBaseUrl: 'https://graph.example/', trustedCaPem: 'CLOUD-CA' },
+  scope: { includedOuGuids: ['ou-sales'], excludedOuGuids: ['ou-sales-archive'], groupGuid: 'pilot-group', ldapFilter: '(department=Sales)' },
+  deletionThreshold: { count: 50, percent: 5 },
+  schedule: { intervalMinutes: 15, fullEveryHours: 6 },
+  stagingMode: true,
+  serviceAccountNames: ['MSOL_0123456789ab', 'MSOL_old000000000'],
+  matching: { softMatchUpn: true, softMatchMail: false },
+  attributeFlow: { user: { department: null } },
+  historyDays: 90,
+};
+
+describe('the Configuration Wizard draft', () => {
+  it('opens a rerun on the saved configuration, page by page', () => {
+    const draft = draftFromSaved(saved, account);
+    assert.equal(draft.cloud?.inUse, true);
+    assert.equal(draft.cloud?.credential, 'secret');
+    assert.equal(draft.ad?.inUse, true);
+    assert.equal(draft.ad?.serviceAccount, account);
+    assert.deepEqual(draft.scope, { includedOuGuids: ['ou-sales'], ldapFilter: '(department=Sales)' });
+    assert.deepEqual(draft.options, { deletionThreshold: { count: 50, percent: 5 }, intervalMinutes: 15, stagingMode: true });
+  });
+
+  it('gives back exactly the saved configuration when nothing is changed', () => {
+    // As the service receives it: JSON, where an undefined property is no property.
+    assert.deepEqual(JSON.parse(JSON.stringify(buildConfig(draftFromSaved(saved, account)))), saved);
+  });
+
+  it('keeps what the wizard does not show when the administrator changes what it does', () => {
+    const draft = draftFromSaved(saved, account);
+    const config = buildConfig({ ...draft, scope: { includedOuGuids: ['ou-marketing'] }, options: { deletionThreshold: { count: 10, percent: 1 }, intervalMinutes: 60, stagingMode: false } });
+    assert.deepEqual(config?.['scope'], { includedOuGuids: ['ou-marketing'], excludedOuGuids: ['ou-sales-archive'], groupGuid: 'pilot-group', ldapFilter: undefined });
+    assert.deepEqual(config?.['schedule'], { intervalMinutes: 60, fullEveryHours: 6 });
+    assert.deepEqual(config?.['matching'], saved['matching']);
+    assert.deepEqual(config?.['attributeFlow'], saved['attributeFlow']);
+    assert.equal(config?.['historyDays'], 90);
+    assert.equal((config?.['cloud'] as { trustedCaPem?: string }).trustedCaPem, 'CLOUD-CA', 'a CA trusted for a custom cloud survives the rerun');
+    assert.equal((config?.['ad'] as { pageSize?: number }).pageSize, 250);
+  });
+
+  it('starts the scope afresh, and forgets the old service accounts, for another domain', () => {
+    const draft = draftFromSaved(saved, account);
+    const other: ServiceAccountView = { ...account, dn: 'CN=MSOL_fedcba987654,CN=Users,DC=fabrikam,DC=com', samAccountName: 'MSOL_fedcba987654' };
+    const config = buildConfig({ ...draft, ad: { url: 'ldaps://dc1.fabrikam.com', baseDn: 'DC=fabrikam,DC=com', serviceAccount: other }, scope: undefined });
+    assert.deepEqual(config?.['scope'], { includedOuGuids: [], excludedOuGuids: [] });
+    assert.deepEqual(config?.['serviceAccountNames'], ['MSOL_fedcba987654']);
+    assert.equal((config?.['ad'] as { bindDn: string }).bindDn, other.dn);
+  });
+
+  it('switching to another cloud, or to a certificate, drops the old cloud settings', () => {
+    const draft = draftFromSaved(saved, account);
+    const config = buildConfig({ ...draft, cloud: { instance: 'global', tenantId: 'contoso.onmicrosoft.com', clientId: '12345678-1234-1234-1234-123456789012',
+      credential: 'certificate', certificatePem: 'CERT', verifiedDomains: ['contoso.com'] } });
+    const cloud = config?.['cloud'] as Record<string, unknown>;
+    assert.equal(cloud['trustedCaPem'], undefined);
+    assert.equal(cloud['authorityHost'], undefined);
+    assert.equal(cloud['certificatePem'], 'CERT');
+  });
+
+  it('is incomplete until both connections are made', () => {
+    assert.equal(buildConfig({}), undefined);
+    assert.equal(buildConfig({ cloud: draftFromSaved(saved, account).cloud }), undefined);
+  });
+});
