@@ -287,12 +287,20 @@ describe('first synchronization from the wizard', () => {
     const taken = await claimOwnership(other.graph, t.tenantId, { serverId: 'another-server', hostName: 'DIRSYNC-OLD-01' }, { takeOver: true, settleMs: 10 });
     assert.equal(taken.claimed, true, 'another server took the tenant');
     const runsBefore = (await service.service.listRuns({})).length;
+    const declined = await rerunToFinish(undefined);
+    await declined.finish();
+    await declined.heldBy().waitFor();
+    assert.match((await declined.heldBy().textContent()) ?? '', /DIRSYNC-OLD-01/);
+    await saveScreenshot(page, 'first-sync-14-held-by-another-server');
+    await declined.notNow();
+    assert.match((await declined.planningOnly().textContent()) ?? '', /DIRSYNC-OLD-01 keeps synchronizing the tenant; this server only plans/);
+    assert.equal((await service.service.listRuns({})).length, runsBefore, 'nothing runs unless the administrator takes over');
+    assert.equal((await service.service.getOwnership({})).thisServer, false);
+
     const finish = await rerunToFinish(undefined);
     await finish.finish();
     await finish.heldBy().waitFor();
-    assert.match((await finish.heldBy().textContent()) ?? '', /DIRSYNC-OLD-01/);
     assert.equal((await service.service.listRuns({})).length, runsBefore, 'nothing runs before the administrator decides');
-    await saveScreenshot(page, 'first-sync-14-held-by-another-server');
     await finish.takeOver();
     const result = await finish.waitForResult();
     assert.equal(await finish.error().count(), 0, `no error: ${await finish.error().allTextContents()}`);

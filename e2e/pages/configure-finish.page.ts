@@ -18,6 +18,15 @@ export class ConfigureFinishPage {
     return this.page.getByTestId('ownership-held');
   }
 
+  /** Leaves the tenant to the other server: this one only plans. */
+  public async notNow(): Promise<void> {
+    await this.heldBy().getByRole('button', { name: 'Not now' }).click();
+  }
+
+  public planningOnly() {
+    return this.page.getByTestId('planning-only');
+  }
+
   public async takeOver(): Promise<void> {
     await this.heldBy().getByRole('button', { name: 'Take over' }).click();
     await this.heldBy().getByRole('button', { name: 'Yes, take over' }).click();

@@ -28,7 +28,7 @@ type Stage =
   | { readonly kind: 'claiming' }
   | { readonly kind: 'taking-over' }
   | { readonly kind: 'running'; readonly runId?: number; readonly progress?: RunProgress; readonly waiting?: { readonly run?: RunSummary } }
-  | { readonly kind: 'finished'; readonly run?: RunSummary; readonly nextRunAt?: string };
+  | { readonly kind: 'finished'; readonly run?: RunSummary; readonly nextRunAt?: string; readonly planningOnlyFor?: OwnershipHolder };
 
 function sum(counts: OperationCounts, kinds: ReadonlyArray<keyof OperationCounts>): number {
   return kinds.reduce((total, kind) => total + (counts[kind] ?? 0), 0);
@@ -220,7 +220,12 @@ export function FinishPage(props: { readonly onBack: () => void }) {
             </MessageBarBody>
             <MessageBarActions>
               {stage.kind === 'held'
-                ? <Button onClick={() => setStage({ kind: 'confirm-take-over', holder: stage.holder })}>Take over</Button>
+                ? (
+                  <>
+                    <Button onClick={() => setStage({ kind: 'confirm-take-over', holder: stage.holder })}>Take over</Button>
+                    <Button onClick={() => setStage({ kind: 'finished', planningOnlyFor: stage.holder })}>Not now</Button>
+                  </>
+                )
                 : (
                   <>
                     <Button appearance="primary" onClick={() => void takeOver()}>Yes, take over</Button>
@@ -235,7 +240,15 @@ export function FinishPage(props: { readonly onBack: () => void }) {
             label={`Waiting for the ${stage.waiting.run ? `${stage.waiting.run.kind} synchronization in progress (run ${stage.waiting.run.id})` : 'synchronization in progress'} to finish; then the full synchronization starts…`} />
         )}
         {stage.kind === 'running' && !stage.waiting && <RunProgressView progress={stage.progress} label="Synchronization in progress" starting="Starting the synchronization…" />}
-        {finished && !stage.run && (
+        {finished && stage.planningOnlyFor && (
+          <MessageBar intent="info" layout="multiline" data-testid="planning-only">
+            <MessageBarBody>
+              The configuration is saved. {stage.planningOnlyFor.hostName} keeps synchronizing the tenant; this server only plans, every
+              {' '}{options.intervalMinutes} minutes, until you take the tenant over by running the Configuration Wizard again.
+            </MessageBarBody>
+          </MessageBar>
+        )}
+        {finished && !stage.run && !stage.planningOnlyFor && (
           <MessageBar intent="success" data-testid="configured">
             <MessageBarBody>
               The configuration is saved. Directory Sync synchronizes every {options.intervalMinutes} minutes
