@@ -217,6 +217,7 @@ describe('first synchronization from the wizard', () => {
     const entra = new ConfigureEntraPage(page);
     await entra.heading().filter({ hasText: 'Connect to Microsoft Entra ID' }).waitFor();
     await page.getByText('Directory Sync uses this app registration now.', { exact: false }).waitFor();
+    assert.equal(await entra.tenantName().textContent(), tenant.connection.tenantDisplayName, 'the tenant the sign-in registered, by name');
     if (screenshots) await saveScreenshot(page, `${screenshots}-entra`);
     await entra.next();
     const adPage = new ConfigureActiveDirectoryPage(page);

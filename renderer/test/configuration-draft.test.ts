@@ -31,6 +31,11 @@ describe('the Configuration Wizard draft', () => {
     assert.equal(draft.ad?.serviceAccount, account);
     assert.deepEqual(draft.scope, { includedOuGuids: ['ou-sales'], ldapFilter: '(department=Sales)' });
     assert.deepEqual(draft.options, { deletionThreshold: { count: 50, percent: 5 }, intervalMinutes: 15, stagingMode: true });
+    assert.equal(draft.cloud?.tenantDisplayName, undefined, 'an app of your own: the tenant is shown by id');
+    const registered = draftFromSaved(saved, account, { tenantDisplayName: 'Contoso', verifiedDomains: ['contoso.com'], appDisplayName: 'Directory Sync (dc1)' });
+    assert.equal(registered.cloud?.tenantDisplayName, 'Contoso');
+    assert.deepEqual(registered.cloud?.verifiedDomains, ['contoso.com']);
+    assert.equal(registered.cloud?.appDisplayName, 'Directory Sync (dc1)');
   });
 
   it('gives back exactly the saved configuration when nothing is changed', () => {

@@ -117,6 +117,8 @@ export type CloudRegistrationView = {
   readonly warnings: ReadonlyArray<string>;
 };
 
+export type RegisteredTenant = { readonly tenantDisplayName: string; readonly verifiedDomains: ReadonlyArray<string>; readonly appDisplayName: string };
+
 /** Secrets the wizard may hand to the service once (bring your own app); they never come back. */
 export type CloudAndAdSecrets = {
   readonly adPassword?: string;
@@ -180,7 +182,9 @@ export type ControlRequests = {
   /** The configuration without secrets (undefined before the first save). */
   getConfig(args: Record<string, never>): Promise<{ readonly config?: Readonly<Record<string, unknown>>; readonly secrets: ReadonlyArray<string>;
     /** The MSOL_ account in use and its last rights self-test, once created. */
-    readonly serviceAccount?: ServiceAccountView }>;
+    readonly serviceAccount?: ServiceAccountView;
+    /** The tenant as the administrator's sign-in saw it, while the configuration uses the app it registered. */
+    readonly tenant?: RegisteredTenant }>;
   /**
    * Runs a full preview of a configuration before it is saved (the Configuration Wizard's Readiness
    * page): reads AD and the tenant, validates, matches and plans on a copy of the state, writes

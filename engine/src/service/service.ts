@@ -221,7 +221,8 @@ export class DirSyncService implements ControlRequests {
         this.store.secrets.set(SECRET_CERTIFICATE_KEY, registration.privateKeyPem);
         this.store.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, registration.thumbprintSha256);
         this.store.setCursor(CLOUD_REGISTRATION, JSON.stringify({ instance: pending.settings.instance, authorityHost: pending.settings.authorityHost, graphBaseUrl: pending.settings.graphBaseUrl,
-          tenantId: registration.tenantId, clientId: registration.appId, certificatePem: registration.certificatePem }));
+          tenantId: registration.tenantId, clientId: registration.appId, certificatePem: registration.certificatePem,
+          tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains.map((d) => d.name), appDisplayName: registration.displayName }));
       });
       await session.signOut();
       this.log.info({ appId: registration.appId, created: registration.created, tenantId: registration.tenantId }, 'app registration ready');
@@ -450,10 +451,20 @@ export class DirSyncService implements ControlRequests {
     return { rejected: rejectPlan(this.store, args.planId) };
   }
 
-  public async getConfig(_args: Record<string, never>): Promise<{ config?: Readonly<Record<string, unknown>>; secrets: ReadonlyArray<string>; serviceAccount?: ServiceAccountView }> {
+  public async getConfig(_args: Record<string, never>): Promise<{ config?: Readonly<Record<string, unknown>>; secrets: ReadonlyArray<string>; serviceAccount?: ServiceAccountView;
+    tenant?: { tenantDisplayName: string; verifiedDomains: ReadonlyArray<string>; appDisplayName: string } }> {
     const config = this.config();
     const names = [SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET, SECRET_CERTIFICATE_KEY].filter((n) => this.store.secrets.get(n) !== undefined);
-    return { config, secrets: names, serviceAccount: this.serviceAccountView() };
+    return { config, secrets: names, serviceAccount: this.serviceAccountView(), tenant: config ? this.registeredTenant(config) : undefined };
+  }
+
+  /** What the administrator's sign-in learnt of the tenant, while the configuration still uses that app. */
+  private registeredTenant(config: DirSyncConfig): { tenantDisplayName: string; verifiedDomains: ReadonlyArray<string>; appDisplayName: string } | undefined {
+    const stored = this.store.getCursor(CLOUD_REGISTRATION);
+    if (!stored) return undefined;
+    const registration = JSON.parse(stored) as { tenantId: string; clientId: string; tenantDisplayName?: string; verifiedDomains?: string[]; appDisplayName?: string };
+    if (registration.clientId !== config.cloud.clientId || registration.tenantId !== config.cloud.tenantId || registration.tenantDisplayName === undefined) return undefined;
+    return { tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains ?? [], appDisplayName: registration.appDisplayName ?? config.cloud.clientId };
   }
 
   private serviceAccountView(): ServiceAccountView | undefined {

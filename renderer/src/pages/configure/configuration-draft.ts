@@ -2,7 +2,7 @@
  * What the Configuration Wizard has collected, and the configuration it makes of it: pure functions,
  * unit-tested without a browser. On a rerun the draft starts from the saved configuration.
  */
-import type { CloudInstanceName, ServiceAccountView } from '../../../../engine/src/contract/control-api.ts';
+import type { CloudInstanceName, RegisteredTenant, ServiceAccountView } from '../../../../engine/src/contract/control-api.ts';
 
 /** Where the tenant lives: a national cloud, or a custom one (the lab) with its own addresses. */
 export type CloudInstanceSettings = {
@@ -72,14 +72,15 @@ export type SavedConfig = {
 } & Readonly<Record<string, unknown>>;
 
 /** The wizard's starting point on a rerun: every page shows what is configured now. */
-export function draftFromSaved(saved: SavedConfig, serviceAccount: ServiceAccountView | undefined): ConfigurationDraft {
+export function draftFromSaved(saved: SavedConfig, serviceAccount: ServiceAccountView | undefined, tenant?: RegisteredTenant): ConfigurationDraft {
   const { ad, cloud } = saved;
   const account: ServiceAccountView = serviceAccount ?? { dn: ad.bindDn, samAccountName: saved.serviceAccountNames[0] ?? ad.bindDn, userPrincipalName: ad.bindDn,
     created: false, rights: { bind: false, readDirectory: false, dirSync: false, checks: [] } };
   return {
     saved,
     cloud: { instance: cloud.instance, authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl, tenantId: cloud.tenantId, clientId: cloud.clientId,
-      credential: cloud.credential, certificatePem: cloud.certificatePem, verifiedDomains: [], inUse: true },
+      credential: cloud.credential, certificatePem: cloud.certificatePem, inUse: true,
+      tenantDisplayName: tenant?.tenantDisplayName, verifiedDomains: tenant?.verifiedDomains ?? [], appDisplayName: tenant?.appDisplayName },
     ad: { url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, baseDn: ad.baseDn, serviceAccount: account, inUse: true },
     scope: { includedOuGuids: saved.scope.includedOuGuids, ldapFilter: saved.scope.ldapFilter },
     options: { deletionThreshold: saved.deletionThreshold, intervalMinutes: saved.schedule.intervalMinutes, stagingMode: saved.stagingMode },

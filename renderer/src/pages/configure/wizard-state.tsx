@@ -39,7 +39,7 @@ export function ConfigurationWizardStateProvider(props: { readonly children: Rea
     let cancelled = false;
     call('getConfig', {}).then((current) => {
       if (cancelled) return;
-      if (current.config) setDraft(draftFromSaved(current.config as SavedConfig, current.serviceAccount));
+      if (current.config) setDraft(draftFromSaved(current.config as SavedConfig, current.serviceAccount, current.tenant));
       setLoaded(true);
     }, (caught: unknown) => {
       if (!cancelled) setError(asControlError(caught));
