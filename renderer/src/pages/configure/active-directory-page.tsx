@@ -3,6 +3,7 @@ import {
 } from '@fluentui/react-components';
 import { useState } from 'react';
 import type { AdConnectionTest, CertificateInfo } from '../../../../engine/src/contract/control-api.ts';
+import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, ControlError } from '../../lib/engine-client.ts';
@@ -10,11 +11,6 @@ import { ConfigureStep, configureSteps } from './configure-steps.ts';
 import { useConfigurationWizardState } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
-  stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
-  row: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
-  summary: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 16px', margin: 0 },
-  term: { color: tokens.colorNeutralForeground3 },
-  detail: { margin: 0, overflowWrap: 'anywhere' },
   fingerprint: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: 'anywhere' },
   checks: { listStyle: 'none', padding: 0, margin: 0, display: 'flex', flexDirection: 'column', gap: '8px' },
   check: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '2px 8px', alignItems: 'center' },
@@ -25,13 +21,14 @@ type Busy = 'testing' | 'creating' | undefined;
 
 function CertificateDetails(props: { readonly certificate: CertificateInfo }) {
   const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const c = props.certificate;
   return (
-    <dl className={styles.summary} data-testid="certificate">
-      <dt className={styles.term}>Subject</dt><dd className={styles.detail}>{c.subject}</dd>
-      <dt className={styles.term}>Issuer</dt><dd className={styles.detail}>{c.issuer}</dd>
-      <dt className={styles.term}>Valid</dt><dd className={styles.detail}>{new Date(c.validFrom).toLocaleString()} to {new Date(c.validTo).toLocaleString()}</dd>
-      <dt className={styles.term}>SHA-256 fingerprint</dt><dd className={`${styles.detail} ${styles.fingerprint}`} data-testid="fingerprint">{c.fingerprintSha256}</dd>
+    <dl className={layout.summary} data-testid="certificate">
+      <dt className={layout.term}>Subject</dt><dd className={layout.detail}>{c.subject}</dd>
+      <dt className={layout.term}>Issuer</dt><dd className={layout.detail}>{c.issuer}</dd>
+      <dt className={layout.term}>Valid</dt><dd className={layout.detail}>{new Date(c.validFrom).toLocaleString()} to {new Date(c.validTo).toLocaleString()}</dd>
+      <dt className={layout.term}>SHA-256 fingerprint</dt><dd className={`${layout.detail} ${styles.fingerprint}`} data-testid="fingerprint">{c.fingerprintSha256}</dd>
     </dl>
   );
 }
@@ -42,6 +39,7 @@ function CertificateDetails(props: { readonly certificate: CertificateInfo }) {
  */
 export function ActiveDirectoryPage(props: { readonly onBack: () => void; readonly onNext?: () => void }) {
   const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const { draft, setAd } = useConfigurationWizardState();
   const [url, setUrl] = useState(draft.ad?.url ?? '');
   const [adminUser, setAdminUser] = useState('');
@@ -104,7 +102,7 @@ export function ActiveDirectoryPage(props: { readonly onBack: () => void; readon
   return (
     <WizardFrame title="Connect to Active Directory" steps={configureSteps} currentStep={ConfigureStep.ActiveDirectory}
       onBack={busy ? undefined : props.onBack} onNext={ready ? props.onNext : undefined} nextDisabled={!ready}>
-      <div className={styles.stack}>
+      <div className={layout.stack}>
         <Body1 as="p">
           Give a domain controller of the forest and an Enterprise Administrator. Directory Sync uses these credentials once, to create
           its own service account; they are not stored.
@@ -118,7 +116,7 @@ export function ActiveDirectoryPage(props: { readonly onBack: () => void; readon
         <Field label="Password" required>
           <Input type="password" value={password} disabled={busy !== undefined} onChange={(_event, data) => { setPassword(data.value); edited(); }} />
         </Field>
-        <div className={styles.row}>
+        <div className={layout.row}>
           <Button appearance={connected ? 'secondary' : 'primary'} disabled={!canTest} onClick={() => void testConnection()}>Test connection</Button>
           {busy === 'testing' && <Spinner size="tiny" label="Connecting to the domain controller…" />}
         </div>
@@ -127,7 +125,7 @@ export function ActiveDirectoryPage(props: { readonly onBack: () => void; readon
           <MessageBar intent="warning" layout="multiline" data-testid="untrusted-certificate">
             <MessageBarBody>
               <MessageBarTitle>The domain controller&apos;s certificate is not trusted</MessageBarTitle>
-              <div className={styles.stack}>
+              <div className={layout.stack}>
                 <Text>{test.message} Compare the fingerprint with the one your PKI administrator gives you before you trust it.</Text>
                 <CertificateDetails certificate={untrusted} />
                 <Checkbox label="Trust this certificate" checked={trustedCaPem === untrusted.caPem} disabled={busy !== undefined}
@@ -140,7 +138,7 @@ export function ActiveDirectoryPage(props: { readonly onBack: () => void; readon
         {!connected && <ErrorBar error={error} title="Directory Sync cannot use this domain controller" />}
 
         {connected && (
-          <section aria-label="Connection" className={styles.stack}>
+          <section aria-label="Connection" className={layout.stack}>
             <MessageBar intent="success" data-testid="connection-ok">
               <MessageBarBody>Connected to {connected.baseDn}. The certificate is trusted.</MessageBarBody>
             </MessageBar>
@@ -163,7 +161,7 @@ export function ActiveDirectoryPage(props: { readonly onBack: () => void; readon
             )}
             <ErrorBar error={error} title="The service account could not be created" />
             {!account && (
-              <div className={styles.row}>
+              <div className={layout.row}>
                 <Button appearance="primary" disabled={busy !== undefined || (accountExists !== undefined && !reuseExisting)} onClick={() => void createAccount()}>
                   Create the service account
                 </Button>
@@ -174,12 +172,12 @@ export function ActiveDirectoryPage(props: { readonly onBack: () => void; readon
         )}
 
         {account && (
-          <section aria-label="Service account" data-testid="service-account" className={styles.stack}>
-            <dl className={styles.summary}>
-              <dt className={styles.term}>Account</dt><dd className={styles.detail} data-testid="account-dn">{account.dn}</dd>
-              <dt className={styles.term}>Sign-in name</dt><dd className={styles.detail}>{account.userPrincipalName}</dd>
-              <dt className={styles.term}>Status</dt>
-              <dd className={styles.detail} data-testid="account-status">
+          <section aria-label="Service account" data-testid="service-account" className={layout.stack}>
+            <dl className={layout.summary}>
+              <dt className={layout.term}>Account</dt><dd className={layout.detail} data-testid="account-dn">{account.dn}</dd>
+              <dt className={layout.term}>Sign-in name</dt><dd className={layout.detail}>{account.userPrincipalName}</dd>
+              <dt className={layout.term}>Status</dt>
+              <dd className={layout.detail} data-testid="account-status">
                 {draft.ad?.inUse ? `In use with ${draft.ad.url}: to change it, enter an Enterprise Administrator above and test the connection` : account.created ? 'Created' : 'Reused; its password was reset'}
               </dd>
             </dl>

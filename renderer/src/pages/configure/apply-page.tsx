@@ -1,5 +1,6 @@
 import { Body1, Button, PresenceBadge, Spinner, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
@@ -7,11 +8,6 @@ import { ConfigureStep, configureSteps } from './configure-steps.ts';
 import { buildConfig, defaultOptions, useConfigurationWizardState, type ConfigurationDraft } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
-  stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
-  row: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
-  summary: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 16px', margin: 0 },
-  term: { color: tokens.colorNeutralForeground3 },
-  detail: { margin: 0, overflowWrap: 'anywhere' },
   tasks: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: '8px' },
   task: { display: 'grid', gridTemplateColumns: '20px 1fr', gap: '2px 8px', alignItems: 'center' },
   taskDetail: { gridColumn: '2', color: tokens.colorNeutralForeground3 },
@@ -47,25 +43,25 @@ function statusWord(state: TaskState): string {
 }
 
 export function ConfigurationSummary(props: { readonly draft: ConfigurationDraft }) {
-  const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const { draft } = props;
   const options = draft.options ?? defaultOptions;
   const scope = draft.scope;
   return (
-    <dl className={styles.summary} data-testid="configuration-summary">
-      <dt className={styles.term}>Microsoft Entra ID</dt>
-      <dd className={styles.detail}>{draft.cloud?.tenantDisplayName ?? draft.cloud?.tenantId}{draft.cloud?.appDisplayName ? `, as ${draft.cloud.appDisplayName}` : ''}</dd>
-      <dt className={styles.term}>Active Directory</dt><dd className={styles.detail}>{draft.ad?.baseDn} ({draft.ad?.url})</dd>
-      <dt className={styles.term}>Service account</dt><dd className={styles.detail}>{draft.ad?.serviceAccount.userPrincipalName}</dd>
-      <dt className={styles.term}>Scope</dt>
-      <dd className={styles.detail}>
+    <dl className={layout.summary} data-testid="configuration-summary">
+      <dt className={layout.term}>Microsoft Entra ID</dt>
+      <dd className={layout.detail}>{draft.cloud?.tenantDisplayName ?? draft.cloud?.tenantId}{draft.cloud?.appDisplayName ? `, as ${draft.cloud.appDisplayName}` : ''}</dd>
+      <dt className={layout.term}>Active Directory</dt><dd className={layout.detail}>{draft.ad?.baseDn} ({draft.ad?.url})</dd>
+      <dt className={layout.term}>Service account</dt><dd className={layout.detail}>{draft.ad?.serviceAccount.userPrincipalName}</dd>
+      <dt className={layout.term}>Scope</dt>
+      <dd className={layout.detail}>
         {!scope || scope.includedOuGuids.length === 0 ? 'The whole domain' : `${scope.includedOuGuids.length} organizational unit${scope.includedOuGuids.length === 1 ? '' : 's'}`}
         {scope?.ldapFilter ? `, filtered by ${scope.ldapFilter}` : ''}
       </dd>
-      <dt className={styles.term}>Deletion threshold</dt>
-      <dd className={styles.detail}>{options.deletionThreshold.count} objects or {options.deletionThreshold.percent}%</dd>
-      <dt className={styles.term}>Schedule</dt><dd className={styles.detail}>Every {options.intervalMinutes} minutes</dd>
-      <dt className={styles.term}>Staging mode</dt><dd className={styles.detail}>{options.stagingMode ? 'On: nothing is written to Microsoft Entra ID' : 'Off'}</dd>
+      <dt className={layout.term}>Deletion threshold</dt>
+      <dd className={layout.detail}>{options.deletionThreshold.count} objects or {options.deletionThreshold.percent}%</dd>
+      <dt className={layout.term}>Schedule</dt><dd className={layout.detail}>Every {options.intervalMinutes} minutes</dd>
+      <dt className={layout.term}>Staging mode</dt><dd className={layout.detail}>{options.stagingMode ? 'On: nothing is written to Microsoft Entra ID' : 'Off'}</dd>
     </dl>
   );
 }
@@ -76,6 +72,7 @@ export function ConfigurationSummary(props: { readonly draft: ConfigurationDraft
  */
 export function ApplyPage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
   const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const { draft, pendingSecrets } = useConfigurationWizardState();
   const [tasks, setTasks] = useState<Readonly<Record<TaskId, TaskState>>>(initialTasks);
   const [applying, setApplying] = useState(false);
@@ -138,7 +135,7 @@ export function ApplyPage(props: { readonly onBack: () => void; readonly onNext:
   return (
     <WizardFrame title={done ? 'The configuration is applied' : 'Applying the configuration'} steps={configureSteps} currentStep={ConfigureStep.Configure}
       onBack={applying ? undefined : props.onBack} onNext={done ? props.onNext : undefined}>
-      <div className={styles.stack}>
+      <div className={layout.stack}>
         <ConfigurationSummary draft={draft} />
         <Subtitle2 as="h2">Progress</Subtitle2>
         <ol className={styles.tasks} aria-live="polite" data-testid="apply-tasks">
@@ -154,7 +151,7 @@ export function ApplyPage(props: { readonly onBack: () => void; readonly onNext:
           })}
         </ol>
         <ErrorBar error={error} title="The configuration could not be applied" />
-        {error && !applying && <div className={styles.row}><Button onClick={() => void apply()}>Try again</Button></div>}
+        {error && !applying && <div className={layout.row}><Button onClick={() => void apply()}>Try again</Button></div>}
         {done && <Body1 as="p">Directory Sync is configured on this server. Next, start the first synchronization.</Body1>}
       </div>
     </WizardFrame>

@@ -4,6 +4,7 @@ import {
 } from '@fluentui/react-components';
 import { useEffect, useRef, useState } from 'react';
 import type { CloudInstanceName, CloudRegistrationView, CloudSignInPrompt } from '../../../../engine/src/contract/control-api.ts';
+import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
@@ -11,12 +12,7 @@ import { ConfigureStep, configureSteps } from './configure-steps.ts';
 import { useConfigurationWizardState, type CloudDraft, type CloudInstanceSettings } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
-  stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
-  row: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
   code: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold, letterSpacing: '2px' },
-  summary: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 16px', margin: 0 },
-  term: { color: tokens.colorNeutralForeground3 },
-  detail: { margin: 0 },
 });
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,6 +32,7 @@ function registrationDraft(settings: CloudInstanceSettings, registration: CloudR
 /** Configuration Wizard — Microsoft Entra ID: a Global Administrator's sign-in registers the app, or an existing app is used. */
 export function EntraPage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
   const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const { draft, setCloud } = useConfigurationWizardState();
   const [choice, setChoice] = useState<Choice>(draft.cloud?.credential === 'secret' ? 'existing-app' : 'sign-in');
   const [instance, setInstance] = useState<CloudInstanceName>(draft.cloud?.instance ?? 'global');
@@ -119,7 +116,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
   return (
     <WizardFrame title="Connect to Microsoft Entra ID" steps={configureSteps} currentStep={ConfigureStep.Entra}
       onBack={busy ? undefined : props.onBack} onNext={ready && !busy ? next : undefined} nextDisabled={!ready || busy}>
-      <div className={styles.stack}>
+      <div className={layout.stack}>
         <Field label="How should Directory Sync connect to your tenant?">
           <RadioGroup value={choice} disabled={busy} onChange={(_event, data) => { setChoice(data.value as Choice); setError(undefined); }}>
             <Radio value="sign-in" label="Sign in as a Global Administrator: Directory Sync creates its own app registration" />
@@ -131,7 +128,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
           <AccordionItem value="advanced">
             <AccordionHeader>Advanced: cloud instance</AccordionHeader>
             <AccordionPanel>
-              <div className={styles.stack}>
+              <div className={layout.stack}>
                 <Field label="Cloud instance">
                   <RadioGroup value={instance} layout="horizontal" disabled={busy} onChange={(_event, data) => setInstance(data.value as CloudInstanceName)}>
                     <Radio value="global" label="Global" />
@@ -166,7 +163,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
               Sign in with a Global Administrator account. Directory Sync creates the app registration “Directory Sync” for this server,
               with a certificate credential and the least permissions it needs. The administrator&apos;s sign-in is not kept.
             </Body1>
-            <div className={styles.row}>
+            <div className={layout.row}>
               <Button appearance={registered ? 'secondary' : 'primary'} disabled={busy || customIncomplete} onClick={() => void signIn()}>
                 {registered ? 'Sign in again' : 'Sign in'}
               </Button>
@@ -176,17 +173,17 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
               <MessageBar intent="info" layout="multiline" data-testid="sign-in-prompt">
                 <MessageBarBody>
                   <MessageBarTitle>Sign in as a Global Administrator</MessageBarTitle>
-                  <div className={styles.stack}>
+                  <div className={layout.stack}>
                     <Text>
                       Open <Link href={prompt.verificationUri} target="_blank" rel="noreferrer" data-testid="verification-uri">{prompt.verificationUri}</Link> in
                       a browser and enter this code:
                     </Text>
-                    <div className={styles.row}>
+                    <div className={layout.row}>
                       <Text className={styles.code} data-testid="user-code">{prompt.userCode}</Text>
                       <Button size="small" onClick={() => void copyCode(prompt.userCode)}>Copy code</Button>
                       <Text role="status">{copied}</Text>
                     </div>
-                    <div className={styles.row}>
+                    <div className={layout.row}>
                       <Spinner size="tiny" label="Waiting for you to sign in…" />
                       <Button size="small" onClick={() => void cancelSignIn()}>Cancel sign-in</Button>
                     </div>
@@ -197,26 +194,26 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
             )}
             <ErrorBar error={error} title="The sign-in did not succeed" />
             {registered && !busy && (
-              <section aria-label="Connected tenant" data-testid="tenant-summary" className={styles.stack}>
+              <section aria-label="Connected tenant" data-testid="tenant-summary" className={layout.stack}>
                 <MessageBar intent="success">
                   <MessageBarBody>
                     {registered.inUse ? 'Directory Sync uses this app registration now. Keep it, or sign in again to register it anew.' : 'Directory Sync is registered in your tenant.'}
                   </MessageBarBody>
                 </MessageBar>
                 <Subtitle2 as="h2">Tenant</Subtitle2>
-                <dl className={styles.summary}>
-                  <dt className={styles.term}>Tenant name</dt><dd className={styles.detail} data-testid="tenant-name">{registered.tenantDisplayName ?? registered.tenantId}</dd>
-                  <dt className={styles.term}>Tenant id</dt><dd className={styles.detail}>{registered.tenantId}</dd>
-                  <dt className={styles.term}>Verified domains</dt>
-                  <dd className={styles.detail}>
+                <dl className={layout.summary}>
+                  <dt className={layout.term}>Tenant name</dt><dd className={layout.detail} data-testid="tenant-name">{registered.tenantDisplayName ?? registered.tenantId}</dd>
+                  <dt className={layout.term}>Tenant id</dt><dd className={layout.detail}>{registered.tenantId}</dd>
+                  <dt className={layout.term}>Verified domains</dt>
+                  <dd className={layout.detail}>
                     {registered.verifiedDomains.length === 0 ? <Text>Shown after a sign-in</Text> : (
                       <ul data-testid="verified-domains" style={{ margin: 0, paddingLeft: '16px' }}>
                         {registered.verifiedDomains.map((domain) => <li key={domain}>{domain}</li>)}
                       </ul>
                     )}
                   </dd>
-                  <dt className={styles.term}>App registration</dt><dd className={styles.detail} data-testid="app-name">{registered.appDisplayName ?? registered.clientId}</dd>
-                  <dt className={styles.term}>Application (client) id</dt><dd className={styles.detail}>{registered.clientId}</dd>
+                  <dt className={layout.term}>App registration</dt><dd className={layout.detail} data-testid="app-name">{registered.appDisplayName ?? registered.clientId}</dd>
+                  <dt className={layout.term}>Application (client) id</dt><dd className={layout.detail}>{registered.clientId}</dd>
                 </dl>
               </section>
             )}

@@ -1,10 +1,11 @@
 import {
-  Body1, Button, Checkbox, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Spinner, Text, makeStyles, tokens,
+  Body1, Button, Checkbox, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Spinner, Text,
 } from '@fluentui/react-components';
 import { useEffect, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
 import type { OwnershipHolder, RunProgress } from '../../../../engine/src/contract/control-api.ts';
 import type { OperationCounts, RunSummary } from '../../../../engine/src/contract/model.ts';
+import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { RunProgressView } from '../../components/run-progress.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
@@ -12,13 +13,7 @@ import { asControlError, call, subscribe, type ControlError } from '../../lib/en
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
 import { defaultOptions, useConfigurationWizardState } from './wizard-state.tsx';
 
-const useStyles = makeStyles({
-  stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
-  row: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
-  summary: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 16px', margin: 0 },
-  term: { color: tokens.colorNeutralForeground3 },
-  detail: { margin: 0, overflowWrap: 'anywhere' },
-});
+
 
 /** Where the Finish button has got to. */
 type Stage =
@@ -40,7 +35,7 @@ function holderText(holder: OwnershipHolder | undefined): string {
 }
 
 function RunResult(props: { readonly run: RunSummary }) {
-  const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const { run } = props;
   const ok = run.status === 'succeeded';
   const intent = ok ? 'success' : run.status === 'failed' ? 'error' : 'warning';
@@ -48,18 +43,18 @@ function RunResult(props: { readonly run: RunSummary }) {
     : run.status === 'waiting-for-approval' ? 'The synchronization is waiting for your approval'
       : run.status === 'failed' ? 'The synchronization failed' : 'The synchronization completed with errors';
   return (
-    <section aria-label="Result" className={styles.stack} data-testid="run-result" data-status={run.status}>
+    <section aria-label="Result" className={layout.stack} data-testid="run-result" data-status={run.status}>
       <MessageBar intent={intent} layout="multiline">
         <MessageBarBody>
           <MessageBarTitle>{title}</MessageBarTitle>
           {run.message}
         </MessageBarBody>
       </MessageBar>
-      <dl className={styles.summary}>
-        <dt className={styles.term}>Created</dt><dd className={styles.detail} data-testid="result-created">{sum(run.exported, ['create-user', 'create-group'])}</dd>
-        <dt className={styles.term}>Updated</dt><dd className={styles.detail} data-testid="result-updated">{sum(run.exported, ['update-user', 'update-group', 'restore-user', 'add-member', 'remove-member'])}</dd>
-        <dt className={styles.term}>Errors</dt><dd className={styles.detail} data-testid="result-errors">{run.errors}</dd>
-        <dt className={styles.term}>Deletions held</dt><dd className={styles.detail} data-testid="result-held">{run.held}</dd>
+      <dl className={layout.summary}>
+        <dt className={layout.term}>Created</dt><dd className={layout.detail} data-testid="result-created">{sum(run.exported, ['create-user', 'create-group'])}</dd>
+        <dt className={layout.term}>Updated</dt><dd className={layout.detail} data-testid="result-updated">{sum(run.exported, ['update-user', 'update-group', 'restore-user', 'add-member', 'remove-member'])}</dd>
+        <dt className={layout.term}>Errors</dt><dd className={layout.detail} data-testid="result-errors">{run.errors}</dd>
+        <dt className={layout.term}>Deletions held</dt><dd className={layout.detail} data-testid="result-held">{run.held}</dd>
       </dl>
       {run.heldReasons && run.heldReasons.length > 0 && (
         <ul>{run.heldReasons.map((reason) => <li key={reason}><Text>{reason}</Text></li>)}</ul>
@@ -74,7 +69,7 @@ function RunResult(props: { readonly run: RunSummary }) {
  * progress and result. Rerunning the wizard and finishing it forces that full synchronization.
  */
 export function FinishPage(props: { readonly onBack: () => void }) {
-  const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const { draft } = useConfigurationWizardState();
   const navigate = useNavigate();
   const [syncNow, setSyncNow] = useState(true);
@@ -200,7 +195,7 @@ export function FinishPage(props: { readonly onBack: () => void }) {
   return (
     <WizardFrame title={finished ? 'Directory Sync is configured' : 'Configuration complete'} steps={configureSteps} currentStep={ConfigureStep.Finish}
       onBack={idle ? props.onBack : undefined} onNext={idle ? () => void finish() : undefined} nextLabel="Finish" nextDisabled={!idle}>
-      <div className={styles.stack}>
+      <div className={layout.stack}>
         <Body1 as="p">
           {draft.saved ? 'The configuration is applied. Finish synchronizes now, with a full run that reads everything again.'
             : 'The configuration is applied. The first synchronization reads Active Directory and your tenant, then creates and joins the objects in scope.'}
@@ -257,7 +252,7 @@ export function FinishPage(props: { readonly onBack: () => void }) {
           </MessageBar>
         )}
         {finished && stage.run && <RunResult run={stage.run} />}
-        {finished && <div className={styles.row}><Button appearance="primary" onClick={() => navigate('/operations')}>Open the Operations view</Button></div>}
+        {finished && <div className={layout.row}><Button appearance="primary" onClick={() => navigate('/operations')}>Open the Operations view</Button></div>}
         <ErrorBar error={error} title={stage.kind === 'running' ? 'The synchronization could not be followed' : 'The synchronization could not start'} />
       </div>
     </WizardFrame>

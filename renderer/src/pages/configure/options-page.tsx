@@ -1,12 +1,11 @@
 import { Body1, Checkbox, Field, Input, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useState } from 'react';
+import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
 import { defaultOptions, useConfigurationWizardState } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
-  stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
-  row: { display: 'flex', gap: '16px', flexWrap: 'wrap' },
   explanation: { color: tokens.colorNeutralForeground2, paddingLeft: '32px' },
 });
 
@@ -23,6 +22,7 @@ function wholeNumber(text: string, min: number, max: number): number | undefined
  */
 export function OptionsPage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
   const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const { draft, setOptions } = useConfigurationWizardState();
   const initial = draft.options ?? defaultOptions;
   const [count, setCount] = useState(String(initial.deletionThreshold.count));
@@ -43,13 +43,13 @@ export function OptionsPage(props: { readonly onBack: () => void; readonly onNex
 
   return (
     <WizardFrame title="Options" steps={configureSteps} currentStep={ConfigureStep.Options} onBack={props.onBack} onNext={valid ? next : undefined}>
-      <div className={styles.stack}>
+      <div className={layout.stack}>
         <Subtitle2 as="h2">Deletion threshold</Subtitle2>
         <Body1 as="p">
           When a run would delete more objects from Microsoft Entra ID than this, it deletes none of them and waits for your approval.
           The run stops at whichever limit it reaches first.
         </Body1>
-        <div className={styles.row}>
+        <div className={layout.row}>
           <Field label="Objects" validationState={countValue === undefined ? 'error' : 'none'}
             validationMessage={countValue === undefined ? 'A whole number, 0 or more.' : undefined}>
             <Input type="number" min={0} value={count} onChange={(_event, data) => setCount(data.value)} />

@@ -4,6 +4,7 @@ import {
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ConfigPreview, PreviewCategory, PreviewObject, RunProgress } from '../../../../engine/src/contract/control-api.ts';
+import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { RunProgressView } from '../../components/run-progress.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
@@ -12,8 +13,6 @@ import { ConfigureStep, configureSteps } from './configure-steps.ts';
 import { buildConfig, useConfigurationWizardState } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
-  stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
-  row: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
   tiles: { display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))', gap: '8px' },
   tile: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', height: 'auto', padding: '8px 12px', textAlign: 'left', fontWeight: tokens.fontWeightRegular },
   meaning: { color: 'inherit', opacity: 0.85 },
@@ -39,10 +38,11 @@ type Listing = { readonly category: PreviewCategory; readonly total: number; rea
 
 function ObjectList(props: { readonly listing: Listing; readonly onMore: () => void }) {
   const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const { listing } = props;
   const label = CATEGORIES.find((c) => c.id === listing.category)?.label ?? listing.category;
   return (
-    <section id="preview-list" aria-label={`${label}: the objects`} className={styles.stack} data-testid="preview-list" data-category={listing.category}>
+    <section id="preview-list" aria-label={`${label}: the objects`} className={layout.stack} data-testid="preview-list" data-category={listing.category}>
       <Subtitle2 as="h2">{label} ({listing.total})</Subtitle2>
       {listing.total === 0 ? <Text>None.</Text> : (
         <div className={styles.list}>
@@ -71,7 +71,7 @@ function ObjectList(props: { readonly listing: Listing; readonly onMore: () => v
         </div>
       )}
       {listing.objects.length < listing.total && (
-        <div className={styles.row}>
+        <div className={layout.row}>
           <Button disabled={listing.loading} onClick={props.onMore}>Show more</Button>
           <Text>{listing.objects.length} of {listing.total} shown</Text>
         </div>
@@ -87,6 +87,7 @@ function ObjectList(props: { readonly listing: Listing; readonly onMore: () => v
  */
 export function ReadinessPage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
   const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const { draft, pendingSecrets } = useConfigurationWizardState();
   const [preview, setPreview] = useState<ConfigPreview | undefined>();
   const [progress, setProgress] = useState<RunProgress | undefined>();
@@ -156,13 +157,13 @@ export function ReadinessPage(props: { readonly onBack: () => void; readonly onN
   return (
     <WizardFrame title="Check what will be synchronized" steps={configureSteps} currentStep={ConfigureStep.Readiness}
       onBack={checking ? undefined : props.onBack} onNext={preview && !checking ? props.onNext : undefined}>
-      <div className={styles.stack}>
+      <div className={layout.stack}>
         <Body1 as="p">
           Directory Sync reads Active Directory and your tenant and works out what this configuration would do. Nothing is saved or written yet.
         </Body1>
         {checking && <RunProgressView progress={progress} label="Checking the configuration" starting="Starting the check…" testId="preview-progress" />}
         <ErrorBar error={error} title="The configuration could not be checked" />
-        {error && !checking && <div className={styles.row}><Button onClick={() => void check()}>Check again</Button></div>}
+        {error && !checking && <div className={layout.row}><Button onClick={() => void check()}>Check again</Button></div>}
         {preview && counts && (
           <>
             <section aria-label="What this configuration does" className={styles.tiles} data-testid="preview-counts">
@@ -200,7 +201,7 @@ export function ReadinessPage(props: { readonly onBack: () => void; readonly onN
             )}
             {listing ? <ObjectList listing={listing} onMore={() => void open(listing.category, listing.objects.length)} />
               : <Text>Select a count to see its objects.</Text>}
-            <div className={styles.row}><Button onClick={() => void check()}>Check again</Button></div>
+            <div className={layout.row}><Button onClick={() => void check()}>Check again</Button></div>
           </>
         )}
       </div>

@@ -1,6 +1,7 @@
 import { Body1, Button, Field, Input, MessageBar, MessageBarBody, Spinner, Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { OuNode } from '../../../../engine/src/contract/control-api.ts';
+import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, ControlError } from '../../lib/engine-client.ts';
@@ -8,8 +9,6 @@ import { ConfigureStep, configureSteps } from './configure-steps.ts';
 import { useConfigurationWizardState } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
-  stack: { display: 'flex', flexDirection: 'column', gap: '12px', alignItems: 'stretch' },
-  row: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
   tree: { listStyle: 'none', margin: 0, padding: 0 },
   item: {
     display: 'flex', alignItems: 'center', gap: '6px', minHeight: '28px', paddingRight: '4px', cursor: 'pointer',
@@ -216,6 +215,7 @@ function OuTree(props: {
  */
 export function ScopePage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
   const styles = useStyles();
+  const layout = usePageLayoutStyles();
   const { draft, setScope, adminCredentials } = useConfigurationWizardState();
   const [ous, setOus] = useState<ReadonlyArray<OuNode> | undefined>();
   const [loading, setLoading] = useState(false);
@@ -275,14 +275,14 @@ export function ScopePage(props: { readonly onBack: () => void; readonly onNext:
   return (
     <WizardFrame title="Choose what to synchronize" steps={configureSteps} currentStep={ConfigureStep.Scope}
       onBack={props.onBack} onNext={ready ? next : undefined}>
-      <div className={styles.stack}>
+      <div className={layout.stack}>
         <Body1 as="p">
           Tick the organizational units whose users and groups Directory Sync keeps in Microsoft Entra ID. An OU includes the OUs beneath it.
           When nothing is ticked, the whole domain {ad?.baseDn} is synchronized.
         </Body1>
         {loading && <Spinner size="tiny" label="Reading the organizational units…" />}
         <ErrorBar error={error} title="The organizational units could not be read" />
-        {error && <div className={styles.row}><Button onClick={() => void load({ cancelled: false })}>Try again</Button></div>}
+        {error && <div className={layout.row}><Button onClick={() => void load({ cancelled: false })}>Try again</Button></div>}
         {ous && (
           <fieldset className={styles.treeBox} data-testid="ou-tree">
             <legend className={styles.legend}>Organizational units</legend>
