@@ -1,17 +1,7 @@
-import type { Page } from 'playwright';
+import { WizardPageObject } from './wizard-page.ts';
 
 /** Configuration Wizard — Active Directory page. */
-export class ConfigureActiveDirectoryPage {
-  public constructor(private readonly page: Page) {}
-
-  public heading() {
-    return this.page.getByRole('heading', { level: 1 });
-  }
-
-  public nextButton() {
-    return this.page.getByRole('button', { name: 'Next' });
-  }
-
+export class ConfigureActiveDirectoryPage extends WizardPageObject {
   public async fill(values: { readonly url: string; readonly user: string; readonly password: string }): Promise<void> {
     await this.page.getByRole('textbox', { name: /^Domain controller/ }).fill(values.url);
     await this.page.getByRole('textbox', { name: /^Enterprise administrator/ }).fill(values.user);

@@ -1,13 +1,7 @@
-import type { Page } from 'playwright';
+import { WizardPageObject } from './wizard-page.ts';
 
 /** Configuration Wizard — Configure page: the service applies the configuration, step by step. */
-export class ConfigureApplyPage {
-  public constructor(private readonly page: Page) {}
-
-  public heading() {
-    return this.page.getByRole('heading', { level: 1 });
-  }
-
+export class ConfigureApplyPage extends WizardPageObject {
   /** Waits until every step has finished (or one failed). */
   public async waitForApplied(timeout = 60_000): Promise<void> {
     await this.page.getByRole('heading', { level: 1, name: 'The configuration is applied', exact: true }).or(this.error()).first().waitFor({ timeout });
@@ -28,9 +22,5 @@ export class ConfigureApplyPage {
 
   public task(task: 'save' | 'account' | 'cloud' | 'schedule') {
     return this.page.getByTestId(`apply-${task}`);
-  }
-
-  public async next(): Promise<void> {
-    await this.page.getByRole('button', { name: 'Next' }).click();
   }
 }

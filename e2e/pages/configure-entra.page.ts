@@ -1,17 +1,7 @@
-import type { Page } from 'playwright';
+import { WizardPageObject } from './wizard-page.ts';
 
 /** Configuration Wizard — Microsoft Entra ID page. */
-export class ConfigureEntraPage {
-  public constructor(private readonly page: Page) {}
-
-  public heading() {
-    return this.page.getByRole('heading', { level: 1 });
-  }
-
-  public nextButton() {
-    return this.page.getByRole('button', { name: 'Next' });
-  }
-
+export class ConfigureEntraPage extends WizardPageObject {
   public async chooseSignIn(): Promise<void> {
     await this.page.getByRole('radio', { name: /Sign in as a Global Administrator/ }).check();
   }
@@ -58,9 +48,5 @@ export class ConfigureEntraPage {
 
   public appName() {
     return this.page.getByTestId('app-name');
-  }
-
-  public async next(): Promise<void> {
-    await this.nextButton().click();
   }
 }

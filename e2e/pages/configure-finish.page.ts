@@ -1,13 +1,7 @@
-import type { Page } from 'playwright';
+import { WizardPageObject } from './wizard-page.ts';
 
 /** Configuration Wizard — Finished page. */
-export class ConfigureFinishPage {
-  public constructor(private readonly page: Page) {}
-
-  public heading() {
-    return this.page.getByRole('heading', { level: 1 });
-  }
-
+export class ConfigureFinishPage extends WizardPageObject {
   /** Waits until the wizard shows this page. */
   public async waitForPage(): Promise<void> {
     await this.page.getByRole('heading', { level: 1, name: 'Configuration complete', exact: true }).waitFor();

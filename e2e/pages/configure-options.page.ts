@@ -1,13 +1,7 @@
-import type { Page } from 'playwright';
+import { WizardPageObject } from './wizard-page.ts';
 
 /** Configuration Wizard — Options page. */
-export class ConfigureOptionsPage {
-  public constructor(private readonly page: Page) {}
-
-  public heading() {
-    return this.page.getByRole('heading', { level: 1 });
-  }
-
+export class ConfigureOptionsPage extends WizardPageObject {
   /** Waits until the wizard shows this page. */
   public async waitForPage(): Promise<void> {
     await this.page.getByRole('heading', { level: 1, name: 'Options', exact: true }).waitFor();
@@ -27,9 +21,5 @@ export class ConfigureOptionsPage {
 
   public stagingMode() {
     return this.page.getByRole('checkbox', { name: 'Enable staging mode' });
-  }
-
-  public async next(): Promise<void> {
-    await this.page.getByRole('button', { name: 'Next' }).click();
   }
 }

@@ -1,15 +1,9 @@
-import type { Page } from 'playwright';
+import { WizardPageObject } from './wizard-page.ts';
 
 export type PreviewCategoryId = 'create' | 'matched' | 'conflict' | 'blocked' | 'invalid' | 'out-of-scope' | 'delete';
 
 /** Configuration Wizard — Readiness page: the preview's counts, each opening its list of objects. */
-export class ConfigureReadinessPage {
-  public constructor(private readonly page: Page) {}
-
-  public heading() {
-    return this.page.getByRole('heading', { level: 1 });
-  }
-
+export class ConfigureReadinessPage extends WizardPageObject {
   public async waitForPage(): Promise<void> {
     await this.page.getByRole('heading', { level: 1, name: 'Check what will be synchronized', exact: true }).waitFor();
   }
@@ -48,13 +42,5 @@ export class ConfigureReadinessPage {
 
   public showMore() {
     return this.page.getByRole('button', { name: 'Show more' });
-  }
-
-  public nextButton() {
-    return this.page.getByRole('button', { name: 'Next' });
-  }
-
-  public async next(): Promise<void> {
-    await this.nextButton().click();
   }
 }

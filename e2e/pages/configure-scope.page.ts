@@ -1,20 +1,10 @@
-import type { Page } from 'playwright';
+import { WizardPageObject } from './wizard-page.ts';
 
 /** Configuration Wizard — Scope page. */
-export class ConfigureScopePage {
-  public constructor(private readonly page: Page) {}
-
-  public heading() {
-    return this.page.getByRole('heading', { level: 1 });
-  }
-
+export class ConfigureScopePage extends WizardPageObject {
   /** Waits until the wizard shows this page. */
   public async waitForPage(): Promise<void> {
     await this.page.getByRole('heading', { level: 1, name: 'Choose what to synchronize', exact: true }).waitFor();
-  }
-
-  public nextButton() {
-    return this.page.getByRole('button', { name: 'Next' });
   }
 
   /** Waits until the OU tree has been read from the domain. */
@@ -47,9 +37,5 @@ export class ConfigureScopePage {
 
   public async tick(dn: string): Promise<void> {
     await this.ouCheckbox(dn).check();
-  }
-
-  public async next(): Promise<void> {
-    await this.nextButton().click();
   }
 }

@@ -1,13 +1,7 @@
-import type { Page } from 'playwright';
+import { WizardPageObject } from './wizard-page.ts';
 
 /** Setup wizard — Summary page, the last one. */
-export class SetupSummaryPage {
-  public constructor(private readonly page: Page) {}
-
-  public heading() {
-    return this.page.getByRole('heading', { level: 1 });
-  }
-
+export class SetupSummaryPage extends WizardPageObject {
   public startConfigurationCheckbox() {
     return this.page.getByRole('checkbox', { name: 'Start Configuration Wizard now' });
   }

@@ -1,18 +1,4 @@
-import type { Page } from 'playwright';
+import { WizardPageObject } from './wizard-page.ts';
 
 /** Setup wizard — Welcome page. */
-export class SetupWelcomePage {
-  public constructor(private readonly page: Page) {}
-
-  public heading() {
-    return this.page.getByRole('heading', { level: 1 });
-  }
-
-  public currentStep() {
-    return this.page.locator('[aria-current="step"]');
-  }
-
-  public async next(): Promise<void> {
-    await this.page.getByRole('button', { name: 'Next' }).click();
-  }
-}
+export class SetupWelcomePage extends WizardPageObject {}

@@ -348,7 +348,7 @@ program.command('match')
     await withStore(async (store) => {
       const config = requireConfig(store);
       const run = await runSync(sessionFor(store, config), { kind: 'full', dryRun: true, onProgress: progressPrinter() });
-      const reports = store.listReports(run.id).filter((r) => r.category !== 'not-writable' && r.category !== 'out-of-scope');
+      const reports = store.listMatchReports(run.id);
       const notWritable = store.listReports(run.id, 'not-writable');
       print({ counts: run.matchReport, objects: reports, notWritable }, () => [
         `Match report (${counts(run.matchReport ?? {})}; not writable through Graph ${notWritable.length})`,

@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CloudAndAdSecrets } from '../contract/control-api.ts';
 import type { RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { CloudConnector, type CloudCredential } from '../cloud/connector.ts';
@@ -22,6 +23,14 @@ export const SECRET_AD_PASSWORD = 'ad.password';
 export const SECRET_CLIENT_SECRET = 'cloud.clientSecret';
 export const SECRET_CERTIFICATE_KEY = 'cloud.certificateKey';
 export const SECRET_CERTIFICATE_THUMBPRINT = 'cloud.certificateThumbprintSha256';
+
+/** Stores the secrets given (the wizard hands each over once); those not given stay as they are. */
+export function storeSecrets(store: Store, secrets: CloudAndAdSecrets | undefined): void {
+  if (secrets?.adPassword) store.secrets.set(SECRET_AD_PASSWORD, secrets.adPassword);
+  if (secrets?.clientSecret) store.secrets.set(SECRET_CLIENT_SECRET, secrets.clientSecret);
+  if (secrets?.certificateKeyPem) store.secrets.set(SECRET_CERTIFICATE_KEY, secrets.certificateKeyPem);
+  if (secrets?.certificateThumbprintSha256) store.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, secrets.certificateThumbprintSha256);
+}
 
 export function openStore(dataDir: string): Store {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

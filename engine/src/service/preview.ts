@@ -67,26 +67,24 @@ function placeholders(values: ReadonlyArray<string>): string {
   return values.map(() => '?').join(', ');
 }
 
-export function previewCounts(store: Store, runId: number, planId: number | undefined): Record<PreviewCategory, number> {
+const CATEGORIES: ReadonlyArray<PreviewCategory> = ['create', 'matched', 'conflict', 'blocked', 'out-of-scope', 'invalid', 'delete'];
+
+/** How many objects of the preview fall in one category. */
+function categoryCount(store: Store, runId: number, planId: number | undefined, category: PreviewCategory): number {
   const count = (sql: string, ...args: unknown[]): number => (store.db.prepare(sql).get(...args) as { n: number }).n;
-  const reports = (category: PreviewCategory): number => {
-    const kinds = REPORT_CATEGORIES[category] ?? [];
-    return count(`SELECT count(*) AS n FROM object_reports WHERE run_id = ? AND category IN (${placeholders(kinds)})`, runId, ...kinds);
-  };
-  return {
-    create: reports('create'),
-    matched: reports('matched'),
-    conflict: reports('conflict'),
-    blocked: reports('blocked'),
-    'out-of-scope': reports('out-of-scope'),
-    invalid: count(`SELECT count(DISTINCT dn) AS n FROM object_errors WHERE ${INVALID_WHERE}`, runId),
-    delete: planId === undefined ? 0 : count(`SELECT count(*) AS n FROM plan_operations WHERE ${DELETE_WHERE}`, planId),
-  };
+  if (category === 'invalid') return count(`SELECT count(DISTINCT dn) AS n FROM object_errors WHERE ${INVALID_WHERE}`, runId);
+  if (category === 'delete') return planId === undefined ? 0 : count(`SELECT count(*) AS n FROM plan_operations WHERE ${DELETE_WHERE}`, planId);
+  const kinds = REPORT_CATEGORIES[category] ?? [];
+  return count(`SELECT count(*) AS n FROM object_reports WHERE run_id = ? AND category IN (${placeholders(kinds)})`, runId, ...kinds);
+}
+
+export function previewCounts(store: Store, runId: number, planId: number | undefined): Record<PreviewCategory, number> {
+  return Object.fromEntries(CATEGORIES.map((category) => [category, categoryCount(store, runId, planId, category)])) as Record<PreviewCategory, number>;
 }
 
 export function listPreviewObjects(store: Store, runId: number, planId: number | undefined, category: PreviewCategory,
   page: { readonly offset: number; readonly limit: number }): { total: number; objects: PreviewObject[] } {
-  const total = previewCounts(store, runId, planId)[category];
+  const total = categoryCount(store, runId, planId, category);
   if (category === 'invalid') {
     const rows = store.db.prepare(`SELECT dn, object_type AS objectType, group_concat(attribute, ', ') AS detail, group_concat(reason, ' ') AS reason, max(hint) AS hint
       FROM object_errors WHERE ${INVALID_WHERE} GROUP BY dn ORDER BY min(id) LIMIT ? OFFSET ?`).all(runId, page.limit, page.offset) as PreviewRow[];

@@ -3,7 +3,7 @@
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
 import { readinessChecks } from './readiness.ts';
-import type { AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
+import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
@@ -18,7 +18,7 @@ import type { Store } from '../store/store.ts';
 import { parseConfig, storeFiles, type DirSyncConfig } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { EventHub } from './control-server.ts';
-import { approvePlan, cloudConnectorFor, openStore, readConfig, rejectPlan, saveConfig, sessionFor, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET } from './engine.ts';
+import { approvePlan, cloudConnectorFor, openStore, readConfig, rejectPlan, saveConfig, sessionFor, storeSecrets, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET } from './engine.ts';
 import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccountRights } from '../ad/service-account.ts';
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
 import { AD_CURSOR, runSync } from './sync-run.ts';
@@ -345,10 +345,8 @@ export class DirSyncService implements ControlRequests {
   public async listOus(args: OuSource): Promise<ReadonlyArray<OuNode>> {
     if (args.bindDn !== undefined) return listOrganizationalUnits(args);
     // Without credentials (the wizard rerun): as the configured service account.
-    const config = this.config();
-    const password = this.store.secrets.get(SECRET_AD_PASSWORD);
-    if (!config || !password) throw new NotConfiguredError('No service account is configured yet: enter the enterprise administrator\'s credentials on the Active Directory page.');
-    return listOrganizationalUnits({ url: config.ad.url, tlsServerName: config.ad.tlsServerName, trustedCaPem: config.ad.trustedCaPem, bindDn: config.ad.bindDn, password, baseDn: args.baseDn });
+    const account = this.serviceAccountConnection('enter the enterprise administrator\'s credentials on the Active Directory page');
+    return listOrganizationalUnits({ ...account, baseDn: args.baseDn });
   }
 
   public async previewConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<ConfigPreview> {
@@ -373,12 +371,7 @@ export class DirSyncService implements ControlRequests {
       copy = openPreviewStore(this.store, file, storeFiles(this.options.dataDir).key);
       const scratch = copy;
       // Secrets typed in the wizard but not saved yet exist only in the copy, which is deleted afterwards.
-      scratch.transaction(() => {
-        if (secrets?.adPassword) scratch.secrets.set(SECRET_AD_PASSWORD, secrets.adPassword);
-        if (secrets?.clientSecret) scratch.secrets.set(SECRET_CLIENT_SECRET, secrets.clientSecret);
-        if (secrets?.certificateKeyPem) scratch.secrets.set(SECRET_CERTIFICATE_KEY, secrets.certificateKeyPem);
-        if (secrets?.certificateThumbprintSha256) scratch.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, secrets.certificateThumbprintSha256);
-      });
+      scratch.transaction(() => storeSecrets(scratch, secrets));
       const log = this.log.child({ previewId: id });
       log.info({ scope: config.scope }, 'configuration preview started');
       const run = await runSync(sessionFor(scratch, config, { log }), {
@@ -423,8 +416,8 @@ export class DirSyncService implements ControlRequests {
   }
 
   public async matchReport(args: { readonly runId: number }): Promise<ReadonlyArray<MatchReportEntry>> {
-    return this.store.listReports(args.runId).filter((r) => r.category !== 'not-writable' && r.category !== 'out-of-scope')
-      .map((r) => ({ kind: r.category as MatchReportEntry['kind'], objectType: r.objectType as MatchReportEntry['objectType'], dn: r.dn, sourceAnchor: '', reason: r.reason }));
+    return this.store.listMatchReports(args.runId)
+      .map((r) => ({ kind: r.category, objectType: r.objectType as MatchReportEntry['objectType'], dn: r.dn, sourceAnchor: '', reason: r.reason }));
   }
 
   public async getPlan(args: { readonly planId: number }): Promise<PlanDetails> {
@@ -482,10 +475,7 @@ export class DirSyncService implements ControlRequests {
     this.discardPreview();
     this.store.transaction(() => {
       saveConfig(this.store, this.options.dataDir, config);
-      if (args.secrets?.adPassword) this.store.secrets.set(SECRET_AD_PASSWORD, args.secrets.adPassword);
-      if (args.secrets?.clientSecret) this.store.secrets.set(SECRET_CLIENT_SECRET, args.secrets.clientSecret);
-      if (args.secrets?.certificateKeyPem) this.store.secrets.set(SECRET_CERTIFICATE_KEY, args.secrets.certificateKeyPem);
-      if (args.secrets?.certificateThumbprintSha256) this.store.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, args.secrets.certificateThumbprintSha256);
+      storeSecrets(this.store, args.secrets);
     });
     this.log.info({ stagingMode: config.stagingMode, scope: config.scope }, 'configuration saved');
     const fullRunNeeded = this.store.getCursor(FULL_CONFIG_HASH) !== fullRunConfigHash(config);
@@ -509,12 +499,17 @@ export class DirSyncService implements ControlRequests {
   }
 
   public async verifyServiceAccount(_args: Record<string, never>): Promise<RightsReport> {
-    const config = this.config();
-    const password = this.store.secrets.get(SECRET_AD_PASSWORD);
-    if (!config || !password) throw new NotConfiguredError('No service account is configured yet: create it in the Configuration Wizard.');
-    const rights = await verifyServiceAccountRights({ url: config.ad.url, trustedCaPem: config.ad.trustedCaPem, tlsServerName: config.ad.tlsServerName, bindDn: config.ad.bindDn, password, baseDn: config.ad.baseDn });
+    const rights = await verifyServiceAccountRights(this.serviceAccountConnection('create it in the Configuration Wizard'));
     this.store.setCursor(SERVICE_ACCOUNT_RIGHTS, JSON.stringify(rights));
     return rights;
+  }
+
+  /** How the configured service account connects (its password from the store); `fix` says what to do without one. */
+  private serviceAccountConnection(fix: string): AdConnectionInput & { readonly baseDn: string } {
+    const config = this.config();
+    const password = this.store.secrets.get(SECRET_AD_PASSWORD);
+    if (!config || !password) throw new NotConfiguredError(`No service account is configured yet: ${fix}.`);
+    return { url: config.ad.url, tlsServerName: config.ad.tlsServerName, trustedCaPem: config.ad.trustedCaPem, bindDn: config.ad.bindDn, password, baseDn: config.ad.baseDn };
   }
 
   public async rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string }): Promise<{ rotated: true }> {

@@ -440,6 +440,12 @@ export class Store {
     this.db.prepare('INSERT INTO object_reports (run_id, dn, object_type, category, reason) VALUES (?, ?, ?, ?, ?)').run(runId, entry.dn, entry.objectType, entry.category, entry.reason);
   }
 
+  /** The match report of a run: one row per object matched, created, in conflict or blocked (not those out of scope or not writable). */
+  public listMatchReports(runId: number): ReadonlyArray<{ dn: string; objectType: string; category: MatchReportEntry['kind']; reason: string }> {
+    return this.listReports(runId).filter((r): r is { dn: string; objectType: string; category: MatchReportEntry['kind']; reason: string } =>
+      r.category !== 'not-writable' && r.category !== 'out-of-scope');
+  }
+
   public listReports(runId: number, category?: string): ReadonlyArray<{ dn: string; objectType: string; category: string; reason: string }> {
     const sql = 'SELECT dn, object_type AS objectType, category, reason FROM object_reports WHERE run_id = ?' + (category ? ' AND category = ?' : '') + ' ORDER BY rowid';
     return this.db.prepare(sql).all(...(category ? [runId, category] : [runId])) as Array<{ dn: string; objectType: string; category: string; reason: string }>;

@@ -42,7 +42,7 @@ function statusWord(state: TaskState): string {
   return { waiting: 'waiting', running: 'in progress', done: 'done', warning: 'done, with a warning', failed: 'failed' }[state.status];
 }
 
-export function ConfigurationSummary(props: { readonly draft: ConfigurationDraft }) {
+function ConfigurationSummary(props: { readonly draft: ConfigurationDraft }) {
   const layout = usePageLayoutStyles();
   const { draft } = props;
   const options = draft.options ?? defaultOptions;
