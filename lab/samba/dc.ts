@@ -20,7 +20,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Client } from 'ldapts';
 import type { AdConnection } from '../connection.ts';
 import {
-  findExecutable, isAlive, listProcesses, readProcess, requireExecutable, runCommand, signal, sleep, tailFile, tcpListeners,
+  findExecutable, isAlive, listProcesses, prerequisitesAdvice, readProcess, requireExecutable, runCommand, signal, sleep, tailFile, tcpListeners,
   type ProcessInfo,
 } from './system.ts';
 
@@ -218,7 +218,8 @@ async function ensureTemplate(templateDir: string): Promise<{ info: TemplateInfo
   ], { timeoutMs: 300_000 });
   if (provision.code !== 0) {
     rmSync(work, { recursive: true, force: true });
-    throw new Error(`samba-tool domain provision failed (exit ${provision.code}). Check that Samba is installed and that you are root. Its output:\n` +
+    // A provision that fails for a missing file (schema, ldb module) is a missing Debian package: name it.
+    throw new Error(`samba-tool domain provision failed (exit ${provision.code}).\n${prerequisitesAdvice()}\nIts output:\n` +
       `${(provision.stdout + provision.stderr).split('\n').slice(-30).join('\n')}`);
   }
   const p = paths(work);

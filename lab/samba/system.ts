@@ -2,9 +2,29 @@
  * Small operating-system helpers for the lab's Samba DC: running commands, finding executables,
  * scanning /proc and asking who listens on a port. Linux only (the lab needs Samba, which is).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { repoRoot } from '../connection.ts';
+
+/** The script that installs, and with --check verifies, every Debian package and file the lab needs. */
+export const prerequisitesScript = join(repoRoot, 'installer', 'linux', 'install-prerequisites.sh');
+
+/**
+ * What the prerequisites check finds missing on this machine (the packages to install, by name), or
+ * undefined when everything is there. The one list of packages and files lives in the script.
+ */
+export function missingPrerequisites(): string | undefined {
+  const check = spawnSync('bash', [prerequisitesScript, '--check'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  if (check.error) return `The prerequisites check (${prerequisitesScript} --check) could not run: ${check.error.message}`;
+  if (check.status === 0) return undefined;
+  return (check.stderr || check.stdout).trim();
+}
+
+/** A sentence for an error: what is missing and how to install it, or the command that checks. */
+export function prerequisitesAdvice(): string {
+  return missingPrerequisites() ?? `The prerequisites check finds nothing missing (bash ${prerequisitesScript} --check).`;
+}
 
 export type CommandResult = { readonly code: number; readonly stdout: string; readonly stderr: string };
 
@@ -27,7 +47,7 @@ export function runCommand(
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     child.on('error', (error) => {
       if (timer) clearTimeout(timer);
-      reject(new Error(`Could not run '${command}': ${error.message}. Install the lab prerequisites: sudo bash installer/linux/install-prerequisites.sh`));
+      reject(new Error(`Could not run '${command}': ${error.message}.\n${prerequisitesAdvice()}`));
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
@@ -61,7 +81,7 @@ export function findExecutable(name: string): string | undefined {
 export function requireExecutable(name: string, why: string): string {
   const found = findExecutable(name);
   if (!found) {
-    throw new Error(`'${name}' is not installed (${why}). Install the lab prerequisites: sudo bash installer/linux/install-prerequisites.sh`);
+    throw new Error(`'${name}' is not installed (${why}).\n${prerequisitesAdvice()}`);
   }
   return found;
 }
