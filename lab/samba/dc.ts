@@ -33,6 +33,12 @@ export type StartSambaDcOptions = {
   readonly templateDir?: string;
   /** How long to wait for LDAPS to accept a bind; default 60 s. */
   readonly readyTimeoutMs?: number;
+  /**
+   * templateDir is a snapshot: the directory of a stopped DC, with everything added to it. Start a
+   * copy of it as it is and never provision over it; a snapshot made with another Samba release
+   * (major.minor) is refused, as its database format may differ.
+   */
+  readonly fromSnapshot?: boolean;
 };
 
 export type StopSambaDcOptions = {
@@ -190,10 +196,20 @@ async function issueCertificates(tlsDir: string): Promise<void> {
 }
 
 /** Provisions the domain once into templateDir (atomically) unless a template with the same key is there. */
-async function ensureTemplate(templateDir: string): Promise<{ info: TemplateInfo; built: boolean }> {
+async function ensureTemplate(templateDir: string, fromSnapshot: boolean): Promise<{ info: TemplateInfo; built: boolean }> {
   const version = await sambaVersion();
   const key = templateKey(version);
   const existing = readTemplateInfo(templateDir);
+  if (fromSnapshot) {
+    if (existing === undefined || !existsSync(join(templateDir, 'private', 'sam.ldb'))) {
+      throw new Error(`${templateDir} is not a snapshot of a lab DC (no ${templateMarker} or private/sam.ldb).`);
+    }
+    const release = (v: string) => /(\d+\.\d+)\./.exec(v)?.[1];
+    if (release(existing.sambaVersion) !== release(version)) {
+      throw new Error(`The DC snapshot ${templateDir} was made with Samba ${existing.sambaVersion}; this machine has ${version}. Make the snapshot again with this Samba.`);
+    }
+    return { info: existing, built: false };
+  }
   if (existing?.key === key && existsSync(join(templateDir, 'private', 'sam.ldb'))) return { info: existing, built: false };
 
   const sambaTool = requireExecutable('samba-tool', 'provisioning the lab domain');
@@ -361,7 +377,7 @@ export async function startSambaDc(options: StartSambaDcOptions): Promise<AdConn
   }
 
   const templateDir = resolve(options.templateDir ?? join(labDir, 'samba-template'));
-  const template = await ensureTemplate(templateDir);
+  const template = await ensureTemplate(templateDir, options.fromSnapshot ?? false);
   const t1 = Date.now();
 
   rmSync(sambaDir, { recursive: true, force: true });
