@@ -145,9 +145,15 @@ as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 
 # The Electron binary is fetched at first launch, not at install time; nothing to download here.
+# Native addons (better-sqlite3) build against this Node's own headers when they are installed
+# beside it, rather than downloading them (a machine without internet has no other way).
+node_prefix=$(node -p 'require("path").resolve(process.execPath, "..", "..")')
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node_api.h" ]; then
+  export npm_config_nodedir="$node_prefix"
+fi
 # npm packages belong to whoever owns the checkout: under sudo, install them as that user.
 if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$(stat -c %U .)" = "$SUDO_USER" ]; then
-  sudo -u "$SUDO_USER" -H npm ci --no-audit --no-fund
+  sudo -u "$SUDO_USER" -H env ${npm_config_nodedir:+npm_config_nodedir="$npm_config_nodedir"} npm ci --no-audit --no-fund
 else
   npm ci --no-audit --no-fund
 fi
