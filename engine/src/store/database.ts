@@ -2,14 +2,56 @@
  * The state store: one SQLite file (better-sqlite3), WAL, forward-only migrations.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../errors/store-error.ts';
+import { productVersion } from '../version.ts';
 import { migrations, type Migration } from './migrations.ts';
 
 export type Db = Database.Database;
 
+/** The newest schema version a list of migrations reaches. */
+export function latestSchemaVersion(list: ReadonlyArray<Migration> = migrations): number {
+  return list.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/**
+ * The schema version recorded in a store file's header (SQLite's user_version, bytes 60–63), read
+ * without opening it as a database, so a store this version must refuse is never written to; 0 for
+ * an empty or new file.
+ */
+export function storedSchemaVersion(file: string): number {
+  if (!existsSync(file)) return 0;
+  const header = Buffer.alloc(100);
+  const fd = openSync(file, 'r');
+  try {
+    if (readSync(fd, header, 0, 100, 0) < 100) return 0;
+  } finally {
+    closeSync(fd);
+  }
+  if (header.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') {
+    throw new StoreError(`${file} is not a Directory Sync state store (not an SQLite database). Restore the store from a backup, or move this file away to start afresh.`);
+  }
+  return header.readUInt32BE(60);
+}
+
+export type OpenedDatabase = { readonly db: Db; readonly upgradedFrom?: number; readonly backupFile?: string };
+
+/**
+ * Opens (or creates) the store and migrates it forward. A store of a newer schema than this version
+ * knows is refused before anything is written to it. Before an existing store is migrated, a copy is
+ * kept in `backups/` beside it (what it was, for a downgrade or a failed upgrade), and the upgrade
+ * is recorded in the store.
+ */
 export function openDatabase(file: string, options: { migrations?: ReadonlyArray<Migration> } = {}): Db {
+  return openDatabaseWithUpgrade(file, options).db;
+}
+
+export function openDatabaseWithUpgrade(file: string, options: { migrations?: ReadonlyArray<Migration> } = {}): OpenedDatabase {
+  const list = options.migrations ?? migrations;
+  const latest = latestSchemaVersion(list);
+  const found = file === ':memory:' ? 0 : storedSchemaVersion(file);
+  if (found > latest) throw newerStoreError(file, found, latest);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   let db: Db;
   try {
@@ -21,8 +63,41 @@ export function openDatabase(file: string, options: { migrations?: ReadonlyArray
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db, options.migrations ?? migrations);
-  return db;
+  const before = schemaVersion(db);
+  let backupFile: string | undefined;
+  if (before > 0 && before < latest && file !== ':memory:') backupFile = backupBeforeUpgrade(db, file, before);
+  migrate(db, list);
+  if (before > 0 && before < latest && hasTable(db, 'store_upgrades')) {
+    db.prepare('INSERT INTO store_upgrades (from_version, to_version, product_version, upgraded_at, backup_file) VALUES (?, ?, ?, ?, ?)')
+      .run(before, latest, productVersion, nowIso(), backupFile ?? null);
+  }
+  return { db, ...(before > 0 && before < latest ? { upgradedFrom: before } : {}), ...(backupFile ? { backupFile } : {}) };
+}
+
+function newerStoreError(file: string, found: number, latest: number): StoreError {
+  return new StoreError(`The state store ${file} has schema version ${found}, newer than this version of Directory Sync (${productVersion}) understands (${latest}). ` +
+    'It was left untouched. Install the newer version of Directory Sync again, or restore a backup of the store made by this version (backups/ beside it).');
+}
+
+function hasTable(db: Db, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/** A consistent copy of the store as it is, in `backups/` beside it, before its schema changes. */
+function backupBeforeUpgrade(db: Db, file: string, version: number): string {
+  const dir = join(dirname(file), 'backups');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const backup = join(dir, `${basename(file, '.db')}-schema-${version}-${stamp}.db`);
+  try {
+    db.prepare('VACUUM INTO ?').run(backup);
+  } catch (error) {
+    db.close();
+    throw new StoreError(`Before upgrading the state store ${file} from schema ${version}, its backup to ${backup} failed: ${(error as Error).message}. ` +
+      'Free disk space in the data directory and start the service again; the store was not changed.');
+  }
+  if (process.platform !== 'win32') chmodSync(backup, 0o600);
+  return backup;
 }
 
 export function schemaVersion(db: Db): number {
@@ -32,9 +107,10 @@ export function schemaVersion(db: Db): number {
 /** Applies every migration above the store's version, each in its own transaction. */
 export function migrate(db: Db, list: ReadonlyArray<Migration>): void {
   const current = schemaVersion(db);
-  const latest = list.reduce((max, m) => Math.max(max, m.version), 0);
+  const latest = latestSchemaVersion(list);
   if (current > latest) {
-    throw new StoreError(`The state store has schema version ${current}, newer than this version of Directory Sync understands (${latest}). Install the newer version again, or restore a backup of the store.`);
+    db.close();
+    throw newerStoreError(db.name, current, latest);
   }
   for (const migration of [...list].sort((a, b) => a.version - b.version)) {
     if (migration.version <= current) continue;

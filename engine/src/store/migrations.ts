@@ -115,4 +115,18 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE INDEX object_reports_run ON object_reports (run_id, category);
     `,
   },
+  {
+    version: 2,
+    name: 'store upgrades: each schema change, the version that made it and the backup taken before it',
+    sql: `
+      CREATE TABLE store_upgrades (
+        id INTEGER PRIMARY KEY,
+        from_version INTEGER NOT NULL,
+        to_version INTEGER NOT NULL,
+        product_version TEXT NOT NULL,
+        upgraded_at TEXT NOT NULL,
+        backup_file TEXT
+      );
+    `,
+  },
 ];

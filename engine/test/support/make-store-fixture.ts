@@ -21,10 +21,7 @@ import { openStore, saveConfig, sessionFor, SECRET_AD_PASSWORD, SECRET_CLIENT_SE
 import { runSync } from '../../src/service/sync-run.ts';
 import { migrations } from '../../src/store/migrations.ts';
 import { createAdSandbox } from './ad-sandbox.ts';
-import { fixtureLayout, packFixture, runInNetns, storeFixtureArchive, type StoreFixtureMeta } from './store-fixture.ts';
-
-export const FIXTURE_TIME_SCALE = 60;
-export const FIXTURE_OU = 'Upgrade Fixture';
+import { FIXTURE_OU, FIXTURE_TIME_SCALE, fixtureLayout, packFixture, runInNetns, storeFixtureArchive, type StoreFixtureMeta } from './store-fixture.ts';
 
 function currentSchemaVersion(): number {
   return migrations.reduce((max, m) => Math.max(max, m.version), 0);

@@ -16,6 +16,11 @@ import { join, resolve } from 'node:path';
 import { repoRoot } from '../../../lab/connection.ts';
 import { runCommand } from '../../../lab/samba/system.ts';
 
+/** The emulated tenant's time scale while a fixture is made and restored (its write budget window, shortened). */
+export const FIXTURE_TIME_SCALE = 60;
+/** The OU a fixture's installation synchronizes. */
+export const FIXTURE_OU = 'Upgrade Fixture';
+
 export const storeFixturesDir = join(repoRoot, 'engine', 'test', 'fixtures', 'stores');
 
 export function storeFixtureArchive(schemaVersion: number): string {
