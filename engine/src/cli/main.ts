@@ -17,7 +17,11 @@ import { AD_CURSOR, runSync, type RunProgress } from '../service/sync-run.ts';
 import { callControl, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
 import { defaultSocketPath, startService } from '../service/daemon.ts';
 import type { Store } from '../store/store.ts';
+import { exportConfiguration, exportHasSecrets, importConfiguration } from '../service/config-transfer.ts';
 import { ExitCode } from './exit-codes.ts';
+import { readPassphrase } from './prompt.ts';
+
+const PASSPHRASE_ENV = 'DIRSYNC_EXPORT_PASSPHRASE';
 
 type GlobalOptions = { dataDir: string; json: boolean };
 
@@ -363,13 +367,15 @@ serviceCommand.command('run')
   .description('run the service in the foreground (what the service manager starts): schedule, control socket, optional browser mode')
   .option('--browser', 'also serve the wizard in browser mode on 127.0.0.1', false)
   .option('--port <port>', 'browser mode port (default: any free port)')
-  .action(async (o: { browser: boolean; port?: string }) => {
+  .option('--no-schedule', 'maintenance: answer the control API and run only when asked, not on schedule')
+  .action(async (o: { browser: boolean; port?: string; schedule: boolean }) => {
     const { dataDir } = globals();
-    const running = await startService({ dataDir, browser: o.browser ? { port: o.port ? Number(o.port) : undefined } : undefined });
+    const running = await startService({ dataDir, schedule: o.schedule, browser: o.browser ? { port: o.port ? Number(o.port) : undefined } : undefined });
     const lines = [`Directory Synchronization Service running (data ${dataDir}, control socket ${running.socket.socketPath}).`];
     if (running.browser) lines.push(`Browser mode: open ${running.browser.url}?token=${running.browser.token} on this computer.`);
     const status = await running.service.getStatus({});
-    lines.push(status.configured ? `Next run: ${status.nextRunAt ?? 'not scheduled'}.` : 'Not configured yet: run the Configuration Wizard.');
+    lines.push(!o.schedule ? 'Schedule off (--no-schedule): runs start only when asked.'
+      : status.configured ? `Next run: ${status.nextRunAt ?? 'not scheduled'}.` : 'Not configured yet: run the Configuration Wizard.');
     print({ socketPath: running.socket.socketPath, browserUrl: running.browser?.url, token: running.browser?.token }, () => lines.join('\n'));
     await new Promise<void>((resolve) => {
       const stop = () => void running.stop().then(resolve);
@@ -385,19 +391,50 @@ configCommand.command('show').action(async () => {
     print(config, () => JSON.stringify(config, null, 2));
   });
 });
-configCommand.command('export').argument('<file>').description('write the configuration (no secrets) to a file').action(async (file: string) => {
+configCommand.command('export').argument('<file>')
+  .description('write the configuration to a file, to move to another computer; --with-secrets adds the secrets under a passphrase')
+  .option('--with-secrets', 'include the service account password and the app credential, encrypted under a passphrase (DIRSYNC_EXPORT_PASSPHRASE or typed)', false)
+  .action(async (file: string, options: { withSecrets: boolean }) => {
+    const passphrase = options.withSecrets ? await readPassphrase(PASSPHRASE_ENV, 'to encrypt the secrets in the export', true) : undefined;
+    await withStore((store) => {
+      const exported = exportConfiguration(store, passphrase === undefined ? {} : { passphrase });
+      writeFileSync(file, JSON.stringify(exported, null, 2) + '\n', { mode: 0o600 });
+      print({ exported: file, secrets: exported.secrets !== null }, () => exported.secrets !== null
+        ? `Configuration and secrets written to ${file}; the secrets are encrypted under your passphrase. On the new computer: dirsync config import ${file}`
+        : `Configuration written to ${file} (secrets are not included: enter them again after importing, or export with --with-secrets).`);
+    });
+  });
+configCommand.command('import').argument('<file>').description('read a configuration exported on another computer (and its secrets, with the passphrase)').action(async (file: string) => {
+  const passphrase = exportHasSecrets(file) ? await readPassphrase(PASSPHRASE_ENV, `to decrypt the secrets in ${file}`, false) : undefined;
   await withStore((store) => {
-    writeFileSync(file, JSON.stringify(requireConfig(store), null, 2) + '\n', { mode: 0o600 });
-    print({ exported: file }, () => `Configuration written to ${file} (secrets are not included: enter them again after importing).`);
+    const result = importConfiguration(store, globals().dataDir, file, passphrase === undefined ? {} : { passphrase });
+    const from = result.exportedFrom ? ` (exported on ${result.exportedFrom.hostName} by Directory Sync ${result.exportedFrom.productVersion})` : '';
+    print({ imported: file, secrets: result.secretNames }, () => result.secretNames.length > 0
+      ? `Configuration and ${result.secretNames.length} secrets imported from ${file}${from}. Next: start the service, take over the tenant with \`dirsync ownership --take-over\`, then run dirsync sync --full.`
+      : `Configuration imported from ${file}${from}. Enter the secrets with dirsync init, then run dirsync sync --full.`);
   });
 });
-configCommand.command('import').argument('<file>').description('read a configuration exported on another computer').action(async (file: string) => {
-  const config = parseConfig(JSON.parse(readFileSync(file, 'utf8')), file);
-  await withStore((store) => {
-    saveConfig(store, globals().dataDir, config);
-    print({ imported: file }, () => `Configuration imported from ${file}. Enter the secrets with dirsync init, then run dirsync sync --full.`);
+
+program.command('ownership')
+  .description('which server holds the tenant (the one allowed to write to it); --claim or --take-over makes it this one')
+  .option('--claim', 'claim the tenant if no other server holds it', false)
+  .option('--take-over', 'take the tenant over from the server that holds it (that server stops writing at its next run)', false)
+  .action(async (options: { claim: boolean; takeOver: boolean }) => {
+    const endpoint = await serviceEndpoint(globals().dataDir);
+    if (!endpoint) throw new ConfigError('The Directory Synchronization Service is not running for this data directory: start it (dirsync service run, or the system service), then run this again.');
+    if (!options.claim && !options.takeOver) {
+      const { thisServer, holder } = await callControl(endpoint, 'getOwnership', {});
+      print({ thisServer, holder: holder ?? null }, () => holder === undefined
+        ? 'No server holds the tenant: claim it with dirsync ownership --claim.'
+        : `${thisServer ? 'This server' : `Another server, ${holder.hostName} (server id ${holder.serverId})`} holds the tenant since ${holder.claimedAt} (generation ${holder.generation}).`);
+      return;
+    }
+    const result = await callControl(endpoint, 'claimOwnership', { takeOver: options.takeOver });
+    print(result, () => result.claimed
+      ? `This server now holds the tenant${options.takeOver ? ': the previous holder stops writing at its next run' : ''}.`
+      : `${result.holder?.hostName ?? 'Another server'} (server id ${result.holder?.serverId ?? '?'}) holds the tenant: take it over with dirsync ownership --take-over.`);
+    if (!result.claimed) process.exitCode = ExitCode.failed;
   });
-});
 
 program.hook('preAction', () => reexecWithCloudCa(globals().dataDir));
 

@@ -60,7 +60,7 @@ const CLOUD_REGISTRATION = 'cloud.registration';
 
 function describeHolder(holder: OwnershipHolder | null | undefined): string {
   if (!holder) return 'Nobody holds the tenant ownership lease and it could not be claimed: this server only plans.';
-  return `Another server (${holder.hostName}, since ${holder.claimedAt}) holds the tenant ownership lease: this server only plans. Take over in the Configuration Wizard if that server is gone.`;
+  return `Another server (${holder.hostName}, since ${holder.claimedAt}) holds the tenant ownership lease: this server only plans. Take over in the Configuration Wizard (or with \`dirsync ownership --take-over\`) if that server is gone.`;
 }
 
 export class DirSyncService implements ControlRequests {

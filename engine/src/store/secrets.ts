@@ -45,6 +45,11 @@ export class SecretStore {
     }
   }
 
+  /** The names of every stored secret (never their values). */
+  public names(): string[] {
+    return (this.db.prepare('SELECT name FROM secrets ORDER BY name').all() as Array<{ name: string }>).map((row) => row.name);
+  }
+
   public delete(name: string): void {
     this.db.prepare('DELETE FROM secrets WHERE name = ?').run(name);
   }
