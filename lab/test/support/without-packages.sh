@@ -20,12 +20,14 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do packages+=("$1"); shift; done
 shift
 
 stash=$(mktemp -d /tmp/without-packages.XXXXXX)
+chmod 755 "$stash" # the symlinks left in place lead through it, for every user
 declare -A hidden=()
 for pkg in "${packages[@]}"; do
   dpkg-query -L "$pkg" >/dev/null 2>&1 || { echo "without-packages: $pkg is not installed here; nothing to hide" >&2; exit 2; }
   # Regular files and symlinks of the package (directories are shared with other packages).
   while read -r path; do
-    if [ -f "$path" ] || [ -L "$path" ]; then hidden["$path"]=1; fi
+    # (not a directory, nor a symlink to one: merged-usr lists /lib and /bin as the package's)
+    if { [ -f "$path" ] || [ -L "$path" ]; } && [ ! -d "$path" ]; then hidden["$path"]=1; fi
   done < <(dpkg-query -L "$pkg")
 done
 
@@ -37,7 +39,7 @@ n=0
 while read -r dir; do
   n=$((n + 1))
   mkdir -p "$stash/$n/original" "$stash/$n/new"
-  mount --rbind "$dir" "$stash/$n/original"
+  mount --rbind "$dir" "$stash/$n/original" || { echo "without-packages: cannot stash $dir" >&2; exit 1; }
   mount -t tmpfs -o mode="$(stat -c %a "$dir")" without-packages "$stash/$n/new"
   links=() targets=()
   for entry in "$stash/$n/original"/* "$stash/$n/original"/.[!.]*; do
