@@ -18,6 +18,7 @@ import { callControl, subscribeControl, type ControlEndpoint } from '../service/
 import { defaultSocketPath, startService } from '../service/daemon.ts';
 import type { Store } from '../store/store.ts';
 import { exportConfiguration, exportHasSecrets, importConfiguration } from '../service/config-transfer.ts';
+import { runDoctor } from '../service/doctor.ts';
 import { ExitCode } from './exit-codes.ts';
 import { readPassphrase } from './prompt.ts';
 
@@ -414,6 +415,20 @@ configCommand.command('import').argument('<file>').description('read a configura
       : `Configuration imported from ${file}${from}. Enter the secrets with dirsync init, then run dirsync sync --full.`);
   });
 });
+
+program.command('doctor')
+  .description('check everything support would ask for — versions, service, store, secrets, AD and tenant connections, certificates, rights, ownership, last run — and say what to fix')
+  .action(async () => {
+    const { dataDir } = globals();
+    const report = await runDoctor({ dataDir, service: await serviceEndpoint(dataDir) });
+    const mark = { ok: 'ok     ', warning: 'WARNING', failed: 'FAILED ', skipped: 'skipped' } as const;
+    print(report, () => [
+      ...report.checks.flatMap((c) => [`${mark[c.status]}  ${c.title}: ${c.detail}`, ...(c.fix ? [`         fix: ${c.fix}`] : [])]),
+      '',
+      report.failed > 0 ? `${report.failed} failed, ${report.warnings} warnings.` : report.warnings > 0 ? `No failures, ${report.warnings} warnings.` : 'Everything checked is healthy.',
+    ].join('\n'));
+    if (report.failed > 0) process.exitCode = ExitCode.failed;
+  });
 
 program.command('ownership')
   .description('which server holds the tenant (the one allowed to write to it); --claim or --take-over makes it this one')

@@ -35,6 +35,21 @@ export function storedSchemaVersion(file: string): number {
   return header.readUInt32BE(60);
 }
 
+/**
+ * The schema version of a store that may be open elsewhere (the service runs): with a write-ahead
+ * log the header can lag behind, so the log is read too, through a read-only connection.
+ */
+export function liveSchemaVersion(file: string): number {
+  const header = storedSchemaVersion(file);
+  if (!existsSync(`${file}-wal`)) return header;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return schemaVersion(db);
+  } finally {
+    db.close();
+  }
+}
+
 export type OpenedDatabase = { readonly db: Db; readonly upgradedFrom?: number; readonly backupFile?: string };
 
 /**
