@@ -11,9 +11,9 @@ import { Attribute, Ber, BerWriter, Change, Control, type Client, type Entry } f
 import { AdInsufficientRightsError, AdInvalidCredentialsError, AdOperationError, mapLdapError } from '../errors/ad-errors.ts';
 import { ServiceAccountExistsError } from '../errors/service-account-exists-error.ts';
 import { AdConnector } from './connector.ts';
-import { DirSyncControl } from './controls.ts';
+import { DirSyncControl, showDeletedControl } from './controls.ts';
 import {
-  addAce, extendedRightAce, EXTENDED_RIGHTS, parseSecurityDescriptor, serializeSecurityDescriptor, sidToString, type SecurityDescriptor,
+  ACCESS_ALLOWED_ACE_TYPE, addAce, extendedRightAce, EXTENDED_RIGHTS, parseSecurityDescriptor, SE_SELF_RELATIVE, serializeSecurityDescriptor, sidToString, type Ace, type SecurityDescriptor,
 } from './security-descriptor.ts';
 
 /** What the service account can actually do, found by signing in as it (the contract's shape). */
@@ -136,10 +136,17 @@ function firstBuffer(entry: Entry, attribute: string): Buffer | undefined {
 }
 
 /** Reads an object's DACL (only the DACL: no right to read the SACL is needed). */
-export async function readSecurityDescriptor(client: Client, dn: string): Promise<SecurityDescriptor> {
+/** Which parts of a security descriptor to read or write, and whether the object is a deleted one (CN=Deleted Objects is). */
+export type SecurityDescriptorAccess = { readonly parts?: number; readonly showDeleted?: boolean };
+
+function sdControls(access: SecurityDescriptorAccess): Control[] {
+  return [new SdFlagsControl(access.parts ?? DACL_SECURITY_INFORMATION), ...(access.showDeleted ? [showDeletedControl()] : [])];
+}
+
+export async function readSecurityDescriptor(client: Client, dn: string, access: SecurityDescriptorAccess = {}): Promise<SecurityDescriptor> {
   const { searchEntries } = await client.search(dn, {
     scope: 'base', filter: '(objectClass=*)', attributes: ['nTSecurityDescriptor'], explicitBufferAttributes: ['nTSecurityDescriptor'],
-  }, [new SdFlagsControl(DACL_SECURITY_INFORMATION)]);
+  }, sdControls(access));
   const entry = searchEntries[0];
   const raw = entry ? firstBuffer(entry, 'nTSecurityDescriptor') : undefined;
   if (!raw) throw new AdInsufficientRightsError(`The security descriptor of ${dn} could not be read (no nTSecurityDescriptor came back). ${ADMIN_ADVICE}`);
@@ -147,10 +154,10 @@ export async function readSecurityDescriptor(client: Client, dn: string): Promis
 }
 
 /** Writes an object's DACL back (the SD flags control keeps owner, group and SACL as they are). */
-export async function writeSecurityDescriptor(client: Client, dn: string, descriptor: SecurityDescriptor): Promise<void> {
+export async function writeSecurityDescriptor(client: Client, dn: string, descriptor: SecurityDescriptor, access: SecurityDescriptorAccess = {}): Promise<void> {
   const raw = serializeSecurityDescriptor(descriptor);
   await client.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'nTSecurityDescriptor', values: [raw] }) }),
-    [new SdFlagsControl(DACL_SECURITY_INFORMATION)]);
+    sdControls(access));
 }
 
 type AccountIdentity = Omit<ServiceAccount, 'password' | 'created' | 'rights'>;
@@ -278,7 +285,44 @@ async function grantRights(client: Client, options: CreateServiceAccountOptions,
   if (options.features?.dirSync ?? true) {
     await grantExtendedRight(client, options.baseDn, sid, EXTENDED_RIGHTS.replicatingDirectoryChanges)
       .catch(fail(`grant 'Replicating Directory Changes' on ${options.baseDn}`));
+    await grantDeletedObjectsRead(client, options.baseDn, sid)
+      .catch(fail(`grant 'List Contents' and 'Read Property' on ${deletedObjectsDn(options.baseDn)}`));
   }
+}
+
+export function deletedObjectsDn(baseDn: string): string {
+  return `CN=Deleted Objects,${baseDn}`;
+}
+
+/** LIST_CHILDREN | READ_PROPERTY ('LCRP' in dsacls): the least right that lets an account see the domain's tombstones. */
+export const LIST_CONTENTS_READ_PROPERTY = 0x04 | 0x10;
+const OWNER_SECURITY_INFORMATION = 0x1;
+const BUILTIN_ADMINISTRATORS = 'S-1-5-32-544';
+
+/**
+ * Lets the account see deletions through DirSync: 'List Contents' and 'Read Property' on
+ * CN=Deleted Objects, nothing else. Samba shows tombstones through DirSync only to accounts that may
+ * list that container (Windows AD shows them to holders of Replicating Directory Changes already,
+ * so there it changes nothing). The container belongs to SYSTEM and grants Administrators no
+ * 'Read/Change permissions', so — as Microsoft documents for it (dsacls /takeownership, then
+ * /G account:LCRP) — Administrators take ownership first, once. True when the DACL was changed.
+ */
+async function grantDeletedObjectsRead(client: Client, baseDn: string, sid: string): Promise<boolean> {
+  const dn = deletedObjectsDn(baseDn);
+  const access = { parts: DACL_SECURITY_INFORMATION, showDeleted: true };
+  let descriptor = await readSecurityDescriptor(client, dn, access).catch((error: unknown) => {
+    if (error instanceof AdInsufficientRightsError) return undefined;
+    throw error;
+  });
+  if (!descriptor) {
+    const ownership: SecurityDescriptor = { revision: 1, sbz1: 0, control: SE_SELF_RELATIVE, owner: BUILTIN_ADMINISTRATORS, layout: ['owner'] };
+    await writeSecurityDescriptor(client, dn, ownership, { parts: OWNER_SECURITY_INFORMATION, showDeleted: true });
+    descriptor = await readSecurityDescriptor(client, dn, access);
+  }
+  const ace: Ace = { kind: 'sid', type: ACCESS_ALLOWED_ACE_TYPE, flags: 0, mask: LIST_CONTENTS_READ_PROPERTY, sid, applicationData: Buffer.alloc(0) };
+  const { descriptor: granted, added } = addAce(descriptor, ace);
+  if (added) await writeSecurityDescriptor(client, dn, granted, access);
+  return added;
 }
 
 async function removeHalfCreatedAccount(client: Client, dn: string, cause: unknown): Promise<void> {
@@ -373,9 +417,10 @@ export async function verifyServiceAccountRights(options: VerifyServiceAccountRi
           ? { name: 'readDeletedObjects', ok: true, detail: `DirSync shows the account deleted objects (${deleted} in a sample), so deletions in AD reach Entra ID with the next delta.` }
           : {
             name: 'readDeletedObjects', ok: false,
-            detail: `DirSync shows the account no deleted objects, not even CN=Deleted Objects,${baseDn}, so a deletion in AD reaches Entra ID ` +
-              'only with the next full run, which finds it by comparison. On Windows AD \'Replicating Directory Changes\' is enough to see them; ' +
-              'Samba shows deleted objects through DirSync only to administrators.',
+            detail: `DirSync shows the account no deleted objects, not even ${deletedObjectsDn(baseDn)}, so a deletion in AD reaches Entra ID ` +
+              `only with the next full run, which finds it by comparison. Grant the account 'List Contents' and 'Read Property' on ${deletedObjectsDn(baseDn)}: ` +
+              'let the Configuration Wizard create or reuse the account (it grants them), or as a Domain Administrator run ' +
+              `dsacls "${deletedObjectsDn(baseDn)}" /takeownership and dsacls "${deletedObjectsDn(baseDn)}" /G <DOMAIN>\\<account>:LCRP.`,
           });
     } else {
       checks.push({ name: 'readDeletedObjects', ok: false, detail: 'Not checked: deleted objects are read with DirSync, which the account may not use.' });

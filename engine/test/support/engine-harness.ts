@@ -20,6 +20,8 @@ export type HarnessOptions = {
   readonly tenant?: TenantOptions;
   /** Reuse a tenant (e.g. a fresh install against a populated tenant). */
   readonly existingTenant?: TenantServer;
+  /** Read AD as this account (e.g. an MSOL_ service account) instead of the lab's Administrator. */
+  readonly adAccount?: { readonly bindDn: string; readonly password: string };
 };
 
 export type Harness = {
@@ -50,13 +52,13 @@ function build(ad: AdConnection, tenant: TenantServer, options: HarnessOptions, 
   const t = tenant.connection;
   const config = parseConfig({
     version: 1,
-    ad: { url: ad.ldapsUrl, bindDn: ad.adminBindDn, baseDn: ad.baseDn, trustedCaPem: readFileSync(ad.caCertFile, 'utf8') },
+    ad: { url: ad.ldapsUrl, bindDn: options.adAccount?.bindDn ?? ad.adminBindDn, baseDn: ad.baseDn, trustedCaPem: readFileSync(ad.caCertFile, 'utf8') },
     cloud: { instance: 'custom', tenantId: t.tenantId, clientId: t.clientId, credential: 'secret', authorityHost: t.authorityHost, graphBaseUrl: t.graphBaseUrl },
     scope: { includedOuGuids: options.scopeOuGuids ?? [], excludedOuGuids: [] },
     ...options.config,
   }, 'the test harness');
   saveConfig(store, dataDir, config);
-  store.secrets.set(SECRET_AD_PASSWORD, ad.adminPassword);
+  store.secrets.set(SECRET_AD_PASSWORD, options.adAccount?.password ?? ad.adminPassword);
   store.secrets.set(SECRET_CLIENT_SECRET, t.clientSecret);
   const writeBudget = { writes: 3000, windowSeconds: 150 / (options.tenant?.timeScale ?? TIME_SCALE) };
   const harness: Harness = {
