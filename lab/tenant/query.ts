@@ -280,6 +280,9 @@ export function projectObject(ctx: GraphContext, obj: DirectoryObject, options: 
       out['members'] = members.map((m) => projectObject(ctx, m, { select: option.select, includeType: true }));
     } else if (option.name === 'extensions') {
       out['extensions'] = obj.extensions.map(openExtensionJson);
+    } else if (option.name === 'manager') {
+      const manager = ctx.tenant.store.managerOf(obj);
+      if (manager) out['manager'] = projectObject(ctx, manager, { select: option.select, includeType: true });
     } else if (option.name === 'owners') {
       const owners = obj.owners.map((id) => ctx.tenant.store.get(id)).filter((m): m is DirectoryObject => m !== undefined).slice(0, 20);
       out['owners'] = owners.map((m) => projectObject(ctx, m, { select: option.select, includeType: true }));

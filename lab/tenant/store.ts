@@ -303,6 +303,21 @@ export class DirectoryStore {
     this.onChange();
   }
 
+  /** A user's manager reference (a user or an organizational contact), or none. */
+  setManager(obj: DirectoryObject, managerId: string | null): void {
+    if (managerId === null) delete obj.internal['managerId'];
+    else obj.internal['managerId'] = managerId;
+    obj.changeSeq = this.nextSeq();
+    obj.propSeq['manager'] = obj.changeSeq;
+    this.onChange();
+  }
+
+  /** The live manager of a user: a reference to an object that is gone (deleted) reads as none. */
+  managerOf(obj: DirectoryObject): DirectoryObject | undefined {
+    const id = obj.internal['managerId'];
+    return typeof id === 'string' ? this.get(id) : undefined;
+  }
+
   /** Moves an object to the recycle bin (users, Microsoft 365 groups, applications). */
   softDelete(obj: DirectoryObject, now: number): void {
     const seq = this.nextSeq();

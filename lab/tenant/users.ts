@@ -15,6 +15,7 @@ import {
 import { emptyExtensionAttributes, newUserProps, proxyAddressesForMail } from './records.ts';
 import { USER_RESOURCE, isExtensionPropertyName } from './resources.ts';
 import type { Router } from './router.ts';
+import { referencedId } from './groups.ts';
 import { stringArray } from './store.ts';
 import {
   checkBoolean, checkExtensionValue, checkMailNickname, checkPassword, checkString, checkStringArray, checkUserPrincipalName,
@@ -249,16 +250,52 @@ function me(ctx: GraphContext): DirectoryObject {
   return resolveUser(ctx, ctx.principal.userId);
 }
 
+/** `GET /users/{id}/manager`: the manager object, or 404 when the user has none (as Graph answers). */
+function getManager(ctx: GraphContext, id: string): GraphResult {
+  const user = resolveUser(ctx, id);
+  const manager = ctx.tenant.store.managerOf(user);
+  if (!manager) throw notFound('manager');
+  const select = ctx.req.query.get('$select')?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return { status: 200, body: { '@odata.context': contextUrl(ctx, 'directoryObjects', undefined, true), ...projectObject(ctx, manager, { select, includeType: true }) } };
+}
+
+/** `PUT /users/{id}/manager/$ref` with `{"@odata.id": ".../directoryObjects/{managerId}"}`: a user or an organizational contact. */
+function setManager(ctx: GraphContext, id: string): GraphResult {
+  const user = resolveUser(ctx, id);
+  const body = requireObjectBody(ctx.req.body);
+  const refKey = Object.keys(body).find((k) => k.toLowerCase() === '@odata.id');
+  const managerId = referencedId(refKey ? body[refKey] ?? null : null);
+  const manager = ctx.tenant.store.get(managerId);
+  if (!manager) throw notFound(managerId);
+  if (manager.type !== 'user' && manager.type !== 'orgContact') throw badRequest(`An object of type '${manager.type}' cannot be the manager of a user.`);
+  if (manager.id === user.id) throw badRequest('A user cannot be their own manager.');
+  if (user.props['onPremisesSyncEnabled'] === true) throw syncedObject();
+  ctx.tenant.store.setManager(user, manager.id);
+  return { status: 204 };
+}
+
+/** `DELETE /users/{id}/manager/$ref`: 404 when there is no manager to remove. */
+function removeManager(ctx: GraphContext, id: string): GraphResult {
+  const user = resolveUser(ctx, id);
+  if (!ctx.tenant.store.managerOf(user)) throw notFound('manager');
+  if (user.props['onPremisesSyncEnabled'] === true) throw syncedObject();
+  ctx.tenant.store.setManager(user, null);
+  return { status: 204 };
+}
+
 export function registerUserRoutes(router: Router): void {
   router.add('GET', 'me', PERMISSIONS.anyAuthenticated, (ctx) => getOne(ctx, me(ctx), { expand: ['extensions'] }));
   router.add('GET', 'me/memberOf', PERMISSIONS.anyAuthenticated, (ctx) => listMemberOf(ctx, me(ctx).id, false), { ru: 2 });
   router.add('GET', 'me/transitiveMemberOf', PERMISSIONS.anyAuthenticated, (ctx) => listMemberOf(ctx, me(ctx).id, true), { ru: 2 });
   router.add('GET', 'users', PERMISSIONS.userRead, (ctx) => listCollection(ctx, {
-    resource: USER_RESOURCE, items: ctx.tenant.store.liveObjects('user'), entitySet: 'users', expand: ['extensions'], lookup: userLookup(ctx),
+    resource: USER_RESOURCE, items: ctx.tenant.store.liveObjects('user'), entitySet: 'users', expand: ['extensions', 'manager'], lookup: userLookup(ctx),
   }), { ru: 2 });
   router.add('GET', 'users/$count', PERMISSIONS.userRead, (ctx) => countCollection(ctx, USER_RESOURCE, ctx.tenant.store.liveObjects('user')));
   router.add('POST', 'users', PERMISSIONS.userWrite, createUser);
-  router.add('GET', 'users/{id}', PERMISSIONS.userRead, (ctx, p) => getOne(ctx, resolveUser(ctx, p['id'] ?? ''), { expand: ['extensions'] }));
+  router.add('GET', 'users/{id}', PERMISSIONS.userRead, (ctx, p) => getOne(ctx, resolveUser(ctx, p['id'] ?? ''), { expand: ['extensions', 'manager'] }));
+  router.add('GET', 'users/{id}/manager', PERMISSIONS.userRead, (ctx, p) => getManager(ctx, p['id'] ?? ''));
+  router.add('PUT', 'users/{id}/manager/$ref', PERMISSIONS.userWrite, (ctx, p) => setManager(ctx, p['id'] ?? ''));
+  router.add('DELETE', 'users/{id}/manager/$ref', PERMISSIONS.userWrite, (ctx, p) => removeManager(ctx, p['id'] ?? ''));
   router.add('PATCH', 'users/{id}', PERMISSIONS.userWrite, (ctx, p) => updateUser(ctx, p['id'] ?? ''));
   router.add('DELETE', 'users/{id}', PERMISSIONS.userWrite, (ctx, p) => deleteUser(ctx, p['id'] ?? ''));
   router.add('GET', 'users/{id}/memberOf', PERMISSIONS.userRead, (ctx, p) => listMemberOf(ctx, p['id'] ?? '', false), { ru: 2 });

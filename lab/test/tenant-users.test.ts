@@ -271,4 +271,45 @@ describe('tenant users', () => {
       assert.equal(patch.statusCode, 403);
     });
   });
+
+  describe('manager', () => {
+    it('sets, reads, expands, replaces and removes a manager through manager/$ref', async () => {
+      const boss = await client.api('/users').post(newUser(unique('boss'))) as User;
+      const other = await client.api('/users').post(newUser(unique('other'))) as User;
+      const report = await client.api('/users').post(newUser(unique('report'))) as User;
+      const none = await graphError(client.api(`/users/${report.id}/manager`).get());
+      assert.equal(none.statusCode, 404);
+      assert.equal(none.code, 'Request_ResourceNotFound');
+
+      const ref = (id: string) => ({ '@odata.id': `${server.connection.graphBaseUrl}v1.0/directoryObjects/${id}` });
+      assert.equal(await client.api(`/users/${report.id}/manager/$ref`).put(ref(boss.id)), undefined);
+      const manager = await client.api(`/users/${report.id}/manager`).get() as User;
+      assert.equal(manager.id, boss.id);
+      assert.equal(manager['@odata.type'], '#microsoft.graph.user');
+      const expanded = await client.api(`/users/${report.id}`).select('id').expand('manager($select=id)').get() as User & { manager?: { id: string } };
+      assert.equal(expanded.manager?.id, boss.id);
+      const listed = await client.api('/users').select('id').expand('manager($select=id)').top(999).get() as { value: Array<User & { manager?: { id: string } }> };
+      assert.equal(listed.value.find((u) => u.id === report.id)?.manager?.id, boss.id);
+      assert.equal(listed.value.find((u) => u.id === boss.id)?.manager, undefined, 'a user without a manager has no manager property');
+
+      await client.api(`/users/${report.id}/manager/$ref`).put(ref(other.id));
+      assert.equal((await client.api(`/users/${report.id}/manager`).get() as User).id, other.id);
+      assert.equal(await client.api(`/users/${report.id}/manager/$ref`).delete(), undefined);
+      assert.equal((await graphError(client.api(`/users/${report.id}/manager`).get())).statusCode, 404);
+      assert.equal((await graphError(client.api(`/users/${report.id}/manager/$ref`).delete())).statusCode, 404, 'removing a manager that is not there');
+    });
+
+    it('refuses an unknown manager, oneself, and a group; a deleted manager reads as none', async () => {
+      const user = await client.api('/users').post(newUser(unique('mgr'))) as User;
+      const ref = (id: string) => ({ '@odata.id': `${server.connection.graphBaseUrl}v1.0/directoryObjects/${id}` });
+      assert.equal((await graphError(client.api(`/users/${user.id}/manager/$ref`).put(ref('00000000-0000-4000-8000-00000000dead')))).statusCode, 404);
+      assert.equal((await graphError(client.api(`/users/${user.id}/manager/$ref`).put(ref(user.id)))).statusCode, 400);
+      const group = await client.api('/groups').post({ displayName: unique('g'), mailEnabled: false, mailNickname: unique('g'), securityEnabled: true }) as User;
+      assert.equal((await graphError(client.api(`/users/${user.id}/manager/$ref`).put(ref(group.id)))).statusCode, 400);
+      const boss = await client.api('/users').post(newUser(unique('gone'))) as User;
+      await client.api(`/users/${user.id}/manager/$ref`).put(ref(boss.id));
+      await client.api(`/users/${boss.id}`).delete();
+      assert.equal((await graphError(client.api(`/users/${user.id}/manager`).get())).statusCode, 404);
+    });
+  });
 });
