@@ -265,7 +265,8 @@ function describeOperations(store: Store, planId: number): string {
   const lines: string[] = [];
   for (const stored of store.listOperations(planId)) {
     const op = stored.operation;
-    const what = op.kind.endsWith('member') ? `${op.kind} ${op.member?.dn ?? op.member?.sourceAnchor} ${op.kind === 'add-member' ? 'to' : 'from'} ${op.dn}` : `${op.kind} ${op.dn ?? op.displayName ?? op.sourceAnchor}`;
+    const what = op.kind.endsWith('member') ? `${op.kind} ${op.member?.dn ?? op.member?.sourceAnchor} ${op.kind === 'add-member' ? 'to' : 'from'} ${op.dn}`
+      : op.kind === 'set-manager' ? `${op.kind} ${op.member?.dn ?? op.member?.sourceAnchor} for ${op.dn}` : `${op.kind} ${op.dn ?? op.displayName ?? op.sourceAnchor}`;
     const changes = op.kind.startsWith('update') && op.properties ? ` [${Object.keys(op.properties).join(', ')}]` : '';
     lines.push(`${stored.status === 'held' ? 'HELD ' : ''}${what}${changes} — ${op.reason}`);
   }

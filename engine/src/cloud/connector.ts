@@ -111,8 +111,8 @@ export class CloudConnector {
     }
   }
 
-  private async *pages<T>(path: string, select: ReadonlyArray<string>): AsyncGenerator<T[]> {
-    let request: string | undefined = `${path}${path.includes('?') ? '&' : '?'}$top=999&$select=${select.join(',')}`;
+  private async *pages<T>(path: string, select: ReadonlyArray<string>, expand?: string): AsyncGenerator<T[]> {
+    let request: string | undefined = `${path}${path.includes('?') ? '&' : '?'}$top=999&$select=${select.join(',')}${expand ? `&$expand=${expand}` : ''}`;
     while (request) {
       const page = (await this.graph.api(request).get()) as GraphPage<T>;
       yield page.value;
@@ -135,6 +135,7 @@ export class CloudConnector {
       displayName: str(raw['displayName']),
       isAdmin: admins.has(raw.id),
       onPremisesSyncEnabled: raw['onPremisesSyncEnabled'] === true,
+      ...(objectType === 'user' && typeof (raw['manager'] as { id?: unknown } | undefined)?.id === 'string' ? { managerId: (raw['manager'] as { id: string }).id } : {}),
       softDeleted,
     };
   }
@@ -159,7 +160,7 @@ export class CloudConnector {
     const anchor = this.anchorProperty();
     const select = ['id', ...USER_PROPERTIES, anchor];
     try {
-      for await (const page of this.pages<GraphUser>('/users', select)) yield page.map((u) => this.toCloudObject(u, 'user', anchor, admins, false));
+      for await (const page of this.pages<GraphUser>('/users', select, 'manager($select=id)')) yield page.map((u) => this.toCloudObject(u, 'user', anchor, admins, false));
       for await (const page of this.pages<GraphUser>('/directory/deletedItems/microsoft.graph.user', select)) yield page.map((u) => this.toCloudObject(u, 'user', anchor, admins, true));
     } catch (error) {
       throw this.fail(error, 'read the tenant\'s users');

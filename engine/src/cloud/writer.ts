@@ -7,7 +7,7 @@ import type { PlannedOperation } from '../contract/model.ts';
 import type { CloudConnector } from './connector.ts';
 import { delay, type WriteGovernor } from './governor.ts';
 
-export type GraphRequest = { readonly method: 'POST' | 'PATCH' | 'DELETE'; readonly url: string; readonly body?: unknown };
+export type GraphRequest = { readonly method: 'POST' | 'PATCH' | 'PUT' | 'DELETE'; readonly url: string; readonly body?: unknown };
 
 export type ExportItem = { readonly key: string; readonly operation: PlannedOperation; readonly request: GraphRequest };
 
@@ -43,13 +43,17 @@ export function requestFor(op: PlannedOperation, graphBaseUrl: string, extra: { 
       return { method: 'POST', url: `/groups/${id(op.cloudId, 'group')}/members/$ref`, body: { '@odata.id': `${graphBaseUrl}v1.0/directoryObjects/${id(op.member?.cloudId, 'member')}` } };
     case 'remove-member':
       return { method: 'DELETE', url: `/groups/${id(op.cloudId, 'group')}/members/${id(op.member?.cloudId, 'member')}/$ref` };
+    case 'set-manager':
+      return { method: 'PUT', url: `/users/${id(op.cloudId, 'user')}/manager/$ref`, body: { '@odata.id': `${graphBaseUrl}v1.0/directoryObjects/${id(op.member?.cloudId, 'manager')}` } };
+    case 'remove-manager':
+      return { method: 'DELETE', url: `/users/${id(op.cloudId, 'user')}/manager/$ref` };
   }
 }
 
 function alreadyDone(op: PlannedOperation, status: number, body: GraphErrorBody | undefined): string | undefined {
   const message = body?.error?.message ?? '';
   if (op.kind === 'add-member' && status === 400 && /already exist/i.test(message)) return 'already a member';
-  if ((op.kind === 'remove-member' || op.kind === 'delete-user' || op.kind === 'delete-group') && status === 404) return 'already gone';
+  if ((op.kind === 'remove-member' || op.kind === 'remove-manager' || op.kind === 'delete-user' || op.kind === 'delete-group') && status === 404) return 'already gone';
   return undefined;
 }
 

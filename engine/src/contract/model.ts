@@ -19,7 +19,9 @@ export type OperationKind =
   | 'update-user'
   | 'update-group'
   | 'add-member'
-  | 'remove-member';
+  | 'remove-member'
+  | 'set-manager'
+  | 'remove-manager';
 
 /** One change the engine will make (or made) in the tenant, with the reason it is needed. */
 export type PlannedOperation = {
@@ -38,7 +40,7 @@ export type PlannedOperation = {
   readonly properties?: Readonly<Record<string, unknown>>;
   /** Property names and their current cloud values, for a readable preview of updates. */
   readonly previous?: Readonly<Record<string, unknown>>;
-  /** For membership operations: the member's source anchor, type and DN. */
+  /** For membership operations: the member's source anchor, type and DN; for set-manager, the manager's. */
   readonly member?: { readonly sourceAnchor: string; readonly objectType: SyncObjectType; readonly dn?: string; readonly cloudId?: string };
   /** True when the deletion gate holds this operation until an administrator approves it. */
   readonly gated?: boolean;

@@ -71,6 +71,14 @@ function applyConfirmed(store: Store, op: PlannedOperation, cloudId: string | un
     case 'remove-member':
       if (op.cloudId && op.member?.cloudId) store.removeCloudMember(op.cloudId, op.member.cloudId);
       return;
+    case 'set-manager':
+    case 'remove-manager': {
+      const current = op.cloudId ? store.getCloudObject(op.cloudId) : undefined;
+      if (!current) return;
+      const { managerId: _previous, ...rest } = current;
+      store.upsertCloudObjects([op.kind === 'set-manager' && op.member?.cloudId ? { ...rest, managerId: op.member.cloudId } : rest], runId);
+      return;
+    }
   }
 }
 
@@ -84,10 +92,13 @@ function resolveIds(store: Store, op: PlannedOperation): PlannedOperation | stri
   if (resolved.member && !resolved.member.cloudId) {
     const link = store.linkByAnchor(resolved.member.sourceAnchor);
     if (link?.cloudId) resolved = { ...resolved, member: { ...resolved.member, cloudId: link.cloudId } };
-    else return `the member ${resolved.member.dn ?? resolved.member.sourceAnchor} does not exist in the tenant (its own export failed or is waiting)`;
+    else return `the ${resolved.kind === 'set-manager' ? 'manager' : 'member'} ${resolved.member.dn ?? resolved.member.sourceAnchor} does not exist in the tenant (its own export failed or is waiting)`;
   }
   if ((resolved.kind === 'add-member' || resolved.kind === 'remove-member') && !resolved.cloudId) {
     return `the group ${resolved.dn ?? resolved.sourceAnchor} does not exist in the tenant (its own export failed or is waiting)`;
+  }
+  if ((resolved.kind === 'set-manager' || resolved.kind === 'remove-manager') && !resolved.cloudId) {
+    return `the user ${resolved.dn ?? resolved.sourceAnchor} does not exist in the tenant (its own export failed or is waiting)`;
   }
   return resolved;
 }

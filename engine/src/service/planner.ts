@@ -10,7 +10,7 @@ import { defaultAttributeFlow, withOverrides, type AttributeFlow } from '../sync
 import { applyGate } from '../sync/gate.ts';
 import { mapEntry, type DesiredObject } from '../sync/map.ts';
 import { matchObject } from '../sync/match.ts';
-import { planDeletion, planMembership, planObject, type MemberRef, type PlanSettings } from '../sync/plan.ts';
+import { planDeletion, planManager, planMembership, planObject, type MemberRef, type PlanSettings } from '../sync/plan.ts';
 import { evaluateScope, type ScopeConfig, type ScopeDecision } from '../sync/scope.ts';
 import { findDuplicates, validateDesired, type TenantDomains, type UniqueKey } from '../sync/validate.ts';
 import type { Store } from '../store/store.ts';
@@ -216,6 +216,13 @@ export function buildPlan(input: {
           }
           ops.push(...planMembership({ sourceAnchor: desired.sourceAnchor, adGuid: desired.adGuid, dn: desired.dn, cloudId: groupCloudId,
             displayName: String(desired.properties['displayName'] ?? '') }, members, current, managed));
+        }
+        if (desired.objectType === 'user') {
+          const managerGuid = entry.managerGuid;
+          ops.push(...planManager({ sourceAnchor: desired.sourceAnchor, adGuid: desired.adGuid, dn: desired.dn, cloudId: match.cloud?.id,
+            displayName: String(desired.properties['displayName'] ?? '') },
+          managerGuid === undefined ? undefined : store.getAdEntry(managerGuid)?.dn ?? managerGuid,
+          managerGuid === undefined ? undefined : memberRef(managerGuid), match.cloud?.managerId));
         }
         emit(ops);
       }

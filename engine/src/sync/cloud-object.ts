@@ -18,6 +18,8 @@ export type CloudObject = {
   readonly isAdmin?: boolean;
   /** Synchronized by another tool (Entra Connect): Graph refuses writes. */
   readonly onPremisesSyncEnabled?: boolean;
+  /** Users: the object id of their manager in the tenant, if any. */
+  readonly managerId?: string;
   /** In the tenant's recycle bin (deletedItems): restorable. */
   readonly softDeleted?: boolean;
 };

@@ -137,6 +137,27 @@ export function planMembership(group: {
   return ops;
 }
 
+/**
+ * A user's manager as a diff: set it when Active Directory names a manager that is synchronized and
+ * the tenant has another (or none); remove it when Active Directory names none, or one that is not
+ * synchronized (out of scope, invalid, a contact), while the tenant has one. Active Directory is the
+ * authority for the users Directory Sync manages, as for their other attributes.
+ */
+export function planManager(user: {
+  readonly sourceAnchor: string; readonly adGuid: string; readonly dn: string; readonly cloudId?: string; readonly displayName?: string;
+}, adManagerDn: string | undefined, wanted: MemberRef | undefined, currentManagerId: string | undefined): ReadonlyArray<PlannedOperation> {
+  const base = { objectType: 'user' as const, sourceAnchor: user.sourceAnchor, adGuid: user.adGuid, dn: user.dn, cloudId: user.cloudId, displayName: user.displayName };
+  if (wanted && wanted.objectType === 'user') {
+    if (wanted.cloudId !== undefined && wanted.cloudId === currentManagerId) return [];
+    return [{ ...base, kind: 'set-manager', member: wanted, reason: `the manager in Active Directory is ${wanted.dn ?? wanted.sourceAnchor}` }];
+  }
+  if (currentManagerId === undefined) return [];
+  const reason = adManagerDn === undefined
+    ? 'Active Directory names no manager'
+    : `the manager in Active Directory (${adManagerDn}) is not synchronized`;
+  return [{ ...base, kind: 'remove-manager', reason }];
+}
+
 /** Export order (ARCHITECTURE.md step 9): disables and deletes, then creates, then updates, then membership. */
 export function exportPriority(op: PlannedOperation): number {
   const kind: OperationKind = op.kind;
@@ -154,6 +175,8 @@ export function exportPriority(op: PlannedOperation): number {
       return 2;
     case 'remove-member':
     case 'add-member':
+    case 'set-manager':
+    case 'remove-manager':
       return 3;
   }
 }

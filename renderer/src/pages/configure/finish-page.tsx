@@ -52,7 +52,7 @@ function RunResult(props: { readonly run: RunSummary }) {
       </MessageBar>
       <dl className={layout.summary}>
         <dt className={layout.term}>Created</dt><dd className={layout.detail} data-testid="result-created">{sum(run.exported, ['create-user', 'create-group'])}</dd>
-        <dt className={layout.term}>Updated</dt><dd className={layout.detail} data-testid="result-updated">{sum(run.exported, ['update-user', 'update-group', 'restore-user', 'add-member', 'remove-member'])}</dd>
+        <dt className={layout.term}>Updated</dt><dd className={layout.detail} data-testid="result-updated">{sum(run.exported, ['update-user', 'update-group', 'restore-user', 'add-member', 'remove-member', 'set-manager', 'remove-manager'])}</dd>
         <dt className={layout.term}>Errors</dt><dd className={layout.detail} data-testid="result-errors">{run.errors}</dd>
         <dt className={layout.term}>Deletions held</dt><dd className={layout.detail} data-testid="result-held">{run.held}</dd>
       </dl>
