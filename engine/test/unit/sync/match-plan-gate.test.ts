@@ -6,7 +6,7 @@ import { defaultAttributeFlow } from '../../../src/sync/attribute-flow.ts';
 import { applyGate, defaultDeletionThreshold } from '../../../src/sync/gate.ts';
 import { mapEntry, type DesiredObject } from '../../../src/sync/map.ts';
 import { matchObject } from '../../../src/sync/match.ts';
-import { diffProperties, exportPriority, planMembership, planObject } from '../../../src/sync/plan.ts';
+import { diffProperties, exportPriority, planManager, planMembership, planObject } from '../../../src/sync/plan.ts';
 import { adUser, cloudUser } from './builders.ts';
 
 const settings = {
@@ -161,5 +161,34 @@ describe('gate (properties)', () => {
         for (const op of passing) assert.ok(!orphanAnchors.has(op.sourceAnchor));
       }
     }));
+  });
+});
+
+describe('planManager', () => {
+  const user = { sourceAnchor: 'YW5u', adGuid: 'a1', dn: 'CN=Ann,OU=Staff,DC=contoso,DC=com', cloudId: 'ann-id' };
+  const boss = { sourceAnchor: 'Ym9zcw==', objectType: 'user' as const, dn: 'CN=Boss,OU=Staff,DC=contoso,DC=com', cloudId: 'boss-id' };
+
+  it('sets the manager AD names when the tenant has another or none, and does nothing when they agree', () => {
+    assert.deepEqual(planManager(user, boss.dn, boss, undefined).map((op) => [op.kind, op.member?.cloudId]), [['set-manager', 'boss-id']]);
+    assert.deepEqual(planManager(user, boss.dn, boss, 'someone-else').map((op) => op.kind), ['set-manager']);
+    assert.deepEqual(planManager(user, boss.dn, boss, 'boss-id'), []);
+    // A manager created in the same run has no cloud id yet: set it (the exporter resolves it after the create).
+    assert.deepEqual(planManager(user, boss.dn, { ...boss, cloudId: undefined }, undefined).map((op) => op.kind), ['set-manager']);
+  });
+
+  it('removes a manager the tenant has when AD names none, or one that is not synchronized, and says which', () => {
+    const none = planManager(user, undefined, undefined, 'boss-id');
+    assert.deepEqual(none.map((op) => [op.kind, op.reason]), [['remove-manager', 'Active Directory names no manager']]);
+    const outside = planManager(user, 'CN=Ext,OU=Elsewhere,DC=contoso,DC=com', undefined, 'boss-id');
+    assert.match(outside[0]?.reason ?? '', /\(CN=Ext,OU=Elsewhere,DC=contoso,DC=com\) is not synchronized/);
+    assert.deepEqual(planManager(user, undefined, undefined, undefined), []);
+    // Only a user can be a manager in the tenant: a group reference is treated as no manager.
+    assert.deepEqual(planManager(user, 'CN=Team,DC=contoso,DC=com', { ...boss, objectType: 'group' }, undefined), []);
+  });
+
+  it('exports manager links with the memberships, after every create', () => {
+    const [set] = planManager(user, boss.dn, boss, undefined);
+    assert.ok(set);
+    assert.equal(exportPriority(set), 3);
   });
 });
