@@ -2,7 +2,7 @@
  * The state store: one SQLite file (better-sqlite3), WAL, forward-only migrations.
  */
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../errors/store-error.ts';
 import { productVersion } from '../version.ts';
@@ -74,6 +74,9 @@ export function openDatabaseWithUpgrade(file: string, options: { migrations?: Re
   } catch (error) {
     throw new StoreError(`Cannot open the state store ${file}: ${(error as Error).message}. Check that the data directory exists and is writable by the service.`);
   }
+  // The store holds the configuration and the encrypted secrets: only its owner may read it (the
+  // write-ahead log and shared-memory files SQLite makes beside it take the same permissions).
+  if (file !== ':memory:' && process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
