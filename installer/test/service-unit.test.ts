@@ -26,6 +26,12 @@ async function accountExists(): Promise<boolean> {
   return (await runCommand('getent', ['passwd', 'dirsync'])).code === 0;
 }
 
+/** Whether the account can read this checkout (an installed copy in /opt always is; a clone under /root is not). */
+async function readableByAccount(): Promise<boolean> {
+  return (await runCommand('runuser', ['-u', 'dirsync', '--', 'test', '-r', join(repoRoot, 'node_modules', 'tsx', 'package.json')])).code === 0;
+}
+const UNREADABLE = `the checkout ${repoRoot} is not readable by the account dirsync (a parent directory is private), so the service cannot run as that account from it; an installed copy is readable`;
+
 describe('the systemd service', () => {
   const preexisting = { account: false, dataDir: existsSync(dataDir) };
   after(async () => {
@@ -89,6 +95,10 @@ describe('the systemd service', () => {
       t.skip(preexisting.account ? 'an installation was on this machine before the test' : 'the account was not created by the test before');
       return;
     }
+    if (!(await readableByAccount())) {
+      t.skip(UNREADABLE);
+      return;
+    }
     const child = spawn('runuser', ['-u', 'dirsync', '--', process.execPath, join(repoRoot, 'engine', 'bin', 'dirsync.js'), '--data-dir', dataDir, 'service', 'run'],
       { stdio: 'ignore' });
     try {
@@ -135,6 +145,10 @@ describe('the systemd service', () => {
         t.skip('needs the account made by the install test above, on a machine without an installation of its own');
         return;
       }
+      if (!(await readableByAccount())) {
+        t.skip(UNREADABLE);
+        return;
+      }
       assert.equal((await markRun('start')).code, 0);
       const run = uninstall([]);
       await run.said(/A synchronization is in progress \(run \d+ \(full, started [^)]+\)\)\. Waiting for it to finish before removing the service;\npress Ctrl\+C to cancel the removal\./);
@@ -151,6 +165,10 @@ describe('the systemd service', () => {
     it('lets the administrator cancel while a run is in progress, and removes nothing then', async (t) => {
       if (preexisting.account || !(await accountExists())) {
         t.skip('needs the account made by the install test above');
+        return;
+      }
+      if (!(await readableByAccount())) {
+        t.skip(UNREADABLE);
         return;
       }
       writeFileSync(unitFile, render(process.execPath, repoRoot));
