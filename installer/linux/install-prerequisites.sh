@@ -30,6 +30,8 @@ packages=(
   ca-certificates     # TLS trust store
   procps              # process tools the lab's stop uses
   jq                  # reading .lab/connection.json in the README's examples
+  nsis                # makensis: the tests compile the Windows installer's NSIS script
+  systemd             # systemd-analyze: the tests verify the service unit
   python3 make g++    # building better-sqlite3 if no prebuilt binary fits
 )
 
@@ -52,6 +54,8 @@ files=(
   "openssl|/usr/bin/openssl"
   "ca-certificates|/etc/ssl/certs/ca-certificates.crt"
   "jq|/usr/bin/jq"
+  "nsis|/usr/bin/makensis"
+  "systemd|/usr/bin/systemd-analyze"
 )
 
 # What npm ci must leave behind (a native addon that failed to build leaves no .node file).

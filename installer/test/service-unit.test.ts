@@ -50,7 +50,7 @@ describe('the systemd service', () => {
     assert.equal(await verify(file), '');
     const unit = readFileSync(file, 'utf8');
     for (const directive of ['User=dirsync', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/dirsync',
-      'UMask=0077', 'StateDirectoryMode=0700', `ExecStart=${process.execPath} ${repoRoot}/engine/bin/dirsync.js --data-dir /var/lib/dirsync service run`]) {
+      'UMask=0077', 'StateDirectoryMode=0700', `ExecStart="${process.execPath}" "${repoRoot}/engine/bin/dirsync.js" --data-dir /var/lib/dirsync service run`, 'Environment=ELECTRON_RUN_AS_NODE=1']) {
       assert.ok(unit.split('\n').includes(directive), `the unit lacks ${directive}`);
     }
   });

@@ -11,6 +11,8 @@ import { denyAllPermissions, hardenWebContents, secureWebPreferences } from './s
 
 const rendererIndex = process.env['DIRSYNC_RENDERER_INDEX'] ?? join(__dirname, '..', '..', 'renderer', 'dist', 'index.html');
 const appUrl = pathToFileURL(rendererIndex);
+/** The installer's finish page ("Start Configuration Wizard now") starts the app with --configuration-wizard. */
+const startPage = process.argv.includes('--configuration-wizard') ? '#/configure/welcome' : '';
 
 function isAppUrl(url: string): boolean {
   try {
@@ -32,7 +34,7 @@ async function createWindow(): Promise<void> {
   hardenWebContents(window.webContents, isAppUrl);
   forwardEvents(socketPath, window.webContents);
   window.once('ready-to-show', () => window.show());
-  await window.loadURL(appUrl.href);
+  await window.loadURL(`${appUrl.href}${startPage}`);
 }
 
 app.enableSandbox();

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { repoRoot } from '../../lab/connection.ts';
+import { runCommand } from '../../lab/samba/system.ts';
+
+const require = createRequire(join(repoRoot, 'package.json'));
+const configFile = join(repoRoot, 'installer', 'electron-builder.json');
+type BuilderConfig = Record<string, unknown> & {
+  files: string[]; nsis: { license: string; include: string; perMachine: boolean; oneClick: boolean; runAfterFinish: boolean };
+  deb: { afterInstall: string; afterRemove: string }; win: { target: Array<{ target: string; arch: string[] }>; extraResources: Array<{ from: string }> };
+  linux: { target: string[] };
+};
+const config = JSON.parse(readFileSync(configFile, 'utf8')) as BuilderConfig;
+const scratch = mkdtempSync(join(tmpdir(), 'dirsync-packaging-'));
+
+/** electron-builder's own validation of a configuration (its JSON schema and deprecation checks). */
+async function validate(candidate: unknown): Promise<void> {
+  const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as { validateConfiguration(c: unknown, logger: unknown): Promise<void> };
+  const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
+  await validateConfiguration(candidate, new DebugLogger(false));
+}
+
+/** The files of the checkout a pattern of `files` takes ('dir/**', 'dir/**\/*.ts' or a file). */
+function matching(pattern: string): string[] {
+  const [base, rest] = pattern.includes('/**') ? [pattern.slice(0, pattern.indexOf('/**')), pattern.slice(pattern.indexOf('/**') + 3)] : [pattern, undefined];
+  const root = join(repoRoot, base);
+  if (!existsSync(root)) return [];
+  if (rest === undefined) return statSync(root).isFile() ? [base] : [];
+  const suffix = rest.replace(/^\/\*/, '');
+  return (readdirSync(root, { recursive: true }) as string[]).filter((f) => statSync(join(root, f)).isFile() && f.endsWith(suffix)).map((f) => join(base, f));
+}
+
+describe('the packages (electron-builder configuration)', () => {
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('is a configuration electron-builder accepts, and one it refuses when a key is misspelt', async () => {
+    await validate(config);
+    await assert.rejects(validate({ ...config, nsis: { ...config.nsis, oneClik: false } }), /does not match the API schema/);
+  });
+
+  it('makes a per-machine 64-bit NSIS installer with the license page and the Configuration Wizard at its end, and deb, AppImage and tar.gz', () => {
+    assert.deepEqual(config.win.target, [{ target: 'nsis', arch: ['x64'] }]);
+    assert.equal(config.nsis.perMachine, true);
+    assert.equal(config.nsis.oneClick, false);
+    assert.equal(config.nsis.runAfterFinish, true);
+    assert.deepEqual(config.linux.target, ['deb', 'AppImage', 'tar.gz']);
+    for (const file of [config.nsis.license, config.nsis.include, config.deb.afterInstall, config.deb.afterRemove, ...config.win.extraResources.map((r) => r.from)]) {
+      assert.ok(existsSync(join(repoRoot, file)), `${file} (named by the configuration) does not exist`);
+    }
+    assert.match(readFileSync(join(repoRoot, config.nsis.include), 'utf8'), /MUI_FINISHPAGE_RUN_TEXT "Start Configuration Wizard now"/);
+  });
+
+  it('packs what the app and its service need — every pattern takes files, the service scripts and the built renderer and shell among them', async () => {
+    // npm test builds before it tests; run on its own, this test builds first.
+    if (!existsSync(join(repoRoot, 'dist', 'electron', 'main.cjs')) || !existsSync(join(repoRoot, 'renderer', 'dist', 'index.html'))) {
+      const build = await runCommand('npm', ['run', '-s', 'build'], { cwd: repoRoot, timeoutMs: 300_000 });
+      assert.equal(build.code, 0, build.stderr);
+    }
+    const packed = new Set<string>();
+    for (const pattern of config.files.filter((p) => !p.startsWith('!'))) {
+      const files = matching(pattern);
+      assert.ok(files.length > 0, `the pattern ${pattern} takes no file`);
+      for (const f of files) packed.add(f);
+    }
+    for (const needed of ['package.json', 'LICENSE', 'engine/bin/dirsync.js', 'engine/src/cli/main.ts', 'engine/src/service/daemon.ts', 'dist/electron/main.cjs',
+      'dist/electron/preload.cjs', 'renderer/dist/index.html', 'installer/linux/install-service.sh', 'installer/linux/uninstall-service.sh',
+      'installer/linux/directory-sync.service.in']) {
+      assert.ok(packed.has(needed), `${needed} is not packed`);
+    }
+    assert.ok(![...packed].some((f) => f.includes('/test/') || f.startsWith('lab/') || f.startsWith('e2e/')), 'tests or the lab are packed');
+    // The service loads the TypeScript engine through tsx at run time: a runtime dependency, installed into the package.
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const runtime of ['tsx', 'better-sqlite3', 'ldapts', '@azure/msal-node', '@microsoft/microsoft-graph-client']) assert.ok(pkg.dependencies[runtime], `${runtime} is not a runtime dependency`);
+  });
+
+  it('compiles the installer\'s NSIS additions with makensis: the service, the finish page, the uninstall that waits for a run', async () => {
+    const nsisInclude = join(require.resolve('app-builder-lib/package.json'), '..', 'templates', 'nsis', 'include');
+    const script = join(scratch, 'check.nsi');
+    writeFileSync(script, [
+      'Unicode true',
+      '!include "MUI2.nsh"',
+      '!include "LogicLib.nsh"',
+      `!addincludedir "${nsisInclude}"`,
+      '!define PRODUCT_FILENAME "Directory Sync"',
+      'Name "Directory Sync"',
+      `OutFile "${join(scratch, 'check.exe')}"`,
+      'InstallDir "$PROGRAMFILES64\\Directory Sync"',
+      'RequestExecutionLevel admin',
+      `!include "${join(repoRoot, config.nsis.include)}"`,
+      `!insertmacro MUI_PAGE_LICENSE "${join(repoRoot, config.nsis.license)}"`,
+      '!insertmacro MUI_PAGE_INSTFILES',
+      '!insertmacro customFinishPage',
+      '!insertmacro MUI_UNPAGE_INSTFILES',
+      '!insertmacro MUI_LANGUAGE "English"',
+      'Section "Install"',
+      '  SetOutPath "$INSTDIR"',
+      '  !insertmacro customInstall',
+      '  WriteUninstaller "$INSTDIR\\Uninstall Directory Sync.exe"',
+      'SectionEnd',
+      'Section "Uninstall"',
+      '  !insertmacro customUnInstall',
+      'SectionEnd',
+      '',
+    ].join('\n'));
+    const result = await runCommand('makensis', ['-V2', '-WX', script], { timeoutMs: 120_000 });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.ok(existsSync(join(scratch, 'check.exe')));
+  });
+});

@@ -1,0 +1,61 @@
+; Directory Sync's part of electron-builder's NSIS installer (nsis.include in installer/electron-builder.json).
+;
+; The engine runs as the Windows service "Directory Synchronization Service" (id DirectorySync) through
+; the WinSW service wrapper shipped beside the app (resources\service\DirectorySyncService.exe and its
+; .xml: the app's own executable with ELECTRON_RUN_AS_NODE=1 runs engine\bin\dirsync.js service run),
+; as the virtual account NT SERVICE\DirectorySync. Its data in %ProgramData%\Directory Sync is
+; readable by that account, SYSTEM and Administrators only.
+
+!define DIRSYNC_SERVICE "DirectorySync"
+!define DIRSYNC_WRAPPER "$INSTDIR\resources\service\DirectorySyncService.exe"
+; %ProgramData%: $APPDATA once the shell variables are set for all users (SetShellVarContext all).
+!define DIRSYNC_DATA "$APPDATA\Directory Sync"
+
+; The finish page offers "Start Configuration Wizard now", ticked.
+!macro customFinishPage
+  Function DirSyncStartConfigurationWizard
+    ExecShell "open" "$INSTDIR\${PRODUCT_FILENAME}.exe" "--configuration-wizard"
+  FunctionEnd
+  !define MUI_FINISHPAGE_RUN
+  !define MUI_FINISHPAGE_RUN_TEXT "Start Configuration Wizard now"
+  !define MUI_FINISHPAGE_RUN_FUNCTION "DirSyncStartConfigurationWizard"
+  !insertmacro MUI_PAGE_FINISH
+!macroend
+
+; Install or upgrade: an upgrade stops the running service first (its run stops after the page of
+; writes in flight, resumable), replaces the files, and starts it again on the same data.
+!macro customInstall
+  SetShellVarContext all
+  nsExec::ExecToLog 'sc.exe stop ${DIRSYNC_SERVICE}'
+  Pop $0
+  nsExec::ExecToLog '"${DIRSYNC_WRAPPER}" install'
+  Pop $0
+  nsExec::ExecToLog 'sc.exe config ${DIRSYNC_SERVICE} obj= "NT SERVICE\${DIRSYNC_SERVICE}" start= delayed-auto'
+  Pop $0
+  CreateDirectory "${DIRSYNC_DATA}"
+  nsExec::ExecToLog 'icacls "${DIRSYNC_DATA}" /inheritance:r /grant:r "*S-1-5-18:(OI)(CI)F" "*S-1-5-32-544:(OI)(CI)F" "NT SERVICE\${DIRSYNC_SERVICE}:(OI)(CI)M"'
+  Pop $0
+  nsExec::ExecToLog 'sc.exe start ${DIRSYNC_SERVICE}'
+  Pop $0
+!macroend
+
+; Uninstall: a synchronization run in progress is waited for, or the removal cancelled; then the
+; service is stopped and removed; the data is kept unless the administrator chooses to delete it.
+!macro customUnInstall
+  SetShellVarContext all
+  DirSyncWaitForRun:
+    nsExec::ExecToStack '"$INSTDIR\resources\service\dirsync-status.cmd"'
+    Pop $0
+    Pop $1
+    ${If} $0 == "3"
+      MessageBox MB_RETRYCANCEL|MB_ICONEXCLAMATION "A synchronization is in progress. Retry when it has finished (it appears in the Operations view), or Cancel to keep Directory Sync installed." /SD IDCANCEL IDRETRY DirSyncWaitForRun
+      Abort "Uninstall cancelled: a synchronization is in progress."
+    ${EndIf}
+  nsExec::ExecToLog 'sc.exe stop ${DIRSYNC_SERVICE}'
+  Pop $0
+  nsExec::ExecToLog '"${DIRSYNC_WRAPPER}" uninstall'
+  Pop $0
+  MessageBox MB_YESNO|MB_ICONQUESTION "Keep the configuration and the synchronization state in ${DIRSYNC_DATA}? (Recommended: a reinstall carries on where it stopped.)" /SD IDYES IDYES DirSyncKeepData
+    RMDir /r "${DIRSYNC_DATA}"
+  DirSyncKeepData:
+!macroend
