@@ -1,7 +1,7 @@
 /**
  * `dirsync`: the command line of Directory Sync. Every command takes --data-dir and --json.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { RunSummary } from '../contract/model.ts';
@@ -36,17 +36,29 @@ function globals(): GlobalOptions {
   return program.opts<GlobalOptions>();
 }
 
-/** When the configuration trusts an extra CA for the cloud, Node must know it from the start. */
-function reexecWithCloudCa(dataDir: string): void {
+/**
+ * When the configuration trusts an extra CA for the cloud, Node must know it from the start: the
+ * command runs again in a child process that does. Signals reach the child (a service manager's
+ * SIGTERM stops the service cleanly), and this process exits with the child's code; until then the
+ * command's own action never starts here.
+ */
+function reexecWithCloudCa(dataDir: string): Promise<void> | undefined {
   const file = cloudCaFile(dataDir);
   const pem = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-  if (pem === '' || process.env['DIRSYNC_CA_REEXEC'] === '1') return;
+  if (pem === '' || process.env['DIRSYNC_CA_REEXEC'] === '1') return undefined;
   const extra = process.env['NODE_EXTRA_CA_CERTS'];
-  if (extra && existsSync(extra) && readFileSync(extra, 'utf8').includes(pem)) return;
-  const result = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  if (extra && existsSync(extra) && readFileSync(extra, 'utf8').includes(pem)) return undefined;
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: file, DIRSYNC_CA_REEXEC: '1' },
   });
-  process.exit(result.status ?? ExitCode.failed);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
+  return new Promise<void>(() => {
+    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : ExitCode.failed)));
+    child.on('error', (error) => {
+      console.error(`dirsync: could not start itself again with the configured CA: ${error.message}`);
+      process.exit(ExitCode.failed);
+    });
+  });
 }
 
 function labConnectionFile(option: unknown): string {
@@ -452,7 +464,9 @@ program.command('ownership')
     if (!result.claimed) process.exitCode = ExitCode.failed;
   });
 
-program.hook('preAction', () => reexecWithCloudCa(globals().dataDir));
+program.hook('preAction', async () => {
+  await reexecWithCloudCa(globals().dataDir);
+});
 
 try {
   await program.parseAsync(process.argv);

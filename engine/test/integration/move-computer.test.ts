@@ -9,6 +9,7 @@ import { startTenantServer, type TenantServer } from '../../../lab/tenant/index.
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { lastSeq, writesSince } from '../support/engine-harness.ts';
+import { listProcesses } from '../../../lab/samba/system.ts';
 
 type Result = { code: number; stdout: string; stderr: string; json: Record<string, unknown> | undefined };
 
@@ -46,7 +47,11 @@ describe('moving Directory Sync to another computer', () => {
 
   /** `dirsync service run --no-schedule` in the background, until its control socket answers. */
   async function startServiceProcess(dataDir: string): Promise<void> {
-    const child = spawn(process.execPath, [dirsyncBin, '--data-dir', dataDir, 'service', 'run', '--no-schedule'], { env: process.env, stdio: 'ignore' });
+    // As on an administrator's computer: nothing trusts the lab's CA but the configuration, so the
+    // service starts itself again with it (the path a service manager's SIGTERM must get through).
+    const env = { ...process.env };
+    delete env['NODE_EXTRA_CA_CERTS'];
+    const child = spawn(process.execPath, [dirsyncBin, '--data-dir', dataDir, 'service', 'run', '--no-schedule'], { env, stdio: 'ignore' });
     services.set(dataDir, child);
     for (let i = 0; i < 200; i += 1) {
       if (existsSync(join(dataDir, 'control.sock')) && (await dirsync(dataDir, ['--json', 'ownership'])).code === 0) return;
@@ -62,6 +67,13 @@ describe('moving Directory Sync to another computer', () => {
     child.kill('SIGTERM');
     await exited;
     services.delete(dataDir);
+    // As a service manager would see it: SIGTERM to the process it started stops the whole service.
+    for (let i = 0; i < 50 && serviceProcesses(dataDir).length > 0; i += 1) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(serviceProcesses(dataDir), [], `the service for ${dataDir} outlived SIGTERM to the process that started it`);
+  }
+
+  function serviceProcesses(dataDir: string): number[] {
+    return listProcesses().filter((p) => p.cmdline.includes(`--data-dir ${dataDir} `) && p.cmdline.includes('service run')).map((p) => p.pid);
   }
 
   function managedUsers(): Array<Record<string, unknown>> {
