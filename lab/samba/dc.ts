@@ -196,6 +196,11 @@ async function issueCertificates(tlsDir: string): Promise<void> {
 }
 
 /** Provisions the domain once into templateDir (atomically) unless a template with the same key is there. */
+/** Provisions the lab's template DC directory if it is missing or stale (what startSambaDc starts a copy of). */
+export async function ensureSambaTemplate(templateDir: string): Promise<void> {
+  await ensureTemplate(resolve(templateDir), false);
+}
+
 async function ensureTemplate(templateDir: string, fromSnapshot: boolean): Promise<{ info: TemplateInfo; built: boolean }> {
   const version = await sambaVersion();
   const key = templateKey(version);

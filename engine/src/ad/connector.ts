@@ -38,7 +38,7 @@ export const IMPORTED_ATTRIBUTES: ReadonlyArray<string> = [
   ...Array.from({ length: 15 }, (_, i) => `extensionAttribute${i + 1}`),
 ];
 
-const OBJECT_FILTER = '(|(objectClass=user)(objectClass=group)(objectClass=contact)(objectClass=organizationalUnit)(objectClass=container)(objectClass=domainDNS))';
+export const OBJECT_FILTER = '(|(objectClass=user)(objectClass=group)(objectClass=contact)(objectClass=organizationalUnit)(objectClass=container)(objectClass=domainDNS))';
 
 /** Not stored as attributes: carried by AdEntry fields. */
 const STRUCTURAL = new Set(['objectguid', 'objectclass', 'parentguid', 'member', 'manager', 'ms-ds-consistencyguid', 'isdeleted', 'dn', 'name', 'objectsid']);

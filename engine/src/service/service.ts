@@ -21,7 +21,7 @@ import type { EventHub } from './control-server.ts';
 import { approvePlan, cloudConnectorFor, openStore, readConfig, rejectPlan, saveConfig, sessionFor, storeSecrets, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET } from './engine.ts';
 import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccountRights } from '../ad/service-account.ts';
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
-import { AD_CURSOR, runSync } from './sync-run.ts';
+import { AD_CURSOR, phaseEtaSeconds, runSync } from './sync-run.ts';
 import { scopeEvaluator } from './planner.ts';
 import { listPreviewObjects, openPreviewStore, previewCounts, previewFile, removePreviewFiles, removeStalePreviews } from './preview.ts';
 
@@ -149,8 +149,7 @@ export class DirSyncService implements ControlRequests {
     const started = this.phaseStarted.get(key) as number;
     let total = p.total;
     if (total === undefined && p.phase === 'importing-ad') total = this.store.listRuns(20).find((r) => r.kind === 'full' && r.imported.ad > 0)?.imported.ad;
-    const elapsed = (this.clock.now() - started) / 1000;
-    const etaSeconds = total !== undefined && p.done > 0 && total > p.done && elapsed > 0 ? Math.round(((total - p.done) * elapsed) / p.done) : undefined;
+    const etaSeconds = phaseEtaSeconds(p.done, total, (this.clock.now() - started) / 1000);
     const enriched: RunProgress = { ...p, total, etaSeconds };
     if (this.running) this.running.progress = enriched;
     this.options.events.emit('onDidProgress', enriched);

@@ -40,6 +40,14 @@ export type RunOptions = {
   readonly confirmExport?: () => Promise<boolean>;
 };
 
+/**
+ * The ETA the product shows for a phase: the rest of the phase at the rate so far (seconds), or
+ * undefined while it cannot be estimated.
+ */
+export function phaseEtaSeconds(done: number, total: number | undefined, elapsedSeconds: number): number | undefined {
+  return total !== undefined && done > 0 && total > done && elapsedSeconds > 0 ? Math.round(((total - done) * elapsedSeconds) / done) : undefined;
+}
+
 export const AD_CURSOR = 'ad.changes';
 export const PLAN_WATERMARK = 'plan.watermark';
 /** How many objects were in scope at the last run that planned: the shrinking-scope guard compares with it. */
