@@ -7,6 +7,7 @@ import type { MatchReportEntry, ObjectError, PlannedOperation, RunKind, RunStatu
 import type { AdEntry } from '../sync/ad-entry.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
 import { exportPriority } from '../sync/plan.ts';
+import type { Statement } from 'better-sqlite3';
 import { nowIso, openDatabase, type Db } from './database.ts';
 import { SecretStore, loadOrCreateKey } from './secrets.ts';
 
@@ -24,8 +25,20 @@ type CloudRow = { object: string };
 export class Store {
   public readonly secrets: SecretStore;
 
+  /** Prepared statements by SQL text: preparing costs more than running (a third of a no-change full run's time before). */
+  private readonly statements = new Map<string, Statement>();
+
   private constructor(public readonly db: Db, key: Buffer) {
     this.secrets = new SecretStore(db, key);
+  }
+
+  /** The prepared statement for this SQL; a fresh one while the cached one is busy iterating. */
+  private sql(text: string): Statement {
+    const cached = this.statements.get(text);
+    if (cached && !cached.busy) return cached;
+    const statement = this.db.prepare(text);
+    if (!cached) this.statements.set(text, statement);
+    return statement;
   }
 
   public static open(file: string, keyFile: string): Store {
@@ -43,24 +56,24 @@ export class Store {
   // ---- config and cursors -------------------------------------------------------------------
 
   public readConfigJson(): string | undefined {
-    const row = this.db.prepare('SELECT json FROM config WHERE id = 1').get() as { json: string } | undefined;
+    const row = this.sql('SELECT json FROM config WHERE id = 1').get() as { json: string } | undefined;
     return row?.json;
   }
 
   public writeConfigJson(json: string): void {
-    this.db.prepare('INSERT INTO config (id, json, updated_at) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at').run(json, nowIso());
+    this.sql('INSERT INTO config (id, json, updated_at) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at').run(json, nowIso());
   }
 
   public getCursor(name: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM cursors WHERE name = ?').get(name) as { value: string } | undefined)?.value;
+    return (this.sql('SELECT value FROM cursors WHERE name = ?').get(name) as { value: string } | undefined)?.value;
   }
 
   public setCursor(name: string, value: string): void {
-    this.db.prepare('INSERT INTO cursors (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at').run(name, value, nowIso());
+    this.sql('INSERT INTO cursors (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at').run(name, value, nowIso());
   }
 
   public deleteCursor(name: string): void {
-    this.db.prepare('DELETE FROM cursors WHERE name = ?').run(name);
+    this.sql('DELETE FROM cursors WHERE name = ?').run(name);
   }
 
   // ---- run lock -----------------------------------------------------------------------------
@@ -71,7 +84,7 @@ export class Store {
    */
   public acquireRunLock(runId: number | undefined, staleAfterMs: number, isAlive: (pid: number) => boolean): { acquired: true } | { acquired: false; holder: { pid: number; host: string; runId?: number; since: string } } {
     return this.transaction(() => {
-      const row = this.db.prepare('SELECT pid, host, run_id AS runId, acquired_at AS since, heartbeat_at AS heartbeat FROM run_lock WHERE id = 1').get() as
+      const row = this.sql('SELECT pid, host, run_id AS runId, acquired_at AS since, heartbeat_at AS heartbeat FROM run_lock WHERE id = 1').get() as
         { pid: number; host: string; runId: number | null; since: string; heartbeat: string } | undefined;
       if (row) {
         const silent = Date.now() - Date.parse(row.heartbeat) > staleAfterMs;
@@ -79,54 +92,54 @@ export class Store {
         if (!silent && !dead) return { acquired: false as const, holder: { pid: row.pid, host: row.host, runId: row.runId ?? undefined, since: row.since } };
       }
       const now = nowIso();
-      this.db.prepare('INSERT INTO run_lock (id, pid, host, run_id, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, host = excluded.host, run_id = excluded.run_id, acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at')
+      this.sql('INSERT INTO run_lock (id, pid, host, run_id, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, host = excluded.host, run_id = excluded.run_id, acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at')
         .run(process.pid, hostname(), runId ?? null, now, now);
       return { acquired: true as const };
     });
   }
 
   public heartbeatRunLock(runId?: number): void {
-    this.db.prepare('UPDATE run_lock SET heartbeat_at = ?, run_id = COALESCE(?, run_id) WHERE id = 1 AND pid = ? AND host = ?').run(nowIso(), runId ?? null, process.pid, hostname());
+    this.sql('UPDATE run_lock SET heartbeat_at = ?, run_id = COALESCE(?, run_id) WHERE id = 1 AND pid = ? AND host = ?').run(nowIso(), runId ?? null, process.pid, hostname());
   }
 
   public releaseRunLock(): void {
-    this.db.prepare('DELETE FROM run_lock WHERE id = 1 AND pid = ? AND host = ?').run(process.pid, hostname());
+    this.sql('DELETE FROM run_lock WHERE id = 1 AND pid = ? AND host = ?').run(process.pid, hostname());
   }
 
   // ---- runs ---------------------------------------------------------------------------------
 
   public startRun(kind: RunKind, dryRun: boolean): number {
-    return Number(this.db.prepare("INSERT INTO runs (kind, dry_run, status, started_at) VALUES (?, ?, 'running', ?)").run(kind, dryRun ? 1 : 0, nowIso()).lastInsertRowid);
+    return Number(this.sql("INSERT INTO runs (kind, dry_run, status, started_at) VALUES (?, ?, 'running', ?)").run(kind, dryRun ? 1 : 0, nowIso()).lastInsertRowid);
   }
 
   public finishRun(runId: number, status: RunStatus, summary: Omit<RunSummary, 'id' | 'kind' | 'dryRun' | 'status' | 'startedAt' | 'endedAt'>, message?: string): void {
-    this.db.prepare('UPDATE runs SET status = ?, ended_at = ?, summary = ?, message = ? WHERE id = ?').run(status, nowIso(), JSON.stringify(summary), message ?? null, runId);
+    this.sql('UPDATE runs SET status = ?, ended_at = ?, summary = ?, message = ? WHERE id = ?').run(status, nowIso(), JSON.stringify(summary), message ?? null, runId);
   }
 
   /** Runs still marked running whose process died: they are marked failed. */
   public failAbandonedRuns(message: string): number {
-    return this.db.prepare("UPDATE runs SET status = 'failed', ended_at = ?, message = ? WHERE status = 'running'").run(nowIso(), message).changes;
+    return this.sql("UPDATE runs SET status = 'failed', ended_at = ?, message = ? WHERE status = 'running'").run(nowIso(), message).changes;
   }
 
   public listRuns(limit: number): ReadonlyArray<RunSummary> {
-    const rows = this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, unknown>>;
+    const rows = this.sql('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, unknown>>;
     return rows.map((r) => this.toRunSummary(r));
   }
 
   public getRun(runId: number): RunSummary | undefined {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Record<string, unknown> | undefined;
+    const row = this.sql('SELECT * FROM runs WHERE id = ?').get(runId) as Record<string, unknown> | undefined;
     return row ? this.toRunSummary(row) : undefined;
   }
 
   public pruneRuns(olderThanIso: string): number {
     return this.transaction(() => {
-      const ids = (this.db.prepare("SELECT id FROM runs WHERE started_at < ? AND status != 'running'").all(olderThanIso) as Array<{ id: number }>).map((r) => r.id);
+      const ids = (this.sql("SELECT id FROM runs WHERE started_at < ? AND status != 'running'").all(olderThanIso) as Array<{ id: number }>).map((r) => r.id);
       for (const id of ids) {
-        this.db.prepare('DELETE FROM object_errors WHERE run_id = ?').run(id);
-        this.db.prepare('DELETE FROM object_reports WHERE run_id = ?').run(id);
-        this.db.prepare("DELETE FROM plan_operations WHERE plan_id IN (SELECT id FROM plans WHERE run_id = ? AND status NOT IN ('pending-approval'))").run(id);
-        this.db.prepare("DELETE FROM plans WHERE run_id = ? AND status NOT IN ('pending-approval')").run(id);
-        this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+        this.sql('DELETE FROM object_errors WHERE run_id = ?').run(id);
+        this.sql('DELETE FROM object_reports WHERE run_id = ?').run(id);
+        this.sql("DELETE FROM plan_operations WHERE plan_id IN (SELECT id FROM plans WHERE run_id = ? AND status NOT IN ('pending-approval'))").run(id);
+        this.sql("DELETE FROM plans WHERE run_id = ? AND status NOT IN ('pending-approval')").run(id);
+        this.sql('DELETE FROM runs WHERE id = ?').run(id);
       }
       return ids.length;
     });
@@ -146,8 +159,8 @@ export class Store {
 
   /** Writes a page of imported entries; an entry whose content is unchanged keeps its changed_run. */
   public upsertAdEntries(entries: ReadonlyArray<AdEntry>, runId: number): number {
-    const select = this.db.prepare('SELECT entry FROM ad_objects WHERE guid = ?');
-    const upsert = this.db.prepare(`INSERT INTO ad_objects (guid, source_anchor, dn, parent_guid, object_class, deleted, entry, seen_run, changed_run)
+    const select = this.sql('SELECT entry FROM ad_objects WHERE guid = ?');
+    const upsert = this.sql(`INSERT INTO ad_objects (guid, source_anchor, dn, parent_guid, object_class, deleted, entry, seen_run, changed_run)
       VALUES (@guid, @anchor, @dn, @parent, @class, @deleted, @entry, @run, @run)
       ON CONFLICT(guid) DO UPDATE SET source_anchor = excluded.source_anchor, dn = excluded.dn, parent_guid = excluded.parent_guid,
         object_class = excluded.object_class, deleted = excluded.deleted, entry = excluded.entry, seen_run = excluded.seen_run,
@@ -165,11 +178,11 @@ export class Store {
 
   /** After a complete full import: objects not seen by it are gone from AD. */
   public markUnseenAdObjectsDeleted(runId: number): number {
-    return this.db.prepare('UPDATE ad_objects SET deleted = 1, changed_run = ? WHERE seen_run < ? AND deleted = 0').run(runId, runId).changes;
+    return this.sql('UPDATE ad_objects SET deleted = 1, changed_run = ? WHERE seen_run < ? AND deleted = 0').run(runId, runId).changes;
   }
 
   public markAdObjectsDeleted(guids: ReadonlyArray<string>, runId: number): number {
-    const stmt = this.db.prepare('UPDATE ad_objects SET deleted = 1, changed_run = ?, seen_run = ? WHERE guid = ? AND deleted = 0');
+    const stmt = this.sql('UPDATE ad_objects SET deleted = 1, changed_run = ?, seen_run = ? WHERE guid = ? AND deleted = 0');
     let n = 0;
     for (const guid of guids) n += stmt.run(runId, runId, guid).changes;
     return n;
@@ -177,17 +190,17 @@ export class Store {
 
   /** The stored entry; `deleted` reflects deletions recorded after it was imported. */
   public getAdEntry(guid: string): AdEntry | undefined {
-    const row = this.db.prepare('SELECT entry, deleted FROM ad_objects WHERE guid = ?').get(guid) as { entry: string; deleted: number } | undefined;
+    const row = this.sql('SELECT entry, deleted FROM ad_objects WHERE guid = ?').get(guid) as { entry: string; deleted: number } | undefined;
     return row ? { ...(JSON.parse(row.entry) as AdEntry), deleted: row.deleted === 1 } : undefined;
   }
 
   public findAdEntryByDn(dn: string): AdEntry | undefined {
-    const row = this.db.prepare('SELECT entry FROM ad_objects WHERE dn = ? COLLATE NOCASE AND deleted = 0').get(dn) as { entry: string } | undefined;
+    const row = this.sql('SELECT entry FROM ad_objects WHERE dn = ? COLLATE NOCASE AND deleted = 0').get(dn) as { entry: string } | undefined;
     return row ? (JSON.parse(row.entry) as AdEntry) : undefined;
   }
 
   public findAdEntryByAnchor(anchor: string): AdEntry | undefined {
-    const row = this.db.prepare('SELECT entry FROM ad_objects WHERE source_anchor = ? AND deleted = 0').get(anchor) as { entry: string } | undefined;
+    const row = this.sql('SELECT entry FROM ad_objects WHERE source_anchor = ? AND deleted = 0').get(anchor) as { entry: string } | undefined;
     return row ? (JSON.parse(row.entry) as AdEntry) : undefined;
   }
 
@@ -195,7 +208,7 @@ export class Store {
   public *adSyncCandidates(options: { changedInRun?: number; pageSize?: number } = {}): Generator<ReadonlyArray<AdEntry>> {
     const pageSize = options.pageSize ?? 1000;
     const changed = options.changedInRun !== undefined ? 'AND changed_run = @run' : '';
-    const stmt = this.db.prepare(`SELECT guid, entry FROM ad_objects WHERE object_class IN ('user', 'group', 'contact') AND deleted = 0 ${changed} AND guid > @after ORDER BY guid LIMIT @limit`);
+    const stmt = this.sql(`SELECT guid, entry FROM ad_objects WHERE object_class IN ('user', 'group', 'contact') AND deleted = 0 ${changed} AND guid > @after ORDER BY guid LIMIT @limit`);
     let after = '';
     for (;;) {
       const rows = stmt.all({ after, limit: pageSize, run: options.changedInRun ?? 0 }) as AdRow[];
@@ -207,23 +220,23 @@ export class Store {
 
   /** guid → parent guid for every container-like object (OUs, containers, the domain), for scope checks. */
   public containerParents(): Map<string, string | undefined> {
-    const rows = this.db.prepare("SELECT guid, parent_guid AS parent FROM ad_objects WHERE object_class IN ('organizationalUnit', 'container', 'other') AND deleted = 0").all() as Array<{ guid: string; parent: string | null }>;
+    const rows = this.sql("SELECT guid, parent_guid AS parent FROM ad_objects WHERE object_class IN ('organizationalUnit', 'container', 'other') AND deleted = 0").all() as Array<{ guid: string; parent: string | null }>;
     return new Map(rows.map((r) => [r.guid, r.parent ?? undefined]));
   }
 
   public countAdCandidates(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM ad_objects WHERE object_class IN ('user', 'group', 'contact') AND deleted = 0").get() as { n: number }).n;
+    return (this.sql("SELECT COUNT(*) AS n FROM ad_objects WHERE object_class IN ('user', 'group', 'contact') AND deleted = 0").get() as { n: number }).n;
   }
 
   // ---- cloud connector space ----------------------------------------------------------------
 
   public upsertCloudObjects(objects: ReadonlyArray<CloudObject>, runId: number): void {
-    const upsert = this.db.prepare(`INSERT INTO cloud_objects (id, object_type, managed_anchor, immutable_id, upn, mail, soft_deleted, object, seen_run)
+    const upsert = this.sql(`INSERT INTO cloud_objects (id, object_type, managed_anchor, immutable_id, upn, mail, soft_deleted, object, seen_run)
       VALUES (@id, @type, @managed, @immutable, @upn, @mail, @deleted, @object, @run)
       ON CONFLICT(id) DO UPDATE SET object_type = excluded.object_type, managed_anchor = excluded.managed_anchor, immutable_id = excluded.immutable_id,
         upn = excluded.upn, mail = excluded.mail, soft_deleted = excluded.soft_deleted, object = excluded.object, seen_run = excluded.seen_run`);
-    const clearAddresses = this.db.prepare('DELETE FROM cloud_addresses WHERE cloud_id = ?');
-    const addAddress = this.db.prepare('INSERT OR IGNORE INTO cloud_addresses (cloud_id, address) VALUES (?, ?)');
+    const clearAddresses = this.sql('DELETE FROM cloud_addresses WHERE cloud_id = ?');
+    const addAddress = this.sql('INSERT OR IGNORE INTO cloud_addresses (cloud_id, address) VALUES (?, ?)');
     for (const o of objects) {
       upsert.run({ id: o.id, type: o.objectType, managed: o.managedAnchor ?? null, immutable: o.immutableId ?? null, upn: o.userPrincipalName ?? null,
         mail: o.mail ?? null, deleted: o.softDeleted ? 1 : 0, object: JSON.stringify(o), run: runId });
@@ -236,39 +249,39 @@ export class Store {
   /** After a complete cloud import: objects not seen are gone from the tenant. */
   public removeUnseenCloudObjects(runId: number): number {
     return this.transaction(() => {
-      const gone = (this.db.prepare('SELECT id FROM cloud_objects WHERE seen_run < ?').all(runId) as Array<{ id: string }>).map((r) => r.id);
+      const gone = (this.sql('SELECT id FROM cloud_objects WHERE seen_run < ?').all(runId) as Array<{ id: string }>).map((r) => r.id);
       for (const id of gone) this.removeCloudObject(id);
       return gone.length;
     });
   }
 
   public removeCloudObject(id: string): void {
-    this.db.prepare('DELETE FROM cloud_objects WHERE id = ?').run(id);
-    this.db.prepare('DELETE FROM cloud_addresses WHERE cloud_id = ?').run(id);
-    this.db.prepare('DELETE FROM cloud_members WHERE group_id = ? OR member_id = ?').run(id, id);
+    this.sql('DELETE FROM cloud_objects WHERE id = ?').run(id);
+    this.sql('DELETE FROM cloud_addresses WHERE cloud_id = ?').run(id);
+    this.sql('DELETE FROM cloud_members WHERE group_id = ? OR member_id = ?').run(id, id);
   }
 
   public getCloudObject(id: string): CloudObject | undefined {
-    const row = this.db.prepare('SELECT object FROM cloud_objects WHERE id = ?').get(id) as CloudRow | undefined;
+    const row = this.sql('SELECT object FROM cloud_objects WHERE id = ?').get(id) as CloudRow | undefined;
     return row ? (JSON.parse(row.object) as CloudObject) : undefined;
   }
 
   public cloudByAnchor(anchor: string): ReadonlyArray<CloudObject> {
-    return (this.db.prepare('SELECT object FROM cloud_objects WHERE managed_anchor = ? OR immutable_id = ?').all(anchor, anchor) as CloudRow[]).map((r) => JSON.parse(r.object) as CloudObject);
+    return (this.sql('SELECT object FROM cloud_objects WHERE managed_anchor = ? OR immutable_id = ?').all(anchor, anchor) as CloudRow[]).map((r) => JSON.parse(r.object) as CloudObject);
   }
 
   public cloudByUserPrincipalName(upn: string): ReadonlyArray<CloudObject> {
-    return (this.db.prepare("SELECT object FROM cloud_objects WHERE upn = ? AND object_type = 'user' AND soft_deleted = 0").all(upn) as CloudRow[]).map((r) => JSON.parse(r.object) as CloudObject);
+    return (this.sql("SELECT object FROM cloud_objects WHERE upn = ? AND object_type = 'user' AND soft_deleted = 0").all(upn) as CloudRow[]).map((r) => JSON.parse(r.object) as CloudObject);
   }
 
   public cloudByAddress(address: string, objectType: SyncObjectType): ReadonlyArray<CloudObject> {
-    return (this.db.prepare('SELECT o.object FROM cloud_addresses a JOIN cloud_objects o ON o.id = a.cloud_id WHERE a.address = ? AND o.object_type = ? AND o.soft_deleted = 0').all(address, objectType) as CloudRow[])
+    return (this.sql('SELECT o.object FROM cloud_addresses a JOIN cloud_objects o ON o.id = a.cloud_id WHERE a.address = ? AND o.object_type = ? AND o.soft_deleted = 0').all(address, objectType) as CloudRow[])
       .map((r) => JSON.parse(r.object) as CloudObject);
   }
 
   /** Managed cloud objects (carrying the product's anchor), in pages. */
   public *managedCloudObjects(pageSize = 1000): Generator<ReadonlyArray<CloudObject>> {
-    const stmt = this.db.prepare('SELECT id, object FROM cloud_objects WHERE managed_anchor IS NOT NULL AND soft_deleted = 0 AND id > ? ORDER BY id LIMIT ?');
+    const stmt = this.sql('SELECT id, object FROM cloud_objects WHERE managed_anchor IS NOT NULL AND soft_deleted = 0 AND id > ? ORDER BY id LIMIT ?');
     let after = '';
     for (;;) {
       const rows = stmt.all(after, pageSize) as Array<{ id: string; object: string }>;
@@ -279,61 +292,61 @@ export class Store {
   }
 
   public managedCount(): Record<SyncObjectType, number> {
-    const rows = this.db.prepare('SELECT object_type AS type, COUNT(*) AS n FROM cloud_objects WHERE managed_anchor IS NOT NULL AND soft_deleted = 0 GROUP BY object_type').all() as Array<{ type: SyncObjectType; n: number }>;
+    const rows = this.sql('SELECT object_type AS type, COUNT(*) AS n FROM cloud_objects WHERE managed_anchor IS NOT NULL AND soft_deleted = 0 GROUP BY object_type').all() as Array<{ type: SyncObjectType; n: number }>;
     return { user: rows.find((r) => r.type === 'user')?.n ?? 0, group: rows.find((r) => r.type === 'group')?.n ?? 0 };
   }
 
   public replaceCloudMembers(groupId: string, memberIds: ReadonlyArray<string>): void {
-    this.db.prepare('DELETE FROM cloud_members WHERE group_id = ?').run(groupId);
-    const insert = this.db.prepare('INSERT OR IGNORE INTO cloud_members (group_id, member_id) VALUES (?, ?)');
+    this.sql('DELETE FROM cloud_members WHERE group_id = ?').run(groupId);
+    const insert = this.sql('INSERT OR IGNORE INTO cloud_members (group_id, member_id) VALUES (?, ?)');
     for (const id of memberIds) insert.run(groupId, id);
   }
 
   public addCloudMember(groupId: string, memberId: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO cloud_members (group_id, member_id) VALUES (?, ?)').run(groupId, memberId);
+    this.sql('INSERT OR IGNORE INTO cloud_members (group_id, member_id) VALUES (?, ?)').run(groupId, memberId);
   }
 
   public removeCloudMember(groupId: string, memberId: string): void {
-    this.db.prepare('DELETE FROM cloud_members WHERE group_id = ? AND member_id = ?').run(groupId, memberId);
+    this.sql('DELETE FROM cloud_members WHERE group_id = ? AND member_id = ?').run(groupId, memberId);
   }
 
   public cloudMembers(groupId: string): Set<string> {
-    return new Set((this.db.prepare('SELECT member_id AS id FROM cloud_members WHERE group_id = ?').all(groupId) as Array<{ id: string }>).map((r) => r.id));
+    return new Set((this.sql('SELECT member_id AS id FROM cloud_members WHERE group_id = ?').all(groupId) as Array<{ id: string }>).map((r) => r.id));
   }
 
   // ---- links --------------------------------------------------------------------------------
 
   public getLink(adGuid: string): Link | undefined {
-    const row = this.db.prepare('SELECT ad_guid AS adGuid, source_anchor AS sourceAnchor, object_type AS objectType, cloud_id AS cloudId, state, dn FROM links WHERE ad_guid = ?').get(adGuid) as
+    const row = this.sql('SELECT ad_guid AS adGuid, source_anchor AS sourceAnchor, object_type AS objectType, cloud_id AS cloudId, state, dn FROM links WHERE ad_guid = ?').get(adGuid) as
       (Omit<Link, 'cloudId'> & { cloudId: string | null }) | undefined;
     return row ? { ...row, cloudId: row.cloudId ?? undefined } : undefined;
   }
 
   public linkByCloudId(cloudId: string): Link | undefined {
-    const row = this.db.prepare('SELECT ad_guid AS adGuid FROM links WHERE cloud_id = ?').get(cloudId) as { adGuid: string } | undefined;
+    const row = this.sql('SELECT ad_guid AS adGuid FROM links WHERE cloud_id = ?').get(cloudId) as { adGuid: string } | undefined;
     return row ? this.getLink(row.adGuid) : undefined;
   }
 
   public linkByAnchor(anchor: string): Link | undefined {
-    const row = this.db.prepare('SELECT ad_guid AS adGuid FROM links WHERE source_anchor = ?').get(anchor) as { adGuid: string } | undefined;
+    const row = this.sql('SELECT ad_guid AS adGuid FROM links WHERE source_anchor = ?').get(anchor) as { adGuid: string } | undefined;
     return row ? this.getLink(row.adGuid) : undefined;
   }
 
   public setLink(link: Link, runId: number): void {
-    this.db.prepare(`INSERT INTO links (ad_guid, source_anchor, object_type, cloud_id, state, dn, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?)
+    this.sql(`INSERT INTO links (ad_guid, source_anchor, object_type, cloud_id, state, dn, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(ad_guid) DO UPDATE SET source_anchor = excluded.source_anchor, object_type = excluded.object_type, cloud_id = excluded.cloud_id,
         state = excluded.state, dn = excluded.dn, updated_run = excluded.updated_run`)
       .run(link.adGuid, link.sourceAnchor, link.objectType, link.cloudId ?? null, link.state, link.dn, runId);
   }
 
   public removeLink(adGuid: string): void {
-    this.db.prepare('DELETE FROM links WHERE ad_guid = ?').run(adGuid);
+    this.sql('DELETE FROM links WHERE ad_guid = ?').run(adGuid);
   }
 
   /** Linked objects whose AD source is deleted (optionally only those deleted after a given run). */
   public *linksOfDeletedAdObjects(changedAfterRun?: number): Generator<Link> {
     const filter = changedAfterRun !== undefined ? 'AND (a.guid IS NULL OR a.changed_run > ?)' : '';
-    const rows = this.db.prepare(`SELECT l.ad_guid AS adGuid FROM links l LEFT JOIN ad_objects a ON a.guid = l.ad_guid WHERE (a.guid IS NULL OR a.deleted = 1) ${filter}`)
+    const rows = this.sql(`SELECT l.ad_guid AS adGuid FROM links l LEFT JOIN ad_objects a ON a.guid = l.ad_guid WHERE (a.guid IS NULL OR a.deleted = 1) ${filter}`)
       .all(...(changedAfterRun !== undefined ? [changedAfterRun] : [])) as Array<{ adGuid: string }>;
     for (const row of rows) {
       const link = this.getLink(row.adGuid);
@@ -342,33 +355,33 @@ export class Store {
   }
 
   public linkCount(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM links WHERE state = 'linked'").get() as { n: number }).n;
+    return (this.sql("SELECT COUNT(*) AS n FROM links WHERE state = 'linked'").get() as { n: number }).n;
   }
 
   // ---- plans --------------------------------------------------------------------------------
 
   public createPlan(runId: number, status: PlanStatus, reasons: ReadonlyArray<string>): number {
-    return Number(this.db.prepare('INSERT INTO plans (run_id, created_at, status, reasons) VALUES (?, ?, ?, ?)').run(runId, nowIso(), status, JSON.stringify(reasons)).lastInsertRowid);
+    return Number(this.sql('INSERT INTO plans (run_id, created_at, status, reasons) VALUES (?, ?, ?, ?)').run(runId, nowIso(), status, JSON.stringify(reasons)).lastInsertRowid);
   }
 
   public setPlanStatus(planId: number, status: PlanStatus, reasons?: ReadonlyArray<string>): void {
-    if (reasons) this.db.prepare('UPDATE plans SET status = ?, reasons = ? WHERE id = ?').run(status, JSON.stringify(reasons), planId);
-    else this.db.prepare('UPDATE plans SET status = ? WHERE id = ?').run(status, planId);
+    if (reasons) this.sql('UPDATE plans SET status = ?, reasons = ? WHERE id = ?').run(status, JSON.stringify(reasons), planId);
+    else this.sql('UPDATE plans SET status = ? WHERE id = ?').run(status, planId);
   }
 
   public getPlan(planId: number): StoredPlan | undefined {
-    const row = this.db.prepare('SELECT id, run_id AS runId, created_at AS createdAt, status, reasons FROM plans WHERE id = ?').get(planId) as
+    const row = this.sql('SELECT id, run_id AS runId, created_at AS createdAt, status, reasons FROM plans WHERE id = ?').get(planId) as
       (Omit<StoredPlan, 'reasons'> & { reasons: string }) | undefined;
     return row ? { ...row, reasons: JSON.parse(row.reasons) as string[] } : undefined;
   }
 
   public plansWithStatus(status: PlanStatus): ReadonlyArray<StoredPlan> {
-    return (this.db.prepare('SELECT id FROM plans WHERE status = ? ORDER BY id').all(status) as Array<{ id: number }>).map((r) => this.getPlan(r.id) as StoredPlan);
+    return (this.sql('SELECT id FROM plans WHERE status = ? ORDER BY id').all(status) as Array<{ id: number }>).map((r) => this.getPlan(r.id) as StoredPlan);
   }
 
   public addOperations(planId: number, operations: ReadonlyArray<PlannedOperation>, status: OperationStatus): void {
-    const next = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS n FROM plan_operations WHERE plan_id = ?').get(planId) as { n: number }).n;
-    const insert = this.db.prepare(`INSERT INTO plan_operations (plan_id, seq, priority, kind, object_type, source_anchor, ad_guid, dn, operation, gated, status)
+    const next = (this.sql('SELECT COALESCE(MAX(seq), 0) AS n FROM plan_operations WHERE plan_id = ?').get(planId) as { n: number }).n;
+    const insert = this.sql(`INSERT INTO plan_operations (plan_id, seq, priority, kind, object_type, source_anchor, ad_guid, dn, operation, gated, status)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     operations.forEach((op, i) => {
       insert.run(planId, next + i + 1, exportPriority(op), op.kind, op.objectType, op.sourceAnchor, op.adGuid ?? null, op.dn ?? null, JSON.stringify(op), op.gated ? 1 : 0, status);
@@ -378,7 +391,7 @@ export class Store {
   /** Operations of a plan in export order (priority, then plan order), in pages. */
   public *operationsToExport(planId: number, statuses: ReadonlyArray<OperationStatus>, pageSize = 200): Generator<ReadonlyArray<StoredOperation>> {
     const placeholders = statuses.map(() => '?').join(', ');
-    const stmt = this.db.prepare(`SELECT plan_id AS planId, seq, status, error, operation, priority FROM plan_operations
+    const stmt = this.sql(`SELECT plan_id AS planId, seq, status, error, operation, priority FROM plan_operations
       WHERE plan_id = ? AND status IN (${placeholders}) AND (priority > ? OR (priority = ? AND seq > ?)) ORDER BY priority, seq LIMIT ?`);
     let priority = -1;
     let seq = 0;
@@ -397,29 +410,29 @@ export class Store {
     const args: unknown[] = [planId];
     if (filter.status) { clauses.push('status = ?'); args.push(filter.status); }
     if (filter.gated !== undefined) { clauses.push('gated = ?'); args.push(filter.gated ? 1 : 0); }
-    const rows = this.db.prepare(`SELECT plan_id AS planId, seq, status, error, operation FROM plan_operations WHERE ${clauses.join(' AND ')} ORDER BY priority, seq`).all(...args) as
+    const rows = this.sql(`SELECT plan_id AS planId, seq, status, error, operation FROM plan_operations WHERE ${clauses.join(' AND ')} ORDER BY priority, seq`).all(...args) as
       Array<{ planId: number; seq: number; status: OperationStatus; error: string | null; operation: string }>;
     return rows.map((r) => ({ planId: r.planId, seq: r.seq, status: r.status, error: r.error ?? undefined, operation: JSON.parse(r.operation) as PlannedOperation }));
   }
 
   public setOperationStatus(planId: number, seq: number, status: OperationStatus, error?: string, operation?: PlannedOperation): void {
-    if (operation) this.db.prepare('UPDATE plan_operations SET status = ?, error = ?, operation = ? WHERE plan_id = ? AND seq = ?').run(status, error ?? null, JSON.stringify(operation), planId, seq);
-    else this.db.prepare('UPDATE plan_operations SET status = ?, error = ? WHERE plan_id = ? AND seq = ?').run(status, error ?? null, planId, seq);
+    if (operation) this.sql('UPDATE plan_operations SET status = ?, error = ?, operation = ? WHERE plan_id = ? AND seq = ?').run(status, error ?? null, JSON.stringify(operation), planId, seq);
+    else this.sql('UPDATE plan_operations SET status = ?, error = ? WHERE plan_id = ? AND seq = ?').run(status, error ?? null, planId, seq);
   }
 
   public setHeldOperations(planId: number, from: OperationStatus, to: OperationStatus): number {
-    return this.db.prepare('UPDATE plan_operations SET status = ? WHERE plan_id = ? AND status = ?').run(to, planId, from).changes;
+    return this.sql('UPDATE plan_operations SET status = ? WHERE plan_id = ? AND status = ?').run(to, planId, from).changes;
   }
 
   public operationCounts(planId: number, statuses: ReadonlyArray<OperationStatus>): Record<string, number> {
     const placeholders = statuses.map(() => '?').join(', ');
-    const rows = this.db.prepare(`SELECT kind, COUNT(*) AS n FROM plan_operations WHERE plan_id = ? AND status IN (${placeholders}) GROUP BY kind`).all(planId, ...statuses) as Array<{ kind: string; n: number }>;
+    const rows = this.sql(`SELECT kind, COUNT(*) AS n FROM plan_operations WHERE plan_id = ? AND status IN (${placeholders}) GROUP BY kind`).all(planId, ...statuses) as Array<{ kind: string; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
   }
 
   /** Operations sent by an earlier run whose confirmation never arrived (the process died). */
   public unconfirmedOperations(): ReadonlyArray<StoredOperation> {
-    const rows = this.db.prepare("SELECT plan_id AS planId, seq, status, error, operation FROM plan_operations WHERE status = 'sent' ORDER BY plan_id, seq").all() as
+    const rows = this.sql("SELECT plan_id AS planId, seq, status, error, operation FROM plan_operations WHERE status = 'sent' ORDER BY plan_id, seq").all() as
       Array<{ planId: number; seq: number; status: OperationStatus; error: string | null; operation: string }>;
     return rows.map((r) => ({ planId: r.planId, seq: r.seq, status: r.status, error: r.error ?? undefined, operation: JSON.parse(r.operation) as PlannedOperation }));
   }
@@ -427,17 +440,17 @@ export class Store {
   // ---- errors and reports -------------------------------------------------------------------
 
   public addErrors(runId: number, errors: ReadonlyArray<ObjectError>): void {
-    const insert = this.db.prepare('INSERT INTO object_errors (run_id, ad_guid, dn, object_type, attribute, value, code, reason, hint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = this.sql('INSERT INTO object_errors (run_id, ad_guid, dn, object_type, attribute, value, code, reason, hint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     for (const e of errors) insert.run(runId, e.adGuid ?? null, e.dn, e.objectType ?? null, e.attribute ?? null, e.value ?? null, e.code, e.reason, e.hint);
   }
 
   public listErrors(runId: number): ReadonlyArray<ObjectError> {
-    const rows = this.db.prepare('SELECT ad_guid AS adGuid, dn, object_type AS objectType, attribute, value, code, reason, hint FROM object_errors WHERE run_id = ? ORDER BY id').all(runId) as Array<Record<string, string | null>>;
+    const rows = this.sql('SELECT ad_guid AS adGuid, dn, object_type AS objectType, attribute, value, code, reason, hint FROM object_errors WHERE run_id = ? ORDER BY id').all(runId) as Array<Record<string, string | null>>;
     return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as ObjectError);
   }
 
   public addReport(runId: number, entry: { dn: string; objectType: string; category: 'not-writable' | 'out-of-scope' | MatchReportEntry['kind']; reason: string }): void {
-    this.db.prepare('INSERT INTO object_reports (run_id, dn, object_type, category, reason) VALUES (?, ?, ?, ?, ?)').run(runId, entry.dn, entry.objectType, entry.category, entry.reason);
+    this.sql('INSERT INTO object_reports (run_id, dn, object_type, category, reason) VALUES (?, ?, ?, ?, ?)').run(runId, entry.dn, entry.objectType, entry.category, entry.reason);
   }
 
   /** The match report of a run: one row per object matched, created, in conflict or blocked (not those out of scope or not writable). */
@@ -448,6 +461,6 @@ export class Store {
 
   public listReports(runId: number, category?: string): ReadonlyArray<{ dn: string; objectType: string; category: string; reason: string }> {
     const sql = 'SELECT dn, object_type AS objectType, category, reason FROM object_reports WHERE run_id = ?' + (category ? ' AND category = ?' : '') + ' ORDER BY rowid';
-    return this.db.prepare(sql).all(...(category ? [runId, category] : [runId])) as Array<{ dn: string; objectType: string; category: string; reason: string }>;
+    return this.sql(sql).all(...(category ? [runId, category] : [runId])) as Array<{ dn: string; objectType: string; category: string; reason: string }>;
   }
 }
