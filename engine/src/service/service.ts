@@ -149,7 +149,8 @@ export class DirSyncService implements ControlRequests {
     const started = this.phaseStarted.get(key) as number;
     let total = p.total;
     if (total === undefined && p.phase === 'importing-ad') total = this.store.listRuns(20).find((r) => r.kind === 'full' && r.imported.ad > 0)?.imported.ad;
-    const etaSeconds = phaseEtaSeconds(p.done, total, (this.clock.now() - started) / 1000);
+    // The export's own estimate knows the write budget; other phases go at their pace so far.
+    const etaSeconds = p.etaSeconds ?? phaseEtaSeconds(p.done, total, (this.clock.now() - started) / 1000);
     const enriched: RunProgress = { ...p, total, etaSeconds };
     if (this.running) this.running.progress = enriched;
     this.options.events.emit('onDidProgress', enriched);
