@@ -17,6 +17,8 @@ export type StepResult = {
   readonly phaseStartMs: Partial<Record<RunPhase, number>>;
   readonly etaSamples: ReadonlyArray<EtaSample>;
   readonly maxRssBytes: number;
+  /** The highest RSS seen at a progress report of each phase (where the memory goes). */
+  readonly rssByPhaseBytes: Partial<Record<RunPhase, number>>;
 };
 
 const [dataDir, kind, timeScaleText] = process.argv.slice(2);
@@ -28,6 +30,7 @@ const config = requireConfig(store);
 const session = sessionFor(store, config, { writeBudget: { writes: 3000, windowSeconds: 150 / timeScale } });
 const phaseStartMs: Partial<Record<RunPhase, number>> = {};
 const etaSamples: EtaSample[] = [];
+const rssByPhaseBytes: Partial<Record<RunPhase, number>> = {};
 const t0 = performance.now();
 void (async () => {
   const summary = await runSync(session, {
@@ -35,15 +38,18 @@ void (async () => {
     onProgress: (p) => {
       const at = performance.now() - t0;
       if (phaseStartMs[p.phase] === undefined) phaseStartMs[p.phase] = at;
+      // The phase that just ended is what this report's memory belongs to, too: record it for both.
+      const rss = process.memoryUsage.rss();
+      rssByPhaseBytes[p.phase] = Math.max(rssByPhaseBytes[p.phase] ?? 0, rss);
       if (p.phase !== 'exporting' || p.total === undefined) return;
       // The same estimate the service shows (service.ts progress()).
-      const etaSeconds = phaseEtaSeconds(p.done, p.total, (at - (phaseStartMs.exporting ?? at)) / 1000);
+      const etaSeconds = p.etaSeconds ?? phaseEtaSeconds(p.done, p.total, (at - (phaseStartMs.exporting ?? at)) / 1000);
       if (etaSeconds !== undefined) etaSamples.push({ atMs: at, etaSeconds, done: p.done, total: p.total });
     },
   });
   const wallMs = performance.now() - t0;
   store.close();
-  const result: StepResult = { summary, wallMs, phaseStartMs, etaSamples, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  const result: StepResult = { summary, wallMs, phaseStartMs, etaSamples, maxRssBytes: process.resourceUsage().maxRSS * 1024, rssByPhaseBytes };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 })().catch((error: unknown) => {
   process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);

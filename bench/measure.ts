@@ -34,13 +34,16 @@ export type SizeMeasurements = {
   readonly onePercentDelta: { readonly wallMs: number; readonly changed: number; readonly writes: number };
   readonly noChangeFull: { readonly wallMs: number; readonly planningMs: number; readonly writes: number };
   readonly peakRssBytes: { readonly firstFull: number; readonly noChangeDelta: number; readonly onePercentDelta: number; readonly noChangeFull: number };
+  readonly rssByPhaseBytes: { readonly firstFull: StepResult['rssByPhaseBytes']; readonly noChangeFull: StepResult['rssByPhaseBytes'] };
   readonly storeBytes: number;
   readonly tenant: { readonly users: number; readonly groups: number; readonly memberships: number };
 };
 
 function step(dataDir: string, kind: 'full' | 'delta', env: NodeJS.ProcessEnv): Promise<StepResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'engine-step.ts'), dataDir, kind, String(BENCH_TIME_SCALE)], {
+    // DIRSYNC_BENCH_PROFILE=<dir>: a CPU profile of every engine run (open in Chrome DevTools).
+    const profile = process.env['DIRSYNC_BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['DIRSYNC_BENCH_PROFILE']] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(repoRoot, 'bench', 'engine-step.ts'), dataDir, kind, String(BENCH_TIME_SCALE)], {
       cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -176,6 +179,7 @@ export async function measureSize(users: number, snapshot: string, workDir: stri
       onePercentDelta: { wallMs: onePercent.wallMs, changed, writes: writesOf(onePercent) },
       noChangeFull: { wallMs: noChangeFull.wallMs, planningMs: (noChangeFull.phaseStartMs.done ?? noChangeFull.wallMs) - (noChangeFull.phaseStartMs.planning ?? 0), writes: writesOf(noChangeFull) },
       peakRssBytes: { firstFull: full.maxRssBytes, noChangeDelta: noChange.maxRssBytes, onePercentDelta: onePercent.maxRssBytes, noChangeFull: noChangeFull.maxRssBytes },
+      rssByPhaseBytes: { firstFull: full.rssByPhaseBytes, noChangeFull: noChangeFull.rssByPhaseBytes },
       storeBytes: dirBytes(dataDir),
       tenant: { users: cloudUsers.size, groups: cloudGroups.length, memberships },
     };

@@ -45,6 +45,7 @@ export function summary(results: BenchResults): string {
       `- first full run: ${(m.firstFull.wallMs / 1000).toFixed(1)} s, export ${(m.firstFull.exportMs / 1000).toFixed(1)} s, ${m.firstFull.writeRequests} writes, ${m.firstFull.throttled} answered 429`,
       `- no-change delta ${(m.noChangeDelta.wallMs / 1000).toFixed(2)} s; 1% delta ${(m.onePercentDelta.wallMs / 1000).toFixed(2)} s (${m.onePercentDelta.writes} writes); no-change full ${(m.noChangeFull.wallMs / 1000).toFixed(1)} s (planning ${(m.noChangeFull.planningMs / 1000).toFixed(2)} s)`,
       `- peak RSS (MB): ${Object.entries(m.peakRssBytes).map(([k, v]) => `${k} ${(v / 1024 / 1024).toFixed(0)}`).join(', ')}; store ${(m.storeBytes / 1024 / 1024).toFixed(1)} MB`,
+      `- RSS at the end of each phase (MB), no-change full run: ${Object.entries(m.rssByPhaseBytes.noChangeFull).map(([k, v]) => `${k} ${((v ?? 0) / 1024 / 1024).toFixed(0)}`).join(', ')}`,
       `- tenant: ${m.tenant.users} users, ${m.tenant.groups} groups, ${m.tenant.memberships} memberships (all present)`, '');
   }
   lines.push('## Targets', '', '| size | target | measured | |', '|---|---|---|---|');
