@@ -129,4 +129,11 @@ export const migrations: ReadonlyArray<Migration> = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'plan operations indexed in export order, so each page of an export is read from where the last ended',
+    sql: `
+      CREATE INDEX plan_operations_order ON plan_operations (plan_id, priority, seq);
+    `,
+  },
 ];

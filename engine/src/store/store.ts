@@ -14,6 +14,12 @@ import { SecretStore, loadOrCreateKey } from './secrets.ts';
 export type LinkState = 'pending-create' | 'linked';
 export type Link = { readonly adGuid: string; readonly sourceAnchor: string; readonly objectType: SyncObjectType; readonly cloudId?: string; readonly state: LinkState; readonly dn: string };
 
+/** One page of a plan's operations in export order, after (priority, seq): parameters plan_id, priority, seq, the statuses, the page size. */
+export function exportPageSql(statusCount: number): string {
+  return `SELECT plan_id AS planId, seq, status, error, operation, priority FROM plan_operations
+      WHERE plan_id = ? AND (priority, seq) > (?, ?) AND status IN (${Array.from({ length: statusCount }, () => '?').join(', ')}) ORDER BY priority, seq LIMIT ?`;
+}
+
 export type OperationStatus = 'planned' | 'held' | 'approved' | 'sent' | 'confirmed' | 'failed' | 'skipped' | 'rejected';
 export type StoredOperation = { readonly planId: number; readonly seq: number; readonly status: OperationStatus; readonly error?: string; readonly operation: PlannedOperation };
 export type PlanStatus = 'previewed' | 'applying' | 'applied' | 'pending-approval' | 'approved' | 'rejected' | 'superseded';
@@ -388,15 +394,18 @@ export class Store {
     });
   }
 
-  /** Operations of a plan in export order (priority, then plan order), in pages. */
+  /**
+   * Operations of a plan in export order (priority, then plan order), in pages. Each page is read
+   * from where the last ended on the (plan_id, priority, seq) index (a row-value comparison, which
+   * SQLite turns into an index range): a whole export reads the plan once. The former form sorted
+   * every remaining operation for each page, O(n²) (16 s for the first 20,000 of 200,000).
+   */
   public *operationsToExport(planId: number, statuses: ReadonlyArray<OperationStatus>, pageSize = 200): Generator<ReadonlyArray<StoredOperation>> {
-    const placeholders = statuses.map(() => '?').join(', ');
-    const stmt = this.sql(`SELECT plan_id AS planId, seq, status, error, operation, priority FROM plan_operations
-      WHERE plan_id = ? AND status IN (${placeholders}) AND (priority > ? OR (priority = ? AND seq > ?)) ORDER BY priority, seq LIMIT ?`);
+    const stmt = this.sql(exportPageSql(statuses.length));
     let priority = -1;
     let seq = 0;
     for (;;) {
-      const rows = stmt.all(planId, ...statuses, priority, priority, seq, pageSize) as Array<{ planId: number; seq: number; status: OperationStatus; error: string | null; operation: string; priority: number }>;
+      const rows = stmt.all(planId, priority, seq, ...statuses, pageSize) as Array<{ planId: number; seq: number; status: OperationStatus; error: string | null; operation: string; priority: number }>;
       if (rows.length === 0) return;
       const last = rows[rows.length - 1] as { priority: number; seq: number };
       priority = last.priority;

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { migrate, openDatabase, schemaVersion } from '../../../src/store/database.ts';
 import { migrations } from '../../../src/store/migrations.ts';
-import { Store } from '../../../src/store/store.ts';
+import { exportPageSql, Store } from '../../../src/store/store.ts';
+import type { PlannedOperation } from '../../../src/contract/model.ts';
+import { exportPriority } from '../../../src/sync/plan.ts';
 
 function tempStore(): { store: Store; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'dirsync-store-'));
@@ -61,5 +63,42 @@ describe('store', () => {
     assert.equal(store.markUnseenAdObjectsDeleted(2), 1);
     assert.equal(store.getAdEntry('b') !== undefined, true);
     assert.equal([...store.adSyncCandidates()].flat().map((e) => e.guid).join(), 'a');
+  });
+});
+
+describe('store: export order', () => {
+  const kinds = ['create-user', 'create-group', 'add-member', 'update-user', 'set-manager', 'delete-user'] as const;
+  const op = (i: number): PlannedOperation => ({
+    kind: kinds[i % kinds.length] as PlannedOperation['kind'], objectType: i % kinds.length === 1 ? 'group' : 'user',
+    sourceAnchor: `anchor-${i}`, dn: `CN=u${i},OU=T,DC=x`, reason: 'test',
+  });
+
+  it('pages through a plan in export order, only the statuses asked for, each operation once', () => {
+    const { store } = tempStore();
+    const runId = store.startRun('full', false);
+    const planId = store.createPlan(runId, 'applying', []);
+    const operations = Array.from({ length: 5000 }, (_, i) => op(i));
+    store.transaction(() => store.addOperations(planId, operations, 'planned'));
+    // Some already done, some to retry, as in a resumed export.
+    store.transaction(() => {
+      for (let seq = 1; seq <= 5000; seq += 3) store.setOperationStatus(planId, seq, 'confirmed');
+      for (let seq = 2; seq <= 5000; seq += 7) store.setOperationStatus(planId, seq, 'failed', 'boom');
+    });
+    const seen = [...store.operationsToExport(planId, ['planned', 'failed'], 97)].flat();
+    const expected = store.listOperations(planId).filter((o) => o.status === 'planned' || o.status === 'failed');
+    assert.deepEqual(seen.map((o) => o.seq), expected.map((o) => o.seq));
+    assert.equal(new Set(seen.map((o) => o.seq)).size, seen.length);
+    const priorities = seen.map((o) => exportPriority(o.operation));
+    assert.deepEqual(priorities, [...priorities].sort((a, b) => a - b), 'export order is by priority');
+    store.close();
+  });
+
+  it('reads each page from the export-order index, without sorting the rest of the plan', () => {
+    const { store } = tempStore();
+    const plan = store.db.prepare(`EXPLAIN QUERY PLAN ${exportPageSql(2)}`).all(1, -1, 0, 'planned', 'failed', 200) as Array<{ detail: string }>;
+    const details = plan.map((row) => row.detail).join(' | ');
+    assert.match(details, /USING INDEX plan_operations_order \(plan_id=\? AND \(priority,seq\)>\(\?,\?\)\)/);
+    assert.doesNotMatch(details, /TEMP B-TREE/);
+    store.close();
   });
 });
