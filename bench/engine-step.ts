@@ -1,12 +1,17 @@
 /**
  * One engine run of the benchmark, in a process of its own (as the service runs it), so that its
- * peak memory is the engine's: `engine-step.ts <dataDir> <full|delta> <timeScale>`. Prints one JSON
- * line: the run's summary, when each phase started and ended, the ETAs the product showed during
- * export, and the process's peak RSS.
+ * peak memory is the engine's: `engine-step.ts <dataDir> <full|delta|preview> <timeScale>`. Prints
+ * one JSON line: the run's summary, when each phase started and ended, the ETAs the product showed
+ * during export, and the process's peak RSS.
+ *
+ * `preview` is the Configuration Wizard's Readiness page: the service's own previewConfig (a copy of
+ * the store, then a full dry run on it) for the saved configuration, with the preview's counts.
  */
 import { openStore, requireConfig, sessionFor } from '../engine/src/service/engine.ts';
 import { phaseEtaSeconds, runSync } from '../engine/src/service/sync-run.ts';
-import type { RunPhase } from '../engine/src/contract/control-api.ts';
+import type { PreviewCategory, RunPhase, RunProgress } from '../engine/src/contract/control-api.ts';
+import { EventHub } from '../engine/src/service/control-server.ts';
+import { DirSyncService } from '../engine/src/service/service.ts';
 import type { RunSummary } from '../engine/src/contract/model.ts';
 
 export type EtaSample = { readonly atMs: number; readonly etaSeconds: number; readonly done: number; readonly total: number };
@@ -19,37 +24,60 @@ export type StepResult = {
   readonly maxRssBytes: number;
   /** The highest RSS seen at a progress report of each phase (where the memory goes). */
   readonly rssByPhaseBytes: Partial<Record<RunPhase, number>>;
+  /** A preview's report: how many objects fall in each category. */
+  readonly previewCounts?: Readonly<Record<PreviewCategory, number>>;
 };
 
 const [dataDir, kind, timeScaleText] = process.argv.slice(2);
-if (!dataDir || (kind !== 'full' && kind !== 'delta')) throw new Error('usage: engine-step.ts <dataDir> <full|delta> <timeScale>');
+if (!dataDir || (kind !== 'full' && kind !== 'delta' && kind !== 'preview')) throw new Error('usage: engine-step.ts <dataDir> <full|delta|preview> <timeScale>');
 const timeScale = Number(timeScaleText ?? '1');
-const store = openStore(dataDir);
-const config = requireConfig(store);
-// The tenant's app write budget (3,000 per 150 s), on the emulated tenant's clock.
-const session = sessionFor(store, config, { writeBudget: { writes: 3000, windowSeconds: 150 / timeScale } });
 const phaseStartMs: Partial<Record<RunPhase, number>> = {};
 const etaSamples: EtaSample[] = [];
 const rssByPhaseBytes: Partial<Record<RunPhase, number>> = {};
 const t0 = performance.now();
-void (async () => {
-  const summary = await runSync(session, {
-    kind, dryRun: false,
-    onProgress: (p) => {
-      const at = performance.now() - t0;
-      if (phaseStartMs[p.phase] === undefined) phaseStartMs[p.phase] = at;
-      // The phase that just ended is what this report's memory belongs to, too: record it for both.
-      const rss = process.memoryUsage.rss();
-      rssByPhaseBytes[p.phase] = Math.max(rssByPhaseBytes[p.phase] ?? 0, rss);
-      if (p.phase !== 'exporting' || p.total === undefined) return;
-      // The same estimate the service shows (service.ts progress()).
-      const etaSeconds = p.etaSeconds ?? phaseEtaSeconds(p.done, p.total, (at - (phaseStartMs.exporting ?? at)) / 1000);
-      if (etaSeconds !== undefined) etaSamples.push({ atMs: at, etaSeconds, done: p.done, total: p.total });
-    },
-  });
+const onProgress = (p: RunProgress): void => {
+  const at = performance.now() - t0;
+  if (phaseStartMs[p.phase] === undefined) phaseStartMs[p.phase] = at;
+  // The phase that just ended is what this report's memory belongs to, too: record it for both.
+  const rss = process.memoryUsage.rss();
+  rssByPhaseBytes[p.phase] = Math.max(rssByPhaseBytes[p.phase] ?? 0, rss);
+  if (p.phase !== 'exporting' || p.total === undefined) return;
+  // The same estimate the service shows (service.ts progress()).
+  const etaSeconds = p.etaSeconds ?? phaseEtaSeconds(p.done, p.total, (at - (phaseStartMs.exporting ?? at)) / 1000);
+  if (etaSeconds !== undefined) etaSamples.push({ atMs: at, etaSeconds, done: p.done, total: p.total });
+};
+
+async function engineRun(runKind: 'full' | 'delta'): Promise<StepResult> {
+  const store = openStore(dataDir as string);
+  const config = requireConfig(store);
+  // The tenant's app write budget (3,000 per 150 s), on the emulated tenant's clock.
+  const session = sessionFor(store, config, { writeBudget: { writes: 3000, windowSeconds: 150 / timeScale } });
+  const summary = await runSync(session, { kind: runKind, dryRun: false, onProgress });
   const wallMs = performance.now() - t0;
   store.close();
-  const result: StepResult = { summary, wallMs, phaseStartMs, etaSamples, maxRssBytes: process.resourceUsage().maxRSS * 1024, rssByPhaseBytes };
+  return { summary, wallMs, phaseStartMs, etaSamples, maxRssBytes: process.resourceUsage().maxRSS * 1024, rssByPhaseBytes };
+}
+
+async function preview(): Promise<StepResult> {
+  const events = new EventHub();
+  events.subscribe((line) => {
+    const { event, data } = JSON.parse(line) as { event: string; data: RunProgress };
+    if (event === 'onDidProgress') onProgress(data);
+  });
+  const service = new DirSyncService({ dataDir: dataDir as string, events, schedule: false });
+  service.start();
+  try {
+    const config = requireConfig(service.store);
+    const result = await service.previewConfig({ config: config as unknown as Record<string, unknown> });
+    const wallMs = performance.now() - t0;
+    return { summary: result.run, wallMs, phaseStartMs, etaSamples, maxRssBytes: process.resourceUsage().maxRSS * 1024, rssByPhaseBytes, previewCounts: result.counts };
+  } finally {
+    await service.stop();
+  }
+}
+
+void (async () => {
+  const result = kind === 'preview' ? await preview() : await engineRun(kind);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 })().catch((error: unknown) => {
   process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);

@@ -3,7 +3,8 @@
  * `measure.ts <users> <snapshotDir> <workDir> <resultFile>`. Starts a copy of the DC snapshot and
  * an emulated tenant, then, side by side: ldapsearch's dump of the same entries, a first full run
  * (import, plan, export), a delta run with no change, a delta run after 1% of the users changed, a
- * full run with nothing to change, and checks that the tenant holds exactly the directory.
+ * full run with nothing to change, and checks that the tenant holds exactly the directory. The
+ * Configuration Wizard's preview is measured before the first run and after the last.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -36,10 +37,19 @@ export type SizeMeasurements = {
   readonly peakRssBytes: { readonly firstFull: number; readonly noChangeDelta: number; readonly onePercentDelta: number; readonly noChangeFull: number };
   readonly rssByPhaseBytes: { readonly firstFull: StepResult['rssByPhaseBytes']; readonly noChangeFull: StepResult['rssByPhaseBytes'] };
   readonly storeBytes: number;
+  /** The Configuration Wizard's preview (Readiness page) before the first run, and when the wizard is run again after it. */
+  readonly preview: { readonly newInstall: PreviewMeasurement; readonly rerun: PreviewMeasurement };
   readonly tenant: { readonly users: number; readonly groups: number; readonly memberships: number };
 };
 
-function step(dataDir: string, kind: 'full' | 'delta', env: NodeJS.ProcessEnv): Promise<StepResult> {
+export type PreviewMeasurement = { readonly wallMs: number; readonly peakRssBytes: number; readonly counts: NonNullable<StepResult['previewCounts']> };
+
+function previewOf(r: StepResult): PreviewMeasurement {
+  if (!r.previewCounts) throw new Error('The preview step reported no counts');
+  return { wallMs: r.wallMs, peakRssBytes: r.maxRssBytes, counts: r.previewCounts };
+}
+
+function step(dataDir: string, kind: 'full' | 'delta' | 'preview', env: NodeJS.ProcessEnv): Promise<StepResult> {
   return new Promise((resolve, reject) => {
     // DIRSYNC_BENCH_PROFILE=<dir>: a CPU profile of every engine run (open in Chrome DevTools).
     const profile = process.env['DIRSYNC_BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['DIRSYNC_BENCH_PROFILE']] : [];
@@ -118,6 +128,13 @@ export async function measureSize(users: number, snapshot: string, workDir: stri
     writeFileSync(passwordFile, ad.adminPassword, { mode: 0o600 });
     const dump = await ldapsearchDump(ad.ldapsUrl, ad.adminBindDn, passwordFile, ad.caCertFile, ad.baseDn);
 
+    // The wizard's Readiness page of a new installation: everything is to be created.
+    const newInstallPreview = previewOf(await step(dataDir, 'preview', env));
+    const objectsInScope = snapshotInfo.users + snapshotInfo.groups;
+    if (newInstallPreview.counts.create !== objectsInScope) {
+      throw new Error(`WRONG RESULT: the new installation's preview would create ${newInstallPreview.counts.create} objects; the directory holds ${objectsInScope} (${JSON.stringify(newInstallPreview.counts)})`);
+    }
+
     const full = await step(dataDir, 'full', env);
     if (full.summary.status !== 'succeeded') throw new Error(`The first full run ended ${full.summary.status}: ${full.summary.message ?? ''}`);
     const importMs = (full.phaseStartMs['importing-cloud'] ?? full.phaseStartMs.planning ?? 0) - (full.phaseStartMs['importing-ad'] ?? 0);
@@ -145,6 +162,11 @@ export async function measureSize(users: number, snapshot: string, workDir: stri
     const onePercent = await step(dataDir, 'delta', env);
     const noChangeFull = await step(dataDir, 'full', env);
     await client.unbind();
+    // The wizard run again: a copy of the (now full) store, and every object already synchronized.
+    const rerunPreview = previewOf(await step(dataDir, 'preview', env));
+    if (rerunPreview.counts.create !== 0 || rerunPreview.counts.matched !== objectsInScope || rerunPreview.counts.delete !== 0) {
+      throw new Error(`WRONG RESULT: the rerun wizard's preview should match all ${objectsInScope} objects and create or delete none: ${JSON.stringify(rerunPreview.counts)}`);
+    }
 
     // The tenant must hold exactly the directory: every user, with its title changed.
     const objects = (tenant.state.dump() as { objects: Record<string, Array<{ userPrincipalName?: string; jobTitle?: string; displayName?: string; members?: string[] }>> }).objects;
@@ -181,6 +203,7 @@ export async function measureSize(users: number, snapshot: string, workDir: stri
       peakRssBytes: { firstFull: full.maxRssBytes, noChangeDelta: noChange.maxRssBytes, onePercentDelta: onePercent.maxRssBytes, noChangeFull: noChangeFull.maxRssBytes },
       rssByPhaseBytes: { firstFull: full.rssByPhaseBytes, noChangeFull: noChangeFull.rssByPhaseBytes },
       storeBytes: dirBytes(dataDir),
+      preview: { newInstall: newInstallPreview, rerun: rerunPreview },
       tenant: { users: cloudUsers.size, groups: cloudGroups.length, memberships },
     };
   } finally {

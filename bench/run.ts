@@ -40,12 +40,13 @@ export function summary(results: BenchResults): string {
   const lines = [`# Benchmark results (${results.measuredAt}, ${results.machine})`, ''];
   for (const m of results.sizes) {
     lines.push(`## ${m.users.toLocaleString('en-US')} users, ${m.snapshot.groups.toLocaleString('en-US')} groups, ${m.snapshot.memberships.toLocaleString('en-US')} memberships (largest group ${m.snapshot.largestGroup.toLocaleString('en-US')})`, '',
-      `- DC snapshot built in ${(m.snapshot.buildMs / 1000).toFixed(0)} s; restored and started in ${(m.dcStartMs / 1000).toFixed(1)} s`,
+      `- DC snapshot built in ${(m.snapshot.buildMs / 1000).toFixed(0)} s${m.snapshot.dbcheckMs === undefined ? '' : ` (then samba-tool dbcheck: no error, ${(m.snapshot.dbcheckMs / 1000).toFixed(0)} s)`}; restored and started in ${(m.dcStartMs / 1000).toFixed(1)} s`,
       `- ldapsearch dump: ${m.ldapsearch.entries} entries in ${(m.ldapsearch.ms / 1000).toFixed(1)} s (${Math.round(m.ldapsearch.perSecond)}/s); engine full import: ${m.fullImport.entries} in ${(m.fullImport.ms / 1000).toFixed(1)} s (${Math.round(m.fullImport.perSecond)}/s)`,
       `- first full run: ${(m.firstFull.wallMs / 1000).toFixed(1)} s, export ${(m.firstFull.exportMs / 1000).toFixed(1)} s, ${m.firstFull.writeRequests} writes, ${m.firstFull.throttled} answered 429`,
       `- no-change delta ${(m.noChangeDelta.wallMs / 1000).toFixed(2)} s; 1% delta ${(m.onePercentDelta.wallMs / 1000).toFixed(2)} s (${m.onePercentDelta.writes} writes); no-change full ${(m.noChangeFull.wallMs / 1000).toFixed(1)} s (planning ${(m.noChangeFull.planningMs / 1000).toFixed(2)} s)`,
       `- peak RSS (MB): ${Object.entries(m.peakRssBytes).map(([k, v]) => `${k} ${(v / 1024 / 1024).toFixed(0)}`).join(', ')}; store ${(m.storeBytes / 1024 / 1024).toFixed(1)} MB`,
       `- RSS at the end of each phase (MB), no-change full run: ${Object.entries(m.rssByPhaseBytes.noChangeFull).map(([k, v]) => `${k} ${((v ?? 0) / 1024 / 1024).toFixed(0)}`).join(', ')}`,
+      `- configuration preview (Readiness page): new installation ${(m.preview.newInstall.wallMs / 1000).toFixed(1)} s, ${(m.preview.newInstall.peakRssBytes / 1024 / 1024).toFixed(0)} MB peak RSS (${m.preview.newInstall.counts.create} to create); wizard rerun ${(m.preview.rerun.wallMs / 1000).toFixed(1)} s, ${(m.preview.rerun.peakRssBytes / 1024 / 1024).toFixed(0)} MB (${m.preview.rerun.counts.matched} matched)`,
       `- tenant: ${m.tenant.users} users, ${m.tenant.groups} groups, ${m.tenant.memberships} memberships (all present)`, '');
   }
   lines.push('## Targets', '', '| size | target | measured | |', '|---|---|---|---|');

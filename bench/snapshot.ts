@@ -4,9 +4,19 @@
  *
  * The loader is Samba's own `ldbadd`/`ldbmodify` on the stopped DC's sam.ldb, in 1,000-entry
  * files: every object goes through the full dsdb module stack (schema checks, objectSid, USNs,
- * replication metadata, backlinks), as an LDAP add would, without LDAP and TLS around it. A build
- * is resumable: progress is recorded after each chunk, and an interrupted build goes on from the
- * last finished chunk (ldbadd commits a file in one transaction).
+ * replication metadata, backlinks), as an LDAP add would, without LDAP and TLS around it.
+ *
+ * They run with ldb's `batch_mode` option, which leaves out the nested transaction (and the copy
+ * of the index cache) that ldb wraps around every single operation so that one failed add can be
+ * rolled back alone. That per-add copy grows with the database and made loading quadratic (1,000
+ * users took 2 s at the start and 20 s at 27,000: ad-reference.md §8's ~93 users/s); without it
+ * 1,000 users take ~1.7 s at any size. The price is that a failing add aborts its whole file,
+ * which a loader of generated, valid entries does not mind: the build stops with ldbadd's error and
+ * resumes at that file. With DIRSYNC_BENCH_DBCHECK=1, `samba-tool dbcheck` must then find no error
+ * in the whole directory, or the snapshot is not kept.
+ *
+ * A build is resumable: progress is recorded after each chunk, and an interrupted build goes on
+ * from the last finished chunk (ldbadd commits a file in one transaction).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,6 +36,8 @@ export type SnapshotInfo = {
   readonly buildMs: number;
   readonly userChunkMs: ReadonlyArray<number>;
   readonly groupMs: number;
+  /** `samba-tool dbcheck` of the whole directory after loading (0 errors, or no snapshot). */
+  readonly dbcheckMs?: number;
   readonly builtAt: string;
 };
 
@@ -71,7 +83,7 @@ export async function ensureSnapshot(benchDir: string, users: number, log: (line
     }
     writeFileSync(ldif, chunk.ldif);
     const t0 = Date.now();
-    const result = await runCommand(tools[chunk.tool], ['-H', samLdb, ldif], { timeoutMs: 3_600_000 });
+    const result = await runCommand(tools[chunk.tool], ['-o', 'batch_mode', '-H', samLdb, ldif], { timeoutMs: 3_600_000 });
     if (result.code !== 0) {
       throw new Error(`Loading chunk ${index} of the ${users}-user bench directory failed (${chunk.tool}): ${(result.stderr || result.stdout).trim().slice(0, 2000)}`);
     }
@@ -86,10 +98,25 @@ export async function ensureSnapshot(benchDir: string, users: number, log: (line
     if (isUsers && progress.userChunkMs.length % 10 === 0) log(`  ${progress.userChunkMs.length * 1000} users loaded (last 1,000 in ${(ms / 1000).toFixed(1)} s)`);
   }
   rmSync(ldif, { force: true });
+  // DIRSYNC_BENCH_DBCHECK=1: the whole directory checked as Samba checks a DC's database (links,
+  // backlinks, metadata, indexes). It takes minutes at 10,000 users (link checks), hours at 100,000,
+  // so it is a switch; every bench run checks the directory end to end anyway (the tenant must hold
+  // every user, group and membership that was loaded).
+  let dbcheckMs: number | undefined;
+  if (process.env['DIRSYNC_BENCH_DBCHECK'] === '1') {
+    const checkStart = Date.now();
+    const check = await runCommand(requireExecutable('samba-tool', 'checking the loaded bench directory'), ['dbcheck', '--configfile=/dev/null', '-H', samLdb], { timeoutMs: 6 * 3_600_000 });
+    const checkOutput = `${check.stdout}\n${check.stderr}`;
+    if (check.code !== 0 || !/Checked \d+ objects \(0 errors\)/.test(checkOutput)) {
+      throw new Error(`samba-tool dbcheck found errors in the loaded ${users}-user bench directory (${building}); delete that folder to build it again:\n${checkOutput.trim().slice(-3000)}`);
+    }
+    dbcheckMs = Date.now() - checkStart;
+    log(`  dbcheck: ${checkOutput.match(/Checked \d+ objects \(0 errors\)/)?.[0] ?? ''} in ${(dbcheckMs / 1000).toFixed(0)} s`);
+  }
   rmSync(progressFile, { force: true });
   const info: SnapshotInfo = {
     users, groups: directory.groups, memberships: directory.memberships, largestGroup: directory.largestGroup,
-    buildMs: progress.buildMs, userChunkMs: progress.userChunkMs, groupMs: progress.groupMs, builtAt: new Date().toISOString(),
+    buildMs: progress.buildMs, userChunkMs: progress.userChunkMs, groupMs: progress.groupMs, ...(dbcheckMs === undefined ? {} : { dbcheckMs }), builtAt: new Date().toISOString(),
   };
   writeFileSync(join(building, infoFile), `${JSON.stringify(info, null, 2)}\n`);
   renameSync(building, dir);
