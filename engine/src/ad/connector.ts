@@ -9,6 +9,7 @@ import { Client, EqualityFilter, InsufficientAccessError, OrFilter, type Entry }
 import type { AdObjectClass } from '../contract/model.ts';
 import { AdInsufficientRightsError, mapLdapError } from '../errors/ad-errors.ts';
 import type { AdEntry } from '../sync/ad-entry.ts';
+import { readAhead } from '../sync/read-ahead.ts';
 import { DIRSYNC_INCREMENTAL_VALUES, DirSyncControl, ExtendedDnControl, showDeletedControl } from './controls.ts';
 import { guidBufferToString, guidStringToBuffer, parseExtendedDn } from './guid.ts';
 
@@ -201,14 +202,17 @@ export class AdConnector {
     return { values, done: !m || m[2] === '*', next: m && m[2] !== '*' ? Number(m[2]) + 1 : from };
   };
 
-  /** Full import: every object under the domain, page by page (memory stays flat). Tombstones are skipped. */
+  /**
+   * Full import: every object under the domain, page by page (memory stays flat: the page being
+   * stored and the one read ahead). Tombstones are skipped.
+   */
   public async *fullImport(): AsyncGenerator<ReadonlyArray<AdEntry>> {
     const pages = this.client.searchPaginated(this.options.baseDn, {
       scope: 'sub', filter: this.objectFilter(), attributes: [...IMPORTED_ATTRIBUTES], explicitBufferAttributes: BINARY,
       paged: { pageSize: this.options.pageSize ?? 1000 },
     }, [new ExtendedDnControl()]);
     try {
-      for await (const page of pages) {
+      for await (const page of readAhead(pages)) {
         const entries: AdEntry[] = [];
         for (const raw of page.searchEntries) {
           const entry = await toAdEntry(raw, this.readRange);
