@@ -10,6 +10,7 @@ import type { AdObjectClass } from '../contract/model.ts';
 import { AdInsufficientRightsError, mapLdapError } from '../errors/ad-errors.ts';
 import type { AdEntry } from '../sync/ad-entry.ts';
 import { readAhead } from '../sync/read-ahead.ts';
+import { NO_SEARCH_TIME_LIMIT } from './search-limits.ts';
 import { DIRSYNC_INCREMENTAL_VALUES, DirSyncControl, ExtendedDnControl, showDeletedControl } from './controls.ts';
 import { guidBufferToString, guidStringToBuffer, parseExtendedDn } from './guid.ts';
 
@@ -208,7 +209,7 @@ export class AdConnector {
    */
   public async *fullImport(): AsyncGenerator<ReadonlyArray<AdEntry>> {
     const pages = this.client.searchPaginated(this.options.baseDn, {
-      scope: 'sub', filter: this.objectFilter(), attributes: [...IMPORTED_ATTRIBUTES], explicitBufferAttributes: BINARY,
+      ...NO_SEARCH_TIME_LIMIT, scope: 'sub', filter: this.objectFilter(), attributes: [...IMPORTED_ATTRIBUTES], explicitBufferAttributes: BINARY,
       paged: { pageSize: this.options.pageSize ?? 1000 },
     }, [new ExtendedDnControl()]);
     try {
@@ -234,7 +235,7 @@ export class AdConnector {
       const filter = new OrFilter({ filters: chunk.map((guid) => new EqualityFilter({ attribute: 'objectGUID', value: guidStringToBuffer(guid) })) });
       try {
         const { searchEntries } = await this.client.search(this.options.baseDn, {
-          scope: 'sub', filter, attributes: [...IMPORTED_ATTRIBUTES], explicitBufferAttributes: BINARY,
+          ...NO_SEARCH_TIME_LIMIT, scope: 'sub', filter, attributes: [...IMPORTED_ATTRIBUTES], explicitBufferAttributes: BINARY,
         }, [new ExtendedDnControl()]);
         for (const raw of searchEntries) {
           const entry = await toAdEntry(raw, this.readRange);
@@ -250,7 +251,7 @@ export class AdConnector {
   private async dirSync(cookie: Buffer, filter: string): Promise<{ entries: Entry[]; control: DirSyncControl }> {
     const control = new DirSyncControl({ flags: DIRSYNC_INCREMENTAL_VALUES, cookie });
     const { searchEntries } = await this.client.search(this.options.baseDn, {
-      scope: 'sub', filter, attributes: ['objectGUID', 'isDeleted', 'name', ...IMPORTED_ATTRIBUTES.filter((a) => a !== 'objectGUID' && a !== 'parentGUID')],
+      ...NO_SEARCH_TIME_LIMIT, scope: 'sub', filter, attributes: ['objectGUID', 'isDeleted', 'name', ...IMPORTED_ATTRIBUTES.filter((a) => a !== 'objectGUID' && a !== 'parentGUID')],
       explicitBufferAttributes: BINARY,
     }, [control]);
     return { entries: searchEntries, control };
@@ -322,7 +323,7 @@ export class AdConnector {
     const changed: AdEntry[] = [];
     try {
       const pages = this.client.searchPaginated(this.options.baseDn, {
-        scope: 'sub', filter: `(&${this.objectFilter()}(uSNChanged>=${from}))`, attributes: [...IMPORTED_ATTRIBUTES],
+        ...NO_SEARCH_TIME_LIMIT, scope: 'sub', filter: `(&${this.objectFilter()}(uSNChanged>=${from}))`, attributes: [...IMPORTED_ATTRIBUTES],
         explicitBufferAttributes: BINARY, paged: { pageSize: this.options.pageSize ?? 1000 },
       }, [new ExtendedDnControl()]);
       for await (const page of pages) {
@@ -337,7 +338,7 @@ export class AdConnector {
     const deletedGuids: string[] = [];
     try {
       const { searchEntries } = await this.client.search(this.options.baseDn, {
-        scope: 'sub', filter: `(&(isDeleted=TRUE)(uSNChanged>=${from}))`, attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'],
+        ...NO_SEARCH_TIME_LIMIT, scope: 'sub', filter: `(&(isDeleted=TRUE)(uSNChanged>=${from}))`, attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'],
       }, [showDeletedControl()]);
       for (const raw of searchEntries) {
         const guid = asBuffer(raw['objectGUID']);

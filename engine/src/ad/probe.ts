@@ -9,6 +9,7 @@ import type { AdConnectionInput, AdConnectionTest, CertificateInfo, OuNode } fro
 import { EngineError } from '../errors/engine-error.ts';
 import { AdConnector } from './connector.ts';
 import { guidBufferToString, parseExtendedDn } from './guid.ts';
+import { NO_SEARCH_TIME_LIMIT } from './search-limits.ts';
 
 function toPem(raw: Buffer): string {
   const b64 = raw.toString('base64').replace(/(.{64})/g, '$1\n').trim();
@@ -79,7 +80,7 @@ export async function probeAdConnection(input: AdConnectionInput): Promise<AdCon
 export async function listOrganizationalUnits(input: AdConnectionInput & { readonly baseDn: string }): Promise<ReadonlyArray<OuNode>> {
   const connector = await AdConnector.connect({ url: input.url, bindDn: input.bindDn, password: input.password, baseDn: input.baseDn, trustedCaPem: input.trustedCaPem, tlsServerName: input.tlsServerName });
   try {
-    const { searchEntries } = await connector.ldap.search(input.baseDn, { scope: 'sub', filter: '(objectClass=organizationalUnit)', attributes: ['objectGUID', 'name'], explicitBufferAttributes: ['objectGUID'], paged: { pageSize: 1000 } });
+    const { searchEntries } = await connector.ldap.search(input.baseDn, { ...NO_SEARCH_TIME_LIMIT, scope: 'sub', filter: '(objectClass=organizationalUnit)', attributes: ['objectGUID', 'name'], explicitBufferAttributes: ['objectGUID'], paged: { pageSize: 1000 } });
     type Mutable = { guid: string; dn: string; name: string; children: Mutable[] };
     const nodes = new Map<string, Mutable>();
     for (const entry of searchEntries) {

@@ -12,6 +12,7 @@ import { AdInsufficientRightsError, AdInvalidCredentialsError, AdOperationError,
 import { ServiceAccountExistsError } from '../errors/service-account-exists-error.ts';
 import { AdConnector } from './connector.ts';
 import { DirSyncControl, showDeletedControl } from './controls.ts';
+import { NO_SEARCH_TIME_LIMIT } from './search-limits.ts';
 import {
   ACCESS_ALLOWED_ACE_TYPE, addAce, extendedRightAce, EXTENDED_RIGHTS, parseSecurityDescriptor, SE_SELF_RELATIVE, serializeSecurityDescriptor, sidToString, type Ace, type SecurityDescriptor,
 } from './security-descriptor.ts';
@@ -336,7 +337,7 @@ const NOT_SIGNED_IN = 'Not checked: the account could not sign in.';
 
 async function readableUsers(client: Client, baseDn: string): Promise<number> {
   const pages = client.searchPaginated(baseDn, {
-    scope: 'sub', filter: '(&(objectClass=user)(!(objectClass=computer)))', attributes: ['objectGUID'],
+    ...NO_SEARCH_TIME_LIMIT, scope: 'sub', filter: '(&(objectClass=user)(!(objectClass=computer)))', attributes: ['objectGUID'],
     explicitBufferAttributes: ['objectGUID'], paged: { pageSize: 100 },
   });
   // One page proves the right; the generator's return ends the paged search.
@@ -350,7 +351,7 @@ async function readableUsers(client: Client, baseDn: string): Promise<number> {
  */
 async function visibleDeletedObjects(client: Client, baseDn: string): Promise<number> {
   const { searchEntries } = await client.search(baseDn, {
-    scope: 'sub', filter: '(isDeleted=TRUE)', attributes: ['objectGUID', 'isDeleted'], explicitBufferAttributes: ['objectGUID'], sizeLimit: 5,
+    ...NO_SEARCH_TIME_LIMIT, scope: 'sub', filter: '(isDeleted=TRUE)', attributes: ['objectGUID', 'isDeleted'], explicitBufferAttributes: ['objectGUID'], sizeLimit: 5,
   }, [new DirSyncControl()]);
   return searchEntries.length;
 }
