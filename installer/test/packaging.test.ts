@@ -56,7 +56,7 @@ describe('the packages (electron-builder configuration)', () => {
 
   it('packs what the app and its service need — every pattern takes files, the service scripts and the built renderer and shell among them', async () => {
     // npm test builds before it tests; run on its own, this test builds first.
-    if (!existsSync(join(repoRoot, 'dist', 'electron', 'main.cjs')) || !existsSync(join(repoRoot, 'renderer', 'dist', 'index.html'))) {
+    if (!existsSync(join(repoRoot, 'dist', 'electron', 'main.cjs')) || !existsSync(join(repoRoot, 'dist', 'engine', 'dirsync.mjs')) || !existsSync(join(repoRoot, 'renderer', 'dist', 'index.html'))) {
       const build = await runCommand('npm', ['run', '-s', 'build'], { cwd: repoRoot, timeoutMs: 300_000 });
       assert.equal(build.code, 0, build.stderr);
     }
@@ -66,13 +66,13 @@ describe('the packages (electron-builder configuration)', () => {
       assert.ok(files.length > 0, `the pattern ${pattern} takes no file`);
       for (const f of files) packed.add(f);
     }
-    for (const needed of ['package.json', 'LICENSE', 'engine/bin/dirsync.js', 'engine/src/cli/main.ts', 'engine/src/service/daemon.ts', 'dist/electron/main.cjs',
+    for (const needed of ['package.json', 'LICENSE', 'engine/bin/dirsync.js', 'engine/src/cli/main.ts', 'engine/src/service/daemon.ts', 'dist/engine/dirsync.mjs', 'dist/electron/main.cjs',
       'dist/electron/preload.cjs', 'renderer/dist/index.html', 'installer/linux/install-service.sh', 'installer/linux/uninstall-service.sh',
       'installer/linux/directory-sync.service.in']) {
       assert.ok(packed.has(needed), `${needed} is not packed`);
     }
     assert.ok(![...packed].some((f) => f.includes('/test/') || f.startsWith('lab/') || f.startsWith('e2e/')), 'tests or the lab are packed');
-    // The service loads the TypeScript engine through tsx at run time: a runtime dependency, installed into the package.
+    // The service runs the bundled engine, or the TypeScript sources through tsx where they are newer: both are runtime dependencies, installed into the package.
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     for (const runtime of ['tsx', 'better-sqlite3', 'ldapts', '@azure/msal-node', '@microsoft/microsoft-graph-client']) assert.ok(pkg.dependencies[runtime], `${runtime} is not a runtime dependency`);
   });

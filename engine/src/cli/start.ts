@@ -5,12 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { appRoot } from '../app-root.ts';
 import { defaultDataDir } from '../service/config.ts';
 import { startService } from '../service/daemon.ts';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const repoRoot = appRoot;
 
 function electronBinary(): string | undefined {
   const packageDir = join(repoRoot, 'node_modules', 'electron');

@@ -4,7 +4,7 @@
  * in progress.
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { appRoot } from '../app-root.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
 import { EventHub, listenOnLoopback, listenOnSocket, type ControlServer } from './control-server.ts';
 import { DirSyncService, type ServiceClock } from './service.ts';
@@ -13,7 +13,7 @@ export function defaultSocketPath(dataDir: string): string {
   return process.platform === 'win32' ? '\\\\.\\pipe\\directory-sync' : join(dataDir, 'control.sock');
 }
 
-export const rendererDist = fileURLToPath(new URL('../../../renderer/dist', import.meta.url));
+export const rendererDist = join(appRoot, 'renderer', 'dist');
 
 export type RunningService = {
   readonly service: DirSyncService;

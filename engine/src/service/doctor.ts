@@ -15,6 +15,7 @@ import type { ControlEndpoint } from './control-client.ts';
 import { callControl } from './control-client.ts';
 import { latestSchemaVersion, liveSchemaVersion } from '../store/database.ts';
 import { Store } from '../store/store.ts';
+import { bundledEngine } from '../app-root.ts';
 import { productVersion } from '../version.ts';
 import { storeFiles, type DirSyncConfig } from './config.ts';
 import { cloudConnectorFor, readConfig, SECRET_AD_PASSWORD } from './engine.ts';
@@ -70,7 +71,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const now = options.now ?? new Date();
   const checks: DoctorCheck[] = [];
   const files = storeFiles(options.dataDir);
-  checks.push(check('versions', 'Versions', 'ok', `Directory Sync ${productVersion}, Node.js ${process.versions.node}, ${platform()} ${release()}, SQLite ${sqliteVersion()}.`));
+  checks.push(check('versions', 'Versions', 'ok', `Directory Sync ${productVersion} (${bundledEngine ? 'bundled engine' : 'engine run from its TypeScript sources'}), Node.js ${process.versions.node}, ${platform()} ${release()}, SQLite ${sqliteVersion()}.`));
 
   // Data directory and store.
   if (!existsSync(files.store)) {
