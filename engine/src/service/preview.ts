@@ -7,9 +7,8 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PreviewCategory, PreviewObject } from '../contract/control-api.ts';
-import type { PlannedOperation } from '../contract/model.ts';
 import { nowIso } from '../store/database.ts';
-import { Store } from '../store/store.ts';
+import { OPERATION_COLUMNS, readOperation, Store, type OperationRow } from '../store/store.ts';
 
 const PREVIEW_FILE = /^preview-[0-9a-f-]{36}\.db(-wal|-shm)?$/;
 
@@ -61,7 +60,7 @@ const MATCH_DETAIL: Readonly<Record<string, string>> = {
 
 /** Invalid objects are those with validation errors; conflicts and blocked matches are counted on their own. */
 const INVALID_WHERE = "run_id = ? AND code NOT LIKE 'match-%'";
-const DELETE_WHERE = "plan_id = ? AND json_extract(operation, '$.kind') IN ('delete-user', 'delete-group')";
+const DELETE_WHERE = "plan_id = ? AND kind IN ('delete-user', 'delete-group')";
 
 function placeholders(values: ReadonlyArray<string>): string {
   return values.map(() => '?').join(', ');
@@ -92,12 +91,12 @@ export function listPreviewObjects(store: Store, runId: number, planId: number |
   }
   if (category === 'delete') {
     if (planId === undefined) return { total, objects: [] };
-    const rows = store.db.prepare(`SELECT status, operation FROM plan_operations WHERE ${DELETE_WHERE} ORDER BY seq LIMIT ? OFFSET ?`)
-      .all(planId, page.limit, page.offset) as Array<{ status: string; operation: string }>;
+    const rows = store.db.prepare(`SELECT status, ${OPERATION_COLUMNS} FROM plan_operations WHERE ${DELETE_WHERE} ORDER BY seq LIMIT ? OFFSET ?`)
+      .all(planId, page.limit, page.offset) as Array<OperationRow & { status: string }>;
     return {
       total,
       objects: rows.map((row) => {
-        const op = JSON.parse(row.operation) as PlannedOperation;
+        const op = readOperation(row);
         return { dn: op.dn ?? op.displayName ?? op.cloudId ?? op.sourceAnchor, objectType: op.objectType, reason: op.reason ?? '',
           detail: row.status === 'held' ? 'held by the deletion threshold until approved' : 'deleted by the first run' };
       }),

@@ -533,15 +533,15 @@ export class DirSyncService implements ControlRequests {
     const cloud = link?.cloudId ? this.store.getCloudObject(link.cloudId) : undefined;
     const scope = entry && config ? scopeEvaluator(this.store, config)(entry) : undefined;
     const lastRun = this.store.listRuns(1)[0];
-    const ops = entry ? this.store.db.prepare('SELECT p.run_id AS runId, o.operation, o.status FROM plan_operations o JOIN plans p ON p.id = o.plan_id WHERE o.ad_guid = ? ORDER BY o.plan_id DESC, o.seq').all(entry.guid) as Array<{ runId: number; operation: string; status: string }> : [];
+    const ops = entry ? this.store.operationsOfObject(entry.guid) : [];
     const exported = ops.find((o) => o.status === 'confirmed');
     const latestPlanRun = ops[0]?.runId;
     return {
       query: q,
       ad: entry ? { dn: entry.dn, guid: entry.guid, objectClass: entry.objectClass, attributes: entry.attributes, inScope: scope?.inScope ?? false, scopeReason: scope && !scope.inScope ? scope.reason : undefined } : undefined,
       cloud: cloud ? { id: cloud.id, properties: cloud.properties } : undefined,
-      planned: ops.filter((o) => o.runId === latestPlanRun && o.status !== 'confirmed').map((o) => JSON.parse(o.operation)),
-      lastExport: exported ? { runId: exported.runId, kind: (JSON.parse(exported.operation) as { kind: string }).kind, status: exported.status } : undefined,
+      planned: ops.filter((o) => o.runId === latestPlanRun && o.status !== 'confirmed').map((o) => o.operation),
+      lastExport: exported ? { runId: exported.runId, kind: exported.operation.kind, status: exported.status } : undefined,
       errors: entry && lastRun ? this.store.listErrors(lastRun.id).filter((e) => e.adGuid === entry.guid) : [],
     };
   }

@@ -102,3 +102,26 @@ describe('store: export order', () => {
     store.close();
   });
 });
+
+describe('store: plan operation rows', () => {
+  it('keeps an operation as its columns and the rest as JSON, and reads it back whole — also rows written whole by earlier versions', () => {
+    const { store } = tempStore();
+    const planId = store.createPlan(store.startRun('full', false), 'applying', []);
+    const withAll: PlannedOperation = { kind: 'add-member', objectType: 'group', sourceAnchor: 'g-anchor', adGuid: '00000000-0000-0000-0000-00000000000a', dn: 'CN=G,OU=T,DC=x', cloudId: 'cloud-g', reason: 'member', member: { sourceAnchor: 'u-anchor', objectType: 'user', dn: 'CN=U,OU=T,DC=x', cloudId: 'cloud-u' } } as PlannedOperation;
+    const orphan: PlannedOperation = { kind: 'delete-user', objectType: 'user', sourceAnchor: 'o-anchor', cloudId: 'cloud-o', reason: 'gone from AD' } as PlannedOperation;
+    store.transaction(() => store.addOperations(planId, [withAll, orphan], 'planned'));
+    const raw = store.db.prepare('SELECT operation FROM plan_operations WHERE plan_id = ? ORDER BY seq').all(planId) as Array<{ operation: string }>;
+    assert.doesNotMatch(raw[0]?.operation ?? '', /CN=G,OU=T|g-anchor|add-member|0000000a/, 'the column values are not repeated in the JSON');
+    const read = store.listOperations(planId).map((o) => o.operation);
+    assert.deepEqual(read.find((o) => o.kind === 'add-member'), withAll);
+    assert.deepEqual(read.find((o) => o.kind === 'delete-user'), orphan);
+    assert.equal('dn' in (read.find((o) => o.kind === 'delete-user') as object), false);
+    // A row of an earlier version: the whole operation in the JSON.
+    store.db.prepare('UPDATE plan_operations SET operation = ? WHERE plan_id = ? AND seq = 1').run(JSON.stringify(withAll), planId);
+    assert.deepEqual(store.listOperations(planId).find((o) => o.seq === 1)?.operation, withAll);
+    // Updated with a changed operation (a create that got its cloud id), the columns follow.
+    store.setOperationStatus(planId, 2, 'confirmed', undefined, { ...orphan, dn: 'CN=Last known,DC=x' });
+    assert.equal(store.listOperations(planId).find((o) => o.seq === 2)?.operation.dn, 'CN=Last known,DC=x');
+    store.close();
+  });
+});
