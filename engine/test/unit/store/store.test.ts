@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { migrate, openDatabase, schemaVersion } from '../../../src/store/database.ts';
+import { migrate, openDatabase, schemaVersion, WAL_SIZE_LIMIT_BYTES } from '../../../src/store/database.ts';
 import { migrations } from '../../../src/store/migrations.ts';
 import { exportPageSql, Store } from '../../../src/store/store.ts';
 import type { PlannedOperation } from '../../../src/contract/model.ts';
@@ -122,6 +122,20 @@ describe('store: plan operation rows', () => {
     // Updated with a changed operation (a create that got its cloud id), the columns follow.
     store.setOperationStatus(planId, 2, 'confirmed', undefined, { ...orphan, dn: 'CN=Last known,DC=x' });
     assert.equal(store.listOperations(planId).find((o) => o.seq === 2)?.operation.dn, 'CN=Last known,DC=x');
+    store.close();
+  });
+});
+
+describe('store: write-ahead log', () => {
+  it('cuts the log back after a large transaction instead of keeping its size for good', () => {
+    const { store, dir } = tempStore();
+    store.db.exec('CREATE TABLE bulk (v BLOB)');
+    const insert = store.db.prepare('INSERT INTO bulk (v) VALUES (?)');
+    store.transaction(() => { for (let i = 0; i < 400; i += 1) insert.run(Buffer.alloc(100_000, i)); }); // ~40 MB in one transaction
+    const wal = join(dir, 'dirsync.db-wal');
+    assert.ok(statSync(wal).size > WAL_SIZE_LIMIT_BYTES, 'the large transaction went through the log');
+    for (let i = 0; i < 3; i += 1) store.transaction(() => insert.run(Buffer.alloc(10, i)));
+    assert.ok(statSync(wal).size <= WAL_SIZE_LIMIT_BYTES, `the log is ${statSync(wal).size} bytes`);
     store.close();
   });
 });
