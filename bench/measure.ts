@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { Attribute, Change, Client } from 'ldapts';
 import { repoRoot } from '../lab/connection.ts';
 import { startSambaDc, stopSambaDc } from '../lab/samba/index.ts';
@@ -42,6 +43,17 @@ export type SizeMeasurements = {
   readonly tenant: { readonly users: number; readonly groups: number; readonly memberships: number };
 };
 
+/**
+ * The engine runs of the bench are bundled as the product's engine is (dist/engine/dirsync.mjs,
+ * `npm run build:engine`: esbuild, packages external), so that their time and memory are those of
+ * the service an installation runs, not of a TypeScript loader.
+ */
+const engineStepBundle = join(repoRoot, 'dist', 'bench', 'engine-step.mjs');
+
+async function bundleEngineStep(): Promise<void> {
+  await build({ entryPoints: [join(repoRoot, 'bench', 'engine-step.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: engineStepBundle, logLevel: 'warning' });
+}
+
 export type PreviewMeasurement = { readonly wallMs: number; readonly peakRssBytes: number; readonly counts: NonNullable<StepResult['previewCounts']> };
 
 function previewOf(r: StepResult): PreviewMeasurement {
@@ -53,7 +65,7 @@ function step(dataDir: string, kind: 'full' | 'delta' | 'preview', env: NodeJS.P
   return new Promise((resolve, reject) => {
     // DIRSYNC_BENCH_PROFILE=<dir>: a CPU profile of every engine run (open in Chrome DevTools).
     const profile = process.env['DIRSYNC_BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['DIRSYNC_BENCH_PROFILE']] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(repoRoot, 'bench', 'engine-step.ts'), dataDir, kind, String(BENCH_TIME_SCALE)], {
+    const child = spawn(process.execPath, [...profile, engineStepBundle, dataDir, kind, String(BENCH_TIME_SCALE)], {
       cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -98,6 +110,7 @@ function dirBytes(dataDir: string): number {
 
 export async function measureSize(users: number, snapshot: string, workDir: string): Promise<SizeMeasurements> {
   const snapshotInfo = JSON.parse(readFileSync(join(snapshot, 'bench-snapshot.json'), 'utf8')) as SnapshotInfo;
+  await bundleEngineStep();
   const labDir = join(workDir, 'lab');
   mkdirSync(labDir, { recursive: true });
   const t0 = performance.now();
