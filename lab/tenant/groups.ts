@@ -71,7 +71,7 @@ function resolveNewMembers(ctx: GraphContext, group: DirectoryObject, refs: Read
     const id = referencedId(ref);
     const member = ctx.tenant.store.get(id);
     if (!member) throw notFound(id);
-    if (seen.has(id) || group.members.includes(id)) throw badRequest(ALREADY_MEMBER);
+    if (seen.has(id) || ctx.tenant.store.isMember(group, id)) throw badRequest(ALREADY_MEMBER);
     seen.add(id);
     checkMemberAllowed(group, member);
     members.push(member);
@@ -234,7 +234,7 @@ function removeMemberRef(ctx: GraphContext, id: string, memberId: string): Graph
   const group = resolveGroup(ctx, id);
   checkMembershipWritable(group);
   const member = ctx.tenant.store.get(memberId);
-  if (!member || !group.members.includes(member.id)) throw notFound(group.id);
+  if (!member || !ctx.tenant.store.isMember(group, member.id)) throw notFound(group.id);
   ctx.tenant.store.removeMember(group, member.id);
   return { status: 204 };
 }
@@ -243,7 +243,7 @@ function removeMemberRef(ctx: GraphContext, id: string, memberId: string): Graph
 function deleteMemberObject(ctx: GraphContext, id: string, memberId: string): GraphResult {
   const group = resolveGroup(ctx, id);
   const member = ctx.tenant.store.get(memberId);
-  if (!member || !group.members.includes(member.id)) throw notFound(group.id);
+  if (!member || !ctx.tenant.store.isMember(group, member.id)) throw notFound(group.id);
   if (member.props['onPremisesSyncEnabled'] === true) throw syncedObject();
   const now = ctx.tenant.clock.now();
   if (member.type === 'user' || (member.type === 'group' && isUnifiedGroup(member.props))) ctx.tenant.store.softDelete(member, now);

@@ -156,6 +156,11 @@ export class DirectoryStore {
     return id === undefined ? undefined : this.get(id);
   }
 
+  /** Whether an object is a direct member of a group or role (from the reverse index: a group of 100,000 is not scanned). */
+  isMember(container: DirectoryObject, memberId: string): boolean {
+    return this.memberOfIndex.get(memberId)?.has(container.id) ?? false;
+  }
+
   /** Ids of the groups and directory roles an object is a direct member of. */
   memberOf(id: string): ReadonlySet<string> {
     return this.memberOfIndex.get(id) ?? new Set();
