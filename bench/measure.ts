@@ -118,9 +118,15 @@ export async function measureSize(users: number, snapshot: string, workDir: stri
   const dcStartMs = performance.now() - t0;
   const tenant = await startTenantServer({ timeScale: BENCH_TIME_SCALE });
   try {
-    const client = new Client({ url: ad.ldapsUrl, timeout: 120_000, tlsOptions: { ca: [readFileSync(ad.caCertFile)], servername: ad.dcHostName } });
-    await client.bind(ad.adminBindDn, ad.adminPassword);
-    const { searchEntries } = await client.search(benchOuDn, { scope: 'base', attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'] });
+    // A connection of its own for each use: Samba drops the authentication of one left idle through a long run.
+    const adminClient = async (): Promise<Client> => {
+      const c = new Client({ url: ad.ldapsUrl, timeout: 120_000, tlsOptions: { ca: [readFileSync(ad.caCertFile)], servername: ad.dcHostName } });
+      await c.bind(ad.adminBindDn, ad.adminPassword);
+      return c;
+    };
+    const lookup = await adminClient();
+    const { searchEntries } = await lookup.search(benchOuDn, { scope: 'base', attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'] });
+    await lookup.unbind();
     const ouGuid = guidBufferToString(searchEntries[0]?.['objectGUID'] as Buffer);
 
     const dataDir = join(workDir, 'data');
@@ -166,15 +172,16 @@ export async function measureSize(users: number, snapshot: string, workDir: stri
     // Change 1% of the users (their title), as an administrator would, over LDAPS.
     const changed = Math.max(1, Math.round(users / 100));
     const stride = Math.floor(users / changed);
+    const client = await adminClient();
     const modifies: Promise<void>[] = [];
     for (let k = 0; k < changed; k += 1) {
       modifies.push(client.modify(userDn(k * stride), [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: [`Bench title ${k}`] }) })]));
       if (modifies.length >= 8) await Promise.all(modifies.splice(0));
     }
     await Promise.all(modifies);
+    await client.unbind();
     const onePercent = await step(dataDir, 'delta', env);
     const noChangeFull = await step(dataDir, 'full', env);
-    await client.unbind();
     // The wizard run again: a copy of the (now full) store, and every object already synchronized.
     const rerunPreview = previewOf(await step(dataDir, 'preview', env));
     if (rerunPreview.counts.create !== 0 || rerunPreview.counts.matched !== objectsInScope || rerunPreview.counts.delete !== 0) {
