@@ -41,6 +41,18 @@ function storedOperation(r: StoredOperationRow): StoredOperation {
   return { planId: r.planId, seq: r.seq, status: r.status, error: r.error ?? undefined, operation: readOperation(r) };
 }
 
+/**
+ * Pages of the connector spaces, read in key order from where the last page ended. The `+` before
+ * the filtered columns keeps SQLite off their indexes (object_class, managed_anchor): through those
+ * it fetched every matching row and sorted them all for each page, O(n²) — 27 s of a 100,000-user
+ * preview went there (5.1 s vs 0.3 s for 100,000 rows).
+ */
+export function adCandidatesPageSql(changedInRun: boolean): string {
+  return `SELECT guid, entry FROM ad_objects WHERE guid > @after AND +object_class IN ('user', 'group', 'contact') AND +deleted = 0${changedInRun ? ' AND changed_run = @run' : ''}
+      ORDER BY guid LIMIT @limit`;
+}
+export const MANAGED_CLOUD_PAGE_SQL = 'SELECT id, object FROM cloud_objects WHERE id > ? AND +managed_anchor IS NOT NULL AND +soft_deleted = 0 ORDER BY id LIMIT ?';
+
 /** One page of a plan's operations in export order, after (priority, seq): parameters plan_id, priority, seq, the statuses, the page size. */
 export function exportPageSql(statusCount: number): string {
   return `SELECT plan_id AS planId, seq, status, error, ${OPERATION_COLUMNS}, priority FROM plan_operations
@@ -240,8 +252,7 @@ export class Store {
   /** Live AD users, groups and contacts, in pages (keyset pagination: the store can be written meanwhile). */
   public *adSyncCandidates(options: { changedInRun?: number; pageSize?: number } = {}): Generator<ReadonlyArray<AdEntry>> {
     const pageSize = options.pageSize ?? 1000;
-    const changed = options.changedInRun !== undefined ? 'AND changed_run = @run' : '';
-    const stmt = this.sql(`SELECT guid, entry FROM ad_objects WHERE object_class IN ('user', 'group', 'contact') AND deleted = 0 ${changed} AND guid > @after ORDER BY guid LIMIT @limit`);
+    const stmt = this.sql(adCandidatesPageSql(options.changedInRun !== undefined));
     let after = '';
     for (;;) {
       const rows = stmt.all({ after, limit: pageSize, run: options.changedInRun ?? 0 }) as AdRow[];
@@ -314,7 +325,7 @@ export class Store {
 
   /** Managed cloud objects (carrying the product's anchor), in pages. */
   public *managedCloudObjects(pageSize = 1000): Generator<ReadonlyArray<CloudObject>> {
-    const stmt = this.sql('SELECT id, object FROM cloud_objects WHERE managed_anchor IS NOT NULL AND soft_deleted = 0 AND id > ? ORDER BY id LIMIT ?');
+    const stmt = this.sql(MANAGED_CLOUD_PAGE_SQL);
     let after = '';
     for (;;) {
       const rows = stmt.all(after, pageSize) as Array<{ id: string; object: string }>;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { migrate, openDatabase, schemaVersion, WAL_SIZE_LIMIT_BYTES } from '../../../src/store/database.ts';
 import { migrations } from '../../../src/store/migrations.ts';
-import { exportPageSql, Store } from '../../../src/store/store.ts';
+import { adCandidatesPageSql, exportPageSql, MANAGED_CLOUD_PAGE_SQL, Store } from '../../../src/store/store.ts';
 import type { PlannedOperation } from '../../../src/contract/model.ts';
 import { exportPriority } from '../../../src/sync/plan.ts';
 
@@ -136,6 +136,34 @@ describe('store: write-ahead log', () => {
     assert.ok(statSync(wal).size > WAL_SIZE_LIMIT_BYTES, 'the large transaction went through the log');
     for (let i = 0; i < 3; i += 1) store.transaction(() => insert.run(Buffer.alloc(10, i)));
     assert.ok(statSync(wal).size <= WAL_SIZE_LIMIT_BYTES, `the log is ${statSync(wal).size} bytes`);
+    store.close();
+  });
+});
+
+describe('store: paging the connector spaces', () => {
+  it('reads each page of AD candidates and managed cloud objects from the key index, without sorting the rest', () => {
+    const { store } = tempStore();
+    for (const [label, sql, args] of [
+      ['AD candidates', adCandidatesPageSql(false), [{ after: '', limit: 1000 }]],
+      ['managed cloud objects', MANAGED_CLOUD_PAGE_SQL, ['', 1000]],
+    ] as const) {
+      const details = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+      assert.doesNotMatch(details, /TEMP B-TREE/, `${label}: ${details}`);
+    }
+    store.close();
+  });
+
+  it('pages through every AD candidate once, in order, skipping deleted objects and other classes', () => {
+    const { store } = tempStore();
+    const runId = store.startRun('full', false);
+    const entries = Array.from({ length: 2500 }, (_, i) => ({
+      guid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, guidBase64: `g${i}`, dn: `CN=O${i},DC=x`, objectClass: i % 10 === 0 ? 'organizationalUnit' : i % 7 === 0 ? 'group' : 'user',
+      deleted: i % 13 === 0, attributes: {}, memberGuids: [],
+    }));
+    store.transaction(() => store.upsertAdEntries(entries as never, runId));
+    const seen = [...store.adSyncCandidates({ pageSize: 300 })].flat().map((e) => e.guid);
+    const expected = entries.filter((e) => !e.deleted && e.objectClass !== 'organizationalUnit').map((e) => e.guid).sort();
+    assert.deepEqual(seen, expected);
     store.close();
   });
 });
