@@ -151,7 +151,7 @@ export function buildPlan(input: {
   };
 
   // Pass 2 — the objects to plan: all of them on a full run, the changed ones on a delta run.
-  const pages = mode.kind === 'full' ? store.adSyncCandidates() : changedCandidates(store, mode.changedAfterRun);
+  const pages = mode.kind === 'full' ? store.adSyncCandidates() : store.adSyncCandidates({ changedAfterRun: mode.changedAfterRun, pageSize: 500 });
   for (const page of pages) {
     store.transaction(() => {
       for (const entry of page) {
@@ -263,15 +263,4 @@ export function buildPlan(input: {
     store.setPlanStatus(planId, 'previewed', gate.reasons);
   });
   return { planId, planned, held: gate.held.length, heldReasons: gate.reasons, errors, inScope: inScopeCount, outOfScope, notWritable, matchReport };
-}
-
-function* changedCandidates(store: Store, afterRun: number): Generator<ReadonlyArray<AdEntry>> {
-  const stmt = store.db.prepare("SELECT guid, entry FROM ad_objects WHERE object_class IN ('user', 'group', 'contact') AND deleted = 0 AND changed_run > ? AND guid > ? ORDER BY guid LIMIT 500");
-  let after = '';
-  for (;;) {
-    const rows = stmt.all(afterRun, after) as Array<{ guid: string; entry: string }>;
-    if (rows.length === 0) return;
-    after = (rows[rows.length - 1] as { guid: string }).guid;
-    yield rows.map((r) => JSON.parse(r.entry) as AdEntry);
-  }
 }
