@@ -13,6 +13,7 @@ import { readAhead } from '../sync/read-ahead.ts';
 import { NO_SEARCH_TIME_LIMIT } from './search-limits.ts';
 import { DIRSYNC_INCREMENTAL_VALUES, DirSyncControl, ExtendedDnControl, showDeletedControl } from './controls.ts';
 import { guidBufferToString, guidStringToBuffer, parseExtendedDn } from './guid.ts';
+import { frameLdapMessages } from './message-framing.ts';
 
 export type AdConnectorOptions = {
   readonly url: string;
@@ -131,16 +132,21 @@ function pinnedLeaf(pem: string): string | undefined {
   return certificate.ca ? undefined : certificate.fingerprint256;
 }
 
-/** ldapts opens LDAPS as `createSecureConnection(port, host, tlsOptions)`. */
-function pinnedConnection(fingerprint256: string): typeof tlsConnect {
+/**
+ * ldapts opens LDAPS as `createSecureConnection(port, host, tlsOptions)`. Every connection is framed
+ * into whole LDAP messages (message-framing.ts); a pinned one also checks the DC's certificate.
+ */
+function secureConnection(fingerprint256: string | undefined): typeof tlsConnect {
   return ((port: number, host: string, options: ConnectionOptions) => {
-    const socket = tlsConnect(port, host, { ...options, rejectUnauthorized: false });
-    socket.prependOnceListener('secureConnect', () => {
-      if (socket.getPeerCertificate().fingerprint256 !== fingerprint256) {
-        socket.destroy(Object.assign(new Error('the domain controller presented a certificate other than the one trusted'), { code: 'ERR_TLS_CERT_PIN_MISMATCH' }));
-      }
-    });
-    return socket;
+    const socket = tlsConnect(port, host, fingerprint256 ? { ...options, rejectUnauthorized: false } : options);
+    if (fingerprint256) {
+      socket.prependOnceListener('secureConnect', () => {
+        if (socket.getPeerCertificate().fingerprint256 !== fingerprint256) {
+          socket.destroy(Object.assign(new Error('the domain controller presented a certificate other than the one trusted'), { code: 'ERR_TLS_CERT_PIN_MISMATCH' }));
+        }
+      });
+    }
+    return frameLdapMessages(socket);
   }) as unknown as typeof tlsConnect;
 }
 
@@ -172,7 +178,7 @@ export class AdConnector {
         servername: options.tlsServerName,
         minVersion: 'TLSv1.2',
       },
-      ...(pinned ? { createSecureConnection: pinnedConnection(pinned) } : {}),
+      createSecureConnection: secureConnection(pinned),
     });
     try {
       await client.bind(options.bindDn, options.password);
