@@ -3,6 +3,7 @@
  * gate, over the AD connector space in pages, writing operations to the store as they are made so
  * memory does not grow with the directory.
  */
+import { createHash } from 'node:crypto';
 import type { MatchReportEntry, ObjectError, PlannedOperation, SyncObjectType } from '../contract/model.ts';
 import type { AdEntry } from '../sync/ad-entry.ts';
 import { sourceAnchorOf } from '../sync/ad-entry.ts';
@@ -83,38 +84,8 @@ export function buildPlan(input: {
   const inScope = scopeEvaluator(store, config);
   const softMatch = { userPrincipalName: config.matching.softMatchUpn, mail: config.matching.softMatchMail };
 
-  // Pass 1 — every live object: scope, map, and the values that must be unique in the tenant.
-  const upns: UniqueKey[] = [];
-  const mails: UniqueKey[] = [];
-  const inScopeAnchors = new Set<string>();
-  const linked = new Set<string>();
-  let inScopeCount = 0;
-  let outOfScope = 0;
-  for (const page of store.adSyncCandidates()) {
-    // A transaction per page: the out-of-scope reports of a preview are many small inserts.
-    store.transaction(() => {
-      for (const entry of page) {
-        const decision = inScope(entry);
-        if (!decision.inScope) {
-          outOfScope += 1;
-          if (input.recordOutOfScope) store.addReport(runId, { dn: entry.dn, objectType: entry.objectClass, category: 'out-of-scope', reason: decision.reason });
-          continue;
-        }
-        inScopeCount += 1;
-        inScopeAnchors.add(sourceAnchorOf(entry));
-        const mapped = mapEntry(entry, flow);
-        if (mapped.kind !== 'mapped' || mapped.desired.objectType !== 'user') continue;
-        if (store.getLink(entry.guid)) linked.add(entry.guid);
-        const base = { adGuid: entry.guid, dn: entry.dn, objectType: 'user' as const };
-        upns.push({ ...base, value: String(mapped.desired.properties['userPrincipalName']) });
-        const mail = mapped.desired.properties['mail'];
-        if (typeof mail === 'string') mails.push({ ...base, value: mail });
-      }
-    });
-  }
-  const duplicateErrors = [...findDuplicates('userPrincipalName', upns, linked), ...findDuplicates('mail', mails, linked)];
-  const duplicated = new Map<string, ObjectError[]>();
-  for (const e of duplicateErrors) duplicated.set(e.adGuid ?? '', [...(duplicated.get(e.adGuid ?? '') ?? []), e]);
+  const pass1 = inScopeObjects({ store, config, flow, inScope, runId, mode, dryRun: input.dryRun, recordOutOfScope: input.recordOutOfScope === true });
+  const { inScopeCount, outOfScope, inScopeAnchors } = pass1;
 
   const planId = store.createPlan(runId, 'previewed', []);
   const planned: Record<string, number> = {};
@@ -143,7 +114,7 @@ export function buildPlan(input: {
     if (member.objectClass !== 'user' && member.objectClass !== 'group') return undefined;
     const mapped = mapEntry(member, flow);
     // A member that cannot be exported (invalid, duplicate) is reported on its own; it is not a member in the tenant.
-    if (mapped.kind !== 'mapped' || duplicated.has(guid) || validateDesired(mapped.desired, input.domains).length > 0) return undefined;
+    if (mapped.kind !== 'mapped' || pass1.duplicatesOf(guid).length > 0 || validateDesired(mapped.desired, input.domains).length > 0) return undefined;
     const link = store.getLink(guid);
     const anchor = sourceAnchorOf(member);
     const cloudId = link?.state === 'linked' ? link.cloudId : store.cloudByAnchor(anchor).find((c) => !c.softDeleted && c.objectType === mapped.desired.objectType)?.id;
@@ -176,7 +147,7 @@ export function buildPlan(input: {
           continue;
         }
         const desired: DesiredObject = mapped.desired;
-        const problems = [...validateDesired(desired, input.domains), ...(duplicated.get(entry.guid) ?? [])];
+        const problems = [...validateDesired(desired, input.domains), ...pass1.duplicatesOf(entry.guid)];
         if (problems.length > 0) {
           errors += problems.length;
           store.addErrors(runId, problems);
@@ -263,4 +234,113 @@ export function buildPlan(input: {
     store.setPlanStatus(planId, 'previewed', gate.reasons);
   });
   return { planId, planned, held: gate.held.length, heldReasons: gate.reasons, errors, inScope: inScopeCount, outOfScope, notWritable, matchReport };
+}
+
+type InScopeObjects = {
+  readonly inScopeCount: number;
+  readonly outOfScope: number;
+  /** Source anchors of every object in scope (full runs only: the orphan check needs them). */
+  readonly inScopeAnchors: ReadonlySet<string>;
+  /** The object's UPN and mail duplicates (empty when its values are its own). */
+  readonly duplicatesOf: (guid: string) => ReadonlyArray<ObjectError>;
+};
+
+/** A digest of the settings that decide which objects are in scope and what their unique values are. */
+function inScopeSettingsDigest(config: DirSyncConfig): string {
+  return createHash('sha256').update(JSON.stringify({ scope: config.scope, flow: config.attributeFlow ?? null, accounts: config.serviceAccountNames })).digest('hex');
+}
+
+/** The user's values that must be unique in the tenant, once mapped. */
+function uniqueValues(entry: AdEntry, flow: AttributeFlow): { upn?: string; mail?: string } {
+  const mapped = mapEntry(entry, flow);
+  if (mapped.kind !== 'mapped' || mapped.desired.objectType !== 'user') return {};
+  const mail = mapped.desired.properties['mail'];
+  return { upn: String(mapped.desired.properties['userPrincipalName']), ...(typeof mail === 'string' ? { mail } : {}) };
+}
+
+/**
+ * Pass 1 of a plan: which objects are in scope, and which share a UPN or mail. A full run (or a
+ * preview) reads every object and, unless it is a preview, rebuilds the store's in-scope table; a
+ * delta run updates that table with the objects that changed and looks duplicates up in it, so a
+ * run with nothing changed reads nothing. A delta falls back to the full pass when the table was
+ * built for other settings or a container changed (scope may have moved under unchanged objects).
+ */
+function inScopeObjects(input: {
+  readonly store: Store; readonly config: DirSyncConfig; readonly flow: AttributeFlow; readonly inScope: ScopeEvaluator;
+  readonly runId: number; readonly mode: PlanMode; readonly dryRun: boolean; readonly recordOutOfScope: boolean;
+}): InScopeObjects {
+  const { store, flow, inScope, mode } = input;
+  const digest = inScopeSettingsDigest(input.config);
+  if (mode.kind === 'delta' && !input.dryRun && store.inScopeTableBuiltFor() === digest && !store.containersChangedAfter(mode.changedAfterRun)) {
+    store.transaction(() => store.dropInScopeDeletedAfter(mode.changedAfterRun));
+    for (const page of store.adSyncCandidates({ changedAfterRun: mode.changedAfterRun, pageSize: 500 })) {
+      store.transaction(() => {
+        for (const entry of page) {
+          if (inScope(entry).inScope) store.putInScope({ guid: entry.guid, dn: entry.dn, ...uniqueValues(entry, flow) });
+          else store.dropInScope(entry.guid);
+        }
+      });
+    }
+    const inScopeCount = store.countInScope();
+    return { inScopeCount, outOfScope: store.countAdCandidates() - inScopeCount, inScopeAnchors: new Set(), duplicatesOf: storedDuplicates(store) };
+  }
+
+  const maintain = !input.dryRun;
+  if (maintain) store.clearInScopeTable();
+  const upns: UniqueKey[] = [];
+  const mails: UniqueKey[] = [];
+  const inScopeAnchors = new Set<string>();
+  const linked = new Set<string>();
+  let inScopeCount = 0;
+  let outOfScope = 0;
+  for (const page of store.adSyncCandidates()) {
+    // A transaction per page: the out-of-scope reports of a preview are many small inserts.
+    store.transaction(() => {
+      for (const entry of page) {
+        const decision = inScope(entry);
+        if (!decision.inScope) {
+          outOfScope += 1;
+          if (input.recordOutOfScope) store.addReport(input.runId, { dn: entry.dn, objectType: entry.objectClass, category: 'out-of-scope', reason: decision.reason });
+          continue;
+        }
+        inScopeCount += 1;
+        inScopeAnchors.add(sourceAnchorOf(entry));
+        const values = uniqueValues(entry, flow);
+        if (maintain) store.putInScope({ guid: entry.guid, dn: entry.dn, ...values });
+        if (values.upn === undefined) continue;
+        if (store.getLink(entry.guid)) linked.add(entry.guid);
+        const base = { adGuid: entry.guid, dn: entry.dn, objectType: 'user' as const };
+        upns.push({ ...base, value: values.upn });
+        if (values.mail !== undefined) mails.push({ ...base, value: values.mail });
+      }
+    });
+  }
+  if (maintain) store.finishInScopeTable(digest);
+  const duplicated = new Map<string, ObjectError[]>();
+  for (const e of [...findDuplicates('userPrincipalName', upns, linked), ...findDuplicates('mail', mails, linked)]) {
+    duplicated.set(e.adGuid ?? '', [...(duplicated.get(e.adGuid ?? '') ?? []), e]);
+  }
+  return { inScopeCount, outOfScope, inScopeAnchors, duplicatesOf: (guid) => duplicated.get(guid) ?? [] };
+}
+
+/** Duplicates looked up in the store's in-scope table, value by value (each value's verdict computed once). */
+function storedDuplicates(store: Store): (guid: string) => ReadonlyArray<ObjectError> {
+  const verdicts = new Map<string, ReadonlyArray<ObjectError>>();
+  const verdict = (attribute: 'upn' | 'mail', value: string): ReadonlyArray<ObjectError> => {
+    const key = `${attribute}:${value.toLowerCase()}`;
+    let errors = verdicts.get(key);
+    if (!errors) {
+      const sharing = store.inScopeSharing(attribute, value);
+      const keys: UniqueKey[] = sharing.map((r) => ({ adGuid: r.guid, dn: r.dn, objectType: 'user', value: r.value }));
+      const linked = new Set(sharing.length > 1 ? sharing.filter((r) => store.getLink(r.guid)).map((r) => r.guid) : []);
+      errors = findDuplicates(attribute === 'upn' ? 'userPrincipalName' : 'mail', keys, linked);
+      verdicts.set(key, errors);
+    }
+    return errors;
+  };
+  return (guid) => {
+    const row = store.inScopeRow(guid);
+    if (!row) return [];
+    return [...(row.upn ? verdict('upn', row.upn) : []), ...(row.mail ? verdict('mail', row.mail) : [])].filter((e) => e.adGuid === guid);
+  };
 }

@@ -136,4 +136,20 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE INDEX plan_operations_order ON plan_operations (plan_id, priority, seq);
     `,
   },
+  {
+    version: 4,
+    name: 'the in-scope objects and their unique values, kept by each plan, so a delta plan reads only what changed',
+    sql: `
+      CREATE TABLE ad_in_scope (
+        guid TEXT PRIMARY KEY,
+        dn TEXT NOT NULL,
+        upn TEXT,
+        upn_key TEXT,
+        mail TEXT,
+        mail_key TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX ad_in_scope_upn ON ad_in_scope (upn_key) WHERE upn_key IS NOT NULL;
+      CREATE INDEX ad_in_scope_mail ON ad_in_scope (mail_key) WHERE mail_key IS NOT NULL;
+    `,
+  },
 ];

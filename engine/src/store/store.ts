@@ -67,6 +67,10 @@ export type PlanStatus = 'previewed' | 'applying' | 'applied' | 'pending-approva
 export type StoredPlan = { readonly id: number; readonly runId: number; readonly createdAt: string; readonly status: PlanStatus; readonly reasons: ReadonlyArray<string> };
 
 type AdRow = { guid: string; entry: string };
+
+/** An AD object in scope, with the values the tenant requires unique (users: UPN and mail). */
+export type InScopeRow = { readonly guid: string; readonly dn: string; readonly upn?: string; readonly mail?: string };
+const IN_SCOPE_BUILT_FOR = 'plan.inScopeBuiltFor';
 type CloudRow = { object: string };
 
 export class Store {
@@ -272,6 +276,59 @@ export class Store {
 
   public countAdCandidates(): number {
     return (this.sql("SELECT COUNT(*) AS n FROM ad_objects WHERE object_class IN ('user', 'group', 'contact') AND deleted = 0").get() as { n: number }).n;
+  }
+
+  /** Whether a container (OU, container, the domain) changed or was deleted after the run: scope may have moved under the objects. */
+  public containersChangedAfter(runId: number): boolean {
+    return this.sql("SELECT 1 FROM ad_objects WHERE changed_run > ? AND object_class IN ('organizationalUnit', 'container', 'other') LIMIT 1").get(runId) !== undefined;
+  }
+
+  // ---- in-scope objects and their unique values (kept by the planner) ------------------------
+
+  /** What the in-scope table was built for (a digest of the settings that decide it), or undefined while it is being rebuilt. */
+  public inScopeTableBuiltFor(): string | undefined {
+    return this.getCursor(IN_SCOPE_BUILT_FOR);
+  }
+
+  public clearInScopeTable(): void {
+    this.transaction(() => {
+      this.sql('DELETE FROM cursors WHERE name = ?').run(IN_SCOPE_BUILT_FOR);
+      this.sql('DELETE FROM ad_in_scope').run();
+    });
+  }
+
+  public finishInScopeTable(builtFor: string): void {
+    this.setCursor(IN_SCOPE_BUILT_FOR, builtFor);
+  }
+
+  public putInScope(row: InScopeRow): void {
+    this.sql(`INSERT INTO ad_in_scope (guid, dn, upn, upn_key, mail, mail_key) VALUES (@guid, @dn, @upn, @upnKey, @mail, @mailKey)
+      ON CONFLICT(guid) DO UPDATE SET dn = excluded.dn, upn = excluded.upn, upn_key = excluded.upn_key, mail = excluded.mail, mail_key = excluded.mail_key`)
+      .run({ guid: row.guid, dn: row.dn, upn: row.upn ?? null, upnKey: row.upn?.toLowerCase() ?? null, mail: row.mail ?? null, mailKey: row.mail?.toLowerCase() ?? null });
+  }
+
+  public dropInScope(guid: string): void {
+    this.sql('DELETE FROM ad_in_scope WHERE guid = ?').run(guid);
+  }
+
+  /** Drops the objects deleted in AD after the run. */
+  public dropInScopeDeletedAfter(runId: number): void {
+    this.sql('DELETE FROM ad_in_scope WHERE guid IN (SELECT guid FROM ad_objects WHERE changed_run > ? AND deleted = 1)').run(runId);
+  }
+
+  public countInScope(): number {
+    return (this.sql('SELECT COUNT(*) AS n FROM ad_in_scope').get() as { n: number }).n;
+  }
+
+  public inScopeRow(guid: string): InScopeRow | undefined {
+    const row = this.sql('SELECT guid, dn, upn, mail FROM ad_in_scope WHERE guid = ?').get(guid) as { guid: string; dn: string; upn: string | null; mail: string | null } | undefined;
+    return row ? { guid: row.guid, dn: row.dn, upn: row.upn ?? undefined, mail: row.mail ?? undefined } : undefined;
+  }
+
+  /** The in-scope objects whose UPN (or mail) is the given value, compared as the planner compares them (lower case). */
+  public inScopeSharing(attribute: 'upn' | 'mail', value: string): ReadonlyArray<{ guid: string; dn: string; value: string }> {
+    const sql = attribute === 'upn' ? 'SELECT guid, dn, upn AS value FROM ad_in_scope WHERE upn_key = ?' : 'SELECT guid, dn, mail AS value FROM ad_in_scope WHERE mail_key = ?';
+    return this.sql(sql).all(value.toLowerCase()) as Array<{ guid: string; dn: string; value: string }>;
   }
 
   // ---- cloud connector space ----------------------------------------------------------------

@@ -115,6 +115,47 @@ describe('delta sync exports only what changed in AD', () => {
     assert.equal(ids.has(danId ?? ''), false);
   });
 
+  it('refuses a new user whose mail an unchanged user already has, and creates it once the mail is its own', async () => {
+    await sandbox.replace(users['Ann'] as string, 'mail', ['shared.delta@contoso.com']);
+    assert.deepEqual(await deltaWrites(), ['PATCH /v1.0/users/{id}']);
+    users['Fay'] = await user('Fay', ouA);
+    await sandbox.replace(users['Fay'] as string, 'mail', ['Shared.Delta@contoso.com']);
+    const seq = lastSeq(harness.tenant);
+    const refused = await harness.sync('delta');
+    assert.deepEqual(writesSince(harness.tenant, seq), [], 'Fay is not created while her mail is Ann\'s');
+    const errors = harness.store.listErrors(refused.id);
+    assert.deepEqual(errors.map((e) => [e.dn, e.code]), [[users['Fay'], 'duplicate-mail']]);
+    assert.match(errors[0]?.reason ?? '', /also used by CN=Ann,/);
+    await sandbox.replace(users['Fay'] as string, 'mail', ['fay.delta@contoso.com']);
+    assert.deepEqual(await deltaWrites(), ['POST /v1.0/users']);
+  });
+
+  it('plans a delta from the objects that changed, without reading the others', async () => {
+    const reads: Array<number | undefined> = [];
+    const candidates = harness.store.adSyncCandidates.bind(harness.store);
+    harness.store.adSyncCandidates = (options = {}) => {
+      reads.push(options.changedAfterRun);
+      return candidates(options);
+    };
+    try {
+      await sandbox.replace(users['Cat'] as string, 'title', ['Cataloguer']);
+      assert.deepEqual(await deltaWrites(), ['PATCH /v1.0/users/{id}']);
+      assert.ok(reads.length > 0 && reads.every((run) => run !== undefined), `every read of the AD connector space is of changed objects (${reads.join(', ')})`);
+      // The in-scope table the delta kept counts what a full pass counts: Ann, Benjamin, Cat, Fay and the group.
+      assert.equal(harness.store.countInScope(), 5);
+      reads.length = 0;
+      // A renamed OU may move scope under objects that did not change: that delta reads them all.
+      await sandbox.rename(ouB, ouB.replace(/^OU=B,/, 'OU=B2,'));
+      ouB = ouB.replace(/^OU=B,/, 'OU=B2,');
+      users['Cat'] = `CN=Cat,${ouB}`;
+      assert.deepEqual(await deltaWrites(), []);
+      assert.ok(reads.some((run) => run === undefined), 'a container changed: the whole connector space is read');
+      assert.equal(harness.store.countInScope(), 5);
+    } finally {
+      harness.store.adSyncCandidates = candidates;
+    }
+  });
+
   it('writes nothing when nothing changed', async () => {
     assert.deepEqual(await deltaWrites(), []);
   });
