@@ -108,17 +108,34 @@ export function buildPlan(input: {
     }
   };
 
+  // A member's (or manager's) reference: what it is depends only on AD and the settings, so it is
+  // worked out once per object; its cloud object is looked up each time until it is linked.
+  const memberBases = new Map<string, Omit<MemberRef, 'cloudId'> | null>();
+  const linkedCloudIds = new Map<string, string>();
   const memberRef = (guid: string): MemberRef | undefined => {
+    let basis = memberBases.get(guid);
+    if (basis === undefined) {
+      basis = memberBasis(guid);
+      memberBases.set(guid, basis);
+    }
+    if (basis === null) return undefined;
+    const known = linkedCloudIds.get(guid);
+    if (known !== undefined) return { ...basis, cloudId: known };
+    const link = store.getLink(guid);
+    if (link?.state === 'linked' && link.cloudId) {
+      linkedCloudIds.set(guid, link.cloudId);
+      return { ...basis, cloudId: link.cloudId };
+    }
+    return { ...basis, cloudId: store.cloudByAnchor(basis.sourceAnchor).find((c) => !c.softDeleted && c.objectType === basis.objectType)?.id };
+  };
+  const memberBasis = (guid: string): Omit<MemberRef, 'cloudId'> | null => {
     const member = store.getAdEntry(guid);
-    if (!member || member.deleted || !inScope(member).inScope) return undefined;
-    if (member.objectClass !== 'user' && member.objectClass !== 'group') return undefined;
+    if (!member || member.deleted || !inScope(member).inScope) return null;
+    if (member.objectClass !== 'user' && member.objectClass !== 'group') return null;
     const mapped = mapEntry(member, flow);
     // A member that cannot be exported (invalid, duplicate) is reported on its own; it is not a member in the tenant.
-    if (mapped.kind !== 'mapped' || pass1.duplicatesOf(guid).length > 0 || validateDesired(mapped.desired, input.domains).length > 0) return undefined;
-    const link = store.getLink(guid);
-    const anchor = sourceAnchorOf(member);
-    const cloudId = link?.state === 'linked' ? link.cloudId : store.cloudByAnchor(anchor).find((c) => !c.softDeleted && c.objectType === mapped.desired.objectType)?.id;
-    return { sourceAnchor: anchor, objectType: mapped.desired.objectType, dn: member.dn, cloudId };
+    if (mapped.kind !== 'mapped' || pass1.duplicatesOf(guid).length > 0 || validateDesired(mapped.desired, input.domains).length > 0) return null;
+    return { sourceAnchor: sourceAnchorOf(member), objectType: mapped.desired.objectType, dn: member.dn };
   };
 
   // Pass 2 — the objects to plan: all of them on a full run, the changed ones on a delta run.
@@ -179,8 +196,11 @@ export function buildPlan(input: {
           const groupCloudId = match.cloud?.id;
           const members = desired.memberGuids.map(memberRef).filter((m): m is MemberRef => m !== undefined);
           const current = groupCloudId ? store.cloudMembers(groupCloudId) : new Set<string>();
+          // Who manages a current member matters only for those AD no longer names (a removal).
+          const wanted = new Set(members.map((m) => m.cloudId));
           const managed = new Map<string, MemberRef>();
           for (const id of current) {
+            if (wanted.has(id)) continue;
             const memberLink = store.linkByCloudId(id);
             if (memberLink) managed.set(id, { sourceAnchor: memberLink.sourceAnchor, objectType: memberLink.objectType, dn: memberLink.dn });
             else if (store.getCloudObject(id)?.managedAnchor) managed.set(id, { sourceAnchor: store.getCloudObject(id)?.managedAnchor ?? '', objectType: store.getCloudObject(id)?.objectType ?? 'user' });
@@ -190,10 +210,11 @@ export function buildPlan(input: {
         }
         if (desired.objectType === 'user') {
           const managerGuid = entry.managerGuid;
+          const manager = managerGuid === undefined ? undefined : memberRef(managerGuid);
           ops.push(...planManager({ sourceAnchor: desired.sourceAnchor, adGuid: desired.adGuid, dn: desired.dn, cloudId: match.cloud?.id,
             displayName: String(desired.properties['displayName'] ?? '') },
-          managerGuid === undefined ? undefined : store.getAdEntry(managerGuid)?.dn ?? managerGuid,
-          managerGuid === undefined ? undefined : memberRef(managerGuid), match.cloud?.managerId));
+          managerGuid === undefined ? undefined : manager?.dn ?? store.getAdEntry(managerGuid)?.dn ?? managerGuid,
+          manager, match.cloud?.managerId));
         }
         emit(ops);
       }
