@@ -24,6 +24,8 @@ export type StepResult = {
   readonly maxRssBytes: number;
   /** The highest RSS seen at a progress report of each phase (where the memory goes). */
   readonly rssByPhaseBytes: Partial<Record<RunPhase, number>>;
+  /** The same for the JavaScript heap in use (with Buffers): how much of the RSS is live objects rather than garbage not yet collected or SQLite's pages. */
+  readonly heapByPhaseBytes: Partial<Record<RunPhase, number>>;
   /** A preview's report: how many objects fall in each category. */
   readonly previewCounts?: Readonly<Record<PreviewCategory, number>>;
 };
@@ -34,13 +36,15 @@ const timeScale = Number(timeScaleText ?? '1');
 const phaseStartMs: Partial<Record<RunPhase, number>> = {};
 const etaSamples: EtaSample[] = [];
 const rssByPhaseBytes: Partial<Record<RunPhase, number>> = {};
+const heapByPhaseBytes: Partial<Record<RunPhase, number>> = {};
 const t0 = performance.now();
 const onProgress = (p: RunProgress): void => {
   const at = performance.now() - t0;
   if (phaseStartMs[p.phase] === undefined) phaseStartMs[p.phase] = at;
   // The phase that just ended is what this report's memory belongs to, too: record it for both.
-  const rss = process.memoryUsage.rss();
-  rssByPhaseBytes[p.phase] = Math.max(rssByPhaseBytes[p.phase] ?? 0, rss);
+  const memory = process.memoryUsage();
+  rssByPhaseBytes[p.phase] = Math.max(rssByPhaseBytes[p.phase] ?? 0, memory.rss);
+  heapByPhaseBytes[p.phase] = Math.max(heapByPhaseBytes[p.phase] ?? 0, memory.heapUsed + memory.external);
   if (p.phase !== 'exporting' || p.total === undefined) return;
   // The same estimate the service shows (service.ts progress()).
   const etaSeconds = p.etaSeconds ?? phaseEtaSeconds(p.done, p.total, (at - (phaseStartMs.exporting ?? at)) / 1000);
@@ -55,7 +59,7 @@ async function engineRun(runKind: 'full' | 'delta'): Promise<StepResult> {
   const summary = await runSync(session, { kind: runKind, dryRun: false, onProgress });
   const wallMs = performance.now() - t0;
   store.close();
-  return { summary, wallMs, phaseStartMs, etaSamples, maxRssBytes: process.resourceUsage().maxRSS * 1024, rssByPhaseBytes };
+  return { summary, wallMs, phaseStartMs, etaSamples, maxRssBytes: process.resourceUsage().maxRSS * 1024, rssByPhaseBytes, heapByPhaseBytes };
 }
 
 async function preview(): Promise<StepResult> {
@@ -70,7 +74,7 @@ async function preview(): Promise<StepResult> {
     const config = requireConfig(service.store);
     const result = await service.previewConfig({ config: config as unknown as Record<string, unknown> });
     const wallMs = performance.now() - t0;
-    return { summary: result.run, wallMs, phaseStartMs, etaSamples, maxRssBytes: process.resourceUsage().maxRSS * 1024, rssByPhaseBytes, previewCounts: result.counts };
+    return { summary: result.run, wallMs, phaseStartMs, etaSamples, maxRssBytes: process.resourceUsage().maxRSS * 1024, rssByPhaseBytes, heapByPhaseBytes, previewCounts: result.counts };
   } finally {
     await service.stop();
   }

@@ -37,6 +37,7 @@ export type SizeMeasurements = {
   readonly noChangeFull: { readonly wallMs: number; readonly planningMs: number; readonly writes: number };
   readonly peakRssBytes: { readonly firstFull: number; readonly noChangeDelta: number; readonly onePercentDelta: number; readonly noChangeFull: number };
   readonly rssByPhaseBytes: { readonly firstFull: StepResult['rssByPhaseBytes']; readonly noChangeFull: StepResult['rssByPhaseBytes'] };
+  readonly heapByPhaseBytes: { readonly firstFull: StepResult['heapByPhaseBytes']; readonly noChangeFull: StepResult['heapByPhaseBytes'] };
   readonly storeBytes: number;
   /** The Configuration Wizard's preview (Readiness page) before the first run, and when the wizard is run again after it. */
   readonly preview: { readonly newInstall: PreviewMeasurement; readonly rerun: PreviewMeasurement };
@@ -222,6 +223,7 @@ export async function measureSize(users: number, snapshot: string, workDir: stri
       noChangeFull: { wallMs: noChangeFull.wallMs, planningMs: (noChangeFull.phaseStartMs.done ?? noChangeFull.wallMs) - (noChangeFull.phaseStartMs.planning ?? 0), writes: writesOf(noChangeFull) },
       peakRssBytes: { firstFull: full.maxRssBytes, noChangeDelta: noChange.maxRssBytes, onePercentDelta: onePercent.maxRssBytes, noChangeFull: noChangeFull.maxRssBytes },
       rssByPhaseBytes: { firstFull: full.rssByPhaseBytes, noChangeFull: noChangeFull.rssByPhaseBytes },
+      heapByPhaseBytes: { firstFull: full.heapByPhaseBytes, noChangeFull: noChangeFull.heapByPhaseBytes },
       storeBytes: dirBytes(dataDir),
       preview: { newInstall: newInstallPreview, rerun: rerunPreview },
       tenant: { users: cloudUsers.size, groups: cloudGroups.length, memberships },

@@ -36,6 +36,8 @@ export async function runBench(options: { sizes: ReadonlyArray<number>; benchDir
   return { measuredAt: new Date().toISOString(), machine: `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, Node ${process.version}`, sizes, targets: judgeTargets(sizes) };
 }
 
+const mb = (bytes: number | undefined): string => (bytes === undefined ? '?' : (bytes / 1024 / 1024).toFixed(0));
+
 export function summary(results: BenchResults): string {
   const lines = [`# Benchmark results (${results.measuredAt}, ${results.machine})`, ''];
   for (const m of results.sizes) {
@@ -45,7 +47,8 @@ export function summary(results: BenchResults): string {
       `- first full run: ${(m.firstFull.wallMs / 1000).toFixed(1)} s, export ${(m.firstFull.exportMs / 1000).toFixed(1)} s, ${m.firstFull.writeRequests} writes, ${m.firstFull.throttled} answered 429`,
       `- no-change delta ${(m.noChangeDelta.wallMs / 1000).toFixed(2)} s; 1% delta ${(m.onePercentDelta.wallMs / 1000).toFixed(2)} s (${m.onePercentDelta.writes} writes); no-change full ${(m.noChangeFull.wallMs / 1000).toFixed(1)} s (planning ${(m.noChangeFull.planningMs / 1000).toFixed(2)} s)`,
       `- peak RSS (MB): ${Object.entries(m.peakRssBytes).map(([k, v]) => `${k} ${(v / 1024 / 1024).toFixed(0)}`).join(', ')}; store ${(m.storeBytes / 1024 / 1024).toFixed(1)} MB`,
-      `- RSS at the end of each phase (MB), no-change full run: ${Object.entries(m.rssByPhaseBytes.noChangeFull).map(([k, v]) => `${k} ${((v ?? 0) / 1024 / 1024).toFixed(0)}`).join(', ')}`,
+      ...(['firstFull', 'noChangeFull'] as const).map((run) => `- highest RSS / live heap in each phase (MB), ${run === 'firstFull' ? 'first full run' : 'no-change full run'}: ${
+        Object.entries(m.rssByPhaseBytes[run]).map(([k, v]) => `${k} ${mb(v)} / ${mb(m.heapByPhaseBytes[run][k as keyof typeof m.rssByPhaseBytes.firstFull])}`).join(', ')}`),
       `- configuration preview (Readiness page): new installation ${(m.preview.newInstall.wallMs / 1000).toFixed(1)} s, ${(m.preview.newInstall.peakRssBytes / 1024 / 1024).toFixed(0)} MB peak RSS (${m.preview.newInstall.counts.create} to create); wizard rerun ${(m.preview.rerun.wallMs / 1000).toFixed(1)} s, ${(m.preview.rerun.peakRssBytes / 1024 / 1024).toFixed(0)} MB (${m.preview.rerun.counts.matched} matched)`,
       `- tenant: ${m.tenant.users} users, ${m.tenant.groups} groups, ${m.tenant.memberships} memberships (all present)`, '');
   }
