@@ -152,4 +152,11 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE INDEX ad_in_scope_mail ON ad_in_scope (mail_key) WHERE mail_key IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'operations sent and not yet confirmed, indexed: each run looks for them first',
+    sql: `
+      CREATE INDEX plan_operations_sent ON plan_operations (plan_id, seq) WHERE status = 'sent';
+    `,
+  },
 ];

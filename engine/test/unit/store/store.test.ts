@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { migrate, openDatabase, schemaVersion, WAL_SIZE_LIMIT_BYTES } from '../../../src/store/database.ts';
 import { migrations } from '../../../src/store/migrations.ts';
-import { adCandidatesPageSql, exportPageSql, MANAGED_CLOUD_PAGE_SQL, Store } from '../../../src/store/store.ts';
+import { adCandidatesPageSql, exportPageSql, LINKS_OF_DELETED_AFTER_RUN_SQL, MANAGED_CLOUD_PAGE_SQL, Store, UNCONFIRMED_OPERATIONS_SQL } from '../../../src/store/store.ts';
 import type { PlannedOperation } from '../../../src/contract/model.ts';
 import { exportPriority } from '../../../src/sync/plan.ts';
 
@@ -150,6 +150,33 @@ describe('store: paging the connector spaces', () => {
       const details = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
       assert.doesNotMatch(details, /TEMP B-TREE/, `${label}: ${details}`);
     }
+    store.close();
+  });
+
+  it('finds what a delta run needs through indexes of what changed, never by reading every object or operation', () => {
+    const { store } = tempStore();
+    for (const [label, sql, args, index] of [
+      ['changed AD candidates', adCandidatesPageSql(true), [{ after: '', limit: 500, run: 3 }], 'ad_objects_changed'],
+      ['links of deleted AD objects', LINKS_OF_DELETED_AFTER_RUN_SQL, [3], 'ad_objects_changed'],
+      ['operations sent, not confirmed', UNCONFIRMED_OPERATIONS_SQL, [], 'plan_operations_sent'],
+    ] as const) {
+      const details = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail);
+      assert.match(details[0] ?? '', new RegExp(`USING INDEX ${index}\\b`), `${label}: ${details.join(' | ')}`);
+    }
+    store.close();
+  });
+
+  it('pages through the AD candidates changed after a run, in order', () => {
+    const { store } = tempStore();
+    const first = store.startRun('full', false);
+    const entry = (i: number, title: string) => ({ guid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, guidBase64: `g${i}`, dn: `CN=O${i},DC=x`,
+      objectClass: i % 5 === 0 ? 'container' : 'user', deleted: false, attributes: { title: [title] }, memberGuids: [] });
+    store.transaction(() => store.upsertAdEntries(Array.from({ length: 1200 }, (_, i) => entry(i, 'a')) as never, first));
+    const second = store.startRun('delta', false);
+    const changed = Array.from({ length: 1200 }, (_, i) => i).filter((i) => i % 3 === 0);
+    store.transaction(() => store.upsertAdEntries(changed.map((i) => entry(i, 'b')) as never, second));
+    const seen = [...store.adSyncCandidates({ changedAfterRun: first, pageSize: 70 })].flat().map((e) => e.guid);
+    assert.deepEqual(seen, changed.filter((i) => i % 5 !== 0).map((i) => entry(i, 'b').guid));
     store.close();
   });
 
