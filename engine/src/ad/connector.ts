@@ -41,7 +41,18 @@ export const IMPORTED_ATTRIBUTES: ReadonlyArray<string> = [
   ...Array.from({ length: 15 }, (_, i) => `extensionAttribute${i + 1}`),
 ];
 
-export const OBJECT_FILTER = '(|(objectClass=user)(objectClass=group)(objectClass=contact)(objectClass=organizationalUnit)(objectClass=container)(objectClass=domainDNS))';
+const OBJECT_CLASSES = ['user', 'group', 'contact', 'organizationalUnit', 'container', 'domainDNS'];
+export const OBJECT_FILTER = `(|${OBJECT_CLASSES.map((c) => `(objectClass=${c})`).join('')})`;
+const OBJECT_CLASS_SET = new Set(OBJECT_CLASSES.map((c) => c.toLowerCase()));
+
+/**
+ * Whether an entry (read whole) is of a class OBJECT_FILTER selects. A delta asks DirSync for every
+ * change, `(objectClass=*)`, and keeps these: Samba evaluates the OR of classes through its class
+ * indexes, over every object, on each call (2.8 s vs 0.65 s at 100,000 users with nothing changed).
+ */
+export function matchesObjectFilter(raw: Entry): boolean {
+  return asStrings(raw['objectClass']).some((c) => OBJECT_CLASS_SET.has(c.toLowerCase()));
+}
 
 /** Not stored as attributes: carried by AdEntry fields. */
 const STRUCTURAL = new Set(['objectguid', 'objectclass', 'parentguid', 'member', 'manager', 'ms-ds-consistencyguid', 'isdeleted', 'dn', 'name', 'objectsid']);
@@ -233,7 +244,7 @@ export class AdConnector {
   }
 
   /** Re-reads objects by GUID (current state, complete attribute values). */
-  public async readByGuids(guids: ReadonlyArray<string>): Promise<ReadonlyArray<AdEntry>> {
+  public async readByGuids(guids: ReadonlyArray<string>, keep: (raw: Entry) => boolean = () => true): Promise<ReadonlyArray<AdEntry>> {
     const out: AdEntry[] = [];
     for (let i = 0; i < guids.length; i += 100) {
       const chunk = guids.slice(i, i + 100);
@@ -244,7 +255,7 @@ export class AdConnector {
           ...NO_SEARCH_TIME_LIMIT, scope: 'sub', filter, attributes: [...IMPORTED_ATTRIBUTES], explicitBufferAttributes: BINARY,
         }, [new ExtendedDnControl()]);
         for (const raw of searchEntries) {
-          const entry = await toAdEntry(raw, this.readRange);
+          const entry = keep(raw) ? await toAdEntry(raw, this.readRange) : undefined;
           if (entry) out.push(entry);
         }
       } catch (error) {
@@ -304,7 +315,7 @@ export class AdConnector {
     for (;;) {
       let result: { entries: Entry[]; control: DirSyncControl };
       try {
-        result = await this.dirSync(cookie, this.options.ldapFilter ? `(&${OBJECT_FILTER}${this.options.ldapFilter})` : OBJECT_FILTER);
+        result = await this.dirSync(cookie, this.options.ldapFilter ? `(&${OBJECT_FILTER}${this.options.ldapFilter})` : '(objectClass=*)');
       } catch (error) {
         throw mapLdapError(error, { url: this.options.url, bindDn: this.options.bindDn, operation: 'read changes with DirSync' });
       }
@@ -316,7 +327,7 @@ export class AdConnector {
         const deleted = asStrings(raw['isDeleted'])[0]?.toUpperCase() === 'TRUE';
         (deleted ? deletedGuids : changedGuids).push(guidBufferToString(guid));
       }
-      const changed = (await this.readByGuids(changedGuids)).filter((e) => e.objectClass !== 'computer' && !e.deleted);
+      const changed = (await this.readByGuids(changedGuids, matchesObjectFilter)).filter((e) => e.objectClass !== 'computer' && !e.deleted);
       cookie = result.control.cookie;
       yield { changed, deletedGuids, cursor: JSON.stringify({ mode: 'dirsync', url: this.options.url, cookie: cookie.toString('base64') } satisfies Cursor) };
       if (!result.control.moreResults) return;
