@@ -9,7 +9,7 @@ import type { AdEntry } from '../sync/ad-entry.ts';
 import { sourceAnchorOf } from '../sync/ad-entry.ts';
 import { defaultAttributeFlow, withOverrides, type AttributeFlow } from '../sync/attribute-flow.ts';
 import { applyGate } from '../sync/gate.ts';
-import { mapEntry, type DesiredObject } from '../sync/map.ts';
+import { mapEntry, type DesiredObject, type MapResult } from '../sync/map.ts';
 import { matchObject } from '../sync/match.ts';
 import { planDeletion, planManager, planMembership, planObject, type MemberRef, type PlanSettings } from '../sync/plan.ts';
 import { evaluateScope, type ScopeConfig, type ScopeDecision } from '../sync/scope.ts';
@@ -84,7 +84,7 @@ export function buildPlan(input: {
   const inScope = scopeEvaluator(store, config);
   const softMatch = { userPrincipalName: config.matching.softMatchUpn, mail: config.matching.softMatchMail };
 
-  const pass1 = inScopeObjects({ store, config, flow, inScope, runId, mode, dryRun: input.dryRun, recordOutOfScope: input.recordOutOfScope === true });
+  const pass1 = inScopeObjects({ store, config, flow, inScope, runId, mode, domains: input.domains, dryRun: input.dryRun, recordOutOfScope: input.recordOutOfScope === true });
   const { inScopeCount, outOfScope, inScopeAnchors } = pass1;
 
   const planId = store.createPlan(runId, 'previewed', []);
@@ -110,13 +110,20 @@ export function buildPlan(input: {
 
   // A member's (or manager's) reference: what it is depends only on AD and the settings, so it is
   // worked out once per object; its cloud object is looked up each time until it is linked.
-  const memberBases = new Map<string, Omit<MemberRef, 'cloudId'> | null>();
+  const memberBases = new Map<string, MemberBasis | null>();
   const linkedCloudIds = new Map<string, string>();
   const memberRef = (guid: string): MemberRef | undefined => {
-    let basis = memberBases.get(guid);
-    if (basis === undefined) {
-      basis = memberBasis(guid);
-      memberBases.set(guid, basis);
+    let basis: MemberBasis | null | undefined;
+    if (pass1.exportable) {
+      // A full pass saw every object: what it did not keep is not a member in the tenant.
+      basis = pass1.exportable.get(guid) ?? null;
+      if (basis && pass1.duplicatesOf(guid).length > 0) basis = null;
+    } else {
+      basis = memberBases.get(guid);
+      if (basis === undefined) {
+        basis = memberBasis(guid);
+        memberBases.set(guid, basis);
+      }
     }
     if (basis === null) return undefined;
     const known = linkedCloudIds.get(guid);
@@ -128,7 +135,7 @@ export function buildPlan(input: {
     }
     return { ...basis, cloudId: store.cloudByAnchor(basis.sourceAnchor).find((c) => !c.softDeleted && c.objectType === basis.objectType)?.id };
   };
-  const memberBasis = (guid: string): Omit<MemberRef, 'cloudId'> | null => {
+  const memberBasis = (guid: string): MemberBasis | null => {
     const member = store.getAdEntry(guid);
     if (!member || member.deleted || !inScope(member).inScope) return null;
     if (member.objectClass !== 'user' && member.objectClass !== 'group') return null;
@@ -257,7 +264,15 @@ export function buildPlan(input: {
   return { planId, planned, held: gate.held.length, heldReasons: gate.reasons, errors, inScope: inScopeCount, outOfScope, notWritable, matchReport };
 }
 
+/** What a member reference holds before its cloud object is looked up. */
+type MemberBasis = Omit<MemberRef, 'cloudId'>;
+
 type InScopeObjects = {
+  /**
+   * Full passes: every user and group in scope that maps and validates (duplicates aside), by GUID,
+   * so that planning memberships and managers reads no object twice. Delta passes leave it out.
+   */
+  readonly exportable?: ReadonlyMap<string, MemberBasis>;
   readonly inScopeCount: number;
   readonly outOfScope: number;
   /** Source anchors of every object in scope (full runs only: the orphan check needs them). */
@@ -272,8 +287,7 @@ function inScopeSettingsDigest(config: DirSyncConfig): string {
 }
 
 /** The user's values that must be unique in the tenant, once mapped. */
-function uniqueValues(entry: AdEntry, flow: AttributeFlow): { upn?: string; mail?: string } {
-  const mapped = mapEntry(entry, flow);
+function uniqueValues(entry: AdEntry, flow: AttributeFlow, mapped: MapResult = mapEntry(entry, flow)): { upn?: string; mail?: string } {
   if (mapped.kind !== 'mapped' || mapped.desired.objectType !== 'user') return {};
   const mail = mapped.desired.properties['mail'];
   return { upn: String(mapped.desired.properties['userPrincipalName']), ...(typeof mail === 'string' ? { mail } : {}) };
@@ -288,7 +302,7 @@ function uniqueValues(entry: AdEntry, flow: AttributeFlow): { upn?: string; mail
  */
 function inScopeObjects(input: {
   readonly store: Store; readonly config: DirSyncConfig; readonly flow: AttributeFlow; readonly inScope: ScopeEvaluator;
-  readonly runId: number; readonly mode: PlanMode; readonly dryRun: boolean; readonly recordOutOfScope: boolean;
+  readonly runId: number; readonly mode: PlanMode; readonly domains: TenantDomains; readonly dryRun: boolean; readonly recordOutOfScope: boolean;
 }): InScopeObjects {
   const { store, flow, inScope, mode } = input;
   const digest = inScopeSettingsDigest(input.config);
@@ -312,6 +326,7 @@ function inScopeObjects(input: {
   const mails: UniqueKey[] = [];
   const inScopeAnchors = new Set<string>();
   const linked = new Set<string>();
+  const exportable = new Map<string, MemberBasis>();
   let inScopeCount = 0;
   let outOfScope = 0;
   for (const page of store.adSyncCandidates()) {
@@ -326,7 +341,11 @@ function inScopeObjects(input: {
         }
         inScopeCount += 1;
         inScopeAnchors.add(sourceAnchorOf(entry));
-        const values = uniqueValues(entry, flow);
+        const mapped = mapEntry(entry, flow);
+        if (mapped.kind === 'mapped' && validateDesired(mapped.desired, input.domains).length === 0) {
+          exportable.set(entry.guid, { sourceAnchor: mapped.desired.sourceAnchor, objectType: mapped.desired.objectType, dn: entry.dn });
+        }
+        const values = uniqueValues(entry, flow, mapped);
         if (maintain) store.putInScope({ guid: entry.guid, dn: entry.dn, ...values });
         if (values.upn === undefined) continue;
         if (store.getLink(entry.guid)) linked.add(entry.guid);
@@ -341,7 +360,7 @@ function inScopeObjects(input: {
   for (const e of [...findDuplicates('userPrincipalName', upns, linked), ...findDuplicates('mail', mails, linked)]) {
     duplicated.set(e.adGuid ?? '', [...(duplicated.get(e.adGuid ?? '') ?? []), e]);
   }
-  return { inScopeCount, outOfScope, inScopeAnchors, duplicatesOf: (guid) => duplicated.get(guid) ?? [] };
+  return { exportable, inScopeCount, outOfScope, inScopeAnchors, duplicatesOf: (guid) => duplicated.get(guid) ?? [] };
 }
 
 /** Duplicates looked up in the store's in-scope table, value by value (each value's verdict computed once). */

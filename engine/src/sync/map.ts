@@ -95,14 +95,24 @@ function setProperty(target: Record<string, unknown>, path: string, value: unkno
 
 /** Graph properties that always hold a full object of this shape, so absent values are explicit nulls. */
 function completeExtensionAttributes(properties: Record<string, unknown>, rules: ReadonlyArray<FlowRule>): void {
-  const targets = rules.filter((r) => r.target.startsWith('onPremisesExtensionAttributes.'));
-  if (targets.length === 0) return;
+  const keys = extensionAttributeKeys(rules);
+  if (keys.length === 0) return;
   const bag = (properties['onPremisesExtensionAttributes'] as Record<string, unknown> | undefined) ?? {};
-  for (const rule of targets) {
-    const key = rule.target.split('.')[1] as string;
+  for (const key of keys) {
     if (!(key in bag)) bag[key] = null;
   }
   properties['onPremisesExtensionAttributes'] = bag;
+}
+
+/** The onPremisesExtensionAttributes keys a flow's rules write (worked out once per rule list: mapEntry runs for every object). */
+const extensionKeysByRules = new WeakMap<ReadonlyArray<FlowRule>, ReadonlyArray<string>>();
+function extensionAttributeKeys(rules: ReadonlyArray<FlowRule>): ReadonlyArray<string> {
+  let keys = extensionKeysByRules.get(rules);
+  if (!keys) {
+    keys = rules.filter((r) => r.target.startsWith('onPremisesExtensionAttributes.')).map((r) => r.target.split('.')[1] as string);
+    extensionKeysByRules.set(rules, keys);
+  }
+  return keys;
 }
 
 export function mapEntry(entry: AdEntry, flow: AttributeFlow): MapResult {

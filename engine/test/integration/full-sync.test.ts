@@ -103,6 +103,25 @@ describe('initial full sync of the seeded organisation', () => {
     assert.ok(childGroupIds.length > 0, 'a nested group has a group member in the tenant');
   });
 
+  it('makes members in the tenant only of the members that are synchronized themselves', async () => {
+    const valid = await sandbox.addUser('Member Valid', { sAMAccountName: 'mvalid', userPrincipalName: 'member.valid@contoso.com', mail: 'member.shared@contoso.com' });
+    const unverified = await sandbox.addUser('Member Unverified', { sAMAccountName: 'munverified', userPrincipalName: 'member.unverified@unverified.example' });
+    const duplicate = await sandbox.addUser('Member Zduplicate', { sAMAccountName: 'mzduplicate', userPrincipalName: 'member.zduplicate@contoso.com', mail: 'Member.Shared@contoso.com' });
+    const group = await sandbox.addGroup('Mixed Members', [valid, unverified, duplicate, organisation.notable.largeGroup]);
+    const run = await harness.sync('full');
+    const planned = harness.store.operationsOfObject(await sandbox.guidOf(group)).filter((o) => o.runId === run.id && o.operation.kind === 'add-member')
+      .map((o) => (o.operation as { member: { dn?: string } }).member.dn).sort();
+    assert.deepEqual(planned, [valid, organisation.notable.largeGroup].sort(), 'only the synchronized members are planned as members');
+    const errors = harness.store.listErrors(run.id);
+    assert.ok(errors.some((e) => e.dn === unverified && e.code === 'upn-unverified-domain'), 'the member with an unverified suffix is reported');
+    assert.ok(errors.some((e) => e.dn === duplicate && e.code === 'duplicate-mail'), 'the member whose mail is taken is reported');
+    const dump = harness.tenant.state.dump() as { objects: Record<string, Array<{ id: string; displayName?: string; members?: string[] }>> };
+    const named = (name: string) => [...(dump.objects['user'] ?? []), ...(dump.objects['group'] ?? [])].find((o) => o.displayName === name)?.id;
+    const mixed = (dump.objects['group'] ?? []).find((g) => g.displayName === 'Mixed Members');
+    const large = organisation.groups.find((g) => g.dn === organisation.notable.largeGroup);
+    assert.deepEqual([...(mixed?.members ?? [])].sort(), [named('Member Valid'), named(large?.displayName ?? large?.cn ?? '')].sort());
+  });
+
   it('changes nothing when run again (no-change delta and full runs write nothing)', async () => {
     const before = harness.tenant.state.requestLog().length;
     const delta = await harness.sync('delta');
