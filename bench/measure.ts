@@ -66,7 +66,9 @@ function step(dataDir: string, kind: 'full' | 'delta' | 'preview', env: NodeJS.P
   return new Promise((resolve, reject) => {
     // DIRSYNC_BENCH_PROFILE=<dir>: a CPU profile of every engine run (open in Chrome DevTools).
     const profile = process.env['DIRSYNC_BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['DIRSYNC_BENCH_PROFILE']] : [];
-    const child = spawn(process.execPath, [...profile, engineStepBundle, dataDir, kind, String(BENCH_TIME_SCALE)], {
+    // DIRSYNC_BENCH_ENGINE_FLAGS="--max-old-space-size=128": Node flags for the engine runs only (how much of the RSS is garbage).
+    const flags = (process.env['DIRSYNC_BENCH_ENGINE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...profile, ...flags, engineStepBundle, dataDir, kind, String(BENCH_TIME_SCALE)], {
       cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
