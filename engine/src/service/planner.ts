@@ -180,11 +180,16 @@ export function buildPlan(input: {
         const linkedCloud = link?.state === 'linked' && link.cloudId ? store.getCloudObject(link.cloudId) : undefined;
         const upn = desired.properties['userPrincipalName'];
         const mail = desired.properties['mail'];
+        // matchObject decides on a live link first, then on the anchor, and only then (users) on UPN and mail:
+        // what it would not look at is not read (in a steady state every object is linked).
+        const linkedLive = linkedCloud !== undefined && !linkedCloud.softDeleted;
+        const byAnchor = linkedLive ? [] : store.cloudByAnchor(desired.sourceAnchor);
+        const softCandidates = !linkedLive && desired.objectType === 'user' && !byAnchor.some((c) => c.objectType === desired.objectType);
         const match = matchObject(desired, {
           linked: linkedCloud,
-          byAnchor: store.cloudByAnchor(desired.sourceAnchor),
-          byUserPrincipalName: typeof upn === 'string' ? store.cloudByUserPrincipalName(upn) : [],
-          byMail: typeof mail === 'string' ? store.cloudByAddress(mail, desired.objectType) : [],
+          byAnchor,
+          byUserPrincipalName: softCandidates && typeof upn === 'string' ? store.cloudByUserPrincipalName(upn) : [],
+          byMail: softCandidates && typeof mail === 'string' ? store.cloudByAddress(mail, desired.objectType) : [],
         }, softMatch);
         report({ kind: match.kind === 'restore' ? 'hard-match' : match.kind, objectType: desired.objectType, dn: desired.dn, sourceAnchor: desired.sourceAnchor, cloudId: match.cloud?.id, reason: match.reason });
         if (match.kind === 'conflict' || match.kind === 'blocked') {
@@ -325,7 +330,8 @@ function inScopeObjects(input: {
   const upns: UniqueKey[] = [];
   const mails: UniqueKey[] = [];
   const inScopeAnchors = new Set<string>();
-  const linked = new Set<string>();
+  // Whether an object is linked decides which of two duplicates keeps the value: asked only of duplicates.
+  const linked = { has: (guid: string): boolean => store.getLink(guid) !== undefined };
   const exportable = new Map<string, MemberBasis>();
   let inScopeCount = 0;
   let outOfScope = 0;
@@ -348,7 +354,6 @@ function inScopeObjects(input: {
         const values = uniqueValues(entry, flow, mapped);
         if (maintain) store.putInScope({ guid: entry.guid, dn: entry.dn, ...values });
         if (values.upn === undefined) continue;
-        if (store.getLink(entry.guid)) linked.add(entry.guid);
         const base = { adGuid: entry.guid, dn: entry.dn, objectType: 'user' as const };
         upns.push({ ...base, value: values.upn });
         if (values.mail !== undefined) mails.push({ ...base, value: values.mail });
@@ -372,7 +377,7 @@ function storedDuplicates(store: Store): (guid: string) => ReadonlyArray<ObjectE
     if (!errors) {
       const sharing = store.inScopeSharing(attribute, value);
       const keys: UniqueKey[] = sharing.map((r) => ({ adGuid: r.guid, dn: r.dn, objectType: 'user', value: r.value }));
-      const linked = new Set(sharing.length > 1 ? sharing.filter((r) => store.getLink(r.guid)).map((r) => r.guid) : []);
+      const linked = { has: (guid: string): boolean => store.getLink(guid) !== undefined };
       errors = findDuplicates(attribute === 'upn' ? 'userPrincipalName' : 'mail', keys, linked);
       verdicts.set(key, errors);
     }
