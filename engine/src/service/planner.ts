@@ -171,7 +171,8 @@ export function buildPlan(input: {
           continue;
         }
         const desired: DesiredObject = mapped.desired;
-        const problems = [...validateDesired(desired, input.domains), ...pass1.duplicatesOf(entry.guid)];
+        // A full pass already validated what it kept as exportable.
+        const problems = [...(pass1.exportable?.has(entry.guid) ? [] : validateDesired(desired, input.domains)), ...pass1.duplicatesOf(entry.guid)];
         if (problems.length > 0) {
           errors += problems.length;
           store.addErrors(runId, problems);
@@ -330,8 +331,7 @@ function inScopeObjects(input: {
   const upns: UniqueKey[] = [];
   const mails: UniqueKey[] = [];
   const inScopeAnchors = new Set<string>();
-  // Whether an object is linked decides which of two duplicates keeps the value: asked only of duplicates.
-  const linked = { has: (guid: string): boolean => store.getLink(guid) !== undefined };
+  const linked = linkedObjects(store);
   const exportable = new Map<string, MemberBasis>();
   let inScopeCount = 0;
   let outOfScope = 0;
@@ -368,8 +368,14 @@ function inScopeObjects(input: {
   return { exportable, inScopeCount, outOfScope, inScopeAnchors, duplicatesOf: (guid) => duplicated.get(guid) ?? [] };
 }
 
+/** Whether an object is linked decides which of two duplicates keeps the value: asked of duplicates only. */
+function linkedObjects(store: Store): Pick<ReadonlySet<string>, 'has'> {
+  return { has: (guid) => store.getLink(guid) !== undefined };
+}
+
 /** Duplicates looked up in the store's in-scope table, value by value (each value's verdict computed once). */
 function storedDuplicates(store: Store): (guid: string) => ReadonlyArray<ObjectError> {
+  const linked = linkedObjects(store);
   const verdicts = new Map<string, ReadonlyArray<ObjectError>>();
   const verdict = (attribute: 'upn' | 'mail', value: string): ReadonlyArray<ObjectError> => {
     const key = `${attribute}:${value.toLowerCase()}`;
@@ -377,7 +383,6 @@ function storedDuplicates(store: Store): (guid: string) => ReadonlyArray<ObjectE
     if (!errors) {
       const sharing = store.inScopeSharing(attribute, value);
       const keys: UniqueKey[] = sharing.map((r) => ({ adGuid: r.guid, dn: r.dn, objectType: 'user', value: r.value }));
-      const linked = { has: (guid: string): boolean => store.getLink(guid) !== undefined };
       errors = findDuplicates(attribute === 'upn' ? 'userPrincipalName' : 'mail', keys, linked);
       verdicts.set(key, errors);
     }

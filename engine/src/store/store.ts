@@ -449,7 +449,6 @@ export class Store {
     this.sql('DELETE FROM links WHERE ad_guid = ?').run(adGuid);
   }
 
-  /** Linked objects whose AD source is deleted (optionally only those deleted after a given run). */
   /**
    * Links whose AD object is deleted (after the run, for a delta: found through changed_run's index),
    * or, on a full run, no longer in the store at all.

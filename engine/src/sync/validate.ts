@@ -70,9 +70,9 @@ export type UniqueKey = { readonly adGuid: string; readonly dn: string; readonly
 
 /**
  * Values that must be unique in the tenant (UPN, mail): every object after the first that uses a
- * value gets an error. `preferred` (already linked objects) keep their value first.
+ * value gets an error. `preferred` (already linked objects) keep their value first; it is asked
+ * only about objects that share a value.
  */
-/** `preferred` (the linked objects keep their value) is asked only about objects that share a value. */
 export function findDuplicates(attribute: string, keys: ReadonlyArray<UniqueKey>, preferred: Pick<ReadonlySet<string>, 'has'>): ReadonlyArray<ObjectError> {
   const groups = new Map<string, UniqueKey[]>();
   for (const key of keys) {
