@@ -21,6 +21,9 @@ import { exportConfiguration, exportHasSecrets, importConfiguration } from '../s
 import { runDoctor } from '../service/doctor.ts';
 import { ExitCode } from './exit-codes.ts';
 import { readPassphrase } from './prompt.ts';
+import { limitHeapGrowth } from '../service/heap.ts';
+
+limitHeapGrowth();
 
 const PASSPHRASE_ENV = 'DIRSYNC_EXPORT_PASSPHRASE';
 

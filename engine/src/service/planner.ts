@@ -146,12 +146,11 @@ export function buildPlan(input: {
   };
 
   // Pass 2 — the objects to plan: all of them on a full run, the changed ones on a delta run.
-  const pages = mode.kind === 'full' ? store.adSyncCandidates() : store.adSyncCandidates({ changedAfterRun: mode.changedAfterRun, pageSize: 500 });
+  const pages = mode.kind === 'full' ? store.planCandidates() : store.planCandidates({ changedAfterRun: mode.changedAfterRun, pageSize: 500 });
   for (const page of pages) {
     store.transaction(() => {
-      for (const entry of page) {
+      for (const { entry, link, linkedCloud: linkedRow } of page) {
         const decision = inScope(entry);
-        const link = store.getLink(entry.guid);
         if (!decision.inScope) {
           if (link?.state === 'linked' && link.cloudId) {
             emit([planDeletion({ objectType: link.objectType, sourceAnchor: link.sourceAnchor, cloudId: link.cloudId, adGuid: entry.guid, dn: entry.dn,
@@ -178,7 +177,7 @@ export function buildPlan(input: {
           store.addErrors(runId, problems);
           continue;
         }
-        const linkedCloud = link?.state === 'linked' && link.cloudId ? store.getCloudObject(link.cloudId) : undefined;
+        const linkedCloud = link?.state === 'linked' && link.cloudId ? linkedRow : undefined;
         const upn = desired.properties['userPrincipalName'];
         const mail = desired.properties['mail'];
         // matchObject decides on a live link first, then on the anchor, and only then (users) on UPN and mail:
@@ -327,7 +326,8 @@ function inScopeObjects(input: {
   }
 
   const maintain = !input.dryRun;
-  if (maintain) store.clearInScopeTable();
+  if (maintain) store.beginInScopeRebuild();
+  const inScopeGuids = new Set<string>();
   const upns: UniqueKey[] = [];
   const mails: UniqueKey[] = [];
   const inScopeAnchors = new Set<string>();
@@ -352,7 +352,12 @@ function inScopeObjects(input: {
           exportable.set(entry.guid, { sourceAnchor: mapped.desired.sourceAnchor, objectType: mapped.desired.objectType, dn: entry.dn });
         }
         const values = uniqueValues(entry, flow, mapped);
-        if (maintain) store.putInScope({ guid: entry.guid, dn: entry.dn, ...values });
+        if (maintain) {
+          // The table finds the duplicates afterwards: nothing per object is kept here for them.
+          store.putInScope({ guid: entry.guid, dn: entry.dn, ...values });
+          inScopeGuids.add(entry.guid);
+          continue;
+        }
         if (values.upn === undefined) continue;
         const base = { adGuid: entry.guid, dn: entry.dn, objectType: 'user' as const };
         upns.push({ ...base, value: values.upn });
@@ -360,7 +365,13 @@ function inScopeObjects(input: {
       }
     });
   }
-  if (maintain) store.finishInScopeTable(digest);
+  if (maintain) {
+    store.finishInScopeTable(digest, inScopeGuids);
+    inScopeGuids.clear();
+    const shared = (attribute: 'upn' | 'mail'): UniqueKey[] => store.inScopeSharedValues(attribute).map((r) => ({ adGuid: r.guid, dn: r.dn, objectType: 'user', value: r.value }));
+    upns.push(...shared('upn'));
+    mails.push(...shared('mail'));
+  }
   const duplicated = new Map<string, ObjectError[]>();
   for (const e of [...findDuplicates('userPrincipalName', upns, linked), ...findDuplicates('mail', mails, linked)]) {
     duplicated.set(e.adGuid ?? '', [...(duplicated.get(e.adGuid ?? '') ?? []), e]);

@@ -12,6 +12,9 @@ import { nowIso, openDatabase, type Db } from './database.ts';
 import { SecretStore, loadOrCreateKey } from './secrets.ts';
 
 export type LinkState = 'pending-create' | 'linked';
+/** An AD object as planning reads it: with its link and, when the link is live, its cloud object. */
+export type PlanCandidate = { readonly entry: AdEntry; readonly link?: Link; readonly linkedCloud?: CloudObject };
+type PlanCandidateRow = { guid: string; entry: string; linkAnchor: string | null; linkType: string | null; linkCloudId: string | null; linkState: string | null; linkDn: string | null; cloud: string | null };
 export type Link = { readonly adGuid: string; readonly sourceAnchor: string; readonly objectType: SyncObjectType; readonly cloudId?: string; readonly state: LinkState; readonly dn: string };
 
 /**
@@ -53,6 +56,20 @@ export function adCandidatesPageSql(changedAfterRun: boolean): string {
     return "SELECT guid, entry FROM ad_objects INDEXED BY ad_objects_changed WHERE changed_run > @run AND guid > @after AND object_class IN ('user', 'group', 'contact') AND deleted = 0 ORDER BY guid LIMIT @limit";
   }
   return "SELECT guid, entry FROM ad_objects WHERE guid > @after AND +object_class IN ('user', 'group', 'contact') AND +deleted = 0 ORDER BY guid LIMIT @limit";
+}
+/**
+ * The same pages for planning, each AD object with its link and its linked cloud object in the same
+ * row (one lookup per object, not three statements).
+ */
+export function planCandidatesPageSql(changedAfterRun: boolean): string {
+  const columns = `a.guid, a.entry, l.source_anchor AS linkAnchor, l.object_type AS linkType, l.cloud_id AS linkCloudId, l.state AS linkState, l.dn AS linkDn,
+    c.object AS cloud`;
+  const joins = "LEFT JOIN links l ON l.ad_guid = a.guid LEFT JOIN cloud_objects c ON c.id = l.cloud_id AND l.state = 'linked'";
+  if (changedAfterRun) {
+    return `SELECT ${columns} FROM ad_objects a INDEXED BY ad_objects_changed ${joins}
+      WHERE a.changed_run > @run AND a.guid > @after AND a.object_class IN ('user', 'group', 'contact') AND a.deleted = 0 ORDER BY a.guid LIMIT @limit`;
+  }
+  return `SELECT ${columns} FROM ad_objects a ${joins} WHERE a.guid > @after AND +a.object_class IN ('user', 'group', 'contact') AND +a.deleted = 0 ORDER BY a.guid LIMIT @limit`;
 }
 export const LINKS_OF_DELETED_AFTER_RUN_SQL = 'SELECT l.ad_guid AS adGuid FROM ad_objects a JOIN links l ON l.ad_guid = a.guid WHERE a.changed_run > ? AND a.deleted = 1';
 export const UNCONFIRMED_OPERATIONS_SQL = `SELECT plan_id AS planId, seq, status, error, ${OPERATION_COLUMNS} FROM plan_operations WHERE status = 'sent' ORDER BY plan_id, seq`;
@@ -271,6 +288,24 @@ export class Store {
     }
   }
 
+  /** adSyncCandidates for planning: each object with its link and (when linked) its cloud object, read in the same row. */
+  public *planCandidates(options: { changedAfterRun?: number; pageSize?: number } = {}): Generator<ReadonlyArray<PlanCandidate>> {
+    const pageSize = options.pageSize ?? 1000;
+    const stmt = this.sql(planCandidatesPageSql(options.changedAfterRun !== undefined));
+    let after = '';
+    for (;;) {
+      const rows = stmt.all({ after, limit: pageSize, run: options.changedAfterRun ?? 0 }) as PlanCandidateRow[];
+      if (rows.length === 0) return;
+      after = (rows[rows.length - 1] as PlanCandidateRow).guid;
+      yield rows.map((r) => ({
+        entry: JSON.parse(r.entry) as AdEntry,
+        link: r.linkAnchor === null ? undefined
+          : { adGuid: r.guid, sourceAnchor: r.linkAnchor, objectType: r.linkType as SyncObjectType, cloudId: r.linkCloudId ?? undefined, state: r.linkState as LinkState, dn: r.linkDn as string },
+        linkedCloud: r.cloud === null ? undefined : (JSON.parse(r.cloud) as CloudObject),
+      }));
+    }
+  }
+
   /** guid → parent guid for every container-like object (OUs, containers, the domain), for scope checks. */
   public containerParents(): Map<string, string | undefined> {
     const rows = this.sql("SELECT guid, parent_guid AS parent FROM ad_objects WHERE object_class IN ('organizationalUnit', 'container', 'other') AND deleted = 0").all() as Array<{ guid: string; parent: string | null }>;
@@ -293,20 +328,33 @@ export class Store {
     return this.getCursor(IN_SCOPE_BUILT_FOR);
   }
 
-  public clearInScopeTable(): void {
-    this.transaction(() => {
-      this.sql('DELETE FROM cursors WHERE name = ?').run(IN_SCOPE_BUILT_FOR);
-      this.sql('DELETE FROM ad_in_scope').run();
-    });
+  /**
+   * A full pass rebuilds the table in place: until finishInScopeTable it counts as not built (a
+   * crash in between leaves the next delta to rebuild it), rows are rewritten only where they
+   * changed, and the rows of objects no longer in scope are dropped at the end (a no-change full
+   * run writes nothing here).
+   */
+  public beginInScopeRebuild(): void {
+    this.sql('DELETE FROM cursors WHERE name = ?').run(IN_SCOPE_BUILT_FOR);
   }
 
-  public finishInScopeTable(builtFor: string): void {
-    this.setCursor(IN_SCOPE_BUILT_FOR, builtFor);
+  /** Ends a rebuild: drops the rows of objects not in `inScope` and records what the table was built for. */
+  public finishInScopeTable(builtFor: string, inScope?: ReadonlySet<string>): void {
+    this.transaction(() => {
+      if (inScope) {
+        const drop = this.sql('DELETE FROM ad_in_scope WHERE guid = ?');
+        for (const { guid } of this.sql('SELECT guid FROM ad_in_scope').all() as Array<{ guid: string }>) {
+          if (!inScope.has(guid)) drop.run(guid);
+        }
+      }
+      this.setCursor(IN_SCOPE_BUILT_FOR, builtFor);
+    });
   }
 
   public putInScope(row: InScopeRow): void {
     this.sql(`INSERT INTO ad_in_scope (guid, dn, upn, upn_key, mail, mail_key) VALUES (@guid, @dn, @upn, @upnKey, @mail, @mailKey)
-      ON CONFLICT(guid) DO UPDATE SET dn = excluded.dn, upn = excluded.upn, upn_key = excluded.upn_key, mail = excluded.mail, mail_key = excluded.mail_key`)
+      ON CONFLICT(guid) DO UPDATE SET dn = excluded.dn, upn = excluded.upn, upn_key = excluded.upn_key, mail = excluded.mail, mail_key = excluded.mail_key
+      WHERE dn IS NOT excluded.dn OR upn IS NOT excluded.upn OR mail IS NOT excluded.mail`)
       .run({ guid: row.guid, dn: row.dn, upn: row.upn ?? null, upnKey: row.upn?.toLowerCase() ?? null, mail: row.mail ?? null, mailKey: row.mail?.toLowerCase() ?? null });
   }
 
@@ -332,6 +380,14 @@ export class Store {
   public inScopeSharing(attribute: 'upn' | 'mail', value: string): ReadonlyArray<{ guid: string; dn: string; value: string }> {
     const sql = attribute === 'upn' ? 'SELECT guid, dn, upn AS value FROM ad_in_scope WHERE upn_key = ?' : 'SELECT guid, dn, mail AS value FROM ad_in_scope WHERE mail_key = ?';
     return this.sql(sql).all(value.toLowerCase()) as Array<{ guid: string; dn: string; value: string }>;
+  }
+
+  /** Every in-scope object whose UPN (or mail) another in-scope object shares (compared in lower case). */
+  public inScopeSharedValues(attribute: 'upn' | 'mail'): ReadonlyArray<{ guid: string; dn: string; value: string }> {
+    const sql = attribute === 'upn'
+      ? 'SELECT guid, dn, upn AS value FROM ad_in_scope WHERE upn_key IN (SELECT upn_key FROM ad_in_scope WHERE upn_key IS NOT NULL GROUP BY upn_key HAVING COUNT(*) > 1)'
+      : 'SELECT guid, dn, mail AS value FROM ad_in_scope WHERE mail_key IN (SELECT mail_key FROM ad_in_scope WHERE mail_key IS NOT NULL GROUP BY mail_key HAVING COUNT(*) > 1)';
+    return this.sql(sql).all() as Array<{ guid: string; dn: string; value: string }>;
   }
 
   // ---- cloud connector space ----------------------------------------------------------------

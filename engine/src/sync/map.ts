@@ -5,7 +5,7 @@
  */
 import type { ObjectError, SyncObjectType } from '../contract/model.ts';
 import type { AdEntry } from './ad-entry.ts';
-import { all, isMailEnabled, isSecurityGroup, sourceAnchorOf, UAC_ACCOUNTDISABLE } from './ad-entry.ts';
+import { isMailEnabled, isSecurityGroup, sourceAnchorOf, UAC_ACCOUNTDISABLE } from './ad-entry.ts';
 import type { AttributeFlow, FlowRule } from './attribute-flow.ts';
 import { rulesFor } from './attribute-flow.ts';
 
@@ -30,18 +30,41 @@ export type MapResult =
 const NICKNAME_FORBIDDEN = /[@()\\[\]";:.<>, \u0080-\uffff]/g;
 
 function trimmed(values: ReadonlyArray<string>): string[] {
-  return values.map((v) => v.trim()).filter((v) => v.length > 0);
+  const out: string[] = [];
+  for (const v of values) {
+    const t = v.trim();
+    if (t.length > 0) out.push(t);
+  }
+  return out;
 }
 
-function sourceValues(entry: AdEntry, rule: FlowRule): { attribute: string; values: ReadonlyArray<string> } | undefined {
-  for (const attribute of rule.sources) {
-    const values = trimmed(all(entry, attribute));
-    if (values.length > 0) return { attribute, values };
+/** A rule with what mapEntry needs of it worked out once (it runs for every object of every run). */
+type CompiledRule = FlowRule & { readonly lowerSources: ReadonlyArray<string>; readonly head: string; readonly child: string | undefined };
+
+const compiledByRules = new WeakMap<ReadonlyArray<FlowRule>, ReadonlyArray<CompiledRule>>();
+function compiled(rules: ReadonlyArray<FlowRule>): ReadonlyArray<CompiledRule> {
+  let out = compiledByRules.get(rules);
+  if (!out) {
+    out = rules.map((rule) => {
+      const [head, child] = rule.target.split('.', 2) as [string, string | undefined];
+      return { ...rule, lowerSources: rule.sources.map((s) => s.toLowerCase()), head, child };
+    });
+    compiledByRules.set(rules, out);
+  }
+  return out;
+}
+
+function sourceValues(entry: AdEntry, rule: CompiledRule): { attribute: string; values: ReadonlyArray<string> } | undefined {
+  for (let i = 0; i < rule.lowerSources.length; i += 1) {
+    const raw = entry.attributes[rule.lowerSources[i] as string];
+    if (raw === undefined || raw.length === 0) continue;
+    const values = trimmed(raw);
+    if (values.length > 0) return { attribute: rule.sources[i] as string, values };
   }
   return undefined;
 }
 
-function applyRule(entry: AdEntry, rule: FlowRule): { value: unknown; attribute: string } | undefined {
+function applyRule(entry: AdEntry, rule: CompiledRule): { value: unknown; attribute: string } | undefined {
   switch (rule.transform) {
     case 'source-anchor':
       return { value: sourceAnchorOf(entry), attribute: entry.consistencyGuidBase64 ? 'mS-DS-ConsistencyGuid' : 'objectGUID' };
@@ -82,8 +105,8 @@ function lengthOf(value: unknown): number {
   return 0;
 }
 
-function setProperty(target: Record<string, unknown>, path: string, value: unknown): void {
-  const [head, child] = path.split('.', 2) as [string, string | undefined];
+function setProperty(target: Record<string, unknown>, rule: CompiledRule, value: unknown): void {
+  const { head, child } = rule;
   if (child === undefined) {
     target[head] = value;
     return;
@@ -130,9 +153,10 @@ export function mapEntry(entry: AdEntry, flow: AttributeFlow): MapResult {
   }
   const objectType: SyncObjectType = entry.objectClass === 'group' ? 'group' : 'user';
   const rules = rulesFor(flow, objectType);
+  const compiledRules = compiled(rules);
   const properties: Record<string, unknown> = {};
   const errors: ObjectError[] = [];
-  for (const rule of rules) {
+  for (const rule of compiledRules) {
     const result = applyRule(entry, rule);
     if (result === undefined) {
       if (rule.required) {
@@ -152,7 +176,7 @@ export function mapEntry(entry: AdEntry, flow: AttributeFlow): MapResult {
       });
       continue;
     }
-    setProperty(properties, rule.target, result.value);
+    setProperty(properties, rule, result.value);
   }
   if (errors.length > 0) return { kind: 'invalid', errors };
   if (objectType === 'user') completeExtensionAttributes(properties, rules);

@@ -21,8 +21,14 @@ function normalize(value: unknown): unknown {
   return value;
 }
 
+/** Equal once normalized; strings, booleans, numbers and lists of them are compared directly (this runs for every property of every object). */
 function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
+  const x = normalize(a);
+  const y = normalize(b);
+  if (x === y) return true;
+  if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return false;
+  if (Array.isArray(x) && Array.isArray(y)) return x.length === y.length && x.every((v, i) => sameValue(v, y[i]));
+  return JSON.stringify(x) === JSON.stringify(y);
 }
 
 /** The properties of `desired` that differ from `current` (absent owned properties become null). */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { migrate, openDatabase, schemaVersion, WAL_SIZE_LIMIT_BYTES } from '../../../src/store/database.ts';
 import { migrations } from '../../../src/store/migrations.ts';
-import { adCandidatesPageSql, exportPageSql, LINKS_OF_DELETED_AFTER_RUN_SQL, MANAGED_CLOUD_PAGE_SQL, Store, UNCONFIRMED_OPERATIONS_SQL } from '../../../src/store/store.ts';
+import { adCandidatesPageSql, exportPageSql, LINKS_OF_DELETED_AFTER_RUN_SQL, MANAGED_CLOUD_PAGE_SQL, planCandidatesPageSql, Store, UNCONFIRMED_OPERATIONS_SQL } from '../../../src/store/store.ts';
 import type { PlannedOperation } from '../../../src/contract/model.ts';
 import { exportPriority } from '../../../src/sync/plan.ts';
 
@@ -145,6 +145,7 @@ describe('store: paging the connector spaces', () => {
     const { store } = tempStore();
     for (const [label, sql, args] of [
       ['AD candidates', adCandidatesPageSql(false), [{ after: '', limit: 1000 }]],
+      ['plan candidates (with link and cloud object)', planCandidatesPageSql(false), [{ after: '', limit: 1000 }]],
       ['managed cloud objects', MANAGED_CLOUD_PAGE_SQL, ['', 1000]],
     ] as const) {
       const details = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
@@ -157,6 +158,7 @@ describe('store: paging the connector spaces', () => {
     const { store } = tempStore();
     for (const [label, sql, args, index] of [
       ['changed AD candidates', adCandidatesPageSql(true), [{ after: '', limit: 500, run: 3 }], 'ad_objects_changed'],
+      ['changed plan candidates', planCandidatesPageSql(true), [{ after: '', limit: 500, run: 3 }], 'ad_objects_changed'],
       ['links of deleted AD objects', LINKS_OF_DELETED_AFTER_RUN_SQL, [3], 'ad_objects_changed'],
       ['operations sent, not confirmed', UNCONFIRMED_OPERATIONS_SQL, [], 'plan_operations_sent'],
     ] as const) {
@@ -191,6 +193,38 @@ describe('store: paging the connector spaces', () => {
     const seen = [...store.adSyncCandidates({ pageSize: 300 })].flat().map((e) => e.guid);
     const expected = entries.filter((e) => !e.deleted && e.objectClass !== 'organizationalUnit').map((e) => e.guid).sort();
     assert.deepEqual(seen, expected);
+    store.close();
+  });
+});
+
+describe('store: the in-scope table', () => {
+  it('is rebuilt in place: unchanged rows are not rewritten, changed ones are, objects no longer in scope are dropped, duplicates are found in it', () => {
+    const { store } = tempStore();
+    const rows = [
+      { guid: 'a', dn: 'CN=A,DC=x', upn: 'a@contoso.com', mail: 'shared@contoso.com' },
+      { guid: 'b', dn: 'CN=B,DC=x', upn: 'B@contoso.com', mail: 'SHARED@contoso.com' },
+      { guid: 'c', dn: 'CN=C,DC=x', upn: 'b@contoso.com' },
+    ];
+    store.beginInScopeRebuild();
+    for (const row of rows) store.putInScope(row);
+    store.finishInScopeTable('digest-1', new Set(['a', 'b', 'c']));
+    assert.equal(store.inScopeTableBuiltFor(), 'digest-1');
+    assert.deepEqual(store.inScopeSharedValues('upn').map((r) => r.guid).sort(), ['b', 'c']);
+    assert.deepEqual(store.inScopeSharedValues('mail').map((r) => r.guid).sort(), ['a', 'b']);
+
+    const changes = (): number => (store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    store.beginInScopeRebuild();
+    assert.equal(store.inScopeTableBuiltFor(), undefined, 'while it is rebuilt, the table counts as not built');
+    const before = changes();
+    store.putInScope(rows[0] as (typeof rows)[0]);
+    assert.equal(changes(), before, 'an unchanged row is not written');
+    store.putInScope({ ...(rows[2] as (typeof rows)[0]), upn: 'c@contoso.com' });
+    assert.equal(changes(), before + 1, 'a changed row is');
+    store.finishInScopeTable('digest-2', new Set(['a', 'c']));
+    assert.equal(store.countInScope(), 2);
+    assert.equal(store.inScopeRow('b'), undefined, 'b left the scope');
+    assert.equal(store.inScopeRow('c')?.upn, 'c@contoso.com');
+    assert.deepEqual(store.inScopeSharedValues('upn'), []);
     store.close();
   });
 });
