@@ -7,12 +7,16 @@
  * `preview` is the Configuration Wizard's Readiness page: the service's own previewConfig (a copy of
  * the store, then a full dry run on it) for the saved configuration, with the preview's counts.
  */
+import { limitHeapGrowth } from '../engine/src/service/heap.ts';
 import { openStore, requireConfig, sessionFor } from '../engine/src/service/engine.ts';
 import { phaseEtaSeconds, runSync } from '../engine/src/service/sync-run.ts';
 import type { PreviewCategory, RunPhase, RunProgress } from '../engine/src/contract/control-api.ts';
 import { EventHub } from '../engine/src/service/control-server.ts';
 import { DirSyncService } from '../engine/src/service/service.ts';
 import type { RunSummary } from '../engine/src/contract/model.ts';
+
+// As every engine process does (engine/src/cli/main.ts).
+limitHeapGrowth();
 
 export type EtaSample = { readonly atMs: number; readonly etaSeconds: number; readonly done: number; readonly total: number };
 export type StepResult = {

@@ -7,7 +7,7 @@
  * Configuration Wizard's preview is measured before the first run and after the last.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { Attribute, Change, Client } from 'ldapts';
@@ -211,6 +211,9 @@ export async function measureSize(users: number, snapshot: string, workDir: stri
     }
     if (writesOf(onePercent) !== changed) throw new Error(`WRONG RESULT: after ${changed} users changed, the delta run wrote ${writesOf(onePercent)} times`);
 
+    // DIRSYNC_BENCH_KEEP_STORE=<dir>: keep a copy of the steady-state store (to profile planning on its own).
+    const keep = process.env['DIRSYNC_BENCH_KEEP_STORE'];
+    if (keep) cpSync(dataDir, join(keep, String(users)), { recursive: true });
     const adEntries = full.summary.imported.ad;
     return {
       users, snapshot: snapshotInfo, dcStartMs,
