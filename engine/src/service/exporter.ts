@@ -19,6 +19,15 @@ function randomPassword(): string {
   return `Ds!${raw.slice(0, 20)}a9Z`;
 }
 
+/** A confirmed PATCH as Graph applies it: top-level properties replaced, complex ones (extension attributes) merged key by key. */
+export function applyPropertyChanges(current: Readonly<Record<string, unknown>>, changes: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const properties: Record<string, unknown> = { ...current };
+  for (const [k, v] of Object.entries(changes)) {
+    properties[k] = v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...(properties[k] as object | undefined), ...(v as object) } : v;
+  }
+  return properties;
+}
+
 function applyConfirmed(store: Store, op: PlannedOperation, cloudId: string | undefined, runId: number): void {
   switch (op.kind) {
     case 'create-user':
@@ -42,10 +51,7 @@ function applyConfirmed(store: Store, op: PlannedOperation, cloudId: string | un
       const id = op.cloudId as string;
       const current = store.getCloudObject(id);
       if (current) {
-        const properties: Record<string, unknown> = { ...current.properties };
-        for (const [k, v] of Object.entries(op.properties ?? {})) {
-          properties[k] = v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...(properties[k] as object | undefined), ...(v as object) } : v;
-        }
+        const properties = applyPropertyChanges(current.properties, op.properties ?? {});
         const anchorKey = Object.keys(properties).find((k) => k.startsWith('extension_') && k.endsWith('_sourceAnchor'));
         store.upsertCloudObjects([{ ...current, properties, softDeleted: false,
           managedAnchor: anchorKey && typeof properties[anchorKey] === 'string' ? (properties[anchorKey] as string) : current.managedAnchor,
