@@ -7,21 +7,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serviceSocketPath } from './engine-connection.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
-import { denyAllPermissions, hardenWebContents, secureWebPreferences } from './security.ts';
+import { appUrlMatcher, denyAllPermissions, hardenWebContents, secureWebPreferences } from './security.ts';
 
 const rendererIndex = process.env['DIRSYNC_RENDERER_INDEX'] ?? join(__dirname, '..', '..', 'renderer', 'dist', 'index.html');
 const appUrl = pathToFileURL(rendererIndex);
 /** The installer's finish page ("Start Configuration Wizard now") starts the app with --configuration-wizard. */
 const startPage = process.argv.includes('--configuration-wizard') ? '#/configure/welcome' : '';
 
-function isAppUrl(url: string): boolean {
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'file:' && parsed.pathname === appUrl.pathname;
-  } catch {
-    return false;
-  }
-}
+const isAppUrl = appUrlMatcher(appUrl);
 
 async function createWindow(): Promise<void> {
   const window = new BrowserWindow({

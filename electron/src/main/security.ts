@@ -3,6 +3,18 @@
  */
 import { app, session, shell, type BrowserWindowConstructorOptions, type WebContents } from 'electron';
 
+/** Whether a URL is the app's own page (the renderer's index.html, any hash route): nothing else may navigate, load or call IPC. */
+export function appUrlMatcher(appUrl: URL): (url: string) => boolean {
+  return (url) => {
+    try {
+      const parsed = new URL(url);
+      return parsed.protocol === 'file:' && parsed.pathname === appUrl.pathname;
+    } catch {
+      return false;
+    }
+  };
+}
+
 export function secureWebPreferences(preloadPath: string): BrowserWindowConstructorOptions['webPreferences'] {
   return {
     preload: preloadPath,
