@@ -26,8 +26,9 @@ export type MapResult =
   | { readonly kind: 'invalid'; readonly errors: ReadonlyArray<ObjectError> }
   | { readonly kind: 'not-writable'; readonly objectType: 'contact' | 'group'; readonly dn: string; readonly reason: string };
 
-/** Characters Graph refuses in a mail alias (group-post-groups.md), plus non-ASCII. */
-const NICKNAME_FORBIDDEN = /[@()\\[\]";:.<>, \u0080-\uffff]/g;
+/** Characters Graph refuses in a mail alias (group-post-groups.md), plus control characters and non-ASCII. */
+// eslint-disable-next-line no-control-regex -- control characters are what it removes
+const NICKNAME_FORBIDDEN = /[@()\\[\]";:.<>, \u0000-\u001f\u007f-\uffff]/g;
 
 function trimmed(values: ReadonlyArray<string>): string[] {
   const out: string[] = [];
@@ -86,10 +87,15 @@ function applyRule(entry: AdEntry, rule: CompiledRule): { value: unknown; attrib
       return found ? { value: [found.values[0]], attribute: found.attribute } : undefined;
     }
     case 'mail-nickname': {
-      const found = sourceValues(entry, rule);
-      if (!found) return undefined;
-      const cleaned = (found.values[0] ?? '').replace(NICKNAME_FORBIDDEN, '');
-      return cleaned.length > 0 ? { value: cleaned, attribute: found.attribute } : undefined;
+      // The first source that still has characters once those Graph refuses are removed.
+      for (let i = 0; i < rule.lowerSources.length; i += 1) {
+        for (const value of trimmed(entry.attributes[rule.lowerSources[i] as string] ?? [])) {
+          const cleaned = value.replace(NICKNAME_FORBIDDEN, '');
+          if (cleaned.length > 0) return { value: cleaned, attribute: rule.sources[i] as string };
+          break;
+        }
+      }
+      return undefined;
     }
     case 'country-code': {
       const found = sourceValues(entry, rule);

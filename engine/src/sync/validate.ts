@@ -49,10 +49,38 @@ export function validateUserPrincipalName(upn: string, domains: TenantDomains): 
 
 const MAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** C0 control characters (NUL included) and DEL: never valid in a directory string. */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+/** Tab and line breaks: valid only in a multi-line text (a description). */
+const LINE_BREAK = /[\t\r\n]/;
+const MULTI_LINE = new Set(['description']);
+
+/** Every string value of the desired properties (lists and complex properties included), with its property path. */
+function stringValues(properties: Readonly<Record<string, unknown>>): Array<{ path: string; value: string }> {
+  const out: Array<{ path: string; value: string }> = [];
+  const visit = (path: string, value: unknown): void => {
+    if (typeof value === 'string') out.push({ path, value });
+    else if (Array.isArray(value)) for (const v of value) visit(path, v);
+    else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(`${path}.${k}`, v);
+  };
+  for (const [k, v] of Object.entries(properties)) visit(k, v);
+  return out;
+}
+
 /** Per-object checks that need no other object. */
 export function validateDesired(desired: DesiredObject, domains: TenantDomains): ReadonlyArray<ObjectError> {
   const errors: ObjectError[] = [];
   const base = { dn: desired.dn, adGuid: desired.adGuid, objectType: desired.objectType } as const;
+  for (const { path, value } of stringValues(desired.properties)) {
+    const lineBreak = !MULTI_LINE.has(path) && LINE_BREAK.test(value);
+    if (CONTROL.test(value) || lineBreak) {
+      const shown = JSON.stringify(value).slice(1, -1);
+      errors.push({ ...base, attribute: path, value: shown, code: 'control-character',
+        reason: `${path} contains ${lineBreak && !CONTROL.test(value) ? 'a tab or line break' : 'a control character (such as NUL)'}, which Microsoft Entra ID does not accept: "${shown}"`,
+        hint: `Remove the invisible characters from the attribute that flows to ${path} in Active Directory.` });
+    }
+  }
   if (desired.objectType === 'user') {
     const upn = String(desired.properties['userPrincipalName'] ?? '');
     const problem = validateUserPrincipalName(upn, domains);
