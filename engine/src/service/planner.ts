@@ -29,6 +29,11 @@ export type PlanOutcome = {
   readonly outOfScope: number;
   readonly notWritable: number;
   readonly matchReport: Record<string, number>;
+  /**
+   * Objects refused for what another object holds (a cloud object in the way, a UPN or mail another
+   * AD object uses): that can change without this object changing, so the next delta plans them again.
+   */
+  readonly retryAdGuids: ReadonlyArray<string>;
 };
 
 export type ScopeEvaluator = (entry: AdEntry) => ScopeDecision;
@@ -94,6 +99,7 @@ export function buildPlan(input: {
   let errors = 0;
   let notWritable = 0;
   const orphanAnchors = new Set<string>();
+  const retryAdGuids: string[] = [];
 
   const emit = (ops: ReadonlyArray<PlannedOperation>): void => {
     const flowing = ops.filter((op) => !isDeletion(op));
@@ -175,6 +181,7 @@ export function buildPlan(input: {
         if (problems.length > 0) {
           errors += problems.length;
           store.addErrors(runId, problems);
+          if (problems.some((p) => p.code.startsWith('duplicate-'))) retryAdGuids.push(entry.guid);
           continue;
         }
         const linkedCloud = link?.state === 'linked' && link.cloudId ? linkedRow : undefined;
@@ -194,6 +201,7 @@ export function buildPlan(input: {
         report({ kind: match.kind === 'restore' ? 'hard-match' : match.kind, objectType: desired.objectType, dn: desired.dn, sourceAnchor: desired.sourceAnchor, cloudId: match.cloud?.id, reason: match.reason });
         if (match.kind === 'conflict' || match.kind === 'blocked') {
           errors += 1;
+          retryAdGuids.push(desired.adGuid);
           store.addErrors(runId, [{ dn: desired.dn, adGuid: desired.adGuid, objectType: desired.objectType, attribute: desired.objectType === 'user' ? 'userPrincipalName' : 'displayName',
             value: String(upn ?? desired.properties['displayName'] ?? ''), code: `match-${match.kind}`, reason: match.reason,
             hint: match.kind === 'conflict' ? 'Resolve the conflict in the tenant or in Active Directory, or enable soft matching if the cloud object is the same person.' : 'Directory Sync will not take over this cloud object; rename one of them.' }]);
@@ -266,7 +274,7 @@ export function buildPlan(input: {
     if (gate.held.length > 0) store.addOperations(planId, gate.held, 'held');
     store.setPlanStatus(planId, 'previewed', gate.reasons);
   });
-  return { planId, planned, held: gate.held.length, heldReasons: gate.reasons, errors, inScope: inScopeCount, outOfScope, notWritable, matchReport };
+  return { planId, planned, held: gate.held.length, heldReasons: gate.reasons, errors, inScope: inScopeCount, outOfScope, notWritable, matchReport, retryAdGuids };
 }
 
 /** What a member reference holds before its cloud object is looked up. */

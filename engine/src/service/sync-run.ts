@@ -226,9 +226,10 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
         }
         if (!stopped) {
           store.setCursor(PLAN_WATERMARK, String(runId));
-          // Objects whose export failed are planned again by the next delta run.
+          // Objects whose export failed, or that were refused for what another object holds (a conflict
+          // that the deletion of the other may have just resolved), are planned again by the next delta run.
           const bump = store.db.prepare('UPDATE ad_objects SET changed_run = ? WHERE guid = ?');
-          for (const guid of result.failedAdGuids) bump.run(runId + 1, guid);
+          for (const guid of [...result.failedAdGuids, ...plan.retryAdGuids]) bump.run(runId + 1, guid);
         }
       });
       const errors = plan.errors + result.failed;
