@@ -17,7 +17,11 @@ export class WriteGovernor {
   public waitedMs = 0;
 
   /** `share` keeps a margin under the budget (0.95 = use 95 % of it). */
-  public constructor(budget: WriteBudget, share = 0.95, private readonly now: () => number = Date.now, private readonly sleep: (ms: number) => Promise<void> = delay) {
+  /**
+   * `now` is a monotonic clock (performance.now): the wall clock may jump (NTP, a VM resumed, an
+   * administrator's change), and a jump must neither stall the export nor let a burst through.
+   */
+  public constructor(budget: WriteBudget, share = 0.95, private readonly now: () => number = () => performance.now(), private readonly sleep: (ms: number) => Promise<void> = delay) {
     this.capacity = Math.max(1, Math.floor(budget.writes * share / 10));
     this.ratePerMs = (budget.writes * share) / (budget.windowSeconds * 1000);
     this.tokens = this.capacity;
@@ -26,7 +30,8 @@ export class WriteGovernor {
 
   private refill(): void {
     const t = this.now();
-    this.tokens = Math.min(this.capacity, this.tokens + (t - this.last) * this.ratePerMs);
+    // Time never runs backwards here, even if the clock given does: a step back refills nothing and takes nothing.
+    this.tokens = Math.min(this.capacity, this.tokens + Math.max(0, t - this.last) * this.ratePerMs);
     this.last = t;
   }
 
