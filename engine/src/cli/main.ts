@@ -8,6 +8,7 @@ import type { RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { EngineError } from '../errors/engine-error.ts';
 import { ConfigError } from '../errors/config-error.ts';
+import { storeErrorOf } from '../errors/store-error.ts';
 import { RunInProgressError } from '../errors/run-errors.ts';
 import { parseConfig, defaultDataDir, storeFiles, type DirSyncConfig } from '../service/config.ts';
 import { createLogger } from '../service/logger.ts';
@@ -473,7 +474,8 @@ program.hook('preAction', async () => {
 
 try {
   await program.parseAsync(process.argv);
-} catch (error) {
+} catch (caught) {
+  const error = storeErrorOf(caught, globals().dataDir);
   if (error instanceof EngineError) {
     if (globals().json) console.log(JSON.stringify({ error: error.toJSON() }, null, 2));
     else console.error(`dirsync: ${error.message}`);

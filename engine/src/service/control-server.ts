@@ -95,6 +95,12 @@ function handler(api: ControlRequests, hub: EventHub, access: Access, serveFile?
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (access.kind === 'loopback') {
+      // Bound to 127.0.0.1 already; a peer from anywhere else (a proxy, a forwarded port) is refused all the same.
+      const peer = request.socket.remoteAddress ?? '';
+      if (!/^(127\.|::1$|::ffff:127\.)/.test(peer)) {
+        send(response, 403, { error: { $isError: true, name: 'Forbidden', code: 'not-loopback', message: 'Only this computer may use the service.' } });
+        return;
+      }
       const port = access.port();
       const host = request.headers.host ?? '';
       if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {

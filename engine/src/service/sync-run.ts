@@ -9,6 +9,7 @@ import type { CloudConnector } from '../cloud/connector.ts';
 import { WriteGovernor, defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
 import { GraphWriter } from '../cloud/writer.ts';
 import { RunInProgressError } from '../errors/run-errors.ts';
+import { storeErrorOf } from '../errors/store-error.ts';
 import type { Store } from '../store/store.ts';
 import type { DirSyncConfig } from './config.ts';
 import { osLog, type Logger } from './logger.ts';
@@ -82,11 +83,21 @@ export function withRunLock<T>(store: Store, work: () => Promise<T>): Promise<T>
     throw new RunInProgressError(`Another synchronization run is in progress (process ${lock.holder.pid} on ${lock.holder.host}, since ${lock.holder.since}). Wait for it to finish.`);
   }
   store.failAbandonedRuns('The process running it stopped before it finished.');
-  const heartbeat = setInterval(() => store.heartbeatRunLock(), 30_000);
+  const heartbeat = setInterval(() => {
+    try {
+      store.heartbeatRunLock();
+    } catch {
+      // A full disk: the run itself meets the same error and stops with it.
+    }
+  }, 30_000);
   heartbeat.unref();
   return work().finally(() => {
     clearInterval(heartbeat);
-    store.releaseRunLock();
+    try {
+      store.releaseRunLock();
+    } catch {
+      // Not released (a full disk): a later run reclaims it once its holder is gone or its heartbeat stale.
+    }
   });
 }
 
@@ -241,8 +252,13 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       osLog(status === 'completed-with-errors' ? 'error' : 'info', `Directory Sync: run ${runId} finished: ${status}; exported ${JSON.stringify(result.exported)}, held ${plan.held}, errors ${errors}.`);
       progress('done', plannedTotal);
       return store.getRun(runId) as RunSummary;
-    } catch (error) {
-      store.finishRun(runId, 'failed', { ...emptySummary(), imported: { ad: adImported, cloud: cloudImported } }, (error as Error).message);
+    } catch (caught) {
+      const error = storeErrorOf(caught, store.location) as Error;
+      try {
+        store.finishRun(runId, 'failed', { ...emptySummary(), imported: { ad: adImported, cloud: cloudImported } }, error.message);
+      } catch {
+        // The store cannot record it (its disk is full): the run stays unfinished, and the next run marks it failed.
+      }
       log?.error({ code: (error as { code?: string }).code }, `run failed: ${(error as Error).message}`);
       osLog('error', `Directory Sync: run ${runId} failed: ${(error as Error).message}`);
       throw error;

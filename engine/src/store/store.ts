@@ -112,6 +112,11 @@ export class Store {
     return statement;
   }
 
+  /** The store's file (for messages). */
+  public get location(): string {
+    return this.db.name;
+  }
+
   public static open(file: string, keyFile: string): Store {
     return new Store(openDatabase(file), loadOrCreateKey(keyFile));
   }

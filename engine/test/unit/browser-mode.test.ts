@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ControlRequests } from '../../src/contract/control-api.ts';
@@ -34,6 +34,21 @@ describe('browser mode serves the wizard', () => {
     assert.equal(res.status, 200);
     assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
     assert.match(res.body, /<title>t<\/title>/);
+  });
+
+  it('listens on the loopback address only: another interface of this computer is not answered', async (t) => {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    if (!external) {
+      t.skip('this machine has no network interface but loopback');
+      return;
+    }
+    await assert.rejects(new Promise((resolve, reject) => {
+      const req = request({ host: external.address, port: server.port, path: '/api/getStatus', timeout: 2000 }, resolve);
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.end();
+    }), /ECONNREFUSED|timeout|EHOSTUNREACH/);
   });
 
   it('refuses a request whose Host is not the loopback address it printed', async () => {
