@@ -76,8 +76,7 @@ export const DEFAULT_ADMIN_PASSWORD = 'Lab-Admin-Passw0rd!';
 export const GRAPH_CLI_APP_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e';
 const MICROSOFT_TENANT_ID = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a';
 
-export const ENGINE_APP_ROLES = ['User.ReadWrite.All', 'Group.ReadWrite.All', 'GroupMember.ReadWrite.All',
-  'Organization.ReadWrite.All', 'Application.ReadWrite.OwnedBy', 'Directory.Read.All', 'OrgContact.Read.All',
+export const ENGINE_APP_ROLES = ['User.ReadWrite.All', 'Group.ReadWrite.All', 'Organization.ReadWrite.All', 'Application.ReadWrite.OwnedBy',
   'RoleManagement.Read.Directory'];
 
 /** Microsoft Graph application permissions the emulator knows (value → app role id). */

@@ -29,15 +29,16 @@ export const DEFAULT_ADMIN_CLIENT_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e';
 export const MICROSOFT_GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
 /**
- * The least Microsoft Graph application permissions Directory Sync runs with: users, security groups
- * and their members (write); the organization (verified domains; the ownership lease, an open
- * extension on it); its own application (the anchor extension property, Application.ReadWrite.OwnedBy);
- * directory roles (administrators are never soft-matched) and the recycle bin (Directory.Read.All,
- * RoleManagement.Read.Directory); organizational contacts (reported as out of scope).
+ * The least Microsoft Graph application permissions Directory Sync runs with, each one used
+ * (engine/test/integration/least-privilege.test.ts takes each away and sees what is refused): users
+ * (and their restore from the recycle bin), security groups and their members; the organization
+ * (verified domains, and the ownership lease: an open extension on it); its own application (the
+ * anchor extension property); directory roles (administrators are never soft-matched).
+ * Directory.Read.All, GroupMember.ReadWrite.All and OrgContact.Read.All, asked for before, were
+ * covered by these or never used.
  */
 export const DIRECTORY_SYNC_GRAPH_PERMISSIONS: ReadonlyArray<string> = [
-  'User.ReadWrite.All', 'Group.ReadWrite.All', 'GroupMember.ReadWrite.All', 'Organization.ReadWrite.All',
-  'Application.ReadWrite.OwnedBy', 'Directory.Read.All', 'OrgContact.Read.All', 'RoleManagement.Read.Directory',
+  'User.ReadWrite.All', 'Group.ReadWrite.All', 'Organization.ReadWrite.All', 'Application.ReadWrite.OwnedBy', 'RoleManagement.Read.Directory',
 ];
 
 /** Delegated permissions the administrator's sign-in asks for: just enough to register and consent the application. */

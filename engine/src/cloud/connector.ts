@@ -100,7 +100,15 @@ export class CloudConnector {
   public async ensureAnchorExtension(): Promise<string> {
     const name = this.anchorProperty();
     try {
-      const app = (await this.graph.api(`/applications(appId='${this.options.clientId}')`).select(['id']).get()) as { id: string };
+      let app: { id: string };
+      try {
+        app = (await this.graph.api(`/applications(appId='${this.options.clientId}')`).select(['id']).get()) as { id: string };
+      } catch (error) {
+        // Application.ReadWrite.OwnedBy reaches only an application its service principal owns: when the
+        // registration could not make it its own owner (it says so), the extension it registered is used as it is.
+        if ([403, 404].includes((error as { statusCode?: number }).statusCode ?? 0)) return name;
+        throw error;
+      }
       const existing = (await this.graph.api(`/applications/${app.id}/extensionProperties`).get()) as GraphPage<{ name: string }>;
       if (!existing.value.some((p) => p.name === name)) {
         await this.graph.api(`/applications/${app.id}/extensionProperties`).post({ name: 'sourceAnchor', dataType: 'String', targetObjects: ['User', 'Group'] });
