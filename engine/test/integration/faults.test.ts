@@ -103,6 +103,7 @@ describe('faults: the tenant and the DC misbehaving', () => {
     harness.tenant.state.clearFaults();
     assert.ok(hits > 5, `faults were injected (${hits})`);
     assert.ok(succeeded, `a run succeeded in spite of the faults (stops: ${stops.join(' | ')})`);
+    assert.deepEqual(stops, [], 'no run stopped: reads are retried on 500, 502 and dropped connections, writes by the export writer');
     assertExact('after the faults');
     const again = await harness.sync('full');
     assert.deepEqual(again.exported, {}, 'nothing left to do');
