@@ -38,6 +38,8 @@ describe('first synchronization from the wizard', () => {
   let page: Page;
   let consoleErrors: string[];
   let createdAccountDn: string | undefined;
+  /** Every control API answer the page received (the event stream aside): scanned for secrets at the end. */
+  const apiAnswers: string[] = [];
 
   before(async () => {
     ad = await sharedAd();
@@ -49,6 +51,10 @@ describe('first synchronization from the wizard', () => {
     // The scheduler runs as in production: saving the configuration must not let it race the Finished page's run.
     session = await startWizardSession('first-sync', { schedule: true });
     ({ tenant, service, page, consoleErrors } = session);
+    page.on('response', (response) => {
+      if (!/\/api\//.test(response.url()) || /\/api\/events/.test(response.url())) return;
+      void response.text().then((text) => apiAnswers.push(text), () => undefined);
+    });
   });
   after(async () => {
     await session?.close([createdAccountDn]);
@@ -309,5 +315,15 @@ describe('first synchronization from the wizard', () => {
     const ownership = await service.service.getOwnership({});
     assert.equal(ownership.thisServer, true, 'this server holds the tenant now');
     assert.deepEqual(consoleErrors, []);
+  });
+
+  it('never gives the page a secret: not in an API answer, the page, or its storage', async () => {
+    const stored = await page.evaluate('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })') as string;
+    const haystacks = { 'an API answer': apiAnswers.join('\n'), 'the page': await page.content(), "the page's storage": stored };
+    assert.ok(apiAnswers.length > 20, `the page's API traffic was recorded (${apiAnswers.length} answers)`);
+    const secrets = { 'the AD administrator password': ad.adminPassword, 'a private key': 'PRIVATE KEY-----', 'the tenant client secret': tenant.connection.clientSecret };
+    for (const [where, text] of Object.entries(haystacks)) {
+      for (const [name, secret] of Object.entries(secrets)) assert.equal(text.includes(secret), false, `${name} is in ${where}`);
+    }
   });
 });
