@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { TenantServer } from '../tenant/index.ts';
+import { ENGINE_APP_ROLES } from '../tenant/seed.ts';
 import { STRONG_PASSWORD, appGraphClient, graphError, startTestTenant, unique } from './support/tenant.ts';
 
 type Obj = Record<string, unknown> & { id: string };
@@ -30,8 +31,9 @@ describe('tenant groups', () => {
   };
 
   before(async () => {
+    // These conformance tests also read contacts and service principals: more than the engine's app needs.
     server = await startTestTenant({
-      seed: { groups: [{ id: SYNCED_GROUP, displayName: 'Synced Group', mailNickname: 'syncedgroup', props: { onPremisesSyncEnabled: true } }] },
+      seed: { app: { roles: [...ENGINE_APP_ROLES, 'OrgContact.Read.All', 'Directory.Read.All'] }, groups: [{ id: SYNCED_GROUP, displayName: 'Synced Group', mailNickname: 'syncedgroup', props: { onPremisesSyncEnabled: true } }] },
     });
     client = appGraphClient(server.connection);
     ref = (id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`;

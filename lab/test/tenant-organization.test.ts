@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { TenantServer } from '../tenant/index.ts';
+import { ENGINE_APP_ROLES } from '../tenant/seed.ts';
 import { STRONG_PASSWORD, appGraphClient, graphClient, graphError, labControl, publicClient, startTestTenant, unique } from './support/tenant.ts';
 
 type Obj = Record<string, unknown> & { id: string };
@@ -17,7 +18,8 @@ describe('tenant organization, extensions and applications', () => {
   let appObjectId: string;
   let anchorName: string;
   before(async () => {
-    server = await startTestTenant();
+    // These conformance tests also read contacts: more than the engine's app needs.
+    server = await startTestTenant({ seed: { app: { roles: [...ENGINE_APP_ROLES, 'OrgContact.Read.All', 'Directory.Read.All'] } } });
     client = appGraphClient(server.connection);
     orgId = server.connection.tenantId;
     const app = await client.api(`/applications(appId='${server.connection.clientId}')`).get() as Obj;
