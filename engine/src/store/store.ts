@@ -51,25 +51,24 @@ function storedOperation(r: StoredOperationRow): StoredOperation {
  * 100,000 rows). The objects changed after a run (a delta plan) are found through changed_run's
  * index and only they are sorted: through the key index a delta with nothing changed read all.
  */
-export function adCandidatesPageSql(changedAfterRun: boolean): string {
+function candidatesPageSql(changedAfterRun: boolean, columns: string, joins = ''): string {
   if (changedAfterRun) {
-    return "SELECT guid, entry FROM ad_objects INDEXED BY ad_objects_changed WHERE changed_run > @run AND guid > @after AND object_class IN ('user', 'group', 'contact') AND deleted = 0 ORDER BY guid LIMIT @limit";
+    return `SELECT ${columns} FROM ad_objects a INDEXED BY ad_objects_changed ${joins}
+      WHERE a.changed_run > @run AND a.guid > @after AND a.object_class IN ('user', 'group', 'contact') AND a.deleted = 0 ORDER BY a.guid LIMIT @limit`;
   }
-  return "SELECT guid, entry FROM ad_objects WHERE guid > @after AND +object_class IN ('user', 'group', 'contact') AND +deleted = 0 ORDER BY guid LIMIT @limit";
+  return `SELECT ${columns} FROM ad_objects a ${joins} WHERE a.guid > @after AND +a.object_class IN ('user', 'group', 'contact') AND +a.deleted = 0 ORDER BY a.guid LIMIT @limit`;
+}
+export function adCandidatesPageSql(changedAfterRun: boolean): string {
+  return candidatesPageSql(changedAfterRun, 'a.guid, a.entry');
 }
 /**
  * The same pages for planning, each AD object with its link and its linked cloud object in the same
  * row (one lookup per object, not three statements).
  */
 export function planCandidatesPageSql(changedAfterRun: boolean): string {
-  const columns = `a.guid, a.entry, l.source_anchor AS linkAnchor, l.object_type AS linkType, l.cloud_id AS linkCloudId, l.state AS linkState, l.dn AS linkDn,
-    c.object AS cloud`;
-  const joins = "LEFT JOIN links l ON l.ad_guid = a.guid LEFT JOIN cloud_objects c ON c.id = l.cloud_id AND l.state = 'linked'";
-  if (changedAfterRun) {
-    return `SELECT ${columns} FROM ad_objects a INDEXED BY ad_objects_changed ${joins}
-      WHERE a.changed_run > @run AND a.guid > @after AND a.object_class IN ('user', 'group', 'contact') AND a.deleted = 0 ORDER BY a.guid LIMIT @limit`;
-  }
-  return `SELECT ${columns} FROM ad_objects a ${joins} WHERE a.guid > @after AND +a.object_class IN ('user', 'group', 'contact') AND +a.deleted = 0 ORDER BY a.guid LIMIT @limit`;
+  return candidatesPageSql(changedAfterRun,
+    'a.guid, a.entry, l.source_anchor AS linkAnchor, l.object_type AS linkType, l.cloud_id AS linkCloudId, l.state AS linkState, l.dn AS linkDn, c.object AS cloud',
+    "LEFT JOIN links l ON l.ad_guid = a.guid LEFT JOIN cloud_objects c ON c.id = l.cloud_id AND l.state = 'linked'");
 }
 export const LINKS_OF_DELETED_AFTER_RUN_SQL = 'SELECT l.ad_guid AS adGuid FROM ad_objects a JOIN links l ON l.ad_guid = a.guid WHERE a.changed_run > ? AND a.deleted = 1';
 export const UNCONFIRMED_OPERATIONS_SQL = `SELECT plan_id AS planId, seq, status, error, ${OPERATION_COLUMNS} FROM plan_operations WHERE status = 'sent' ORDER BY plan_id, seq`;
@@ -281,33 +280,28 @@ export class Store {
   }
 
   /** Live AD users, groups and contacts, in pages (keyset pagination: the store can be written meanwhile). */
-  public *adSyncCandidates(options: { changedAfterRun?: number; pageSize?: number } = {}): Generator<ReadonlyArray<AdEntry>> {
-    const pageSize = options.pageSize ?? 1000;
-    const stmt = this.sql(adCandidatesPageSql(options.changedAfterRun !== undefined));
-    let after = '';
-    for (;;) {
-      const rows = stmt.all({ after, limit: pageSize, run: options.changedAfterRun ?? 0 }) as AdRow[];
-      if (rows.length === 0) return;
-      after = (rows[rows.length - 1] as AdRow).guid;
-      yield rows.map((r) => JSON.parse(r.entry) as AdEntry);
-    }
+  public adSyncCandidates(options: { changedAfterRun?: number; pageSize?: number } = {}): Generator<ReadonlyArray<AdEntry>> {
+    return this.candidatePages<AdRow, AdEntry>(adCandidatesPageSql(options.changedAfterRun !== undefined), options, (r) => JSON.parse(r.entry) as AdEntry);
   }
 
   /** adSyncCandidates for planning: each object with its link and (when linked) its cloud object, read in the same row. */
-  public *planCandidates(options: { changedAfterRun?: number; pageSize?: number } = {}): Generator<ReadonlyArray<PlanCandidate>> {
-    const pageSize = options.pageSize ?? 1000;
-    const stmt = this.sql(planCandidatesPageSql(options.changedAfterRun !== undefined));
+  public planCandidates(options: { changedAfterRun?: number; pageSize?: number } = {}): Generator<ReadonlyArray<PlanCandidate>> {
+    return this.candidatePages<PlanCandidateRow, PlanCandidate>(planCandidatesPageSql(options.changedAfterRun !== undefined), options, (r) => ({
+      entry: JSON.parse(r.entry) as AdEntry,
+      link: r.linkAnchor === null ? undefined
+        : { adGuid: r.guid, sourceAnchor: r.linkAnchor, objectType: r.linkType as SyncObjectType, cloudId: r.linkCloudId ?? undefined, state: r.linkState as LinkState, dn: r.linkDn as string },
+      linkedCloud: r.cloud === null ? undefined : (JSON.parse(r.cloud) as CloudObject),
+    }));
+  }
+
+  private *candidatePages<R extends { guid: string }, T>(sql: string, options: { changedAfterRun?: number; pageSize?: number }, map: (row: R) => T): Generator<ReadonlyArray<T>> {
+    const stmt = this.sql(sql);
     let after = '';
     for (;;) {
-      const rows = stmt.all({ after, limit: pageSize, run: options.changedAfterRun ?? 0 }) as PlanCandidateRow[];
+      const rows = stmt.all({ after, limit: options.pageSize ?? 1000, run: options.changedAfterRun ?? 0 }) as R[];
       if (rows.length === 0) return;
-      after = (rows[rows.length - 1] as PlanCandidateRow).guid;
-      yield rows.map((r) => ({
-        entry: JSON.parse(r.entry) as AdEntry,
-        link: r.linkAnchor === null ? undefined
-          : { adGuid: r.guid, sourceAnchor: r.linkAnchor, objectType: r.linkType as SyncObjectType, cloudId: r.linkCloudId ?? undefined, state: r.linkState as LinkState, dn: r.linkDn as string },
-        linkedCloud: r.cloud === null ? undefined : (JSON.parse(r.cloud) as CloudObject),
-      }));
+      after = (rows[rows.length - 1] as R).guid;
+      yield rows.map(map);
     }
   }
 
