@@ -16,6 +16,7 @@ import { contextUrl, getOne, listCollection, projectObject } from './query.ts';
 import { APPLICATION_RESOURCE, isExtensionPropertyName } from './resources.ts';
 import type { Router } from './router.ts';
 import { newClientSecret } from './seed.ts';
+import { referencedId } from './groups.ts';
 import { idWithoutDashes } from './store.ts';
 import { checkExtensionValue, isGuid, requireObjectBody } from './validation.ts';
 
@@ -36,6 +37,30 @@ export function storedKeys(app: DirectoryObject): StoredKey[] {
 export function storedSecrets(app: DirectoryObject): { keyId: string; secret: string; endDateTime: string }[] {
   const secrets = app.internal['secrets'];
   return Array.isArray(secrets) ? secrets as unknown as { keyId: string; secret: string; endDateTime: string }[] : [];
+}
+
+/** `POST /applications/{id}/owners/$ref` (application-post-owners.md): a user or service principal becomes an owner; 204. */
+function addOwnerRef(ctx: GraphContext, key: string): GraphResult {
+  const app = managed(ctx, key);
+  const body = requireObjectBody(ctx.req.body);
+  const refKey = Object.keys(body).find((k) => k.toLowerCase() === '@odata.id');
+  const ownerId = referencedId(refKey ? body[refKey] : undefined);
+  const owner = ctx.tenant.store.get(ownerId);
+  if (!owner || (owner.type !== 'user' && owner.type !== 'servicePrincipal')) throw notFound(ownerId);
+  if (app.owners.includes(owner.id)) {
+    throw badRequest("One or more added object references already exist for the following modified properties: 'owners'.");
+  }
+  ctx.tenant.store.setOwners(app, [...app.owners, owner.id]);
+  return { status: 204 };
+}
+
+/** `DELETE /applications/{id}/owners/{ownerId}/$ref`; 204, 404 when not an owner. */
+function removeOwnerRef(ctx: GraphContext, key: string, ownerId: string): GraphResult {
+  const app = managed(ctx, key);
+  const id = ownerId.toLowerCase();
+  if (!app.owners.includes(id)) throw notFound(ownerId);
+  ctx.tenant.store.setOwners(app, app.owners.filter((o) => o !== id));
+  return { status: 204 };
 }
 
 /** `/applications/{objectId}` or `/applications(appId='…')`. */
@@ -318,6 +343,8 @@ export function registerApplicationRoutes(router: Router): void {
     ctx.tenant.store.removeExtensionProperty(def.id);
     return { status: 204 };
   });
+  router.add('POST', 'applications/{id}/owners/$ref', PERMISSIONS.appWrite, (ctx, p) => addOwnerRef(ctx, p['id'] ?? ''));
+  router.add('DELETE', 'applications/{id}/owners/{ownerId}/$ref', PERMISSIONS.appWrite, (ctx, p) => removeOwnerRef(ctx, p['id'] ?? '', p['ownerId'] ?? ''));
   router.add('GET', 'applications/{id}/owners', PERMISSIONS.appRead, (ctx, p) => {
     const app = resolveApplication(ctx, p['id'] ?? '');
     const items = app.owners.map((o) => ctx.tenant.store.get(o)).filter((o): o is DirectoryObject => o !== undefined);

@@ -152,6 +152,21 @@ describe('tenant organization, extensions and applications', () => {
       const error = await graphError(client.api(`/applications/${foreign.id}`).patch({ displayName: 'hijack' }));
       assert.equal(error.statusCode, 403);
       assert.equal(error.code, 'Authorization_RequestDenied');
+
+      // An administrator makes the app's service principal an owner (POST owners/$ref), then removes it.
+      const sp = await admin.api(`/servicePrincipals(appId='${c.clientId}')`).select('id').get() as Obj;
+      const ref = { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${sp.id}` };
+      await admin.api(`/applications/${foreign.id}/owners/$ref`).post(ref);
+      const owners = await admin.api(`/applications/${foreign.id}/owners`).get() as { value: Obj[] };
+      assert.ok(owners.value.some((o) => o.id === sp.id && o['@odata.type'] === '#microsoft.graph.servicePrincipal'));
+      await client.api(`/applications/${foreign.id}`).patch({ displayName: 'Admin-owned app, co-owned' });
+      const twice = await graphError(admin.api(`/applications/${foreign.id}/owners/$ref`).post(ref));
+      assert.equal(twice.statusCode, 400);
+      assert.match(twice.message, /already exist for the following modified properties: 'owners'/);
+      await admin.api(`/applications/${foreign.id}/owners/${sp.id}/$ref`).delete();
+      const gone = await graphError(admin.api(`/applications/${foreign.id}/owners/${sp.id}/$ref`).delete());
+      assert.equal(gone.statusCode, 404);
+      assert.equal((await graphError(client.api(`/applications/${foreign.id}`).patch({ displayName: 'hijack' }))).statusCode, 403, 'no longer an owner');
     });
 
     it('finds administrators through directoryRoles and roleManagement', async () => {
