@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright';
 import type { AdConnection } from '../lab/connection.ts';
@@ -70,7 +71,32 @@ describe('configuration wizard in a browser', () => {
     for (const domain of t.verifiedDomains) assert.ok(domains.includes(domain), `${domain} is listed (${domains.join(', ')})`);
     assert.match((await entra.appName().textContent()) ?? '', /^Directory Sync \(/);
     assert.equal(await entra.nextButton().isDisabled(), false);
+    assert.deepEqual(await entra.notices().allTextContents(), [], 'a new registration has nothing to report');
     await saveScreenshot(page, 'configure-04-entra-signed-in');
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  it('signs in again and says which earlier consent it revoked because Directory Sync no longer needs it', async () => {
+    const t = tenant.connection;
+    const store = tenant.state.tenant.store;
+    const sp = [...store.liveObjects('servicePrincipal')].find((o) => String(o.props['displayName']).startsWith('Directory Sync ('));
+    const graphSp = store.byAppId('servicePrincipal', '00000003-0000-0000-c000-000000000000');
+    const role = (graphSp?.props['appRoles'] as Array<{ id: string; value: string }> | undefined)?.find((r) => r.value === 'Directory.Read.All');
+    assert.ok(sp && graphSp && role);
+    // What an earlier version of Directory Sync asked for and the administrator consented to.
+    store.addAppRoleAssignment({ id: randomUUID(), appRoleId: role.id, principalId: sp.id, principalType: 'ServicePrincipal', resourceId: graphSp.id,
+      createdDateTime: new Date().toISOString() });
+
+    const entra = new ConfigureEntraPage(page);
+    await entra.signInAgain();
+    const userCode = await entra.userCode();
+    tenant.state.approveDeviceCode(userCode, t.globalAdminUpn);
+    await entra.waitForTenant();
+    const notices = await entra.notices().allTextContents();
+    assert.equal(notices.length, 1, notices.join(' | '));
+    assert.match(notices[0] ?? '', /^Consent for Directory\.Read\.All was revoked: Directory Sync no longer needs that permission and keeps only User\.ReadWrite\.All, /);
+    assert.ok(!store.appRoleAssignments.some((a) => a.principalId === sp.id && a.appRoleId === role.id), 'the consent is gone from the tenant');
+    await saveScreenshot(page, 'configure-04b-entra-consent-revoked');
     await entra.next();
     assert.deepEqual(consoleErrors, []);
   });

@@ -23,6 +23,15 @@ export class ConfigureEntraPage extends WizardPageObject {
     await this.page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
+  public async signInAgain(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Sign in again', exact: true }).click();
+  }
+
+  /** What the registration changed or could not do (revoked consent, warnings). */
+  public notices() {
+    return this.page.getByTestId('registration-notice');
+  }
+
   /** The code the administrator types at the verification address, once the sign-in has started. */
   public async userCode(): Promise<string> {
     const code = this.page.getByTestId('user-code');

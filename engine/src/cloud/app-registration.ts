@@ -316,6 +316,8 @@ export type AppRegistration = {
   readonly certificateExpiresAt: string;
   /** Microsoft Graph application permissions consented for the application. */
   readonly permissions: ReadonlyArray<string>;
+  /** Microsoft Graph application permissions whose earlier consent was revoked because Directory Sync no longer needs them. */
+  readonly revokedPermissions: ReadonlyArray<string>;
   /** `extension_<appIdWithoutDashes>_sourceAnchor`. */
   readonly anchorProperty: string;
   /** Whether the application's service principal owns the application (Application.ReadWrite.OwnedBy then reaches it). */
@@ -465,7 +467,7 @@ function graphRoleIds(graphSp: GraphServicePrincipal): Map<string, string> {
 /**
  * Creates or updates the application "Directory Sync (<host>)": a new certificate credential (the
  * previous ones are replaced, so a lost key stops working), the Graph application permissions with
- * admin consent, its service principal, the source anchor extension property, and the application as
+ * admin consent (and the consent of Graph permissions it no longer needs revoked), its service principal, the source anchor extension property, and the application as
  * owner of itself. Running it again for the same host updates the same application.
  */
 export async function registerDirectorySyncApp(session: AdminSession, options: RegisterAppOptions): Promise<AppRegistration> {
@@ -517,12 +519,14 @@ export async function registerDirectorySyncApp(session: AdminSession, options: R
     }
   }));
 
-  await step(session, 'grant admin consent to the Microsoft Graph application permissions', async () => {
+  const revokedPermissions = await step(session, 'grant admin consent to the Microsoft Graph application permissions', async () => {
     const granted = await afterReplication(() => allPages<AppRoleAssignment>(graph, `/servicePrincipals/${sp.id}/appRoleAssignments`));
+    const onGraph = granted.filter((a) => a.resourceId.toLowerCase() === graphSp.id.toLowerCase());
     for (const appRoleId of roleIds.values()) {
-      if (granted.some((a) => a.resourceId.toLowerCase() === graphSp.id.toLowerCase() && a.appRoleId.toLowerCase() === appRoleId)) continue;
+      if (onGraph.some((a) => a.appRoleId.toLowerCase() === appRoleId)) continue;
       await graph.api(`/servicePrincipals/${graphSp.id}/appRoleAssignedTo`).post({ principalId: sp.id, resourceId: graphSp.id, appRoleId });
     }
+    return revokeUnneededConsent(session, sp, graphSp, onGraph, new Set(roleIds.values()));
   });
 
   const anchorProperty = `extension_${app.appId.replace(/-/g, '').toLowerCase()}_${ANCHOR_EXTENSION_NAME}`;
@@ -538,8 +542,31 @@ export async function registerDirectorySyncApp(session: AdminSession, options: R
     appId: app.appId, objectId: app.id, servicePrincipalId: sp.id, displayName, created: existing === undefined,
     tenantId: organization.id.toLowerCase(), tenantDisplayName: organization.displayName, verifiedDomains: organization.verifiedDomains,
     certificatePem: certificate.certificatePem, privateKeyPem: certificate.privateKeyPem, thumbprintSha256: certificate.thumbprintSha256,
-    certificateExpiresAt: certificate.expiresAt.toISOString(), permissions: [...DIRECTORY_SYNC_GRAPH_PERMISSIONS], anchorProperty, selfOwned, warnings,
+    certificateExpiresAt: certificate.expiresAt.toISOString(), permissions: [...DIRECTORY_SYNC_GRAPH_PERMISSIONS], revokedPermissions, anchorProperty, selfOwned, warnings,
   };
+}
+
+/**
+ * Least privilege on an existing registration: admin consent granted earlier for Microsoft Graph
+ * application permissions Directory Sync no longer asks for (an older version's, or added by hand to
+ * this application made for Directory Sync) stays until revoked; this revokes it. Consent for other
+ * resources is not Directory Sync's to judge and is left alone. Returns the permissions revoked.
+ */
+async function revokeUnneededConsent(session: AdminSession, sp: GraphServicePrincipal, graphSp: GraphServicePrincipal,
+  onGraph: ReadonlyArray<AppRoleAssignment>, needed: ReadonlySet<string>): Promise<string[]> {
+  const revoked: string[] = [];
+  for (const assignment of onGraph) {
+    if (needed.has(assignment.appRoleId.toLowerCase())) continue;
+    try {
+      await session.graph.api(`/servicePrincipals/${sp.id}/appRoleAssignments/${assignment.id}`).delete();
+    } catch (error) {
+      // Revoked meanwhile (by another administrator, or a previous attempt whose answer was lost).
+      if (statusOf(error) !== 404) throw error;
+    }
+    const role = (graphSp.appRoles ?? []).find((r) => r.id.toLowerCase() === assignment.appRoleId.toLowerCase());
+    revoked.push(role?.value ?? assignment.appRoleId);
+  }
+  return revoked.sort();
 }
 
 /**

@@ -114,6 +114,8 @@ export type CloudRegistrationView = {
   readonly certificatePem: string;
   readonly certificateExpiresAt: string;
   readonly permissions: ReadonlyArray<string>;
+  /** Graph permissions consented earlier that Directory Sync no longer needs: their consent was revoked. */
+  readonly revokedPermissions: ReadonlyArray<string>;
   readonly warnings: ReadonlyArray<string>;
 };
 

@@ -225,10 +225,12 @@ export class DirSyncService implements ControlRequests {
           tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains.map((d) => d.name), appDisplayName: registration.displayName }));
       });
       await session.signOut();
-      this.log.info({ appId: registration.appId, created: registration.created, tenantId: registration.tenantId }, 'app registration ready');
+      this.log.info({ appId: registration.appId, created: registration.created, tenantId: registration.tenantId, revokedPermissions: registration.revokedPermissions,
+        warnings: registration.warnings }, 'app registration ready');
       return { tenantId: registration.tenantId, tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains.map((d) => d.name),
         appId: registration.appId, displayName: registration.displayName, created: registration.created, certificatePem: registration.certificatePem,
-        certificateExpiresAt: registration.certificateExpiresAt, permissions: registration.permissions, warnings: registration.warnings };
+        certificateExpiresAt: registration.certificateExpiresAt, permissions: registration.permissions,
+        revokedPermissions: registration.revokedPermissions, warnings: registration.warnings };
     } finally {
       this.signIns.delete(args.signInId);
     }

@@ -101,10 +101,14 @@ describe('cloud identity: the administrator\'s sign-in and the Directory Sync ap
     assert.deepEqual(app.keyCredentials.map((k) => k.customKeyIdentifier), [createHash('sha1').update(certificate.raw).digest('hex').toUpperCase()]);
 
     assert.deepEqual(await consentedPermissions(first.servicePrincipalId), [...DIRECTORY_SYNC_GRAPH_PERMISSIONS].sort());
+    assert.deepEqual(first.revokedPermissions, []);
     const extensions = await admin.graph.api(`/applications/${first.objectId}/extensionProperties`).get() as GraphPage<{ name: string; dataType: string; targetObjects: string[] }>;
     assert.deepEqual(extensions.value.map((e) => [e.name, e.dataType, [...e.targetObjects].sort()]),
       [[`extension_${first.appId.replace(/-/g, '')}_sourceAnchor`, 'String', ['Group', 'User']]]);
-    assert.equal(first.selfOwned, first.warnings.length === 0, 'a registration that could not make the app its own owner says so');
+    assert.equal(first.selfOwned, true, 'the application owns itself (Application.ReadWrite.OwnedBy reaches it)');
+    assert.deepEqual(first.warnings, []);
+    const owners = await admin.graph.api(`/applications/${first.objectId}/owners`).get() as GraphPage<{ id: string }>;
+    assert.ok(owners.value.some((o) => o.id === first.servicePrincipalId));
 
     const seq = tenant.state.requestLog().at(-1)?.seq ?? 0;
     const { organization, connector } = await checkAppCredential(first, { ...cloud(), timeoutSeconds: 10, retryDelayMs: 200 });
@@ -143,6 +147,27 @@ describe('cloud identity: the administrator\'s sign-in and the Directory Sync ap
     assert.equal(byId.created, false);
     assert.equal(byId.objectId, first.objectId, 'an existing application id is updated, whatever its name');
     assert.equal(byId.displayName, 'Directory Sync (sync01-renamed.contoso.com)');
+  });
+
+  it('revokes, when run again, the consent of Graph permissions Directory Sync no longer needs, and keeps the rest', async () => {
+    const graphSp = await admin.graph.api("/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')").select(['id', 'appRoles']).get() as { id: string; appRoles: Array<{ id: string; value: string }> };
+    const roleId = (value: string): string => graphSp.appRoles.find((r) => r.value === value)?.id ?? assert.fail(`no app role ${value}`);
+    // What an earlier version asked for, consented then.
+    for (const dropped of ['Directory.Read.All', 'OrgContact.Read.All']) {
+      await admin.graph.api(`/servicePrincipals/${graphSp.id}/appRoleAssignedTo`).post({ principalId: first.servicePrincipalId, resourceId: graphSp.id, appRoleId: roleId(dropped) });
+    }
+    assert.deepEqual(await consentedPermissions(first.servicePrincipalId), [...DIRECTORY_SYNC_GRAPH_PERMISSIONS, 'Directory.Read.All', 'OrgContact.Read.All'].sort());
+
+    const again = await registerDirectorySyncApp(admin, { hostName: HOST, existingAppId: first.appId });
+    assert.deepEqual(again.revokedPermissions, ['Directory.Read.All', 'OrgContact.Read.All']);
+    assert.deepEqual(await consentedPermissions(again.servicePrincipalId), [...DIRECTORY_SYNC_GRAPH_PERMISSIONS].sort(), 'only the permissions it uses stay consented');
+    await checkAppCredential(again, { ...cloud(), timeoutSeconds: 10, retryDelayMs: 200 });
+    const token = await certificateConnector(again).accessToken();
+    const roles = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { roles: string[] }).roles;
+    assert.deepEqual([...roles].sort(), [...DIRECTORY_SYNC_GRAPH_PERMISSIONS].sort(), 'a new token carries exactly the five permissions');
+
+    const unchanged = await registerDirectorySyncApp(admin, { hostName: HOST, existingAppId: first.appId });
+    assert.deepEqual(unchanged.revokedPermissions, [], 'nothing more to revoke');
   });
 
   it('refuses, before writing anything, to register with the sign-in of a user who is not an administrator', async () => {

@@ -29,6 +29,15 @@ function registrationDraft(settings: CloudInstanceSettings, registration: CloudR
     tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains, appDisplayName: registration.displayName };
 }
 
+type Notice = { readonly intent: 'info' | 'warning'; readonly text: string };
+
+function registrationNotices(registration: CloudRegistrationView): Notice[] {
+  const revoked: Notice[] = registration.revokedPermissions.length === 0 ? [] : [{ intent: 'info', text:
+    `Consent for ${registration.revokedPermissions.join(', ')} was revoked: Directory Sync no longer needs ` +
+    `${registration.revokedPermissions.length === 1 ? 'that permission' : 'those permissions'} and keeps only ${registration.permissions.join(', ')}.` }];
+  return [...revoked, ...registration.warnings.map((text): Notice => ({ intent: 'warning', text }))];
+}
+
 /** Configuration Wizard — Microsoft Entra ID: a Global Administrator's sign-in registers the app, or an existing app is used. */
 export function EntraPage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
   const styles = useStyles();
@@ -45,6 +54,8 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ControlError | undefined>();
   const [copied, setCopied] = useState<string | undefined>();
+  // What the last registration changed or could not do, in the administrator's words (not kept in the draft).
+  const [notices, setNotices] = useState<ReadonlyArray<Notice>>([]);
   const pendingSignIn = useRef<string | undefined>(undefined);
 
   // Leaving the page abandons a sign-in that is still waiting.
@@ -65,6 +76,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
     setBusy(true);
     setError(undefined);
     setCloud(undefined);
+    setNotices([]);
     let signInId: string | undefined;
     try {
       const started = await call('beginCloudSignIn', { ...settings, tenant: tenant.trim() || undefined });
@@ -72,7 +84,10 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
       pendingSignIn.current = signInId;
       setPrompt(started);
       const registration = await call('completeCloudSignIn', { signInId });
-      if (pendingSignIn.current === signInId) setCloud(registrationDraft(settings, registration));
+      if (pendingSignIn.current === signInId) {
+        setCloud(registrationDraft(settings, registration));
+        setNotices(registrationNotices(registration));
+      }
     } catch (caught) {
       const failure = asControlError(caught);
       // A sign-in the administrator cancelled ends with an error that is no news to them.
@@ -215,6 +230,11 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
                   <dt className={layout.term}>App registration</dt><dd className={layout.detail} data-testid="app-name">{registered.appDisplayName ?? registered.clientId}</dd>
                   <dt className={layout.term}>Application (client) id</dt><dd className={layout.detail}>{registered.clientId}</dd>
                 </dl>
+                {notices.map((notice) => (
+                  <MessageBar key={notice.text} intent={notice.intent} data-testid="registration-notice">
+                    <MessageBarBody>{notice.text}</MessageBarBody>
+                  </MessageBar>
+                ))}
               </section>
             )}
           </>
