@@ -233,7 +233,7 @@ function removePassword(ctx: GraphContext, key: string): GraphResult {
 function verifyProof(ctx: GraphContext, app: DirectoryObject, proof: Json | undefined): void {
   const jwt = typeof proof === 'string' ? decodeJwt(proof) : undefined;
   if (!jwt) throw badRequest('Invalid proof: a JWT signed with an existing certificate of the application is required.');
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(ctx.tenant.clock.now() / 1000);
   const p = jwt.payload;
   const keys = storedKeys(app);
   const thumb = jwt.header['x5t#S256'] ?? jwt.header['x5t'];

@@ -1,7 +1,9 @@
 /**
  * The emulator clock: wall time plus an offset that the lab can advance (`POST /_lab/clock`), so that
- * 30-day retention and 7-day delta token expiry can be tested without waiting. Access-token lifetimes
- * use the real clock, so advancing the emulator clock never invalidates tokens cached by msal.
+ * 30-day retention and 7-day delta token expiry can be tested without waiting. It is the service's
+ * clock for everything, as in Entra: access tokens are issued and checked on it (moving it past a
+ * token's `exp`, or back before its `nbf`, makes Graph refuse the token that msal still holds as
+ * valid), client assertions must be within five minutes of it, and responses carry it in `Date`.
  */
 export class Clock {
   offsetMs: number;

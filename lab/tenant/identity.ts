@@ -128,7 +128,7 @@ function graphScopes(requested: ReadonlyArray<string>, app: string): string[] {
 }
 
 function appTokenClaims(tenant: Tenant, app: DirectoryObject, sp: DirectoryObject, acr: '1' | '2'): JsonObject {
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(tenant.clock.now() / 1000);
   const tid = tenant.settings.tenantId;
   const roles = tenant.grantedRoles(sp.id);
   return {
@@ -196,14 +196,16 @@ function verifyAssertion(tenant: Tenant, app: DirectoryObject, assertion: string
   if (typeof p['aud'] !== 'string' || !audiences.some((a) => a.toLowerCase() === String(p['aud']).toLowerCase())) {
     throw new IdentityError(401, 'invalid_client', 700016, `Client assertion audience '${String(p['aud'])}' does not match the token endpoint ${tokenEndpoint}.`);
   }
-  const now = Math.floor(Date.now() / 1000);
+  // The identity platform's own clock: an assertion made on a computer whose clock is off by more than
+  // five minutes is refused (AADSTS700024).
+  const now = Math.floor(tenant.clock.now() / 1000);
   const exp = typeof p['exp'] === 'number' ? p['exp'] : 0;
   const nbf = typeof p['nbf'] === 'number' ? p['nbf'] : 0;
   if (exp < now - 300 || nbf > now + 300) {
     throw new IdentityError(401, 'invalid_client', 700024, `Client assertion is not within its valid time range. Current time: ${new Date(now * 1000).toISOString()}, ` +
       `assertion valid from ${new Date(nbf * 1000).toISOString()}, expiry time of assertion ${new Date(exp * 1000).toISOString()}.`);
   }
-  if (Date.parse(key.endDateTime) < Date.now()) {
+  if (Date.parse(key.endDateTime) < tenant.clock.now()) {
     throw new IdentityError(401, 'invalid_client', 7000222, `The provided client certificate for app '${appId}' is expired.`);
   }
 }
@@ -282,7 +284,7 @@ function deviceCode(tenant: Tenant, params: URLSearchParams, baseUrl: string): I
 }
 
 function delegatedTokens(tenant: Tenant, baseUrl: string, user: DirectoryObject, clientId: string, requested: ReadonlyArray<string>): IdentityOutput {
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(tenant.clock.now() / 1000);
   const tid = tenant.settings.tenantId;
   const app = tenant.store.byAppId('application', clientId) ?? tenant.store.byAppId('servicePrincipal', clientId);
   const scp = graphScopes(requested, clientId);

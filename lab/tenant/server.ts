@@ -177,7 +177,7 @@ export async function startTenantServer(options: TenantOptions = {}): Promise<Te
 
   const respond = (res: ServerResponse, status: number, headers: Record<string, string>, body: string | undefined): void => {
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(status, { ...headers, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) });
+    res.writeHead(status, { Date: new Date(tenant.clock.now()).toUTCString(), ...headers, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) });
     res.end(body);
   };
 

@@ -231,6 +231,59 @@ describe('tenant identity platform', () => {
       assert.equal(expiredError.statusCode, 401);
       assert.equal(expiredError.message, 'Lifetime validation failed, the token is expired.');
     });
+
+    it('issues and checks tokens on its own clock: moving it past exp, or back before nbf, refuses a token msal still holds', async () => {
+      const c = server.connection;
+      const cca = confidentialClient(c);
+      const client = appGraphClient(c, cca);
+      const before = await cca.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
+      const issuedAt = Number(decodePayload(before?.accessToken ?? '')['iat']);
+      assert.ok(Math.abs(issuedAt * 1000 - server.state.now().getTime()) < 5000, 'iat is the tenant\'s time');
+      await client.api('/organization').get();
+      const response = await fetch(`${c.graphBaseUrl}v1.0/organization`, { headers: { Authorization: `Bearer ${before?.accessToken ?? ''}` } });
+      assert.ok(Math.abs(Date.parse(response.headers.get('date') ?? '') - server.state.now().getTime()) < 2000, 'Date is the tenant\'s time');
+      try {
+        server.state.advanceClock(2 * 3600);
+        const cached = await cca.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
+        assert.equal(cached?.fromCache, true, 'msal, on this computer\'s clock, still holds the token as valid');
+        const expired = await graphError(client.api('/organization').get());
+        assert.equal(expired.statusCode, 401);
+        assert.equal(expired.code, 'InvalidAuthenticationToken');
+        assert.equal(expired.message, 'Lifetime validation failed, the token is expired.');
+        const fresh = await cca.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE], skipCache: true });
+        assert.ok(Number(decodePayload(fresh?.accessToken ?? '')['iat']) >= issuedAt + 7200 - 5, 'a new token is issued at the tenant\'s new time');
+        await client.api('/organization').get();
+
+        server.state.advanceClock(-2 * 3600);
+        const early = await graphError(client.api('/organization').get());
+        assert.equal(early.statusCode, 401);
+        assert.equal(early.message, 'Lifetime validation failed, the token is not yet valid.');
+      } finally {
+        server.state.tenant.clock.offsetMs = 0;
+      }
+    });
+
+    it('refuses a client assertion made more than five minutes off its clock (AADSTS700024)', async () => {
+      const c = server.connection;
+      const pems = await generate([{ name: 'commonName', value: 'dirsync-clock-cert' }], { keySize: 2048, algorithm: 'sha256' });
+      const der = new X509Certificate(pems.cert).raw;
+      const admin = appGraphClient(c);
+      const app = await admin.api(`/applications(appId='${c.clientId}')`).select('id').get() as { id: string };
+      await admin.api(`/applications/${app.id}`).patch({ keyCredentials: [{ type: 'AsymmetricX509Cert', usage: 'Verify', key: der.toString('base64') }] });
+      const certificate = { thumbprintSha256: createHash('sha256').update(der).digest('hex'), privateKey: pems.private };
+      try {
+        server.state.advanceClock(3600);
+        const skewed = new ConfidentialClientApplication({ auth: { clientId: c.clientId, clientCertificate: certificate, ...msalAuth(c) } });
+        const error = await rejectsWithServerError(skewed.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }));
+        assert.equal(error.errorCode, 'invalid_client');
+        assert.match(description(error), /^AADSTS700024: Client assertion is not within its valid time range\. Current time: \d{4}-\d\d-\d\dT/);
+        server.state.advanceClock(-3600 + 200);
+        const within = new ConfidentialClientApplication({ auth: { clientId: c.clientId, clientCertificate: certificate, ...msalAuth(c) } });
+        assert.ok((await within.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }))?.accessToken, 'a difference under five minutes is tolerated');
+      } finally {
+        server.state.tenant.clock.offsetMs = 0;
+      }
+    });
   });
 
   describe('app registration, consent and device code sign-in', () => {
