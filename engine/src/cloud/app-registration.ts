@@ -9,6 +9,7 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { PublicClientApplication, type AccountInfo, type AuthenticationResult, type DeviceCodeRequest } from '@azure/msal-node';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { createGraphClient } from './graph-client.ts';
+import { TokenRefusals } from './token-refusals.ts';
 import { generate } from 'selfsigned';
 import { AppCredentialCheckError, AppRegistrationError } from '../errors/app-registration-errors.ts';
 import { CloudAuthenticationError, CloudPermissionError, CloudUnreachableError, mapCloudError } from '../errors/cloud-errors.ts';
@@ -167,15 +168,19 @@ export class AdminSession {
     this.userPrincipalName = account.username;
     this.userId = account.localAccountId;
     this.scopes = [...scopes];
-    this.graph = createGraphClient(endpoints.graphBaseUrl, () => this.accessToken());
+    this.graph = createGraphClient(endpoints.graphBaseUrl, () => this.accessToken(), (refused) => this.tokenRefusals.refused(refused));
   }
 
-  /** A delegated Graph access token, renewed silently from the in-memory cache. */
+  private readonly tokenRefusals = new TokenRefusals();
+
+  /** A delegated Graph access token, renewed silently from the in-memory cache (or the refresh token, after Graph refused one). */
   public async accessToken(): Promise<string> {
     if (this.signedOut) throw new SignInExpiredError('The administrator has signed out of this session. Sign in again.');
     try {
-      const result = await this.pca.acquireTokenSilent({ account: this.account, scopes: this.scopes });
+      const forceRefresh = this.tokenRefusals.takeRefresh();
+      const result = await this.pca.acquireTokenSilent({ account: this.account, scopes: this.scopes, ...(forceRefresh ? { forceRefresh } : {}) });
       if (!result.accessToken) throw new Error('the identity platform returned no access token');
+      this.tokenRefusals.issued(result.accessToken);
       return result.accessToken;
     } catch (error) {
       throw mapSignInError(error);

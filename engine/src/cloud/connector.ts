@@ -10,6 +10,7 @@ import { mapCloudError } from '../errors/cloud-errors.ts';
 import type { EngineError } from '../errors/engine-error.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
 import { endpointsFor, type CloudInstance } from './instances.ts';
+import { TokenRefusals } from './token-refusals.ts';
 
 export type CloudCredential =
   | { readonly kind: 'secret'; readonly clientSecret: string }
@@ -60,14 +61,20 @@ export class CloudConnector {
     this.msal = new ConfidentialClientApplication({ auth });
     // Graph's .default scope is always on the Graph host of the instance (graph.microsoft.com for custom hosts too).
     this.scope = options.instance === 'custom' ? 'https://graph.microsoft.com/.default' : `${endpoints.graphBaseUrl}.default`;
-    this.graph = createGraphClient(endpoints.graphBaseUrl, () => this.accessToken());
+    this.graph = createGraphClient(endpoints.graphBaseUrl, () => this.accessToken(), (refused) => this.tokenRefusals.refused(refused));
   }
+
+  /** Access tokens Graph refused (expired or not yet valid on its clock) and the clock difference seen. */
+  public readonly tokenRefusals = new TokenRefusals();
 
   public async accessToken(): Promise<string> {
     try {
-      const result = await this.msal.acquireTokenByClientCredential({ scopes: [this.scope] });
+      // msal's cache judges a token's lifetime on this computer's clock; after Graph refused it, ask for a new one.
+      const skipCache = this.tokenRefusals.takeRefresh();
+      const result = await this.msal.acquireTokenByClientCredential({ scopes: [this.scope], ...(skipCache ? { skipCache } : {}) });
       if (!result?.accessToken) throw new Error('the identity platform returned no access token');
       this.signInError = undefined;
+      this.tokenRefusals.issued(result.accessToken);
       return result.accessToken;
     } catch (error) {
       this.signInError = mapCloudError(error, 'sign in to the tenant');

@@ -1,7 +1,8 @@
 /**
  * The one way the engine builds a Microsoft Graph client: the instance's Graph base URL, and its host
  * named in customHosts so the SDK sends the bearer token there (graph-reference.md §10.5). The SDK's
- * own middleware chain, with reads also retried on 500 and 502 and on a dropped connection.
+ * own middleware chain, with reads also retried on 500 and 502 and on a dropped connection, and a
+ * request whose token Graph refused sent again with a new token.
  */
 import { AuthenticationHandler, Client, HTTPMessageHandler, RedirectHandler, RetryHandler, TelemetryHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 
@@ -35,11 +36,58 @@ export class ReadRetryHandler implements Middleware {
   }
 }
 
-export function createGraphClient(graphBaseUrl: string, getAccessToken: () => Promise<string>): Client {
+/** A token Graph refused: the token sent, Graph's own time (its `Date` header) and its message. */
+export type RefusedToken = { readonly token: string | undefined; readonly serverDate: string | undefined; readonly message: string };
+
+function bearerOf(context: Context): string | undefined {
+  const headers = context.options?.headers as Headers | Record<string, string> | undefined;
+  const value = headers instanceof Headers ? headers.get('Authorization') : headers?.['Authorization'];
+  return typeof value === 'string' ? value.replace(/^Bearer\s+/i, '') : undefined;
+}
+
+function removeAuthorization(context: Context): void {
+  const headers = context.options?.headers as Headers | Record<string, string> | undefined;
+  if (headers instanceof Headers) headers.delete('Authorization');
+  else if (headers) delete headers['Authorization'];
+}
+
+/**
+ * Sends a request again, once, with a new access token when Graph refuses the one sent
+ * (401 InvalidAuthenticationToken: expired or not yet valid on Graph's clock, which msal's cache,
+ * on this computer's clock, does not know). A 401 means the request was not processed, so a write
+ * is as safe to send again as a read. `onRefused` makes the next token a new one.
+ */
+export class TokenRefreshHandler implements Middleware {
+  private next: Middleware | undefined;
+
+  public constructor(private readonly onRefused: (refused: RefusedToken) => void) {}
+
+  public setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  public async execute(context: Context): Promise<void> {
+    await this.next?.execute(context);
+    const response = context.response;
+    if (response?.status !== 401) return;
+    const body = await response.clone().json().catch(() => undefined) as { error?: { code?: string; message?: string } } | undefined;
+    if (body?.error?.code !== 'InvalidAuthenticationToken') return;
+    const token = bearerOf(context);
+    // An empty or unreadable token is not a matter of lifetime: a new one would be refused the same way.
+    if (token === undefined || token === '') return;
+    this.onRefused({ token, serverDate: response.headers.get('date') ?? undefined, message: body.error.message ?? '' });
+    removeAuthorization(context);
+    await this.next?.execute(context);
+  }
+}
+
+export function createGraphClient(graphBaseUrl: string, getAccessToken: () => Promise<string>, onTokenRefused?: (refused: RefusedToken) => void): Client {
+  const authentication = new AuthenticationHandler({ getAccessToken });
   return Client.initWithMiddleware({
     baseUrl: graphBaseUrl,
     defaultVersion: 'v1.0',
     customHosts: new Set([new URL(graphBaseUrl).hostname]),
-    middleware: [new AuthenticationHandler({ getAccessToken }), new RetryHandler(), new ReadRetryHandler(), new RedirectHandler(), new TelemetryHandler(), new HTTPMessageHandler()],
+    middleware: [...(onTokenRefused ? [new TokenRefreshHandler(onTokenRefused)] : []), authentication, new RetryHandler(), new ReadRetryHandler(),
+      new RedirectHandler(), new TelemetryHandler(), new HTTPMessageHandler()],
   });
 }

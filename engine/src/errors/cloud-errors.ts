@@ -2,6 +2,7 @@
  * Failures talking to Microsoft Entra ID / Graph, one class per kind. `mapCloudError` is the one
  * mapper from msal and Graph client errors to these.
  */
+import { describeOffset } from '../cloud/token-refusals.ts';
 import { EngineError } from './engine-error.ts';
 
 export class CloudAuthenticationError extends EngineError {
@@ -39,6 +40,16 @@ export function mapCloudError(error: unknown, operation: string): EngineError {
   const e = (error ?? {}) as GraphLike;
   const message = e.message ?? e.errorMessage ?? String(error);
   if (e.errorCode !== undefined || e.name === 'ServerError' || e.name === 'ClientAuthError' || e.name === 'ClientConfigurationError') {
+    const range = /AADSTS700024|not within its valid time range/.exec(`${e.errorCode} ${message}`);
+    if (range) {
+      const current = /Current time: ([0-9T:.-]+Z?)/.exec(message)?.[1];
+      const offset = current !== undefined ? Math.round((Date.parse(current.endsWith('Z') ? current : `${current}Z`) - Date.now()) / 1000) : Number.NaN;
+      const clock = Number.isFinite(offset) && Math.abs(offset) > 60
+        ? `This computer's clock is ${describeOffset(Math.abs(offset))} ${offset > 0 ? 'behind' : 'ahead of'} Microsoft Entra ID's (its time: ${current}).`
+        : 'This computer\'s clock differs from Microsoft Entra ID\'s by more than five minutes.';
+      return new CloudAuthenticationError(`Microsoft Entra ID refused the application's certificate sign-in while trying to ${operation}: ` +
+        `the signed assertion is not within its valid time range. ${clock} Set the clock right (Windows Time service or NTP), then run again.`);
+    }
     if (/AADSTS7000215|invalid_client|AADSTS700016|unauthorized_client|AADSTS90002/.test(`${e.errorCode} ${message}`)) {
       return new CloudAuthenticationError(`Microsoft Entra ID refused the application's credentials while trying to ${operation}: ${message.split('\n')[0]} Check the tenant id, the application (client) id and its secret or certificate.`);
     }

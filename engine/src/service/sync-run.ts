@@ -139,6 +139,7 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
     });
     try {
       const cloud = session.cloud();
+      const refusalsBefore = cloud.tokenRefusals.count;
       progress('starting', 0);
       const organization = await cloud.organization();
       const domains = { verified: organization.verifiedDomains.map((d) => d.name.toLowerCase()) };
@@ -214,7 +215,8 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
         store.setPlanStatus(plan.planId, 'previewed');
         const why = options.dryRun ? 'Preview only: nothing was written to the tenant.'
           : config.stagingMode ? 'Staging mode: nothing was written to the tenant.' : `${planOnlyReason} Nothing was written to the tenant.`;
-        store.finishRun(runId, plan.errors > 0 ? 'completed-with-errors' : 'succeeded', { ...baseSummary, exported: {} }, [message, why].filter(Boolean).join(' '));
+        store.finishRun(runId, plan.errors > 0 ? 'completed-with-errors' : 'succeeded', { ...baseSummary, exported: {} },
+          [message, why, cloud.tokenRefusals.note(refusalsBefore)].filter(Boolean).join(' '));
         log?.info({ planned: plan.planned, held: plan.held, errors: plan.errors }, 'preview finished');
         progress('done', plannedTotal);
         return store.getRun(runId) as RunSummary;
@@ -246,9 +248,11 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       const errors = plan.errors + result.failed;
       const status = plan.held > 0 ? 'waiting-for-approval' : errors > 0 ? 'completed-with-errors' : 'succeeded';
       const notes = [message, plan.held > 0 ? plan.heldReasons.join(' ') : undefined, stopped ? 'Export stopped before the end: the rest is planned again next run.' : undefined,
-        writer.throttledResponses > 0 ? `Microsoft Graph throttled ${writer.throttledResponses} requests; each was retried after its Retry-After.` : undefined];
+        writer.throttledResponses > 0 ? `Microsoft Graph throttled ${writer.throttledResponses} requests; each was retried after its Retry-After.` : undefined,
+        cloud.tokenRefusals.note(refusalsBefore)];
       store.finishRun(runId, status, { ...baseSummary, errors, exported: result.exported, throttled: writer.throttledResponses, writeRequests: writer.requestsSent }, notes.filter(Boolean).join(' ') || undefined);
-      log?.info({ status, exported: result.exported, held: plan.held, errors, throttled: writer.throttledResponses }, 'run finished');
+      log?.info({ status, exported: result.exported, held: plan.held, errors, throttled: writer.throttledResponses,
+        tokensRefused: cloud.tokenRefusals.count - refusalsBefore, clockOffsetSeconds: cloud.tokenRefusals.clockOffsetSeconds }, 'run finished');
       osLog(status === 'completed-with-errors' ? 'error' : 'info', `Directory Sync: run ${runId} finished: ${status}; exported ${JSON.stringify(result.exported)}, held ${plan.held}, errors ${errors}.`);
       progress('done', plannedTotal);
       return store.getRun(runId) as RunSummary;
