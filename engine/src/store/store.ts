@@ -92,6 +92,13 @@ export type InScopeRow = { readonly guid: string; readonly dn: string; readonly 
 const IN_SCOPE_BUILT_FOR = 'plan.inScopeBuiltFor';
 type CloudRow = { object: string };
 
+/** The holder of the run lock as seen at one moment: who, and the heartbeat it had written. */
+export type RunLockSighting = { readonly pid: number; readonly host: string; readonly heartbeat: string };
+
+export type RunLockResult =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly holder: { pid: number; host: string; runId?: number; since: string }; readonly silent?: RunLockSighting };
+
 export class Store {
   public readonly secrets: SecretStore;
 
@@ -154,23 +161,47 @@ export class Store {
   // ---- run lock -----------------------------------------------------------------------------
 
   /**
-   * Takes the run lock. A holder that is dead (its process is gone on this host) or silent for
-   * longer than `staleAfterMs` is replaced. Returns the current holder when the lock is busy.
+   * Takes the run lock. A holder that is dead (its process is gone on this host) is replaced at once.
+   * A holder whose heartbeat, by the wall clock, is older than `staleAfterMs` while its process lives
+   * (or that is on another host) is not replaced here: a wall clock that jumped forward looks just
+   * like that. It comes back as `silent`, with the heartbeat seen, for the caller to watch
+   * (takeOverRunLock). Returns the current holder when the lock is busy.
    */
-  public acquireRunLock(runId: number | undefined, staleAfterMs: number, isAlive: (pid: number) => boolean): { acquired: true } | { acquired: false; holder: { pid: number; host: string; runId?: number; since: string } } {
+  public acquireRunLock(runId: number | undefined, staleAfterMs: number, isAlive: (pid: number) => boolean): RunLockResult {
     return this.transaction(() => {
       const row = this.sql('SELECT pid, host, run_id AS runId, acquired_at AS since, heartbeat_at AS heartbeat FROM run_lock WHERE id = 1').get() as
         { pid: number; host: string; runId: number | null; since: string; heartbeat: string } | undefined;
       if (row) {
-        const silent = Date.now() - Date.parse(row.heartbeat) > staleAfterMs;
         const dead = row.host === hostname() && !isAlive(row.pid);
-        if (!silent && !dead) return { acquired: false as const, holder: { pid: row.pid, host: row.host, runId: row.runId ?? undefined, since: row.since } };
+        if (!dead) {
+          const silent = Date.now() - Date.parse(row.heartbeat) > staleAfterMs;
+          const holder = { pid: row.pid, host: row.host, runId: row.runId ?? undefined, since: row.since };
+          return { acquired: false as const, holder, ...(silent ? { silent: { pid: row.pid, host: row.host, heartbeat: row.heartbeat } } : {}) };
+        }
       }
-      const now = nowIso();
-      this.sql('INSERT INTO run_lock (id, pid, host, run_id, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, host = excluded.host, run_id = excluded.run_id, acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at')
-        .run(process.pid, hostname(), runId ?? null, now, now);
+      this.writeRunLock(runId);
       return { acquired: true as const };
     });
+  }
+
+  /**
+   * Takes over the lock of a holder whose heartbeat has not moved since `seen` (read by
+   * acquireRunLock at least one heartbeat interval ago). False when the holder heartbeated meanwhile,
+   * released the lock, or another process took it over first.
+   */
+  public takeOverRunLock(runId: number | undefined, seen: RunLockSighting): boolean {
+    return this.transaction(() => {
+      const row = this.sql('SELECT pid, host, heartbeat_at AS heartbeat FROM run_lock WHERE id = 1').get() as { pid: number; host: string; heartbeat: string } | undefined;
+      if (!row || row.pid !== seen.pid || row.host !== seen.host || row.heartbeat !== seen.heartbeat) return false;
+      this.writeRunLock(runId);
+      return true;
+    });
+  }
+
+  private writeRunLock(runId: number | undefined): void {
+    const now = nowIso();
+    this.sql('INSERT INTO run_lock (id, pid, host, run_id, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, host = excluded.host, run_id = excluded.run_id, acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at')
+      .run(process.pid, hostname(), runId ?? null, now, now);
   }
 
   public heartbeatRunLock(runId?: number): void {
