@@ -28,15 +28,20 @@ export function nextRun(input: {
   readonly fullEveryHours?: number;
 }): ScheduleDecision {
   const interval = input.intervalMinutes * 60_000;
+  // A time after now was recorded before the clock was set back: counted as now, so that the schedule
+  // does not stall until the clock catches up with it (a day set back would be a day without a run).
+  const past = (at: number | undefined): number | undefined => (at === undefined ? undefined : Math.min(at, input.now));
+  const lastRunEndedAt = past(input.lastRunEndedAt);
+  const lastFullRunAt = past(input.lastFullRunAt);
   if (input.lastFullRunConfigHash === undefined) return { kind: 'full', at: input.now, reason: 'no full run yet' };
   if (input.lastFullRunConfigHash !== input.configHash) return { kind: 'full', at: input.now, reason: 'the configuration changed what is synchronized' };
   // A periodic full run confirms deletions an account that cannot read tombstones never sees, and catches cloud drift.
   const fullEvery = (input.fullEveryHours ?? 0) * 3_600_000;
-  if (fullEvery > 0 && input.lastFullRunAt !== undefined && input.lastFullRunAt + fullEvery <= Math.max(input.now, (input.lastRunEndedAt ?? 0) + interval)) {
-    return { kind: 'full', at: Math.max(input.now, Math.min(input.lastFullRunAt + fullEvery, (input.lastRunEndedAt ?? input.now) + interval)), reason: 'the periodic full run' };
+  if (fullEvery > 0 && lastFullRunAt !== undefined && lastFullRunAt + fullEvery <= Math.max(input.now, (lastRunEndedAt ?? 0) + interval)) {
+    return { kind: 'full', at: Math.max(input.now, Math.min(lastFullRunAt + fullEvery, (lastRunEndedAt ?? input.now) + interval)), reason: 'the periodic full run' };
   }
-  if (input.lastRunEndedAt === undefined) return { kind: 'delta', at: input.now, reason: 'no run recorded' };
-  const due = input.lastRunEndedAt + interval;
+  if (lastRunEndedAt === undefined) return { kind: 'delta', at: input.now, reason: 'no run recorded' };
+  const due = lastRunEndedAt + interval;
   if (due <= input.now) return { kind: 'delta', at: input.now, reason: due + interval <= input.now ? 'catching up after downtime' : 'scheduled' };
   return { kind: 'delta', at: due, reason: 'scheduled' };
 }

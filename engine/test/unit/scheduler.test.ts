@@ -39,4 +39,18 @@ describe('scheduler', () => {
     const notYet = nextRun({ now: 2 * hour, intervalMinutes: 30, lastRunEndedAt: 1.9 * hour, lastFullRunConfigHash: hash, configHash: hash, lastFullRunAt: hour, fullEveryHours: 24 });
     assert.equal(notYet.kind, 'delta');
   });
+
+  it('keeps the interval after the clock was set back a day, rather than waiting for the clock to catch up', () => {
+    const day = 24 * 60 * minute;
+    // The last run ended "tomorrow" by the clock now: it was recorded before the clock went back.
+    const decision = nextRun({ now: 10 * day, intervalMinutes: 30, lastRunEndedAt: 11 * day, lastFullRunConfigHash: hash, configHash: hash, lastFullRunAt: 11 * day, fullEveryHours: 24 });
+    assert.deepEqual([decision.kind, decision.at], ['delta', 10 * day + 30 * minute]);
+    const full = nextRun({ now: 10 * day, intervalMinutes: 30, lastRunEndedAt: 10 * day - minute, lastFullRunConfigHash: hash, configHash: hash, lastFullRunAt: 40 * day, fullEveryHours: 24 });
+    assert.equal(full.kind, 'delta', 'a full run "in the future" is not overdue either: the next periodic full run is a day from now');
+  });
+
+  it('catches up at once after the clock jumped forward', () => {
+    const decision = nextRun({ now: 1000 * minute, intervalMinutes: 30, lastRunEndedAt: 10 * minute, lastFullRunConfigHash: hash, configHash: hash });
+    assert.deepEqual([decision.kind, decision.at], ['delta', 1000 * minute]);
+  });
 });
