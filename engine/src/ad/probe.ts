@@ -38,9 +38,11 @@ export function fetchCertificate(url: string, servername: string | undefined, tr
       let top: DetailedPeerCertificate = peer;
       while (top.issuerCertificate && top.issuerCertificate !== top && top.issuerCertificate.raw) top = top.issuerCertificate;
       const leaf = new X509Certificate(peer.raw);
+      const trust = new X509Certificate(top.raw);
       resolve({
         subject: leaf.subject.replace(/\n/g, ', '), issuer: leaf.issuer.replace(/\n/g, ', '), validFrom: new Date(leaf.validFrom).toISOString(), validTo: new Date(leaf.validTo).toISOString(),
-        fingerprintSha256: fingerprint(peer.raw), caPem: toPem(top.raw), trusted: authorized,
+        fingerprintSha256: fingerprint(peer.raw), caPem: toPem(top.raw), trustSubject: trust.subject.replace(/\n/g, ', '), trustFingerprintSha256: fingerprint(top.raw),
+        trusted: authorized,
       });
     });
     socket.on('timeout', () => socket.destroy(new Error(`no answer from ${parsed.hostname}:${port}`)));

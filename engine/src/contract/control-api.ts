@@ -47,8 +47,14 @@ export type CertificateInfo = {
   readonly validTo: string;
   /** SHA-256 fingerprint, colon-separated hex. */
   readonly fingerprintSha256: string;
-  /** PEM of the issuing CA (or the certificate itself when self-signed), for an explicit trust decision. */
+  /**
+   * PEM of what "trust" stores: the top of the chain the DC presented — the issuing CA when the DC
+   * sends it, else the DC's certificate itself (then trusted as a pin: exactly that certificate).
+   */
   readonly caPem: string;
+  /** Subject and SHA-256 fingerprint of the certificate in `caPem`: what the administrator trusts, shown before they do. */
+  readonly trustSubject: string;
+  readonly trustFingerprintSha256: string;
   readonly trusted: boolean;
 };
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -172,6 +173,11 @@ describe('control API through the real transports', () => {
     assert.match(untrusted.certificate?.fingerprintSha256 ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     const caPem = untrusted.certificate?.caPem as string;
     assert.match(caPem, /^-----BEGIN CERTIFICATE-----/);
+    // The DC's own certificate, issued by the CA the lab provisioned it with, is what is shown and what "trust" pins.
+    const presented = new X509Certificate(caPem);
+    assert.ok(presented.checkIssued(new X509Certificate(readFileSync(ad.caCertFile))), 'the certificate shown is the one the lab gave the DC');
+    assert.equal(untrusted.certificate?.fingerprintSha256, presented.fingerprint256);
+    assert.equal(untrusted.certificate?.trustFingerprintSha256, presented.fingerprint256, 'Samba sends no chain: the certificate shown is the one trusted');
     const trusted = await api.testAdConnection({ url: ad.ldapsUrl, bindDn: ad.adminBindDn, password: ad.adminPassword, trustedCaPem: caPem });
     assert.deepEqual(trusted.ok && [trusted.baseDn, trusted.dirSync, trusted.certificate.trusted], [ad.baseDn, true, true]);
     const wrong = await api.testAdConnection({ url: ad.ldapsUrl, bindDn: ad.adminBindDn, password: 'wrong', trustedCaPem: caPem });

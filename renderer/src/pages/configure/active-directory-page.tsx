@@ -29,6 +29,13 @@ function CertificateDetails(props: { readonly certificate: CertificateInfo }) {
       <dt className={layout.term}>Issuer</dt><dd className={layout.detail}>{c.issuer}</dd>
       <dt className={layout.term}>Valid</dt><dd className={layout.detail}>{new Date(c.validFrom).toLocaleString()} to {new Date(c.validTo).toLocaleString()}</dd>
       <dt className={layout.term}>SHA-256 fingerprint</dt><dd className={`${layout.detail} ${styles.fingerprint}`} data-testid="fingerprint">{c.fingerprintSha256}</dd>
+      {c.trustFingerprintSha256 !== c.fingerprintSha256 && (
+        <>
+          <dt className={layout.term}>Issuing authority</dt><dd className={layout.detail} data-testid="trust-subject">{c.trustSubject}</dd>
+          <dt className={layout.term}>Its SHA-256 fingerprint</dt>
+          <dd className={`${layout.detail} ${styles.fingerprint}`} data-testid="trust-fingerprint">{c.trustFingerprintSha256}</dd>
+        </>
+      )}
     </dl>
   );
 }
@@ -126,9 +133,11 @@ export function ActiveDirectoryPage(props: { readonly onBack: () => void; readon
             <MessageBarBody>
               <MessageBarTitle>The domain controller&apos;s certificate is not trusted</MessageBarTitle>
               <div className={layout.stack}>
-                <Text>{test.message} Compare the fingerprint with the one your PKI administrator gives you before you trust it.</Text>
+                <Text>{test.message} Compare the fingerprint{untrusted.trustFingerprintSha256 === untrusted.fingerprintSha256 ? '' : 's'} with
+                  the one{untrusted.trustFingerprintSha256 === untrusted.fingerprintSha256 ? '' : 's'} your PKI administrator gives you before you trust it.</Text>
                 <CertificateDetails certificate={untrusted} />
-                <Checkbox label="Trust this certificate" checked={trustedCaPem === untrusted.caPem} disabled={busy !== undefined}
+                <Checkbox label={untrusted.trustFingerprintSha256 === untrusted.fingerprintSha256 ? 'Trust this certificate'
+                  : 'Trust the issuing authority (every certificate it issues)'} checked={trustedCaPem === untrusted.caPem} disabled={busy !== undefined}
                   onChange={(_event, data) => setTrustedCaPem(data.checked === true ? untrusted.caPem : undefined)} />
                 <Text>Then test the connection again.</Text>
               </div>
