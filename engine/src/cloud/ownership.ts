@@ -207,7 +207,13 @@ export type OwnershipGuardOptions = {
   readonly maxUnverifiedSeconds?: number;
   /** Wait between write and re-read when claiming through the guard; default 3000 ms. */
   readonly settleMs?: number;
+  /** Wall-clock time: what is written into the lease and shown. */
   readonly now?: Clock;
+  /**
+   * A monotonic clock in milliseconds for the intervals (default performance.now): the wall clock
+   * set back an hour must not stop re-verification for an hour while another server took over.
+   */
+  readonly elapsed?: Clock;
 };
 
 export type OwnershipGuardStatus = {
@@ -231,26 +237,31 @@ export type OwnershipGuardStatus = {
 export class OwnershipGuard {
   private state: 'unknown' | 'owner' | 'lost' = 'unknown';
   private holder: OwnershipLease | null = null;
+  /** Wall-clock time of the last verification, shown in status(). */
   private verifiedAt: number | undefined;
-  private heartbeatAt: number | undefined;
+  /** The same moment, and the last heartbeat, on the monotonic clock: what the intervals are measured on. */
+  private verifiedElapsed: number | undefined;
+  private heartbeatElapsed: number | undefined;
   private lastError: EngineError | undefined;
   private inFlight: Promise<OwnershipGuardStatus> | undefined;
   private readonly clock: Clock;
+  private readonly elapsed: Clock;
   private readonly verifyEveryMs: number;
   private readonly heartbeatEveryMs: number;
   private readonly maxUnverifiedMs: number;
 
   public constructor(private readonly options: OwnershipGuardOptions) {
     this.clock = options.now ?? Date.now;
+    this.elapsed = options.elapsed ?? (() => performance.now());
     this.verifyEveryMs = (options.verifyEverySeconds ?? 60) * 1000;
     this.heartbeatEveryMs = (options.heartbeatEverySeconds ?? 300) * 1000;
     this.maxUnverifiedMs = (options.maxUnverifiedSeconds ?? 3 * (options.verifyEverySeconds ?? 60)) * 1000;
   }
 
   public readonly mayExport = (): boolean => {
-    const now = this.clock();
-    if (this.verifiedAt === undefined || now - this.verifiedAt >= this.verifyEveryMs) this.refreshInBackground();
-    return this.state === 'owner' && this.verifiedAt !== undefined && now - this.verifiedAt < this.maxUnverifiedMs;
+    const now = this.elapsed();
+    if (this.verifiedElapsed === undefined || now - this.verifiedElapsed >= this.verifyEveryMs) this.refreshInBackground();
+    return this.state === 'owner' && this.verifiedElapsed !== undefined && now - this.verifiedElapsed < this.maxUnverifiedMs;
   };
 
   /** Throws OwnershipLostError (another holder, or none) or OwnershipUnverifiedError unless mayExport(). */
@@ -295,7 +306,7 @@ export class OwnershipGuard {
   public async claim(takeOver: boolean): Promise<ClaimResult> {
     const result = await claimOwnership(this.options.graph, this.options.tenantId, this.options.me, { takeOver, settleMs: this.options.settleMs, now: this.clock });
     this.record(result.claimed ? 'owner' : { lost: result.holder });
-    if (result.claimed) this.heartbeatAt = this.clock();
+    if (result.claimed) this.heartbeatElapsed = this.elapsed();
     return result;
   }
 
@@ -315,10 +326,10 @@ export class OwnershipGuard {
 
   private async verify(): Promise<OwnershipGuardStatus> {
     const { graph, tenantId, me } = this.options;
-    const heartbeat = this.state === 'owner' && this.heartbeatEveryMs > 0 && (this.heartbeatAt === undefined || this.clock() - this.heartbeatAt >= this.heartbeatEveryMs);
+    const heartbeat = this.state === 'owner' && this.heartbeatEveryMs > 0 && (this.heartbeatElapsed === undefined || this.elapsed() - this.heartbeatElapsed >= this.heartbeatEveryMs);
     try {
       const verdict = await verifyOwnership(graph, tenantId, me, { heartbeat, now: this.clock });
-      if (heartbeat && verdict === 'owner') this.heartbeatAt = this.clock();
+      if (heartbeat && verdict === 'owner') this.heartbeatElapsed = this.elapsed();
       this.record(verdict);
       return this.status();
     } catch (error) {
@@ -329,6 +340,7 @@ export class OwnershipGuard {
 
   private record(verdict: OwnershipVerdict): void {
     this.verifiedAt = this.clock();
+    this.verifiedElapsed = this.elapsed();
     this.lastError = undefined;
     if (verdict === 'owner') {
       this.state = 'owner';

@@ -68,7 +68,7 @@ describe('tenant ownership lease', () => {
 
   it('lets the second server take over; the first server\'s verify reports it lost and its guard stops exporting', async () => {
     let now = Date.parse('2026-03-02T08:00:00Z');
-    const guardA = new OwnershipGuard({ graph: graphA, tenantId, me: SERVER_A, verifyEverySeconds: 30, now: () => now });
+    const guardA = new OwnershipGuard({ graph: graphA, tenantId, me: SERVER_A, verifyEverySeconds: 30, now: () => now, elapsed: () => now });
     assert.equal(guardA.mayExport(), false, 'not verified yet: fail closed');
     assert.equal((await guardA.refresh()).state, 'owner');
     assert.equal(guardA.mayExport(), true);
@@ -94,7 +94,7 @@ describe('tenant ownership lease', () => {
 
   it('writes the whole record on every heartbeat, keeping the generation', async () => {
     let now = Date.now();
-    const guardB = new OwnershipGuard({ graph: graphB, tenantId, me: SERVER_B, verifyEverySeconds: 30, heartbeatEverySeconds: 60, now: () => now });
+    const guardB = new OwnershipGuard({ graph: graphB, tenantId, me: SERVER_B, verifyEverySeconds: 30, heartbeatEverySeconds: 60, now: () => now, elapsed: () => now });
     await guardB.refresh();
     const before = await readOwnership(graphB, tenantId);
     now += 61_000;
@@ -105,6 +105,23 @@ describe('tenant ownership lease', () => {
     assert.equal(renewed?.heartbeatAt, new Date(now).toISOString());
     const record = extensionRecord();
     for (const field of ['serverId', 'hostName', 'generation', 'claimedAt', 'heartbeatAt']) assert.notEqual(record?.[field], undefined, `${field} survives the PATCH`);
+  });
+
+  it('keeps re-verifying on time when the wall clock is set back an hour, and so sees a take-over', async () => {
+    let wall = Date.now();
+    let elapsed = 0;
+    const guardB = new OwnershipGuard({ graph: graphB, tenantId, me: SERVER_B, verifyEverySeconds: 30, now: () => wall, elapsed: () => elapsed });
+    assert.equal((await guardB.refresh()).state, 'owner');
+    const takeover = await claimOwnership(graphA, tenantId, SERVER_A, { takeOver: true, settleMs: SETTLE_MS });
+    assert.ok(takeover.claimed);
+    wall -= 3600_000;
+    elapsed += 35_000;
+    guardB.mayExport();
+    await guardB.settled();
+    assert.equal(guardB.mayExport(), false, 'an hour set back on the wall clock does not postpone the verification');
+    assert.equal(guardB.status().holder?.serverId, SERVER_A.serverId);
+    // Back to B, as the next tests expect.
+    assert.ok((await claimOwnership(graphB, tenantId, SERVER_B, { takeOver: true, settleMs: SETTLE_MS })).claimed);
   });
 
   it('does not release another server\'s lease, and releases its own', async () => {
