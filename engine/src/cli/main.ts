@@ -166,7 +166,7 @@ function progressPrinter(): ((p: RunProgress) => void) | undefined {
   if (!process.stderr.isTTY || globals().json) return undefined;
   let last = 0;
   return (p) => {
-    const now = Date.now();
+    const now = performance.now();
     if (now - last < 200 && p.phase !== 'done') return;
     last = now;
     const total = p.total !== undefined ? `/${p.total}` : '';

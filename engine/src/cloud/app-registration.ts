@@ -615,7 +615,8 @@ export type CheckedApp = { readonly organization: Organization; readonly connect
  */
 export async function checkAppCredential(registration: Pick<AppRegistration, 'appId' | 'tenantId' | 'privateKeyPem' | 'thumbprintSha256' | 'certificatePem'>,
   options: CredentialCheckOptions): Promise<CheckedApp> {
-  const deadline = Date.now() + (options.timeoutSeconds ?? 120) * 1000;
+  // Measured on the monotonic clock: a wall clock set back must not stretch the wait.
+  const deadline = performance.now() + (options.timeoutSeconds ?? 120) * 1000;
   const delay = options.retryDelayMs ?? 3000;
   for (;;) {
     // A new connector each time: a token issued before the consent replicated would lack the permissions.
@@ -633,7 +634,7 @@ export async function checkAppCredential(registration: Pick<AppRegistration, 'ap
       return { organization, connector };
     } catch (error) {
       const retriable = error instanceof CloudAuthenticationError || error instanceof CloudPermissionError;
-      if (!retriable || Date.now() + delay > deadline) {
+      if (!retriable || performance.now() + delay > deadline) {
         if (error instanceof AppCredentialCheckError || !retriable) throw error;
         throw new AppCredentialCheckError(`Directory Sync's application ${registration.appId} could not sign in with its new certificate and read the organization: ` +
           `${(error as EngineError).message} New registrations can take a few minutes to replicate; try the check again, or register again.`);
