@@ -164,7 +164,7 @@ function exitCodeFor(run: RunSummary): number {
 
 function progressPrinter(): ((p: RunProgress) => void) | undefined {
   if (!process.stderr.isTTY || globals().json) return undefined;
-  let last = 0;
+  let last = Number.NEGATIVE_INFINITY;
   return (p) => {
     const now = performance.now();
     if (now - last < 200 && p.phase !== 'done') return;
