@@ -20,6 +20,12 @@ function fingerprint(raw: Buffer): string {
   return createHash('sha256').update(raw).digest('hex').toUpperCase().match(/.{2}/g)?.join(':') ?? '';
 }
 
+function signedBy(child: Buffer, parent: Buffer): boolean {
+  const issuer = new X509Certificate(parent);
+  const subject = new X509Certificate(child);
+  return subject.checkIssued(issuer) && subject.verify(issuer.publicKey);
+}
+
 /** Reads the DC's certificate chain without trusting it (nothing is sent but the TLS handshake). */
 export function fetchCertificate(url: string, servername: string | undefined, trustedCaPem: string | undefined): Promise<CertificateInfo> {
   const parsed = new URL(url);
@@ -35,8 +41,10 @@ export function fetchCertificate(url: string, servername: string | undefined, tr
         reject(new Error('the domain controller presented no certificate'));
         return;
       }
+      // The top of what the DC presented. OpenSSL fills in issuers from the local trust store by name:
+      // only a certificate that really signed the one below it belongs to the chain.
       let top: DetailedPeerCertificate = peer;
-      while (top.issuerCertificate && top.issuerCertificate !== top && top.issuerCertificate.raw) top = top.issuerCertificate;
+      while (top.issuerCertificate && top.issuerCertificate !== top && top.issuerCertificate.raw && signedBy(top.raw, top.issuerCertificate.raw)) top = top.issuerCertificate;
       const leaf = new X509Certificate(peer.raw);
       const trust = new X509Certificate(top.raw);
       resolve({

@@ -61,6 +61,10 @@ describe('the LDAPS certificate shown and the one trusted', () => {
     assert.equal(shown.trustFingerprintSha256, shown.fingerprintSha256, 'what is trusted is the certificate shown');
     assert.equal(fingerprintOf(shown.caPem), shown.fingerprintSha256);
     assert.equal((await fetchCertificate(url, undefined, shown.caPem)).trusted, true);
+    // An authority with the issuer's very name but another key, already trusted here, is not taken for the issuer.
+    const lookalike = await fetchCertificate(url, undefined, otherCa.certPem);
+    assert.equal(lookalike.trusted, false);
+    assert.equal(lookalike.trustFingerprintSha256, shown.fingerprintSha256, 'only a certificate that signed the DC\'s belongs to its chain');
 
     const sibling = await issueServerCertificate(ca);
     const { server: other, url: otherUrl } = await listen(sibling.certPem, sibling.keyPem);
