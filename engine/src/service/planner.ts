@@ -11,7 +11,7 @@ import { defaultAttributeFlow, withOverrides, type AttributeFlow } from '../sync
 import { applyGate } from '../sync/gate.ts';
 import { mapEntry, type DesiredObject, type MapResult } from '../sync/map.ts';
 import { matchObject } from '../sync/match.ts';
-import { planDeletion, planManager, planMembership, planObject, type MemberRef, type PlanSettings } from '../sync/plan.ts';
+import { membershipOperations, planDeletion, planManager, planObject, type MemberRef, type PlanSettings } from '../sync/plan.ts';
 import { evaluateScope, type ScopeConfig, type ScopeDecision } from '../sync/scope.ts';
 import { findDuplicates, validateDesired, type TenantDomains, type UniqueKey } from '../sync/validate.ts';
 import type { Store } from '../store/store.ts';
@@ -115,9 +115,9 @@ export function buildPlan(input: {
   };
 
   // A member's (or manager's) reference: what it is depends only on AD and the settings, so it is
-  // worked out once per object; its cloud object is looked up each time until it is linked.
+  // worked out once per object; its cloud object is looked up each time until it is linked, and then
+  // kept on the basis itself (no second map of 100,000 keys).
   const memberBases = new Map<string, MemberBasis | null>();
-  const linkedCloudIds = new Map<string, string>();
   const memberRef = (guid: string): MemberRef | undefined => {
     let basis: MemberBasis | null | undefined;
     if (pass1.exportable) {
@@ -132,14 +132,14 @@ export function buildPlan(input: {
       }
     }
     if (basis === null) return undefined;
-    const known = linkedCloudIds.get(guid);
-    if (known !== undefined) return { ...basis, cloudId: known };
+    const ref = { sourceAnchor: basis.sourceAnchor, objectType: basis.objectType, dn: basis.dn };
+    if (basis.linkedCloudId !== undefined) return { ...ref, cloudId: basis.linkedCloudId };
     const link = store.getLink(guid);
     if (link?.state === 'linked' && link.cloudId) {
-      linkedCloudIds.set(guid, link.cloudId);
-      return { ...basis, cloudId: link.cloudId };
+      basis.linkedCloudId = link.cloudId;
+      return { ...ref, cloudId: link.cloudId };
     }
-    return { ...basis, cloudId: store.cloudByAnchor(basis.sourceAnchor).find((c) => !c.softDeleted && c.objectType === basis.objectType)?.id };
+    return { ...ref, cloudId: store.cloudByAnchor(basis.sourceAnchor).find((c) => !c.softDeleted && c.objectType === basis.objectType)?.id };
   };
   const memberBasis = (guid: string): MemberBasis | null => {
     const member = store.getAdEntry(guid);
@@ -225,8 +225,19 @@ export function buildPlan(input: {
             if (memberLink) managed.set(id, { sourceAnchor: memberLink.sourceAnchor, objectType: memberLink.objectType, dn: memberLink.dn });
             else if (store.getCloudObject(id)?.managedAnchor) managed.set(id, { sourceAnchor: store.getCloudObject(id)?.managedAnchor ?? '', objectType: store.getCloudObject(id)?.objectType ?? 'user' });
           }
-          ops.push(...planMembership({ sourceAnchor: desired.sourceAnchor, adGuid: desired.adGuid, dn: desired.dn, cloudId: groupCloudId,
-            displayName: String(desired.properties['displayName'] ?? '') }, members, current, managed));
+          // The group's own operations first, then its membership changes in slices as they are planned.
+          emit(ops);
+          ops.length = 0;
+          const slice: PlannedOperation[] = [];
+          for (const op of membershipOperations({ sourceAnchor: desired.sourceAnchor, adGuid: desired.adGuid, dn: desired.dn, cloudId: groupCloudId,
+            displayName: String(desired.properties['displayName'] ?? '') }, members, current, managed)) {
+            slice.push(op);
+            if (slice.length === MEMBERSHIP_SLICE) {
+              emit(slice);
+              slice.length = 0;
+            }
+          }
+          emit(slice);
         }
         if (desired.objectType === 'user') {
           const managerGuid = entry.managerGuid;
@@ -277,8 +288,11 @@ export function buildPlan(input: {
   return { planId, planned, held: gate.held.length, heldReasons: gate.reasons, errors, inScope: inScopeCount, outOfScope, notWritable, matchReport, retryAdGuids };
 }
 
-/** What a member reference holds before its cloud object is looked up. */
-type MemberBasis = Omit<MemberRef, 'cloudId'>;
+/** What a member reference holds before its cloud object is looked up; its cloud id once it is found linked. */
+type MemberBasis = Omit<MemberRef, 'cloudId'> & { linkedCloudId?: string };
+
+/** How many membership operations of one group are stored together. */
+const MEMBERSHIP_SLICE = 2000;
 
 type InScopeObjects = {
   /**

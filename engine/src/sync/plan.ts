@@ -123,24 +123,32 @@ export type MemberRef = { readonly sourceAnchor: string; readonly objectType: Sy
  * remove (in the cloud group, managed by Directory Sync, no longer members in AD). Cloud-only members
  * that Directory Sync does not manage are left alone.
  */
-export function planMembership(group: {
-  readonly sourceAnchor: string; readonly adGuid: string; readonly dn: string; readonly cloudId?: string; readonly displayName?: string;
-}, desiredMembers: ReadonlyArray<MemberRef>, currentMemberIds: ReadonlySet<string>, managedMembers: ReadonlyMap<string, MemberRef>): ReadonlyArray<PlannedOperation> {
-  const ops: PlannedOperation[] = [];
+export function planMembership(group: MembershipGroup, desiredMembers: ReadonlyArray<MemberRef>, currentMemberIds: ReadonlySet<string>,
+  managedMembers: ReadonlyMap<string, MemberRef>): ReadonlyArray<PlannedOperation> {
+  return [...membershipOperations(group, desiredMembers, currentMemberIds, managedMembers)];
+}
+
+export type MembershipGroup = { readonly sourceAnchor: string; readonly adGuid: string; readonly dn: string; readonly cloudId?: string; readonly displayName?: string };
+
+/**
+ * planMembership one operation at a time, for the planner to store as they come: a group of
+ * 100,000 members is 100,000 operations, which need not all be in memory at once.
+ */
+export function* membershipOperations(group: MembershipGroup, desiredMembers: ReadonlyArray<MemberRef>, currentMemberIds: ReadonlySet<string>,
+  managedMembers: ReadonlyMap<string, MemberRef>): Generator<PlannedOperation> {
   const wanted = new Set<string>();
   const base = { objectType: 'group' as const, sourceAnchor: group.sourceAnchor, adGuid: group.adGuid, dn: group.dn, cloudId: group.cloudId, displayName: group.displayName };
   for (const member of desiredMembers) {
     if (member.cloudId !== undefined) wanted.add(member.cloudId);
     if (member.cloudId !== undefined && currentMemberIds.has(member.cloudId)) continue;
-    ops.push({ ...base, kind: 'add-member', member, reason: `${member.dn ?? member.sourceAnchor} is a member in Active Directory` });
+    yield { ...base, kind: 'add-member', member, reason: `${member.dn ?? member.sourceAnchor} is a member in Active Directory` };
   }
   for (const id of [...currentMemberIds].sort()) {
     if (wanted.has(id)) continue;
     const member = managedMembers.get(id);
     if (!member) continue;
-    ops.push({ ...base, kind: 'remove-member', member: { ...member, cloudId: id }, reason: `${member.dn ?? member.sourceAnchor} is no longer a member in Active Directory` });
+    yield { ...base, kind: 'remove-member', member: { ...member, cloudId: id }, reason: `${member.dn ?? member.sourceAnchor} is no longer a member in Active Directory` };
   }
-  return ops;
 }
 
 /**
