@@ -7,6 +7,7 @@
  * `preview` is the Configuration Wizard's Readiness page: the service's own previewConfig (a copy of
  * the store, then a full dry run on it) for the saved configuration, with the preview's counts.
  */
+import { appendFileSync } from 'node:fs';
 import { limitHeapGrowth } from '../engine/src/service/heap.ts';
 import { openStore, requireConfig, sessionFor } from '../engine/src/service/engine.ts';
 import { phaseEtaSeconds, runSync } from '../engine/src/service/sync-run.ts';
@@ -42,9 +43,22 @@ const etaSamples: EtaSample[] = [];
 const rssByPhaseBytes: Partial<Record<RunPhase, number>> = {};
 const heapByPhaseBytes: Partial<Record<RunPhase, number>> = {};
 const t0 = performance.now();
+let currentPhase: RunPhase | 'before' = 'before';
+// DIRSYNC_BENCH_MEMORY_LOG=<file>: every second, where the memory is (RSS, V8 heap, Buffers) and in which phase.
+const memoryLog = process.env['DIRSYNC_BENCH_MEMORY_LOG'];
+if (memoryLog) {
+  const sample = setInterval(() => {
+    const m = process.memoryUsage();
+    const mb = (n: number): number => Math.round(n / 1048576);
+    appendFileSync(memoryLog, `${JSON.stringify({ step: kind, s: Math.round((performance.now() - t0) / 1000), phase: currentPhase, rss: mb(m.rss), heapUsed: mb(m.heapUsed),
+      heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) })}\n`);
+  }, 1000);
+  sample.unref();
+}
 const onProgress = (p: RunProgress): void => {
   const at = performance.now() - t0;
   if (phaseStartMs[p.phase] === undefined) phaseStartMs[p.phase] = at;
+  currentPhase = p.phase;
   // The phase that just ended is what this report's memory belongs to, too: record it for both.
   const memory = process.memoryUsage();
   rssByPhaseBytes[p.phase] = Math.max(rssByPhaseBytes[p.phase] ?? 0, memory.rss);
