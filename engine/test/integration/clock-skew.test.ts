@@ -15,7 +15,7 @@ import { appGraphClient } from '../../../lab/test/support/tenant.ts';
 import { parseConfig } from '../../src/service/config.ts';
 import { SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT } from '../../src/service/engine.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
-import { lastSeq, startHarness, type Harness } from '../support/engine-harness.ts';
+import { lastSeq, managedInTenant, startHarness, type Harness } from '../support/engine-harness.ts';
 
 const USERS = 120;
 
@@ -24,11 +24,7 @@ describe('clock skew: Microsoft\'s clock and this computer\'s disagree', () => {
   let harness: Harness;
   const users: Array<{ dn: string; upn: string }> = [];
 
-  const managedUsers = (): Array<Record<string, unknown>> => {
-    const anchor = `extension_${harness.tenant.connection.clientId.replace(/-/g, '')}_sourceAnchor`;
-    const all = (harness.tenant.state.dump() as { objects: Record<string, Array<Record<string, unknown>>> }).objects['user'] ?? [];
-    return all.filter((u) => typeof u[anchor] === 'string');
-  };
+  const managedUsers = (): Array<Record<string, unknown>> => managedInTenant(harness.tenant, 'user');
   const assertExact = (why: string): void => {
     const upns = managedUsers().map((u) => String(u['userPrincipalName']).toLowerCase());
     assert.equal(new Set(upns).size, upns.length, `no duplicate (${why})`);

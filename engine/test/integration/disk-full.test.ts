@@ -13,7 +13,7 @@ import { repoRoot } from '../../../lab/connection.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { openStore } from '../../src/service/engine.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
-import { startHarness, type Harness } from '../support/engine-harness.ts';
+import { managedInTenant, startHarness, type Harness } from '../support/engine-harness.ts';
 
 const USERS = 300;
 const isRoot = process.getuid?.() === 0;
@@ -51,11 +51,7 @@ describe('disk full under the store', { skip: isRoot ? false : 'mounting a small
     child.stderr.on('data', (c: Buffer) => { output += c.toString(); });
     child.once('close', (status) => resolve({ status, output }));
   });
-  const managedUpns = (): string[] => {
-    const anchor = `extension_${harness.tenant.connection.clientId.replace(/-/g, '')}_sourceAnchor`;
-    const users = (harness.tenant.state.dump() as { objects: Record<string, Array<Record<string, unknown>>> }).objects['user'] ?? [];
-    return users.filter((u) => typeof u[anchor] === 'string').map((u) => String(u['userPrincipalName']).toLowerCase());
-  };
+  const managedUpns = (): string[] => managedInTenant(harness.tenant, 'user').map((u) => String(u['userPrincipalName']).toLowerCase());
 
   it('stops with "disk full" and what to do, loses nothing, and the next run completes once there is space', async (t) => {
     // Leave room for the store to open, not for a whole import.

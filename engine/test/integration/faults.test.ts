@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { openStore } from '../../src/service/engine.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
-import { startHarness, type Harness } from '../support/engine-harness.ts';
+import { managedInTenant, startHarness, type Harness } from '../support/engine-harness.ts';
 
 const USERS = 150;
 
@@ -50,11 +50,7 @@ describe('faults: the tenant and the DC misbehaving', () => {
   let harness: Harness;
   const upns: string[] = [];
 
-  const managed = (): Array<Record<string, unknown>> => {
-    const anchor = `extension_${harness.tenant.connection.clientId.replace(/-/g, '')}_sourceAnchor`;
-    const users = (harness.tenant.state.dump() as { objects: Record<string, Array<Record<string, unknown>>> }).objects['user'] ?? [];
-    return users.filter((u) => typeof u[anchor] === 'string');
-  };
+  const managed = (): Array<Record<string, unknown>> => managedInTenant(harness.tenant, 'user');
   const assertExact = (why: string): void => {
     const inTenant = managed().map((u) => String(u['userPrincipalName']).toLowerCase());
     assert.equal(new Set(inTenant).size, inTenant.length, `no duplicate (${why})`);

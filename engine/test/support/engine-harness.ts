@@ -84,3 +84,10 @@ export function lastSeq(tenant: TenantServer): number {
   const log = tenant.state.requestLog();
   return log.length > 0 ? (log[log.length - 1] as RequestLogEntry).seq : 0;
 }
+
+/** The tenant's objects of a type that carry this lab app's source anchor: the ones Directory Sync manages. */
+export function managedInTenant(tenant: TenantServer, type: 'user' | 'group' | 'deletedItems'): Array<Record<string, unknown>> {
+  const anchor = `extension_${tenant.connection.clientId.replace(/-/g, '')}_sourceAnchor`;
+  const objects = (tenant.state.dump() as { objects: Record<string, Array<Record<string, unknown>>> }).objects[type] ?? [];
+  return objects.filter((o) => typeof o[anchor] === 'string');
+}
