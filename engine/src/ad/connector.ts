@@ -13,6 +13,7 @@ import { readAhead } from '../sync/read-ahead.ts';
 import { NO_SEARCH_TIME_LIMIT } from './search-limits.ts';
 import { DIRSYNC_INCREMENTAL_VALUES, DirSyncControl, ExtendedDnControl, showDeletedControl } from './controls.ts';
 import { guidBufferToString, guidStringToBuffer, parseExtendedDn } from './guid.ts';
+import { sidToString } from './security-descriptor.ts';
 import { frameLdapMessages } from './message-framing.ts';
 
 export type AdConnectorOptions = {
@@ -85,6 +86,16 @@ function asBuffer(value: unknown): Buffer | undefined {
 
 export type RangedReader = (dn: string, attribute: string, from: number) => Promise<{ values: string[]; done: boolean; next: number }>;
 
+/** objectSid in its string form; undefined when absent or malformed (the object is then matched without it). */
+function sidOf(raw: Buffer | undefined): string | undefined {
+  if (!raw || raw.length < 8) return undefined;
+  try {
+    return sidToString(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Turns an ldapts entry (read with the Extended DN control) into an AdEntry; follows ranged member lists. */
 export async function toAdEntry(entry: Entry, readRange: RangedReader): Promise<AdEntry | undefined> {
   const raw = asBuffer(entry['objectGUID']);
@@ -120,6 +131,7 @@ export async function toAdEntry(entry: Entry, readRange: RangedReader): Promise<
   const consistency = asBuffer(entry['mS-DS-ConsistencyGuid']);
   const managerGuid = asStrings(entry['manager']).map((v) => parseExtendedDn(v).guid).find((g) => g !== undefined);
   const deleted = asStrings(entry['isDeleted'])[0]?.toUpperCase() === 'TRUE';
+  const sid = sidOf(asBuffer(entry['objectSid']));
   return {
     guid: guidBufferToString(raw),
     guidBase64: raw.toString('base64'),
@@ -127,6 +139,7 @@ export async function toAdEntry(entry: Entry, readRange: RangedReader): Promise<
     dn,
     parentGuid: parent && parent.length === 16 ? guidBufferToString(parent) : undefined,
     objectClass,
+    ...(sid !== undefined ? { sid } : {}),
     deleted,
     attributes,
     memberGuids: objectClass === 'group' ? memberValues.map((v) => parseExtendedDn(v).guid).filter((g): g is string => g !== undefined) : undefined,

@@ -14,7 +14,7 @@ import { parseConfig, defaultDataDir, storeFiles, type DirSyncConfig } from '../
 import { createLogger } from '../service/logger.ts';
 import { approvePlan, cloudCaFile, cloudConnectorFor, openStore, readConfig, rejectPlan, requireConfig, saveConfig, sessionFor,
   SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../service/engine.ts';
-import { AD_CURSOR, runSync, type RunProgress } from '../service/sync-run.ts';
+import { AD_CURSOR, runSync, synchronizedTenantNote, tenantSyncState, type RunProgress } from '../service/sync-run.ts';
 import { callControl, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
 import { defaultSocketPath, startService } from '../service/daemon.ts';
 import type { Store } from '../store/store.ts';
@@ -142,13 +142,14 @@ function counts(record: Readonly<Record<string, number | undefined>>): string {
 
 function describeRun(run: RunSummary): string {
   const lines = [
+    ...(run.tenantSynchronized ? [`${synchronizedTenantNote(run.tenantSynchronized)}`] : []),
     `Run ${run.id} (${run.kind}${run.dryRun ? ', preview' : ''}): ${run.status}`,
     `  imported   AD ${run.imported.ad}, cloud ${run.imported.cloud}`,
     `  in scope   ${run.inScope ?? '-'}   out of scope ${run.outOfScope}   not writable through Graph ${run.notWritable ?? 0}`,
     `  planned    ${counts(run.planned)}`,
     `  exported   ${counts(run.exported)}`,
   ];
-  if (run.held > 0) lines.push(`  held       ${run.held} deletions wait for approval: dirsync approve ${run.planId}`);
+  if (run.held > 0) lines.push(`  held       ${run.held} operations wait for approval (${(run.heldReasons ?? []).join(' ')}): dirsync approve ${run.planId}`);
   if (run.errors > 0) lines.push(`  errors     ${run.errors} objects skipped: dirsync errors --run ${run.id}`);
   if (run.throttled) lines.push(`  throttled  ${run.throttled} requests (retried)`);
   if (run.message) lines.push(`  ${run.message}`);
@@ -332,13 +333,16 @@ program.command('status')
       const pending = store.plansWithStatus('pending-approval').map((p) => ({ ...p, held: store.listOperations(p.id, { status: 'held' }).map((s) => s.operation) }));
       const cursor = store.getCursor(AD_CURSOR);
       const changeTracking = cursor ? (AdConnector.cursorMode(cursor) === 'dirsync' ? 'DirSync' : 'uSNChanged (the account lacks Replicating Directory Changes)') : 'none yet (the first run is full)';
-      const status = { configured: config !== undefined, stagingMode: config?.stagingMode ?? false, changeTracking, lastRun: last, pendingApprovals: pending, managed: store.managedCount(), links: store.linkCount() };
+      const tenant = tenantSyncState(store);
+      const status = { configured: config !== undefined, stagingMode: config?.stagingMode ?? false, tenant, changeTracking, lastRun: last, pendingApprovals: pending, managed: store.managedCount(), links: store.linkCount(),
+        synchronizedByAnotherTool: store.syncedCount() };
       print(status, () => [
+        ...(tenant?.synchronized ? [`${synchronizedTenantNote(tenant)} In the tenant: ${status.synchronizedByAnotherTool.user} users and ${status.synchronizedByAnotherTool.group} groups it synchronizes (as of the last full run).`] : []),
         config ? `Configured: AD ${config.ad.url} (${config.ad.baseDn}) → tenant ${config.cloud.tenantId}${config.stagingMode ? ' — STAGING MODE: plans only, never exports' : ''}` : 'Not configured: run `dirsync init` or the Configuration Wizard.',
         `Change tracking: ${changeTracking}`,
         `Managed in the tenant: ${status.managed.user} users, ${status.managed.group} groups`,
         last ? `Last run: ${describeRun(last)}` : 'No run yet.',
-        ...pending.map((p) => `Plan ${p.id} waits for approval: ${p.held.length} deletions held. ${p.reasons.join(' ')}\n${p.held.map((op) => `  ${op.kind} ${op.dn ?? op.displayName ?? op.sourceAnchor} — ${op.reason}`).join('\n')}\n  Approve: dirsync approve ${p.id}   Reject: dirsync reject ${p.id}`),
+        ...pending.map((p) => `Plan ${p.id} waits for approval: ${p.held.length} operations held. ${p.reasons.join(' ')}\n${p.held.map((op) => `  ${op.kind} ${op.dn ?? op.displayName ?? op.sourceAnchor} — ${op.reason}`).join('\n')}\n  Approve: dirsync approve ${p.id}   Reject: dirsync reject ${p.id}`),
       ].join('\n'));
     });
   });

@@ -23,9 +23,24 @@ export type CloudConnectorOptions = {
   readonly credential: CloudCredential;
   readonly authorityHost?: string;
   readonly graphBaseUrl?: string;
+  /** Anchor extension properties of earlier Directory Sync registrations in this tenant: objects carrying them are adopted. */
+  readonly earlierRegistrations?: ReadonlyArray<EarlierRegistration>;
 };
 
-export type Organization = { readonly id: string; readonly displayName: string; readonly verifiedDomains: ReadonlyArray<{ name: string; type: string; isDefault: boolean; isInitial: boolean }> };
+/** An earlier Directory Sync app registration of the tenant and the anchor property it wrote. */
+export type EarlierRegistration = { readonly appId: string; readonly displayName: string; readonly anchorProperty: string };
+
+export type Organization = {
+  readonly id: string;
+  readonly displayName: string;
+  readonly verifiedDomains: ReadonlyArray<{ name: string; type: string; isDefault: boolean; isInitial: boolean }>;
+  /** True when another tool (Entra Connect, Cloud Sync, DirSync) synchronizes this tenant from an on-premises directory. */
+  readonly onPremisesSyncEnabled?: boolean | null;
+  readonly onPremisesLastSyncDateTime?: string | null;
+};
+
+/** What Graph says of who else writes the tenant's objects: read with every object. */
+const IDENTITY_PROPERTIES = ['onPremisesSecurityIdentifier'];
 
 type GraphPage<T> = { value: T[]; '@odata.nextLink'?: string };
 type GraphUser = Record<string, unknown> & { id: string };
@@ -94,7 +109,7 @@ export class CloudConnector {
 
   public async organization(): Promise<Organization> {
     try {
-      const page = (await this.graph.api('/organization').select(['id', 'displayName', 'verifiedDomains']).get()) as GraphPage<Organization>;
+      const page = (await this.graph.api('/organization').select(['id', 'displayName', 'verifiedDomains', 'onPremisesSyncEnabled', 'onPremisesLastSyncDateTime']).get()) as GraphPage<Organization>;
       const org = page.value[0];
       if (!org) throw new Error('the tenant returned no organization object');
       return org;
@@ -135,14 +150,33 @@ export class CloudConnector {
     }
   }
 
+  /** The properties read of every object: the attribute flow's, the identities, and every registration's anchor. */
+  private selectFor(objectType: SyncObjectType): string[] {
+    const earlier = (this.options.earlierRegistrations ?? []).map((r) => r.anchorProperty);
+    return ['id', ...(objectType === 'user' ? USER_PROPERTIES : GROUP_PROPERTIES), ...IDENTITY_PROPERTIES, this.anchorProperty(), ...earlier];
+  }
+
+  /** The anchor on an object, and which earlier registration wrote it when the current app's is absent. */
+  private anchorOf(raw: GraphUser, anchorProperty: string): { managedAnchor?: string; anchorRegistration?: string } {
+    const current = raw[anchorProperty];
+    if (typeof current === 'string' && current.length > 0) return { managedAnchor: current };
+    for (const earlier of this.options.earlierRegistrations ?? []) {
+      const value = raw[earlier.anchorProperty];
+      if (typeof value === 'string' && value.length > 0) return { managedAnchor: value, anchorRegistration: `${earlier.displayName} (${earlier.appId})` };
+    }
+    return {};
+  }
+
   private toCloudObject(raw: GraphUser, objectType: SyncObjectType, anchorProperty: string, admins: ReadonlySet<string>, softDeleted: boolean): CloudObject {
     const properties: Record<string, unknown> = {};
     for (const name of objectType === 'user' ? USER_PROPERTIES : GROUP_PROPERTIES) if (name in raw) properties[name] = raw[name];
     properties[anchorProperty] = raw[anchorProperty] ?? null;
     const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+    const sid = str(raw['onPremisesSecurityIdentifier']);
     return {
       id: raw.id, objectType, properties,
-      managedAnchor: str(raw[anchorProperty]),
+      ...this.anchorOf(raw, anchorProperty),
+      ...(sid !== undefined ? { securityIdentifier: sid } : {}),
       immutableId: objectType === 'user' ? str(raw['onPremisesImmutableId']) : undefined,
       userPrincipalName: str(raw['userPrincipalName']),
       mail: str(raw['mail']),
@@ -173,7 +207,7 @@ export class CloudConnector {
   /** Every user of the tenant (and those in the recycle bin), page by page. */
   public async *readUsers(admins: ReadonlySet<string>): AsyncGenerator<ReadonlyArray<CloudObject>> {
     const anchor = this.anchorProperty();
-    const select = ['id', ...USER_PROPERTIES, anchor];
+    const select = this.selectFor('user');
     try {
       for await (const page of this.pages<GraphUser>('/users', select, 'manager($select=id)')) yield page.map((u) => this.toCloudObject(u, 'user', anchor, admins, false));
       for await (const page of this.pages<GraphUser>('/directory/deletedItems/microsoft.graph.user', select)) yield page.map((u) => this.toCloudObject(u, 'user', anchor, admins, true));
@@ -186,7 +220,7 @@ export class CloudConnector {
   public async *readGroups(): AsyncGenerator<ReadonlyArray<CloudObject>> {
     const anchor = this.anchorProperty();
     try {
-      for await (const page of this.pages<GraphUser>('/groups', ['id', ...GROUP_PROPERTIES, anchor])) {
+      for await (const page of this.pages<GraphUser>('/groups', this.selectFor('group'))) {
         yield page.map((g) => this.toCloudObject(g, 'group', anchor, new Set(), false));
       }
     } catch (error) {
@@ -208,7 +242,7 @@ export class CloudConnector {
   public async findByAnchor(objectType: SyncObjectType, anchor: string): Promise<CloudObject | undefined> {
     const property = this.anchorProperty();
     const path = objectType === 'user' ? '/users' : '/groups';
-    const select = objectType === 'user' ? ['id', ...USER_PROPERTIES, property] : ['id', ...GROUP_PROPERTIES, property];
+    const select = this.selectFor(objectType);
     try {
       const page = (await this.graph.api(path).filter(`${property} eq '${anchor.replace(/'/g, "''")}'`).select(select).get()) as GraphPage<GraphUser>;
       const found = page.value[0];

@@ -97,4 +97,13 @@ export type RunSummary = {
   readonly writeRequests?: number;
   readonly planId?: number;
   readonly message?: string;
+  /**
+   * Set when the tenant said another tool (Entra Connect, Cloud Sync, DirSync) synchronizes it
+   * (organization onPremisesSyncEnabled): every surface says so first.
+   */
+  readonly tenantSynchronized?: TenantSynchronized;
 };
+
+/** What the tenant says of the other tool that synchronizes it. */
+export type TenantSynchronized = { readonly lastSyncDateTime?: string };
+

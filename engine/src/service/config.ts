@@ -42,6 +42,15 @@ export const configSchema = z.object({
     graphBaseUrl: z.string().url().optional(),
     /** PEM of a CA to trust for the custom instance's TLS (the lab's emulated tenant). */
     trustedCaPem: z.string().optional(),
+    /**
+     * Earlier Directory Sync app registrations of this tenant (another computer's, or one deleted and
+     * registered again): objects carrying their anchor property are adopted, never created again.
+     */
+    earlierRegistrations: z.array(z.object({
+      appId: z.string().regex(/^[0-9a-f-]{36}$/i, 'must be the application (client) id, a GUID'),
+      displayName: z.string(),
+      anchorProperty: z.string().regex(/^extension_[0-9a-f]{32}_sourceAnchor$/i, 'must be extension_<app id without dashes>_sourceAnchor'),
+    })).default([]),
   }),
   scope: z.object({
     includedOuGuids: z.array(z.string()).default([]),

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudAndAdSecrets } from '../contract/control-api.ts';
-import type { RunSummary } from '../contract/model.ts';
+import type { PlannedOperation, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { CloudConnector, type CloudCredential } from '../cloud/connector.ts';
 import { WriteGovernor, defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
@@ -16,7 +16,7 @@ import { Store } from '../store/store.ts';
 import { parseConfig, storeFiles, type DirSyncConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import { exportPlan } from './exporter.ts';
-import { scopeEvaluator } from './planner.ts';
+import { scopeEvaluator, type ScopeEvaluator } from './planner.ts';
 import { withRunLock, type EngineSession } from './sync-run.ts';
 
 export const SECRET_AD_PASSWORD = 'ad.password';
@@ -77,6 +77,7 @@ export function cloudConnectorFor(store: Store, config: DirSyncConfig): CloudCon
   return new CloudConnector({
     instance: config.cloud.instance, tenantId: config.cloud.tenantId, clientId: config.cloud.clientId,
     credential: cloudCredential(store, config), authorityHost: config.cloud.authorityHost, graphBaseUrl: config.cloud.graphBaseUrl,
+    earlierRegistrations: config.cloud.earlierRegistrations.filter((r) => r.appId.toLowerCase() !== config.cloud.clientId.toLowerCase()),
   });
 }
 
@@ -113,11 +114,9 @@ export async function approvePlan(session: EngineSession, planId: number): Promi
     let stale = 0;
     store.transaction(() => {
       for (const held of store.listOperations(planId, { status: 'held' })) {
-        const entry = held.operation.adGuid ? store.getAdEntry(held.operation.adGuid) : undefined;
-        const cameBack = entry !== undefined && !entry.deleted && inScope(entry).inScope;
-        const stillManaged = held.operation.cloudId !== undefined && store.getCloudObject(held.operation.cloudId) !== undefined;
-        if (cameBack || !stillManaged) {
-          store.setOperationStatus(planId, held.seq, 'skipped', cameBack ? 'the object is back in scope in Active Directory' : 'the cloud object is already gone');
+        const why = staleHeldOperation(store, held.operation, inScope);
+        if (why !== undefined) {
+          store.setOperationStatus(planId, held.seq, 'skipped', why);
           stale += 1;
         } else {
           store.setOperationStatus(planId, held.seq, 'approved');
@@ -140,6 +139,22 @@ export async function approvePlan(session: EngineSession, planId: number): Promi
       throw error;
     }
   });
+}
+
+/** Why a held operation no longer applies when its plan is approved, or undefined when it still does. */
+function staleHeldOperation(store: Store, op: PlannedOperation, inScope: ScopeEvaluator): string | undefined {
+  const entry = op.adGuid ? store.getAdEntry(op.adGuid) : undefined;
+  const inScopeNow = entry !== undefined && !entry.deleted && inScope(entry).inScope;
+  if (op.kind === 'delete-user' || op.kind === 'delete-group') {
+    if (inScopeNow) return 'the object is back in scope in Active Directory';
+    return op.cloudId !== undefined && store.getCloudObject(op.cloudId) !== undefined ? undefined : 'the cloud object is already gone';
+  }
+  if (op.kind === 'create-user' || op.kind === 'create-group') {
+    if (!inScopeNow) return 'the object is no longer in scope in Active Directory';
+    return op.adGuid !== undefined && store.getLink(op.adGuid)?.cloudId !== undefined ? 'the object exists in the tenant already' : undefined;
+  }
+  // Membership and manager changes held with the creates they need: the export skips them if those are missing.
+  return undefined;
 }
 
 export function rejectPlan(store: Store, planId: number): number {

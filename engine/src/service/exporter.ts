@@ -8,7 +8,9 @@ import type { ObjectError, PlannedOperation } from '../contract/model.ts';
 import type { CloudConnector } from '../cloud/connector.ts';
 import { requestFor, type ExportItem, type GraphWriter } from '../cloud/writer.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
+import { guardError, syncedCounterparts } from '../sync/create-guard.ts';
 import { exportPriority } from '../sync/plan.ts';
+import { syncedLookups } from './planner.ts';
 import type { OperationStatus, Store, StoredOperation } from '../store/store.ts';
 
 export type ExportResult = { readonly exported: Record<string, number>; readonly failed: number; readonly skipped: number; readonly failedAdGuids: ReadonlyArray<string> };
@@ -109,6 +111,18 @@ function resolveIds(store: Store, op: PlannedOperation): PlannedOperation | stri
   return resolved;
 }
 
+/**
+ * The create guard once more, right before a create is sent (an approved plan may be days old): a create
+ * whose identity equals an object another tool synchronizes is refused with both identities.
+ */
+function createGuardRefusal(store: Store, op: PlannedOperation, lookups: ReturnType<typeof syncedLookups>): ObjectError | undefined {
+  if (op.kind !== 'create-user' && op.kind !== 'create-group') return undefined;
+  const desired = { objectType: op.objectType, sourceAnchor: op.sourceAnchor, adGuid: op.adGuid ?? '', dn: op.dn ?? op.sourceAnchor, properties: op.properties ?? {} };
+  const sid = op.adGuid ? store.getAdEntry(op.adGuid)?.sid : undefined;
+  const counterparts = syncedCounterparts(desired, sid, lookups);
+  return counterparts.length > 0 ? guardError(desired, sid, counterparts) : undefined;
+}
+
 /** Operations sent by a run that died before confirming them: find out what happened. */
 export async function recoverUnconfirmed(store: Store, cloud: CloudConnector, runId: number): Promise<number> {
   let recovered = 0;
@@ -150,6 +164,8 @@ export async function exportPlan(input: {
   let failed = 0;
   let skipped = 0;
   let done = 0;
+  const lookups = syncedLookups(store);
+  const guardChecks = store.syncedCount().user + store.syncedCount().group > 0;
   // Pages never mix priorities: every create is confirmed before the first membership change.
   for (const page of store.operationsToExport(planId, input.statuses, 200)) {
     if (input.mayContinue && !input.mayContinue()) break;
@@ -163,6 +179,13 @@ export async function exportPlan(input: {
       const errors: ObjectError[] = [];
       store.transaction(() => {
         for (const stored of group) {
+          const refused = guardChecks ? createGuardRefusal(store, stored.operation, lookups) : undefined;
+          if (refused) {
+            store.setOperationStatus(stored.planId, stored.seq, 'failed', refused.reason);
+            errors.push(refused);
+            failed += 1;
+            continue;
+          }
           const resolved = resolveIds(store, stored.operation);
           if (typeof resolved === 'string') {
             store.setOperationStatus(stored.planId, stored.seq, 'skipped', resolved);

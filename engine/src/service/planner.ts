@@ -10,6 +10,7 @@ import { sourceAnchorOf } from '../sync/ad-entry.ts';
 import { defaultAttributeFlow, withOverrides, type AttributeFlow } from '../sync/attribute-flow.ts';
 import { applyGate } from '../sync/gate.ts';
 import { mapEntry, type DesiredObject, type MapResult } from '../sync/map.ts';
+import { guardError, syncedCounterparts, type SyncedLookups } from '../sync/create-guard.ts';
 import { matchObject } from '../sync/match.ts';
 import { membershipOperations, planDeletion, planManager, planObject, type MemberRef, type PlanSettings } from '../sync/plan.ts';
 import { evaluateScope, type ScopeConfig, type ScopeDecision } from '../sync/scope.ts';
@@ -82,6 +83,11 @@ export function buildPlan(input: {
   readonly recordOutOfScope?: boolean;
   /** A preview: nothing but the plan and the reports is written. */
   readonly dryRun: boolean;
+  /**
+   * The tenant says another tool synchronizes it (organization onPremisesSyncEnabled): every create, and
+   * what depends on it, waits for an administrator's approval of the plan.
+   */
+  readonly tenantSynchronized?: boolean;
 }): PlanOutcome {
   const { store, config, runId, mode } = input;
   const flow = attributeFlowOf(config);
@@ -100,6 +106,11 @@ export function buildPlan(input: {
   let notWritable = 0;
   const orphanAnchors = new Set<string>();
   const retryAdGuids: string[] = [];
+  const lookups = syncedLookups(store);
+  // In a tenant where another tool synchronizes objects, a member not yet linked may be one of its objects.
+  const syncedObjects = store.syncedCount().user + store.syncedCount().group > 0;
+  const isSynchronizedElsewhere = (guid: string, basis: MemberBasis): boolean =>
+    syncedObjects && syncedCounterparts({ objectType: basis.objectType, sourceAnchor: basis.sourceAnchor, properties: {} }, store.getAdEntry(guid)?.sid, lookups).length > 0;
 
   const emit = (ops: ReadonlyArray<PlannedOperation>): void => {
     const flowing = ops.filter((op) => !isDeletion(op));
@@ -139,7 +150,9 @@ export function buildPlan(input: {
       basis.linkedCloudId = link.cloudId;
       return { ...ref, cloudId: link.cloudId };
     }
-    return { ...ref, cloudId: store.cloudByAnchor(basis.sourceAnchor).find((c) => !c.softDeleted && c.objectType === basis.objectType)?.id };
+    // A member another tool synchronizes is never a member target of Directory Sync's.
+    if (isSynchronizedElsewhere(guid, basis)) return undefined;
+    return { ...ref, cloudId: store.cloudByAnchor(basis.sourceAnchor).find((c) => !c.softDeleted && c.objectType === basis.objectType && !c.onPremisesSyncEnabled)?.id };
   };
   const memberBasis = (guid: string): MemberBasis | null => {
     const member = store.getAdEntry(guid);
@@ -195,10 +208,24 @@ export function buildPlan(input: {
         const match = matchObject(desired, {
           linked: linkedCloud,
           byAnchor,
+          bySecurityIdentifier: linkedLive || entry.sid === undefined ? [] : store.cloudBySecurityIdentifier(entry.sid),
           byUserPrincipalName: softCandidates && typeof upn === 'string' ? store.cloudByUserPrincipalName(upn) : [],
           byMail: softCandidates && typeof mail === 'string' ? store.cloudByAddress(mail, desired.objectType) : [],
         }, softMatch);
+        if (match.kind === 'create' && syncedObjects) {
+          // The last guard: whatever matched, nothing is created beside an object another tool synchronizes.
+          const counterparts = syncedCounterparts(desired, entry.sid, lookups);
+          if (counterparts.length > 0) {
+            const error = guardError(desired, entry.sid, counterparts);
+            report({ kind: 'blocked', objectType: desired.objectType, dn: desired.dn, sourceAnchor: desired.sourceAnchor, cloudId: counterparts[0]?.cloud.id, reason: error.reason });
+            errors += 1;
+            retryAdGuids.push(desired.adGuid);
+            store.addErrors(runId, [error]);
+            continue;
+          }
+        }
         report({ kind: match.kind === 'restore' ? 'hard-match' : match.kind, objectType: desired.objectType, dn: desired.dn, sourceAnchor: desired.sourceAnchor, cloudId: match.cloud?.id, reason: match.reason });
+        if (match.kind === 'blocked' && match.synchronized) continue; // another tool's object: reported, never written, not this object's error
         if (match.kind === 'conflict' || match.kind === 'blocked') {
           errors += 1;
           retryAdGuids.push(desired.adGuid);
@@ -280,12 +307,34 @@ export function buildPlan(input: {
     operations: deletions, managedCount: store.managedCount(), inScopeNow: inScopeCount, inScopeBefore: input.inScopeBefore,
     threshold: { count: config.deletionThreshold.count, percent: config.deletionThreshold.percent }, orphanAnchors,
   });
-  store.transaction(() => {
+  const reasons = [...gate.reasons];
+  const heldCreates = store.transaction(() => {
     if (gate.proceed.length > 0) store.addOperations(planId, gate.proceed, 'planned');
     if (gate.held.length > 0) store.addOperations(planId, gate.held, 'held');
-    store.setPlanStatus(planId, 'previewed', gate.reasons);
+    const held = input.tenantSynchronized ? store.holdCreates(planId) : { creates: 0, dependents: 0 };
+    if (held.creates > 0) reasons.unshift(synchronizedTenantHoldReason(held.creates, held.dependents));
+    store.setPlanStatus(planId, 'previewed', reasons);
+    return held;
   });
-  return { planId, planned, held: gate.held.length, heldReasons: gate.reasons, errors, inScope: inScopeCount, outOfScope, notWritable, matchReport, retryAdGuids };
+  const held = gate.held.length + heldCreates.creates + heldCreates.dependents;
+  return { planId, planned, held, heldReasons: reasons, errors, inScope: inScopeCount, outOfScope, notWritable, matchReport, retryAdGuids };
+}
+
+/** Why creates wait in a tenant another tool synchronizes: said first, in the administrator's words. */
+export function synchronizedTenantHoldReason(creates: number, dependents: number): string {
+  return `This tenant is synchronized by another tool (Entra Connect, Cloud Sync or DirSync): ${creates} objects that have no synchronized counterpart `
+    + `would be created beside the synchronized ones${dependents > 0 ? ` (with ${dependents} membership and manager changes that need them)` : ''}. `
+    + 'Nothing is created until an administrator approves this plan.';
+}
+
+/** The store's lookups of objects another tool synchronizes, for the create guard. */
+export function syncedLookups(store: Store): SyncedLookups {
+  return {
+    bySecurityIdentifier: (sid) => store.cloudBySecurityIdentifier(sid),
+    byAnchor: (anchor) => store.cloudByAnchor(anchor),
+    byUserPrincipalName: (upn) => store.cloudByUserPrincipalName(upn),
+    groupsNamed: (name, alias) => store.syncedGroupsNamed(name, alias),
+  };
 }
 
 /** What a member reference holds before its cloud object is looked up; its cloud id once it is found linked. */

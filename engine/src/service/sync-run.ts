@@ -3,9 +3,9 @@
  * export, confirm and record. One run at a time; a crashed holder's lock is reclaimed.
  */
 import type { RunPhase, RunProgress } from '../contract/control-api.ts';
-import type { RunKind, RunSummary } from '../contract/model.ts';
+import type { RunKind, RunSummary, TenantSynchronized } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
-import type { CloudConnector } from '../cloud/connector.ts';
+import type { CloudConnector, Organization } from '../cloud/connector.ts';
 import { WriteGovernor, defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
 import { GraphWriter } from '../cloud/writer.ts';
 import { RunInProgressError } from '../errors/run-errors.ts';
@@ -166,6 +166,8 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       const refusalsBefore = cloud.tokenRefusals.count;
       progress('starting', 0);
       const organization = await cloud.organization();
+      const tenantSynchronized = organization.onPremisesSyncEnabled === true;
+      store.setCursor(TENANT_SYNC_STATE, JSON.stringify(tenantSyncStateOf(organization)));
       const domains = { verified: organization.verifiedDomains.map((d) => d.name.toLowerCase()) };
       const writes = !options.dryRun && !config.stagingMode && !options.planOnlyReason;
       const anchorProperty = writes ? await cloud.ensureAnchorExtension() : cloud.anchorProperty();
@@ -226,12 +228,14 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       const plan = buildPlan({
         store, config, runId, mode: kind === 'full' ? { kind: 'full' } : { kind: 'delta', changedAfterRun: watermark },
         domains, anchorProperty, inScopeBefore: inScopeBefore(store), dryRun: options.dryRun, recordMatches: options.dryRun, recordOutOfScope: options.recordOutOfScope,
+        tenantSynchronized,
       });
       // A held plan keeps the old count, so that approving or rejecting is the only way past the guard.
       if (!options.dryRun && !config.stagingMode && plan.held === 0) store.setCursor(IN_SCOPE_COUNT, String(plan.inScope));
       const plannedTotal = Object.values(plan.planned).reduce((a, b) => a + b, 0);
       const baseSummary = { imported: { ad: adImported, cloud: cloudImported }, planned: plan.planned, held: plan.held, errors: plan.errors,
-        outOfScope: plan.outOfScope, notWritable: plan.notWritable, inScope: plan.inScope, planId: plan.planId, matchReport: plan.matchReport, heldReasons: plan.heldReasons };
+        outOfScope: plan.outOfScope, notWritable: plan.notWritable, inScope: plan.inScope, planId: plan.planId, matchReport: plan.matchReport, heldReasons: plan.heldReasons,
+        ...(tenantSynchronized ? { tenantSynchronized: organization.onPremisesLastSyncDateTime ? { lastSyncDateTime: organization.onPremisesLastSyncDateTime } : {} } : {}) };
 
       const lostLease = !options.dryRun && !config.stagingMode && !options.planOnlyReason && options.confirmExport !== undefined && !(await options.confirmExport());
       const planOnlyReason = options.planOnlyReason ?? (lostLease ? 'This server no longer holds the tenant ownership lease: it only plans.' : undefined);
@@ -294,6 +298,29 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       await ad.close();
     }
   });
+}
+
+/** The first thing the CLI says in a tenant another tool synchronizes. */
+export function synchronizedTenantNote(state: TenantSynchronized): string {
+  const last = state.lastSyncDateTime ? ` (its last synchronization: ${state.lastSyncDateTime})` : '';
+  return `This tenant is synchronized by another tool${last}: Entra Connect, Cloud Sync or DirSync. `
+    + 'Its synchronized users and groups are never written nor created again, and nothing new is created until an administrator approves it.';
+}
+
+/** What the tenant last said of its own synchronization (organization onPremisesSyncEnabled), for status. */
+export const TENANT_SYNC_STATE = 'tenant.syncState';
+
+export type TenantSyncState = { readonly synchronized: boolean; readonly lastSyncDateTime?: string; readonly checkedAt: string };
+
+/** What the last run learned of the tenant's own synchronization, if any run asked. */
+export function tenantSyncState(store: Store): TenantSyncState | undefined {
+  const value = store.getCursor(TENANT_SYNC_STATE);
+  return value === undefined ? undefined : (JSON.parse(value) as TenantSyncState);
+}
+
+export function tenantSyncStateOf(organization: Organization): TenantSyncState {
+  return { synchronized: organization.onPremisesSyncEnabled === true, ...(organization.onPremisesLastSyncDateTime ? { lastSyncDateTime: organization.onPremisesLastSyncDateTime } : {}),
+    checkedAt: new Date().toISOString() };
 }
 
 function inScopeBefore(store: Store): number | undefined {

@@ -159,4 +159,15 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE INDEX plan_operations_sent ON plan_operations (plan_id, seq) WHERE status = 'sent';
     `,
   },
+  {
+    version: 6,
+    name: 'cloud objects keep the SID another tool synchronized them with, whether one does, and a synchronized group\'s name and alias',
+    sql: `
+      ALTER TABLE cloud_objects ADD COLUMN sid TEXT;
+      ALTER TABLE cloud_objects ADD COLUMN synced INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE cloud_objects ADD COLUMN group_key TEXT;
+      CREATE INDEX cloud_objects_sid ON cloud_objects (sid) WHERE sid IS NOT NULL;
+      CREATE INDEX cloud_objects_synced_group ON cloud_objects (group_key) WHERE synced = 1;
+    `,
+  },
 ];

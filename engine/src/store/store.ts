@@ -423,15 +423,17 @@ export class Store {
   // ---- cloud connector space ----------------------------------------------------------------
 
   public upsertCloudObjects(objects: ReadonlyArray<CloudObject>, runId: number): void {
-    const upsert = this.sql(`INSERT INTO cloud_objects (id, object_type, managed_anchor, immutable_id, upn, mail, soft_deleted, object, seen_run)
-      VALUES (@id, @type, @managed, @immutable, @upn, @mail, @deleted, @object, @run)
+    const upsert = this.sql(`INSERT INTO cloud_objects (id, object_type, managed_anchor, immutable_id, upn, mail, soft_deleted, object, seen_run, sid, synced, group_key)
+      VALUES (@id, @type, @managed, @immutable, @upn, @mail, @deleted, @object, @run, @sid, @synced, @groupKey)
       ON CONFLICT(id) DO UPDATE SET object_type = excluded.object_type, managed_anchor = excluded.managed_anchor, immutable_id = excluded.immutable_id,
-        upn = excluded.upn, mail = excluded.mail, soft_deleted = excluded.soft_deleted, object = excluded.object, seen_run = excluded.seen_run`);
+        upn = excluded.upn, mail = excluded.mail, soft_deleted = excluded.soft_deleted, object = excluded.object, seen_run = excluded.seen_run,
+        sid = excluded.sid, synced = excluded.synced, group_key = excluded.group_key`);
     const clearAddresses = this.sql('DELETE FROM cloud_addresses WHERE cloud_id = ?');
     const addAddress = this.sql('INSERT OR IGNORE INTO cloud_addresses (cloud_id, address) VALUES (?, ?)');
     for (const o of objects) {
       upsert.run({ id: o.id, type: o.objectType, managed: o.managedAnchor ?? null, immutable: o.immutableId ?? null, upn: o.userPrincipalName ?? null,
-        mail: o.mail ?? null, deleted: o.softDeleted ? 1 : 0, object: JSON.stringify(o), run: runId });
+        mail: o.mail ?? null, deleted: o.softDeleted ? 1 : 0, object: JSON.stringify(o), run: runId, sid: o.securityIdentifier ?? null,
+        synced: o.onPremisesSyncEnabled ? 1 : 0, groupKey: o.objectType === 'group' ? groupKeyOf(o.properties['displayName'], o.properties['mailNickname']) : null });
       clearAddresses.run(o.id);
       for (const address of o.proxyAddresses ?? []) addAddress.run(o.id, address.replace(/^smtp:/i, ''));
       if (o.mail) addAddress.run(o.id, o.mail);
@@ -460,6 +462,25 @@ export class Store {
 
   public cloudByAnchor(anchor: string): ReadonlyArray<CloudObject> {
     return (this.sql('SELECT object FROM cloud_objects WHERE managed_anchor = ? OR immutable_id = ?').all(anchor, anchor) as CloudRow[]).map((r) => JSON.parse(r.object) as CloudObject);
+  }
+
+  /** Cloud objects (live or in the recycle bin) that carry this AD SID as onPremisesSecurityIdentifier. */
+  public cloudBySecurityIdentifier(sid: string): ReadonlyArray<CloudObject> {
+    return (this.sql('SELECT object FROM cloud_objects WHERE sid = ?').all(sid) as CloudRow[]).map((r) => JSON.parse(r.object) as CloudObject);
+  }
+
+  /** Live groups synchronized by another tool with this display name and mail alias (compared as Entra does, ignoring case). */
+  public syncedGroupsNamed(displayName: unknown, mailNickname: unknown): ReadonlyArray<CloudObject> {
+    const key = groupKeyOf(displayName, mailNickname);
+    if (key === null) return [];
+    return (this.sql("SELECT object FROM cloud_objects WHERE group_key = ? AND synced = 1 AND object_type = 'group' AND soft_deleted = 0").all(key) as CloudRow[])
+      .map((r) => JSON.parse(r.object) as CloudObject);
+  }
+
+  /** How many live cloud objects of each type another tool synchronizes. */
+  public syncedCount(): Record<SyncObjectType, number> {
+    const rows = this.sql('SELECT object_type AS type, COUNT(*) AS n FROM cloud_objects WHERE synced = 1 AND soft_deleted = 0 GROUP BY object_type').all() as Array<{ type: SyncObjectType; n: number }>;
+    return { user: rows.find((r) => r.type === 'user')?.n ?? 0, group: rows.find((r) => r.type === 'group')?.n ?? 0 };
   }
 
   public cloudByUserPrincipalName(upn: string): ReadonlyArray<CloudObject> {
@@ -584,6 +605,21 @@ export class Store {
   }
 
   /**
+   * Holds a plan's creates, and the membership and manager changes that name an object it creates,
+   * for an administrator's approval (a tenant another tool synchronizes).
+   */
+  public holdCreates(planId: number): { creates: number; dependents: number } {
+    const creates = this.sql(`UPDATE plan_operations SET status = 'held', gated = 1, operation = json_set(operation, '$.gated', json('true'))
+      WHERE plan_id = ? AND status = 'planned' AND kind IN ('create-user', 'create-group')`).run(planId).changes;
+    if (creates === 0) return { creates, dependents: 0 };
+    const dependents = this.sql(`UPDATE plan_operations SET status = 'held', gated = 1, operation = json_set(operation, '$.gated', json('true'))
+      WHERE plan_id = ?1 AND status = 'planned' AND kind IN ('add-member', 'remove-member', 'set-manager', 'remove-manager')
+        AND (source_anchor IN (SELECT source_anchor FROM plan_operations WHERE plan_id = ?1 AND status = 'held' AND kind IN ('create-user', 'create-group'))
+          OR json_extract(operation, '$.member.sourceAnchor') IN (SELECT source_anchor FROM plan_operations WHERE plan_id = ?1 AND status = 'held' AND kind IN ('create-user', 'create-group')))`).run(planId).changes;
+    return { creates, dependents };
+  }
+
+  /**
    * Operations of a plan in export order (priority, then plan order), in pages. Each page is read
    * from where the last ended on the (plan_id, priority, seq) index (a row-value comparison, which
    * SQLite turns into an index range): a whole export reads the plan once. The former form sorted
@@ -668,4 +704,10 @@ export class Store {
     const sql = 'SELECT dn, object_type AS objectType, category, reason FROM object_reports WHERE run_id = ?' + (category ? ' AND category = ?' : '') + ' ORDER BY rowid';
     return this.sql(sql).all(...(category ? [runId, category] : [runId])) as Array<{ dn: string; objectType: string; category: string; reason: string }>;
   }
+}
+
+/** A group's identity as the create guard compares it: display name and mail alias, in lower case. */
+export function groupKeyOf(displayName: unknown, mailNickname: unknown): string | null {
+  if (typeof displayName !== 'string' || typeof mailNickname !== 'string' || displayName === '' || mailNickname === '') return null;
+  return `${displayName.toLowerCase()}\n${mailNickname.toLowerCase()}`;
 }

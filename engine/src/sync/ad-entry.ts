@@ -15,6 +15,8 @@ export type AdEntry = {
   /** objectGUID of the parent container (absent for the domain head). */
   readonly parentGuid?: string;
   readonly objectClass: AdObjectClass;
+  /** objectSid as `S-1-5-21-…` (users and groups): Entra Connect, Cloud Sync and DirSync carry it as onPremisesSecurityIdentifier. */
+  readonly sid?: string;
   readonly deleted: boolean;
   /** Every other attribute read, by lower-case name. */
   readonly attributes: Readonly<Record<string, ReadonlyArray<string>>>;

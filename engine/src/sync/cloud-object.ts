@@ -6,6 +6,13 @@ export type CloudObject = {
   readonly objectType: SyncObjectType;
   /** The anchor this product wrote (its directory extension property), if any: the object is managed. */
   readonly managedAnchor?: string;
+  /**
+   * When the anchor was written by an earlier Directory Sync registration of this tenant (another app's
+   * extension property): that registration's name. Absent when the anchor is the current app's.
+   */
+  readonly anchorRegistration?: string;
+  /** onPremisesSecurityIdentifier: the AD objectSid that Entra Connect, Cloud Sync or DirSync wrote. */
+  readonly securityIdentifier?: string;
   /** Users: onPremisesImmutableId. */
   readonly immutableId?: string;
   readonly userPrincipalName?: string;

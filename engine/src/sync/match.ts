@@ -14,6 +14,8 @@ export type MatchCandidates = {
   readonly linked?: CloudObject;
   /** Live or soft-deleted cloud objects whose anchor (immutableId or product anchor) equals the source anchor. */
   readonly byAnchor: ReadonlyArray<CloudObject>;
+  /** Cloud objects whose onPremisesSecurityIdentifier is this AD object's SID (written by Entra Connect, Cloud Sync, DirSync). */
+  readonly bySecurityIdentifier?: ReadonlyArray<CloudObject>;
   /** Live cloud objects of the same type with the same UPN (users) — case-insensitive. */
   readonly byUserPrincipalName: ReadonlyArray<CloudObject>;
   /** Live cloud objects of the same type whose mail or proxy addresses contain the desired mail. */
@@ -24,12 +26,37 @@ export type MatchDecision = {
   readonly kind: MatchKind | 'restore';
   readonly cloud?: CloudObject;
   readonly reason: string;
+  /** Blocked because another tool synchronizes the cloud object: reported, not an error of this object. */
+  readonly synchronized?: boolean;
 };
 
 function ownedByAnotherSource(cloud: CloudObject, anchor: string): boolean {
   if (cloud.managedAnchor !== undefined && cloud.managedAnchor !== anchor) return true;
   if (cloud.immutableId !== undefined && cloud.immutableId !== anchor) return true;
   return false;
+}
+
+function blockedAsSynced(cloud: CloudObject, how: string): MatchDecision {
+  return { kind: 'blocked', cloud, synchronized: true, reason: `synchronized by another tool: the cloud ${cloud.objectType} ${cloud.id} ${how} and Entra Connect, Cloud Sync or DirSync synchronizes it (onPremisesSyncEnabled); Directory Sync never writes it nor creates it again` };
+}
+
+/**
+ * A cloud object that carries this AD object's SID came from it: a synchronized one is another tool's
+ * (blocked), one no longer synchronized is this object (a hard match), unless another anchor owns it.
+ */
+function matchBySecurityIdentifier(desired: DesiredObject, bySid: ReadonlyArray<CloudObject>): MatchDecision | undefined {
+  const live = bySid.filter((c) => c.objectType === desired.objectType && !c.softDeleted);
+  const synced = live.find((c) => c.onPremisesSyncEnabled);
+  if (synced) return blockedAsSynced(synced, `carries this object's SID ${synced.securityIdentifier ?? ''} as onPremisesSecurityIdentifier`);
+  if (live.length > 1) {
+    return { kind: 'conflict', reason: `${live.length} cloud objects carry this object's SID as onPremisesSecurityIdentifier: ${live.map((c) => c.id).join(', ')}` };
+  }
+  const hit = live[0];
+  if (!hit) return undefined;
+  if (ownedByAnotherSource(hit, desired.sourceAnchor)) {
+    return { kind: 'conflict', cloud: hit, reason: `the cloud ${desired.objectType} ${hit.id} carries this object's SID but another source anchor owns it` };
+  }
+  return { kind: 'hard-match', cloud: hit, reason: `the cloud ${desired.objectType} ${hit.id} carries this object's SID as onPremisesSecurityIdentifier (synchronized from it before, no longer synchronized)` };
 }
 
 export function matchObject(desired: DesiredObject, candidates: MatchCandidates, softMatch: SoftMatchOptions): MatchDecision {
@@ -43,11 +70,14 @@ export function matchObject(desired: DesiredObject, candidates: MatchCandidates,
   }
   const hard = live[0];
   if (hard) {
-    if (hard.onPremisesSyncEnabled) {
-      return { kind: 'blocked', cloud: hard, reason: `cloud object ${hard.id} is synchronized by another directory synchronization tool` };
+    if (hard.onPremisesSyncEnabled) return blockedAsSynced(hard, 'carries the source anchor');
+    if (hard.anchorRegistration !== undefined) {
+      return { kind: 'hard-match', cloud: hard, reason: `the cloud ${desired.objectType} ${hard.id} carries the source anchor written by the earlier registration ${hard.anchorRegistration}: adopted onto this app's anchor` };
     }
     return { kind: 'hard-match', cloud: hard, reason: `the cloud ${desired.objectType} ${hard.id} carries the source anchor` };
   }
+  const bySid = matchBySecurityIdentifier(desired, candidates.bySecurityIdentifier ?? []);
+  if (bySid) return bySid;
   const deleted = anchorHits.find((c) => c.softDeleted);
   if (deleted) return { kind: 'restore', cloud: deleted, reason: `the cloud ${desired.objectType} ${deleted.id} with this anchor is in the recycle bin` };
 
@@ -55,6 +85,7 @@ export function matchObject(desired: DesiredObject, candidates: MatchCandidates,
     const upn = String(desired.properties['userPrincipalName'] ?? '');
     const byUpn = candidates.byUserPrincipalName.find((c) => !c.softDeleted);
     if (byUpn) {
+      if (byUpn.onPremisesSyncEnabled) return blockedAsSynced(byUpn, `has the same UPN ${upn}`);
       if (ownedByAnotherSource(byUpn, desired.sourceAnchor)) {
         return { kind: 'conflict', cloud: byUpn, reason: `the UPN ${upn} is used by cloud user ${byUpn.id}, which another source anchor owns` };
       }
@@ -64,14 +95,12 @@ export function matchObject(desired: DesiredObject, candidates: MatchCandidates,
       if (byUpn.isAdmin) {
         return { kind: 'blocked', cloud: byUpn, reason: `cloud user ${byUpn.id} (${upn}) holds an administrator role; Directory Sync never soft-matches administrators` };
       }
-      if (byUpn.onPremisesSyncEnabled) {
-        return { kind: 'blocked', cloud: byUpn, reason: `cloud user ${byUpn.id} is synchronized by another directory synchronization tool` };
-      }
       return { kind: 'soft-match-upn', cloud: byUpn, reason: `soft match: the cloud user ${byUpn.id} has the same UPN` };
     }
     const mail = desired.properties['mail'];
     const byMail = candidates.byMail.find((c) => !c.softDeleted);
     if (typeof mail === 'string' && byMail) {
+      if (byMail.onPremisesSyncEnabled) return blockedAsSynced(byMail, `has the same address ${mail}`);
       if (ownedByAnotherSource(byMail, desired.sourceAnchor)) {
         return { kind: 'conflict', cloud: byMail, reason: `the address ${mail} is used by cloud object ${byMail.id}, which another source anchor owns` };
       }
