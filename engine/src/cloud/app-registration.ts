@@ -16,7 +16,7 @@ import { CloudAuthenticationError, CloudPermissionError, CloudUnreachableError, 
 import { ConfigError } from '../errors/config-error.ts';
 import { EngineError } from '../errors/engine-error.ts';
 import { AdminRoleRequiredError, SignInCancelledError, SignInError, SignInExpiredError } from '../errors/sign-in-errors.ts';
-import { CloudConnector, type Organization } from './connector.ts';
+import { CloudConnector, type EarlierRegistration, type Organization } from './connector.ts';
 import { endpointsFor, type CloudEndpoints, type CloudInstance } from './instances.ts';
 
 /**
@@ -329,6 +329,13 @@ export type AppRegistration = {
   readonly selfOwned: boolean;
   /** Steps that did not succeed but do not stop Directory Sync from working, in the administrator's words. */
   readonly warnings: ReadonlyArray<string>;
+  /**
+   * Other Directory Sync registrations of the tenant (another computer's, an earlier one) with their anchor
+   * extension property: the objects they manage are adopted by this one, never created again.
+   */
+  readonly earlierRegistrations: ReadonlyArray<EarlierRegistration>;
+  /** The organization's own word on whether another tool synchronizes it. */
+  readonly organization: Organization;
 };
 
 type GraphPage<T> = { value: T[]; '@odata.nextLink'?: string };
@@ -336,8 +343,11 @@ type GraphApp = { id: string; appId: string; displayName: string };
 type GraphServicePrincipal = { id: string; appId: string; appRoles?: Array<{ id: string; value: string | null; allowedMemberTypes?: string[] }> };
 type AppRoleAssignment = { id: string; appRoleId: string; resourceId: string };
 
+/** What every Directory Sync registration's name starts with. */
+export const DIRECTORY_SYNC_APP_PREFIX = 'Directory Sync (';
+
 export function directorySyncAppName(hostName: string): string {
-  return `Directory Sync (${hostName})`;
+  return `${DIRECTORY_SYNC_APP_PREFIX}${hostName})`;
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -485,7 +495,7 @@ export async function registerDirectorySyncApp(session: AdminSession, options: R
   const warnings: string[] = [];
 
   const organization = await step(session, 'read the organization', async () => {
-    const page = (await graph.api('/organization').select(['id', 'displayName', 'verifiedDomains']).get()) as GraphPage<Organization>;
+    const page = (await graph.api('/organization').select(['id', 'displayName', 'verifiedDomains', 'onPremisesSyncEnabled', 'onPremisesLastSyncDateTime']).get()) as GraphPage<Organization>;
     const org = page.value[0];
     if (!org) throw new AppRegistrationError('The tenant returned no organization object. Try again in a few minutes.');
     return org;
@@ -542,13 +552,43 @@ export async function registerDirectorySyncApp(session: AdminSession, options: R
   });
 
   const selfOwned = await makeSelfOwned(session, app, sp, warnings);
+  const earlierRegistrations = await findEarlierRegistrations(session, app.appId, warnings);
 
   return {
     appId: app.appId, objectId: app.id, servicePrincipalId: sp.id, displayName, created: existing === undefined,
     tenantId: organization.id.toLowerCase(), tenantDisplayName: organization.displayName, verifiedDomains: organization.verifiedDomains,
     certificatePem: certificate.certificatePem, privateKeyPem: certificate.privateKeyPem, thumbprintSha256: certificate.thumbprintSha256,
     certificateExpiresAt: certificate.expiresAt.toISOString(), permissions: [...DIRECTORY_SYNC_GRAPH_PERMISSIONS], revokedPermissions, anchorProperty, selfOwned, warnings,
+    earlierRegistrations, organization,
   };
+}
+
+/**
+ * Every other Directory Sync application of the tenant that registered an anchor extension property.
+ * Directory extension values stay readable on the objects, so the objects such an application
+ * synchronized (from another computer, or before its registration was made anew) are found by it.
+ * Not finding them is a warning: users would still match on onPremisesImmutableId, groups would not.
+ */
+async function findEarlierRegistrations(session: AdminSession, currentAppId: string, warnings: string[]): Promise<EarlierRegistration[]> {
+  const graph = session.graph;
+  try {
+    const apps = await allPages<GraphApp>(graph, () => graph.api('/applications').filter(`startswith(displayName,${quote(DIRECTORY_SYNC_APP_PREFIX)})`)
+      .select(['id', 'appId', 'displayName']).get());
+    const found: EarlierRegistration[] = [];
+    for (const app of apps) {
+      if (app.appId.toLowerCase() === currentAppId.toLowerCase()) continue;
+      const anchorProperty = `extension_${app.appId.replace(/-/g, '').toLowerCase()}_${ANCHOR_EXTENSION_NAME}`;
+      const defined = await allPages<{ name: string }>(graph, `/applications/${app.id}/extensionProperties`);
+      if (defined.some((p) => p.name.toLowerCase() === anchorProperty)) found.push({ appId: app.appId, displayName: app.displayName, anchorProperty });
+    }
+    return found;
+  } catch (error) {
+    const mapped = mapAdminError(error, 'look for earlier Directory Sync registrations', session);
+    if (mapped instanceof CloudUnreachableError || mapped instanceof CloudAuthenticationError) throw mapped;
+    warnings.push(`Earlier Directory Sync registrations of this tenant could not be read (${mapped.message}). Users they synchronized are still ` +
+      'matched by their immutable id, but groups they created would not be recognised: sign in again with a Global Administrator.');
+    return [];
+  }
 }
 
 /**

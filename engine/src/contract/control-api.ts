@@ -4,7 +4,7 @@
  * taking exactly one object argument and returning a Promise, and events named `onDid…`.
  * Types only: no Node, no DOM, no library.
  */
-import type { MatchReportEntry, ObjectError, PlannedOperation, RunKind, RunSummary } from './model.ts';
+import type { MatchReportEntry, ObjectError, PlannedOperation, RunKind, RunSummary, TenantSynchronized } from './model.ts';
 
 export type RunPhase = 'starting' | 'importing-ad' | 'importing-cloud' | 'planning' | 'exporting' | 'done';
 
@@ -123,6 +123,10 @@ export type CloudRegistrationView = {
   /** Graph permissions consented earlier that Directory Sync no longer needs: their consent was revoked. */
   readonly revokedPermissions: ReadonlyArray<string>;
   readonly warnings: ReadonlyArray<string>;
+  /** Set when the tenant says another tool (Entra Connect, Cloud Sync, DirSync) synchronizes it. */
+  readonly tenantSynchronized?: TenantSynchronized;
+  /** Other Directory Sync registrations found in the tenant: what they synchronized is adopted, never created again. */
+  readonly earlierRegistrations: ReadonlyArray<{ readonly appId: string; readonly displayName: string }>;
 };
 
 export type RegisteredTenant = { readonly tenantDisplayName: string; readonly verifiedDomains: ReadonlyArray<string>; readonly appDisplayName: string };

@@ -222,7 +222,8 @@ export class DirSyncService implements ControlRequests {
         this.store.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, registration.thumbprintSha256);
         this.store.setCursor(CLOUD_REGISTRATION, JSON.stringify({ instance: pending.settings.instance, authorityHost: pending.settings.authorityHost, graphBaseUrl: pending.settings.graphBaseUrl,
           tenantId: registration.tenantId, clientId: registration.appId, certificatePem: registration.certificatePem,
-          tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains.map((d) => d.name), appDisplayName: registration.displayName }));
+          tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains.map((d) => d.name), appDisplayName: registration.displayName,
+          earlierRegistrations: registration.earlierRegistrations }));
       });
       await session.signOut();
       this.log.info({ appId: registration.appId, created: registration.created, tenantId: registration.tenantId, revokedPermissions: registration.revokedPermissions,
@@ -230,7 +231,10 @@ export class DirSyncService implements ControlRequests {
       return { tenantId: registration.tenantId, tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains.map((d) => d.name),
         appId: registration.appId, displayName: registration.displayName, created: registration.created, certificatePem: registration.certificatePem,
         certificateExpiresAt: registration.certificateExpiresAt, permissions: registration.permissions,
-        revokedPermissions: registration.revokedPermissions, warnings: registration.warnings };
+        revokedPermissions: registration.revokedPermissions, warnings: registration.warnings,
+        earlierRegistrations: registration.earlierRegistrations.map((r) => ({ appId: r.appId, displayName: r.displayName })),
+        ...(registration.organization.onPremisesSyncEnabled === true
+          ? { tenantSynchronized: registration.organization.onPremisesLastSyncDateTime ? { lastSyncDateTime: registration.organization.onPremisesLastSyncDateTime } : {} } : {}) };
     } finally {
       this.signIns.delete(args.signInId);
     }
@@ -352,7 +356,7 @@ export class DirSyncService implements ControlRequests {
   }
 
   public async previewConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<ConfigPreview> {
-    const config = parseConfig(args.config, 'the Configuration Wizard');
+    const config = this.withRegistrationFacts(parseConfig(args.config, 'the Configuration Wizard'));
     if (this.previewing) throw new PreviewInProgressError('A preview is already in progress; wait for it to finish.');
     this.discardPreview();
     const generation = ++this.previewGeneration;
@@ -453,6 +457,20 @@ export class DirSyncService implements ControlRequests {
     return { config, secrets: names, serviceAccount: this.serviceAccountView(), tenant: config ? this.registeredTenant(config) : undefined };
   }
 
+  /**
+   * The earlier Directory Sync registrations the administrator's sign-in found, added to a configuration
+   * that uses the app it registered (the wizard does not show them; they are kept as facts of the tenant).
+   */
+  private withRegistrationFacts(config: DirSyncConfig): DirSyncConfig {
+    const stored = this.store.getCursor(CLOUD_REGISTRATION);
+    if (!stored) return config;
+    const registration = JSON.parse(stored) as { tenantId: string; clientId: string; earlierRegistrations?: DirSyncConfig['cloud']['earlierRegistrations'] };
+    if (registration.clientId !== config.cloud.clientId || registration.tenantId !== config.cloud.tenantId) return config;
+    const known = new Set(config.cloud.earlierRegistrations.map((r) => r.appId.toLowerCase()));
+    const added = (registration.earlierRegistrations ?? []).filter((r) => !known.has(r.appId.toLowerCase()));
+    return added.length === 0 ? config : { ...config, cloud: { ...config.cloud, earlierRegistrations: [...config.cloud.earlierRegistrations, ...added] } };
+  }
+
   /** What the administrator's sign-in learnt of the tenant, while the configuration still uses that app. */
   private registeredTenant(config: DirSyncConfig): { tenantDisplayName: string; verifiedDomains: ReadonlyArray<string>; appDisplayName: string } | undefined {
     const stored = this.store.getCursor(CLOUD_REGISTRATION);
@@ -472,7 +490,7 @@ export class DirSyncService implements ControlRequests {
   }
 
   public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets; readonly holdScheduleSeconds?: number }): Promise<{ fullRunNeeded: boolean }> {
-    const config = parseConfig(args.config, 'the Configuration Wizard');
+    const config = this.withRegistrationFacts(parseConfig(args.config, 'the Configuration Wizard'));
     this.previewGeneration += 1;
     this.discardPreview();
     this.store.transaction(() => {

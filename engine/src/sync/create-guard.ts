@@ -58,7 +58,7 @@ export function guardError(desired: CreateIdentity & Pick<DesiredObject, 'adGuid
     dn: desired.dn, adGuid: desired.adGuid, objectType: desired.objectType,
     attribute: desired.objectType === 'user' ? 'userPrincipalName' : 'displayName',
     value: String(desired.properties[desired.objectType === 'user' ? 'userPrincipalName' : 'displayName'] ?? ''),
-    code: 'create-beside-synchronized',
+    code: 'match-beside-synchronized',
     reason: `Not created: ${desired.dn} (${ours}) has ${theirs}, which another tool (Entra Connect, Cloud Sync or DirSync) synchronizes.`,
     hint: 'Directory Sync never creates an object beside a synchronized one. Take the synchronization over from the other tool, or rename one of them.',
   };

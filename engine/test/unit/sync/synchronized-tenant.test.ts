@@ -72,7 +72,7 @@ describe('the create guard', () => {
     const found = syncedCounterparts(group, SID, lookups([synced]));
     assert.deepEqual(found.map((f) => f.cloud.id), ['g1']);
     const error = guardError(group, SID, found);
-    assert.equal(error.code, 'create-beside-synchronized');
+    assert.equal(error.code, 'match-beside-synchronized');
     assert.match(error.reason, new RegExp(`SID ${SID}`));
     assert.match(error.reason, /g1/);
     assert.match(error.reason, /S-1-5-21-9-9-9-9/);

@@ -35,7 +35,14 @@ function registrationNotices(registration: CloudRegistrationView): Notice[] {
   const revoked: Notice[] = registration.revokedPermissions.length === 0 ? [] : [{ intent: 'info', text:
     `Consent for ${registration.revokedPermissions.join(', ')} was revoked: Directory Sync no longer needs ` +
     `${registration.revokedPermissions.length === 1 ? 'that permission' : 'those permissions'} and keeps only ${registration.permissions.join(', ')}.` }];
-  return [...revoked, ...registration.warnings.map((text): Notice => ({ intent: 'warning', text }))];
+  const synchronized: Notice[] = registration.tenantSynchronized === undefined ? [] : [{ intent: 'warning', text:
+    `This tenant is synchronized by another tool (Entra Connect, Cloud Sync or DirSync)` +
+    `${registration.tenantSynchronized.lastSyncDateTime ? `, last on ${registration.tenantSynchronized.lastSyncDateTime}` : ''}. ` +
+    'Directory Sync never writes the users and groups it synchronizes nor creates them again, and creates nothing new until you approve it.' }];
+  const earlier: Notice[] = registration.earlierRegistrations.length === 0 ? [] : [{ intent: 'info', text:
+    `Earlier Directory Sync registrations found: ${registration.earlierRegistrations.map((r) => `${r.displayName} (${r.appId})`).join(', ')}. ` +
+    'The users and groups they synchronized are adopted by this registration, never created again.' }];
+  return [...synchronized, ...earlier, ...revoked, ...registration.warnings.map((text): Notice => ({ intent: 'warning', text }))];
 }
 
 /** Configuration Wizard — Microsoft Entra ID: a Global Administrator's sign-in registers the app, or an existing app is used. */

@@ -28,7 +28,7 @@ const CATEGORIES: ReadonlyArray<{ readonly id: PreviewCategory; readonly label: 
   { id: 'create', label: 'To create', meaning: 'New in Microsoft Entra ID.' },
   { id: 'matched', label: 'Matched', meaning: 'Already in the tenant: joined to their AD object, never duplicated.' },
   { id: 'conflict', label: 'In conflict', meaning: 'A cloud object has the same name but is not theirs: skipped until resolved.' },
-  { id: 'blocked', label: 'Blocked', meaning: 'Would take over a cloud object Directory Sync never takes over (administrators): skipped.' },
+  { id: 'blocked', label: 'Blocked', meaning: 'A cloud object Directory Sync never takes over (administrators, or objects another tool synchronizes): skipped.' },
   { id: 'invalid', label: 'Invalid', meaning: 'Data Microsoft Entra ID refuses: skipped and reported; everything else synchronizes.' },
   { id: 'out-of-scope', label: 'Out of scope', meaning: 'Not synchronized with this scope.' },
   { id: 'delete', label: 'To delete', meaning: 'Objects in the tenant this configuration deletes: over the deletion threshold they wait for your approval.' },
@@ -166,6 +166,16 @@ export function ReadinessPage(props: { readonly onBack: () => void; readonly onN
         {error && !checking && <div className={layout.row}><Button onClick={() => void check()}>Check again</Button></div>}
         {preview && counts && (
           <>
+            {preview.run.tenantSynchronized && (
+              <MessageBar intent="warning" layout="multiline" data-testid="preview-tenant-synchronized">
+                <MessageBarBody>
+                  <MessageBarTitle>This tenant is synchronized by another tool</MessageBarTitle>
+                  Entra Connect, Cloud Sync or DirSync synchronizes it{preview.run.tenantSynchronized.lastSyncDateTime ? ` (last on ${preview.run.tenantSynchronized.lastSyncDateTime})` : ''}.
+                  {' '}Its users and groups are counted as blocked: Directory Sync never writes them nor creates them again.
+                  {counts.create > 0 ? ` The ${counts.create} object${counts.create === 1 ? '' : 's'} to create have no synchronized counterpart; they wait for your approval in the Operations view.` : ''}
+                </MessageBarBody>
+              </MessageBar>
+            )}
             <section aria-label="What this configuration does" className={styles.tiles} data-testid="preview-counts">
               {CATEGORIES.map((category) => (
                 <Button key={category.id} className={styles.tile} data-testid={`preview-count-${category.id}`} data-count={counts[category.id]}
