@@ -32,10 +32,11 @@ export async function startService(options: {
   readonly writeBudget?: WriteBudget;
   readonly ownershipSettleMs?: number;
   readonly ownershipVerifySeconds?: number;
+  readonly hostName?: string;
 }): Promise<RunningService> {
   const events = new EventHub();
   const service = new DirSyncService({ dataDir: options.dataDir, events, clock: options.clock, schedule: options.schedule, writeBudget: options.writeBudget,
-    ownershipSettleMs: options.ownershipSettleMs, ownershipVerifySeconds: options.ownershipVerifySeconds });
+    ownershipSettleMs: options.ownershipSettleMs, ownershipVerifySeconds: options.ownershipVerifySeconds, hostName: options.hostName });
   const socket = await listenOnSocket(service, events, options.socketPath ?? defaultSocketPath(options.dataDir));
   const browser = options.browser
     ? await listenOnLoopback(service, events, { port: options.browser.port, token: options.browser.token, rendererDist: options.browser.serveRenderer === false ? undefined : rendererDist })

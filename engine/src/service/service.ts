@@ -50,6 +50,8 @@ export type ServiceOptions = {
   readonly ownershipSettleMs?: number;
   /** How often the lease is re-verified during exports (default 60 s). */
   readonly ownershipVerifySeconds?: number;
+  /** This computer's name as the tenant sees it (ownership lease, app registration); default: the OS host name. */
+  readonly hostName?: string;
 };
 
 const FULL_CONFIG_HASH = 'schedule.fullRunConfigHash';
@@ -163,7 +165,7 @@ export class DirSyncService implements ControlRequests {
       serverId = randomUUID();
       this.store.setCursor(SERVER_ID, serverId);
     }
-    return { serverId, hostName: hostname() };
+    return { serverId, hostName: this.options.hostName ?? hostname() };
   }
 
   private ownershipGuard(config: DirSyncConfig): OwnershipGuard {
@@ -215,7 +217,7 @@ export class DirSyncService implements ControlRequests {
     try {
       const session = await pending.sign.result;
       const previous = this.config();
-      const registration = await registerDirectorySyncApp(session, { hostName: hostname(), existingAppId: previous?.cloud.tenantId === session.tenantId ? previous.cloud.clientId : undefined });
+      const registration = await registerDirectorySyncApp(session, { hostName: this.options.hostName ?? hostname(), existingAppId: previous?.cloud.tenantId === session.tenantId ? previous.cloud.clientId : undefined });
       await checkAppCredential(registration, pending.settings);
       this.store.transaction(() => {
         this.store.secrets.set(SECRET_CERTIFICATE_KEY, registration.privateKeyPem);

@@ -613,9 +613,9 @@ export class Store {
       WHERE plan_id = ? AND status = 'planned' AND kind IN ('create-user', 'create-group')`).run(planId).changes;
     if (creates === 0) return { creates, dependents: 0 };
     const dependents = this.sql(`UPDATE plan_operations SET status = 'held', gated = 1, operation = json_set(operation, '$.gated', json('true'))
-      WHERE plan_id = ?1 AND status = 'planned' AND kind IN ('add-member', 'remove-member', 'set-manager', 'remove-manager')
-        AND (source_anchor IN (SELECT source_anchor FROM plan_operations WHERE plan_id = ?1 AND status = 'held' AND kind IN ('create-user', 'create-group'))
-          OR json_extract(operation, '$.member.sourceAnchor') IN (SELECT source_anchor FROM plan_operations WHERE plan_id = ?1 AND status = 'held' AND kind IN ('create-user', 'create-group')))`).run(planId).changes;
+      WHERE plan_id = @plan AND status = 'planned' AND kind IN ('add-member', 'remove-member', 'set-manager', 'remove-manager')
+        AND (source_anchor IN (SELECT source_anchor FROM plan_operations WHERE plan_id = @plan AND status = 'held' AND kind IN ('create-user', 'create-group'))
+          OR json_extract(operation, '$.member.sourceAnchor') IN (SELECT source_anchor FROM plan_operations WHERE plan_id = @plan AND status = 'held' AND kind IN ('create-user', 'create-group')))`).run({ plan: planId }).changes;
     return { creates, dependents };
   }
 
