@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { defaultLabDir, readConnection, type LabConnection } from './connection.ts';
 import { labStatus, startLab, stopLab } from './index.ts';
+import { entraConnectSeed } from './tenant/connect-seed.ts';
+import { resetLabTenant } from './tenant/lab-reset.ts';
 
 function describeConnection(c: LabConnection, file: string): string {
   return [
@@ -74,6 +76,26 @@ program.command('status').description('Show whether the lab is running').action(
   console.log(`Emulated tenant: ${status.tenant.running ? `running (pid ${status.tenant.pid})` : 'stopped'}`);
   if (connection) console.log(`Connection details: ${defaultLabDir()}/connection.json`);
 });
+
+program.command('seed-tenant').description('Reset the running lab tenant to a seed: `default`, or `entra-connect` (synchronized by Entra Connect from the lab\'s AD)')
+  .argument('<seed>', 'default | entra-connect')
+  .option('--ou <dn>', 'entra-connect: the synchronized OU, relative to the base DN or a full DN', 'OU=Contoso')
+  .option('--source-anchor <attribute>', 'entra-connect: objectGUID or mS-DS-ConsistencyGuid', 'objectGUID')
+  .action(async (name: string, options: { ou: string; sourceAnchor: string }) => {
+    const connection = readConnection();
+    if (!connection || !labStatus({ labDir: defaultLabDir() }).tenant.running) throw new Error('No lab is running: start it with `npm run lab`.');
+    if (name === 'default') {
+      await resetLabTenant(connection.tenant);
+      console.log('The lab tenant is back to its default seed.');
+      return;
+    }
+    if (name !== 'entra-connect') throw new Error(`Unknown seed '${name}': use default or entra-connect.`);
+    if (options.sourceAnchor !== 'objectGUID' && options.sourceAnchor !== 'mS-DS-ConsistencyGuid') throw new Error('--source-anchor is objectGUID or mS-DS-ConsistencyGuid.');
+    const seed = await entraConnectSeed(connection.ad, { baseOu: options.ou, sourceAnchor: options.sourceAnchor });
+    await resetLabTenant(connection.tenant, seed);
+    console.log(`The lab tenant is synchronized by Entra Connect from ${options.ou}: ${seed.users?.length ?? 0} users and ` +
+      `${seed.groups?.length ?? 0} security groups (plus the default cloud-only objects). Back to the default: seed-tenant default`);
+  });
 
 program.command('run').description('Start the lab, run a command against it, stop the lab; exits with the command\'s code')
   .argument('<command...>', 'the command and its arguments (after --)')

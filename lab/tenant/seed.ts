@@ -175,9 +175,11 @@ export function buildTenant(seedInput: TenantSeed | undefined, options: { tenant
   const base = defaultSeed();
   const input = seedInput ?? {};
   const samples = input.includeSampleObjects !== false;
+  // A seed user with a sample user's UPN takes its place (as Entra Connect's soft match takes over a cloud user).
+  const seededUpns = new Set((input.users ?? []).map((u) => u.userPrincipalName.toLowerCase()));
   const seed: TenantSeed = {
     ...base, ...input,
-    users: [...(samples ? base.users ?? [] : []), ...(input.users ?? [])],
+    users: [...(samples ? (base.users ?? []).filter((u) => !seededUpns.has(u.userPrincipalName.toLowerCase())) : []), ...(input.users ?? [])],
     groups: [...(samples ? base.groups ?? [] : []), ...(input.groups ?? [])],
     contacts: [...(samples ? base.contacts ?? [] : []), ...(input.contacts ?? [])],
   };

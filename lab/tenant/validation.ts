@@ -59,14 +59,20 @@ export function invalidUpn(): ReturnType<typeof badRequest> {
   return badRequest(message, [{ code: 'InvalidCharacter', message, target: 'userPrincipalName' }]);
 }
 
+/** Charset, shape and lengths of a user principal name (not whether its domain is verified). */
+export function isWellFormedUpn(upn: string): boolean {
+  const parts = upn.split('@');
+  if (parts.length !== 2) return false;
+  const [local, domain] = parts as [string, string];
+  if (local === '' || domain === '' || !UPN_LOCAL.test(local) || local.endsWith('.')) return false;
+  return upn.length <= 113 && local.length <= 64 && domain.length <= 48;
+}
+
 /** Charset, shape, lengths and verified-domain rules for a user principal name. */
 export function checkUserPrincipalName(tenant: Tenant, upn: Json): string {
   if (typeof upn !== 'string') throw invalidValue('userPrincipalName', 'User');
-  const parts = upn.split('@');
-  if (parts.length !== 2) throw invalidUpn();
-  const [local, domain] = parts as [string, string];
-  if (local === '' || domain === '' || !UPN_LOCAL.test(local) || local.endsWith('.')) throw invalidUpn();
-  if (upn.length > 113 || local.length > 64 || domain.length > 48) throw invalidUpn();
+  if (!isWellFormedUpn(upn)) throw invalidUpn();
+  const domain = upn.split('@')[1] ?? '';
   if (!tenant.domain(domain)) {
     const message = 'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.';
     throw badRequest(message, [{ code: 'InvalidValue', message, target: 'userPrincipalName' }]);
