@@ -4,8 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client } from 'ldapts';
-import { connectionFile, defaultLabDir, readConnection, type AdConnection } from '../../connection.ts';
+import { connectionFile, defaultLabDir, readConnection, type AdConnection, type TenantConnection } from '../../connection.ts';
 import { sambaDcStatus } from '../../samba/index.ts';
+import { entraConnectSeed, type EntraConnectSeedOptions } from '../../tenant/connect-seed.ts';
+import { tenantDaemonStatus } from '../../tenant/index.ts';
+import { resetLabTenant } from '../../tenant/lab-reset.ts';
+import type { TenantSeed } from '../../tenant/seed.ts';
 
 /** The shared lab's AD connection; throws, saying how to start the lab, when none is running. */
 export async function sharedAd(): Promise<AdConnection> {
@@ -32,4 +36,34 @@ export async function adminClient(ad: AdConnection): Promise<Client> {
   });
   await client.bind(ad.adminUpn, ad.adminPassword);
   return client;
+}
+
+/** The shared lab's emulated tenant; throws, saying how to start the lab, when none is running. */
+export function sharedTenant(): TenantConnection {
+  const labDir = defaultLabDir();
+  const connection = readConnection(labDir);
+  if (!connection || !tenantDaemonStatus({ labDir }).running) {
+    throw new Error(`The lab's tenant is not running (see ${connectionFile(labDir)}). ` +
+      'Run the tests with `npm test`, which starts the lab, or start it first with `npm run lab`.');
+  }
+  return connection.tenant;
+}
+
+/**
+ * Resets a tenant (the shared lab's unless given) to a tenant synchronized by Entra Connect from an AD (the shared
+ * lab's unless given) and returns the seed it used. Undo it with resetTenantToDefault().
+ */
+export async function resetTenantToEntraConnect(
+  options: EntraConnectSeedOptions & { readonly ad?: AdConnection; readonly tenant?: TenantConnection } = {},
+): Promise<TenantSeed> {
+  const { ad, tenant, ...seedOptions } = options;
+  const target = tenant ?? sharedTenant();
+  const seed = await entraConnectSeed(ad ?? await sharedAd(), seedOptions);
+  await resetLabTenant(target, seed);
+  return seed;
+}
+
+/** Resets a tenant (the shared lab's unless given) to its default seed. */
+export async function resetTenantToDefault(tenant: TenantConnection = sharedTenant()): Promise<void> {
+  await resetLabTenant(tenant);
 }
