@@ -579,7 +579,7 @@ async function findEarlierRegistrations(session: AdminSession, currentAppId: str
       if (app.appId.toLowerCase() === currentAppId.toLowerCase()) continue;
       const anchorProperty = `extension_${app.appId.replace(/-/g, '').toLowerCase()}_${ANCHOR_EXTENSION_NAME}`;
       const defined = await allPages<{ name: string }>(graph, `/applications/${app.id}/extensionProperties`);
-      if (defined.some((p) => p.name.toLowerCase() === anchorProperty)) found.push({ appId: app.appId, displayName: app.displayName, anchorProperty });
+      if (defined.some((p) => p.name.toLowerCase() === anchorProperty.toLowerCase())) found.push({ appId: app.appId, displayName: app.displayName, anchorProperty });
     }
     return found;
   } catch (error) {
