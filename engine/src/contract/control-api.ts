@@ -36,6 +36,11 @@ export type ServiceStatus = {
   readonly scheduleMinutes?: number;
   readonly pendingApprovals: ReadonlyArray<{ readonly planId: number; readonly held: number; readonly reasons: ReadonlyArray<string> }>;
   readonly managed: { readonly user: number; readonly group: number };
+  /**
+   * Set when the tenant said, at the last run, that another tool (Entra Connect, Cloud Sync, DirSync)
+   * synchronizes it, with how many of its users and groups that tool synchronizes: said first.
+   */
+  readonly tenantSynchronized?: TenantSynchronized & { readonly objects: { readonly user: number; readonly group: number } };
   /** Conditions the administrator should know about, in words. */
   readonly warnings: ReadonlyArray<string>;
 };

@@ -21,7 +21,7 @@ import type { EventHub } from './control-server.ts';
 import { approvePlan, cloudConnectorFor, openStore, readConfig, rejectPlan, saveConfig, sessionFor, storeSecrets, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET } from './engine.ts';
 import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccountRights } from '../ad/service-account.ts';
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
-import { AD_CURSOR, phaseEtaSeconds, runSync } from './sync-run.ts';
+import { AD_CURSOR, phaseEtaSeconds, runSync, tenantSyncState } from './sync-run.ts';
 import { scopeEvaluator } from './planner.ts';
 import { listPreviewObjects, openPreviewStore, previewCounts, previewFile, removePreviewFiles, removeStalePreviews } from './preview.ts';
 
@@ -306,6 +306,12 @@ export class DirSyncService implements ControlRequests {
     return this.running?.promise;
   }
 
+  private tenantSynchronized(): Pick<ServiceStatus, 'tenantSynchronized'> {
+    const state = tenantSyncState(this.store);
+    if (!state?.synchronized) return {};
+    return { tenantSynchronized: { ...(state.lastSyncDateTime ? { lastSyncDateTime: state.lastSyncDateTime } : {}), objects: this.store.syncedCount() } };
+  }
+
   public async getStatus(_args: Record<string, never>): Promise<ServiceStatus> {
     const config = this.config();
     const cursor = this.store.getCursor(AD_CURSOR);
@@ -325,6 +331,7 @@ export class DirSyncService implements ControlRequests {
       scheduleMinutes: config?.schedule.intervalMinutes,
       pendingApprovals: this.store.plansWithStatus('pending-approval').map((p) => ({ planId: p.id, held: this.store.listOperations(p.id, { status: 'held' }).length, reasons: p.reasons })),
       managed: this.store.managedCount(),
+      ...this.tenantSynchronized(),
       warnings: this.warnings(config, cursor),
     };
   }

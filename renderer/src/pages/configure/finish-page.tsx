@@ -44,6 +44,15 @@ function RunResult(props: { readonly run: RunSummary }) {
       : run.status === 'failed' ? 'The synchronization failed' : 'The synchronization completed with errors';
   return (
     <section aria-label="Result" className={layout.stack} data-testid="run-result" data-status={run.status}>
+      {run.tenantSynchronized && (
+        <MessageBar intent="warning" layout="multiline" data-testid="result-tenant-synchronized">
+          <MessageBarBody>
+            <MessageBarTitle>This tenant is synchronized by another tool</MessageBarTitle>
+            Entra Connect, Cloud Sync or DirSync synchronizes it{run.tenantSynchronized.lastSyncDateTime ? ` (last on ${run.tenantSynchronized.lastSyncDateTime})` : ''}:
+            {' '}Directory Sync wrote none of its users and groups and created none of them again.
+          </MessageBarBody>
+        </MessageBar>
+      )}
       <MessageBar intent={intent} layout="multiline">
         <MessageBarBody>
           <MessageBarTitle>{title}</MessageBarTitle>
@@ -54,7 +63,7 @@ function RunResult(props: { readonly run: RunSummary }) {
         <dt className={layout.term}>Created</dt><dd className={layout.detail} data-testid="result-created">{sum(run.exported, ['create-user', 'create-group'])}</dd>
         <dt className={layout.term}>Updated</dt><dd className={layout.detail} data-testid="result-updated">{sum(run.exported, ['update-user', 'update-group', 'restore-user', 'add-member', 'remove-member', 'set-manager', 'remove-manager'])}</dd>
         <dt className={layout.term}>Errors</dt><dd className={layout.detail} data-testid="result-errors">{run.errors}</dd>
-        <dt className={layout.term}>Deletions held</dt><dd className={layout.detail} data-testid="result-held">{run.held}</dd>
+        <dt className={layout.term}>Held for approval</dt><dd className={layout.detail} data-testid="result-held">{run.held}</dd>
       </dl>
       {run.heldReasons && run.heldReasons.length > 0 && (
         <ul>{run.heldReasons.map((reason) => <li key={reason}><Text>{reason}</Text></li>)}</ul>

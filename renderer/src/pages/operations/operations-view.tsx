@@ -1,5 +1,5 @@
 import {
-  Badge, Body1, Button, Caption1, Field, Input, Spinner, Subtitle1, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow,
+  Badge, Body1, Button, Caption1, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Subtitle1, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow,
   Text, Title2, makeStyles, tokens,
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useState } from 'react';
@@ -19,6 +19,15 @@ const useStyles = makeStyles({
 function counts(record: Readonly<Record<string, number | undefined>>): string {
   const entries = Object.entries(record).filter(([, n]) => (n ?? 0) > 0);
   return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k} ${n}`).join(', ');
+}
+
+function isDeletion(op: { readonly kind: string }): boolean {
+  return op.kind === 'delete-user' || op.kind === 'delete-group';
+}
+
+/** What a plan holds, in words: deletions (the deletion gate), or creates and what needs them too (a synchronized tenant). */
+function heldWhat(held: ReadonlyArray<{ readonly kind: string }>): string {
+  return held.every(isDeletion) ? 'deletions are' : held.some(isDeletion) ? 'operations (deletions and creates) are' : 'operations (creates and the changes that need them) are';
 }
 
 function asControlError(error: unknown): ControlError {
@@ -97,6 +106,16 @@ export function OperationsView() {
   return (
     <main className={styles.page} aria-busy={busy !== undefined}>
       <Title2 as="h1">Directory Sync — Operations</Title2>
+      {status?.tenantSynchronized && (
+        <MessageBar intent="warning" layout="multiline" data-testid="tenant-synchronized">
+          <MessageBarBody>
+            <MessageBarTitle>This tenant is synchronized by another tool</MessageBarTitle>
+            Entra Connect, Cloud Sync or DirSync synchronizes {status.tenantSynchronized.objects.user} users and {status.tenantSynchronized.objects.group} groups
+            {status.tenantSynchronized.lastSyncDateTime ? ` (last on ${status.tenantSynchronized.lastSyncDateTime})` : ''}. Directory Sync never writes them nor
+            creates them again, and what it would create waits for your approval below.
+          </MessageBarBody>
+        </MessageBar>
+      )}
       <ErrorBar error={failure} title="The service could not do that" />
       <section className={styles.section} aria-labelledby="status-heading">
         <Subtitle1 as="h2" id="status-heading">Status</Subtitle1>
@@ -122,8 +141,8 @@ export function OperationsView() {
           const held = plan.operations.filter((o) => o.status === 'held');
           return (
             <div key={plan.planId} data-testid={`plan-${plan.planId}`}>
-              <Body1 as="p">Plan {plan.planId}: {held.length} deletions are held. {plan.reasons.join(' ')}</Body1>
-              <Table aria-label={`Deletions held in plan ${plan.planId}`} size="small">
+              <Body1 as="p">Plan {plan.planId}: {held.length} {heldWhat(held)} held. {plan.reasons.join(' ')}</Body1>
+              <Table aria-label={`${held.some((op) => !isDeletion(op)) ? 'Operations' : 'Deletions'} held in plan ${plan.planId}`} size="small">
                 <TableHeader><TableRow><TableHeaderCell>Operation</TableHeaderCell><TableHeaderCell>Object</TableHeaderCell><TableHeaderCell>Reason</TableHeaderCell></TableRow></TableHeader>
                 <TableBody>
                   {held.map((op) => (
@@ -132,7 +151,7 @@ export function OperationsView() {
                 </TableBody>
               </Table>
               <div className={styles.row}>
-                <Button appearance="primary" onClick={() => void decide(plan.planId, true)} disabled={busy !== undefined}>Approve {held.length} deletions</Button>
+                <Button appearance="primary" onClick={() => void decide(plan.planId, true)} disabled={busy !== undefined}>Approve {held.length} {held.some((op) => !isDeletion(op)) ? 'operations' : 'deletions'}</Button>
                 <Button onClick={() => void decide(plan.planId, false)} disabled={busy !== undefined}>Reject</Button>
                 {busy === `plan-${plan.planId}` && <Spinner size="tiny" label="Applying" />}
               </div>
