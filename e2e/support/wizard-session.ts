@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import type { AdConnection } from '../../lab/connection.ts';
 import { startTenantServer, type TenantServer } from '../../lab/tenant/index.ts';
+import type { TenantSeed } from '../../lab/tenant/seed.ts';
 import { sharedAd } from '../../lab/test/support/shared-lab.ts';
 import { startService, type RunningService } from '../../engine/src/service/daemon.ts';
 import { adminLdap } from '../../engine/test/support/ad-sandbox.ts';
@@ -26,11 +27,22 @@ export type WizardSession = {
   close(createdAccountDns: ReadonlyArray<string | undefined>): Promise<void>;
 };
 
-/** `schedule`: the service's own scheduler runs too, as in production (off by default, so runs happen only when a test starts them). */
-export async function startWizardSession(name: string, options: { readonly schedule?: boolean } = {}): Promise<WizardSession> {
+export type WizardSessionOptions = {
+  /** The service's own scheduler runs too, as in production (off by default, so runs happen only when a test starts them). */
+  readonly schedule?: boolean;
+  /** What the emulated tenant starts with (default: the lab's default seed). */
+  readonly tenantSeed?: TenantSeed;
+  /** A tenant the test owns (e.g. one an earlier installation synchronized): the session does not close it. */
+  readonly tenant?: TenantServer;
+  /** The computer's name the service registers its app under (default: this computer's). */
+  readonly hostName?: string;
+};
+
+export async function startWizardSession(name: string, options: WizardSessionOptions = {}): Promise<WizardSession> {
   const ad = await sharedAd();
-  const tenant = await startTenantServer({ timeScale: 60 });
-  const service = await startService({ dataDir: mkdtempSync(join(tmpdir(), `dirsync-e2e-${name}-`)), schedule: options.schedule ?? false, browser: {} });
+  const tenant = options.tenant ?? await startTenantServer({ timeScale: 60, ...(options.tenantSeed ? { seed: options.tenantSeed } : {}) });
+  const service = await startService({ dataDir: mkdtempSync(join(tmpdir(), `dirsync-e2e-${name}-`)), schedule: options.schedule ?? false, browser: {},
+    ...(options.hostName ? { hostName: options.hostName } : {}) });
   const browser = await launchChromium();
   const { page, consoleErrors } = await openWatchedPage(browser);
   return {
@@ -39,7 +51,7 @@ export async function startWizardSession(name: string, options: { readonly sched
     async close(createdAccountDns) {
       await browser.close();
       await service.stop();
-      await tenant.close();
+      if (!options.tenant) await tenant.close();
       const dns = createdAccountDns.filter((dn): dn is string => dn !== undefined);
       if (dns.length === 0) return;
       const client = await adminLdap(ad);

@@ -152,7 +152,9 @@ export function ReadinessPage(props: { readonly onBack: () => void; readonly onN
   }
 
   const counts = preview?.counts;
-  const skipped = counts ? counts.conflict + counts.blocked + counts.invalid : 0;
+  // In a tenant another tool synchronizes, its objects are the blocked ones: the banner says why, and nothing needs fixing.
+  const synchronized = preview?.run.tenantSynchronized !== undefined;
+  const skipped = counts ? counts.conflict + (synchronized ? 0 : counts.blocked) + counts.invalid : 0;
 
   return (
     <WizardFrame title="Check what will be synchronized" steps={configureSteps} currentStep={ConfigureStep.Readiness}
@@ -204,7 +206,7 @@ export function ReadinessPage(props: { readonly onBack: () => void; readonly onN
                 </MessageBarBody>
               </MessageBar>
             )}
-            {counts.create + counts.matched === 0 && (
+            {counts.create + counts.matched + counts.blocked + counts.conflict + counts.invalid === 0 && (
               <MessageBar intent="warning" data-testid="preview-empty">
                 <MessageBarBody>Nothing is in scope: go back and choose other organizational units or another filter.</MessageBarBody>
               </MessageBar>
