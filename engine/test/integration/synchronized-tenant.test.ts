@@ -1,13 +1,26 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { entraConnectSeed } from '../../../lab/tenant/connect-seed.ts';
-import { scopeDnOf } from '../../../lab/tenant/connect-seed.ts';
+import { repoRoot } from '../../../lab/connection.ts';
+import { entraConnectSeed, scopeDnOf } from '../../../lab/tenant/connect-seed.ts';
 import type { TenantSeed } from '../../../lab/tenant/seed.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { lastSeq, startHarness, writesSince, type Harness } from '../support/engine-harness.ts';
 
 type Obj = Record<string, unknown> & { id: string };
+
+/** The `dirsync` command on a data directory, as an administrator runs it. */
+async function dirsync(dataDir: string, args: ReadonlyArray<string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(repoRoot, 'engine', 'bin', 'dirsync.js'), '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? -1)));
+  return { code, stdout, stderr };
+}
 
 /**
  * A tenant Entra Connect synchronizes from the lab's AD (the lab's Entra Connect seed): every user and
@@ -55,6 +68,19 @@ describe('a tenant another tool synchronizes', () => {
     assert.ok(blocked.some((r) => r.objectType === 'group' && /SID S-1-5-21-/.test(r.reason)), 'groups are recognised by their SID');
     assert.equal(preview.matchReport?.['create'], 2, 'only the two sandbox objects have no synchronized counterpart');
     assert.equal(harness.store.listErrors(preview.id).filter((e) => e.code.startsWith('match-')).length, 0, 'objects another tool synchronizes are reported, not errors');
+  });
+
+  it('dirsync status and dirsync plan say first, and plainly, that another tool synchronizes the tenant', async () => {
+    const status = await dirsync(harness.dataDir, ['status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout.split('\n')[0] ?? '', /^This tenant is synchronized by another tool \(its last synchronization: .*\): Entra Connect, Cloud Sync or DirSync\. .* In the tenant: \d+ users and \d+ groups it synchronizes/);
+    const json = JSON.parse((await dirsync(harness.dataDir, ['--json', 'status'])).stdout) as { tenant: { synchronized: boolean }; synchronizedByAnotherTool: { group: number } };
+    assert.equal(json.tenant.synchronized, true);
+    assert.equal(json.synchronizedByAnotherTool.group, syncedGroupIds.size);
+    const plan = await dirsync(harness.dataDir, ['plan', '--full']);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout.split('\n')[0] ?? '', /^This tenant is synchronized by another tool/);
+    assert.match(plan.stdout, /HELD create-group CN=Newcomers,/);
   });
 
   it('creates nothing beside the synchronized objects and adds no member to them; the two new objects wait for approval', async () => {
