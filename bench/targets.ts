@@ -1,4 +1,4 @@
-/** The targets of issue 10 (ROADMAP.md), judged on the measurements: each met or not, with the number behind it. */
+/** The product's speed and memory targets, judged on the measurements: each met or not, with the number behind it. */
 import type { SizeMeasurements } from './measure.ts';
 
 export type TargetResult = { readonly target: string; readonly size: number; readonly value: string; readonly met: boolean };
