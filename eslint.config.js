@@ -2,6 +2,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** What no file of the engine imports (a later block naming the same rule replaces it, so each repeats these). */
+const ENGINE_WIDE = [
+  { group: ['electron', 'electron/*'], message: 'engine/ never imports Electron.' },
+  { group: ['react', 'react-dom', 'react-dom/*', 'react-router', '@fluentui/*'], message: 'engine/ never imports React.' },
+];
+
 // ESLint reads the default export of its config file (the one default export allowed, with vite.config.ts).
 // eslint-disable-next-line no-restricted-syntax
 export default tseslint.config(
@@ -70,12 +76,7 @@ export default tseslint.config(
   {
     files: ['engine/**/*.ts', 'lab/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['electron', 'electron/*'], message: 'engine/ never imports Electron.' },
-          { group: ['react', 'react-dom', 'react-dom/*', 'react-router', '@fluentui/*'], message: 'engine/ never imports React.' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...ENGINE_WIDE] }],
     },
   },
   {
@@ -89,13 +90,60 @@ export default tseslint.config(
       }],
     },
   },
+  // The engine's rooms, bottom to top: base (configuration, logging) and errors; store, ad, cloud (connectors);
+  // run (the pipeline); service (the daemon) and diagnostics; cli. A room imports only from rooms below it.
+  {
+    files: ['engine/src/base/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          ...ENGINE_WIDE,
+          { group: ['../store/*', '../ad/*', '../cloud/*', '../sync/*', '../run/*', '../service/*', '../diagnostics/*', '../cli/*'], message: 'base/ is below every other room of the engine (errors/ aside).' },
+        ],
+      }],
+    },
+  },
+  {
+    // The error classes and the mappers from each foreign source (ldapts, msal, Graph) sit with the connectors.
+    files: ['engine/src/store/**/*.ts', 'engine/src/ad/**/*.ts', 'engine/src/cloud/**/*.ts', 'engine/src/errors/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          ...ENGINE_WIDE,
+          { group: ['../run/*', '../service/*', '../diagnostics/*', '../cli/*'], message: 'The store, the connectors and the errors know nothing of the pipeline, the daemon or the CLI.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['engine/src/run/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          ...ENGINE_WIDE,
+          { group: ['../service/*', '../diagnostics/*', '../cli/*'], message: 'The run pipeline never imports the daemon (service/), diagnostics or the CLI: they use it.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['engine/src/service/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          ...ENGINE_WIDE,
+          { group: ['../cli/*'], message: 'The daemon never imports the CLI.' },
+        ],
+      }],
+    },
+  },
   {
     files: ['engine/src/sync/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'ldapts', 'better-sqlite3', '@azure/*', '@microsoft/*', 'pino', 'electron', 'react'], message: 'engine/src/sync is pure: no I/O, receive values and return plans.' },
-          { group: ['../store/*', '../ad/*', '../cloud/*', '../service/*', '../cli/*'], message: 'engine/src/sync is pure: it may import only ../contract and itself.' },
+          { group: ['../store/*', '../ad/*', '../cloud/*', '../base/*', '../run/*', '../service/*', '../diagnostics/*', '../cli/*'], message: 'engine/src/sync is pure: it may import only ../contract and itself.' },
         ],
       }],
       'no-restricted-globals': ['error',

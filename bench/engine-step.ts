@@ -8,9 +8,9 @@
  * the store, then a full dry run on it) for the saved configuration, with the preview's counts.
  */
 import { appendFileSync } from 'node:fs';
-import { limitHeapGrowth } from '../engine/src/service/heap.ts';
-import { openStore, requireConfig, sessionFor } from '../engine/src/service/engine.ts';
-import { phaseEtaSeconds, runSync } from '../engine/src/service/sync-run.ts';
+import { limitHeapGrowth } from '../engine/src/base/heap.ts';
+import { openStore, requireConfig, sessionFor } from '../engine/src/run/session.ts';
+import { phaseEtaSeconds, runSync } from '../engine/src/run/run.ts';
 import type { PreviewCategory, RunPhase, RunProgress } from '../engine/src/contract/control-api.ts';
 import { EventHub } from '../engine/src/service/control-server.ts';
 import { DirSyncService } from '../engine/src/service/service.ts';

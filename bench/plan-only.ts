@@ -8,9 +8,9 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { limitHeapGrowth } from '../engine/src/service/heap.ts';
-import { openStore, requireConfig } from '../engine/src/service/engine.ts';
-import { buildPlan } from '../engine/src/service/planner.ts';
+import { limitHeapGrowth } from '../engine/src/base/heap.ts';
+import { openStore, requireConfig } from '../engine/src/run/session.ts';
+import { buildPlan } from '../engine/src/run/planning.ts';
 
 // As every engine process does (engine/src/cli/main.ts).
 limitHeapGrowth();

@@ -10,19 +10,22 @@ import { EngineError } from '../errors/engine-error.ts';
 import { ConfigError } from '../errors/config-error.ts';
 import { storeErrorOf } from '../errors/store-error.ts';
 import { RunInProgressError } from '../errors/run-errors.ts';
-import { parseConfig, defaultDataDir, storeFiles, type DirSyncConfig } from '../service/config.ts';
-import { createLogger } from '../service/logger.ts';
-import { approvePlan, cloudCaFile, cloudConnectorFor, openStore, readConfig, rejectPlan, requireConfig, saveConfig, sessionFor,
-  SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../service/engine.ts';
-import { AD_CURSOR, runSync, synchronizedTenantNote, tenantSyncState, type RunProgress } from '../service/sync-run.ts';
+import { parseConfig, defaultDataDir, storeFiles, type DirSyncConfig } from '../base/config.ts';
+import { createLogger } from '../base/logger.ts';
+import { cloudCaFile, cloudConnectorFor, openStore, readConfig, requireConfig, saveConfig, sessionFor,
+  SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../run/session.ts';
+import { approvePlan, rejectPlan } from '../run/approval.ts';
+import { runSync, type RunProgress } from '../run/run.ts';
+import { synchronizedTenantNote, tenantSyncState } from '../run/tenant-state.ts';
+import { AD_CURSOR } from '../store/keys.ts';
 import { callControl, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
 import { defaultSocketPath, startService } from '../service/daemon.ts';
 import type { Store } from '../store/store.ts';
 import { exportConfiguration, exportHasSecrets, importConfiguration } from '../service/config-transfer.ts';
-import { runDoctor } from '../service/doctor.ts';
+import { runDoctor } from '../diagnostics/doctor.ts';
 import { ExitCode } from './exit-codes.ts';
 import { readPassphrase } from './prompt.ts';
-import { limitHeapGrowth } from '../service/heap.ts';
+import { limitHeapGrowth } from '../base/heap.ts';
 
 limitHeapGrowth();
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appRoot } from '../app-root.ts';
-import { defaultDataDir } from '../service/config.ts';
+import { defaultDataDir } from '../base/config.ts';
 import { startService } from '../service/daemon.ts';
 
 const repoRoot = appRoot;

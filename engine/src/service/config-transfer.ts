@@ -11,8 +11,8 @@ import { hostname } from 'node:os';
 import { ConfigError } from '../errors/config-error.ts';
 import type { Store } from '../store/store.ts';
 import { productVersion } from '../version.ts';
-import { parseConfig, type DirSyncConfig } from './config.ts';
-import { readConfig, saveConfig } from './engine.ts';
+import { parseConfig, type DirSyncConfig } from '../base/config.ts';
+import { readConfig, saveConfig } from '../run/session.ts';
 
 export const EXPORT_FORMAT = 'directory-sync-configuration';
 export const MIN_PASSPHRASE_LENGTH = 12;

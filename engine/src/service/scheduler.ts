@@ -4,7 +4,7 @@
  * Pure: the service passes the time in.
  */
 import { createHash } from 'node:crypto';
-import type { DirSyncConfig } from './config.ts';
+import type { DirSyncConfig } from '../base/config.ts';
 
 export type ScheduleDecision = { readonly kind: 'full' | 'delta'; readonly at: number; readonly reason: string };
 

@@ -2,7 +2,7 @@
  * The Directory Synchronization Service: owns the store, runs the schedule, and answers the control
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
-import { readinessChecks } from './readiness.ts';
+import { readinessChecks } from '../diagnostics/readiness.ts';
 import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
@@ -15,15 +15,18 @@ import { hostname } from 'node:os';
 import { PreviewExpiredError, PreviewInProgressError } from '../errors/preview-errors.ts';
 import { NotConfiguredError, RunInProgressError } from '../errors/run-errors.ts';
 import type { Store } from '../store/store.ts';
-import { parseConfig, storeFiles, type DirSyncConfig } from './config.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { parseConfig, storeFiles, type DirSyncConfig } from '../base/config.ts';
+import { createLogger, type Logger } from '../base/logger.ts';
 import type { EventHub } from './control-server.ts';
-import { approvePlan, cloudConnectorFor, openStore, readConfig, rejectPlan, saveConfig, sessionFor, storeSecrets, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET } from './engine.ts';
+import { approvePlan, rejectPlan } from '../run/approval.ts';
+import { cloudConnectorFor, openStore, readConfig, saveConfig, sessionFor, storeSecrets, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET } from '../run/session.ts';
 import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccountRights } from '../ad/service-account.ts';
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
-import { AD_CURSOR, phaseEtaSeconds, runSync, tenantSyncState } from './sync-run.ts';
-import { scopeEvaluator } from './planner.ts';
-import { listPreviewObjects, openPreviewStore, previewCounts, previewFile, removePreviewFiles, removeStalePreviews } from './preview.ts';
+import { phaseEtaSeconds, runSync } from '../run/run.ts';
+import { tenantSyncState } from '../run/tenant-state.ts';
+import { AD_CURSOR, CLOUD_REGISTRATION, FULL_CONFIG_HASH, SERVER_ID, SERVICE_ACCOUNT, SERVICE_ACCOUNT_RIGHTS } from '../store/keys.ts';
+import { scopeEvaluator } from '../run/planning.ts';
+import { listPreviewObjects, openPreviewStore, previewCounts, previewFile, removePreviewFiles, removeStalePreviews } from '../run/preview.ts';
 
 export type ServiceClock = {
   now(): number;
@@ -54,11 +57,6 @@ export type ServiceOptions = {
   readonly hostName?: string;
 };
 
-const FULL_CONFIG_HASH = 'schedule.fullRunConfigHash';
-const SERVICE_ACCOUNT = 'ad.serviceAccount';
-const SERVICE_ACCOUNT_RIGHTS = 'ad.serviceAccount.rights';
-const SERVER_ID = 'server.id';
-const CLOUD_REGISTRATION = 'cloud.registration';
 
 function describeHolder(holder: OwnershipHolder | null | undefined): string {
   if (!holder) return 'Nobody holds the tenant ownership lease and it could not be claimed: this server only plans.';

@@ -2,6 +2,7 @@
  * The engine's state: connector spaces, links, cursors, runs, plans and errors, over one SQLite file.
  * Every method is small and synchronous (better-sqlite3); multi-step changes take a transaction.
  */
+import { IN_SCOPE_BUILT_FOR } from './keys.ts';
 import { hostname } from 'node:os';
 import type { MatchReportEntry, ObjectError, PlannedOperation, RunKind, RunStatus, RunSummary, SyncObjectType } from '../contract/model.ts';
 import type { AdEntry } from '../sync/ad-entry.ts';
@@ -89,7 +90,6 @@ type AdRow = { guid: string; entry: string };
 
 /** An AD object in scope, with the values the tenant requires unique (users: UPN and mail). */
 export type InScopeRow = { readonly guid: string; readonly dn: string; readonly upn?: string; readonly mail?: string };
-const IN_SCOPE_BUILT_FOR = 'plan.inScopeBuiltFor';
 type CloudRow = { object: string };
 
 /** The holder of the run lock as seen at one moment: who, and the heartbeat it had written. */
@@ -280,6 +280,12 @@ export class Store {
         class: entry.objectClass, deleted: entry.deleted ? 1 : 0, entry: json, run: runId });
     }
     return changed;
+  }
+
+  /** Objects the next delta run plans again (their export failed, or another object was in their way). */
+  public markChangedForNextRun(guids: ReadonlyArray<string>, nextRunId: number): void {
+    const bump = this.sql('UPDATE ad_objects SET changed_run = ? WHERE guid = ?');
+    for (const guid of guids) bump.run(nextRunId, guid);
   }
 
   /** After a complete full import: objects not seen by it are gone from AD. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { repoRoot } from '../../../lab/connection.ts';
 import { runCommand } from '../../../lab/samba/system.ts';
-import type { DoctorReport } from '../../src/service/doctor.ts';
+import type { DoctorReport } from '../../src/diagnostics/doctor.ts';
 
 const bin = join(repoRoot, 'engine', 'bin', 'dirsync.js');
 const bundle = join(repoRoot, 'dist', 'engine', 'dirsync.mjs');

@@ -12,8 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { generate } from 'selfsigned';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { appGraphClient } from '../../../lab/test/support/tenant.ts';
-import { parseConfig } from '../../src/service/config.ts';
-import { SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT } from '../../src/service/engine.ts';
+import { parseConfig } from '../../src/base/config.ts';
+import { SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT } from '../../src/run/session.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { lastSeq, managedInTenant, startHarness, type Harness } from '../support/engine-harness.ts';
 

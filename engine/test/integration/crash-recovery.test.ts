@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import { repoRoot } from '../../../lab/connection.ts';
 import { seededRandom } from '../../../lab/tenant/faults.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
-import { openStore } from '../../src/service/engine.ts';
+import { openStore } from '../../src/run/session.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { startHarness, type Harness } from '../support/engine-harness.ts';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
-import { openStore } from '../../src/service/engine.ts';
+import { openStore } from '../../src/run/session.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { managedInTenant, startHarness, type Harness } from '../support/engine-harness.ts';
 

@@ -10,7 +10,7 @@ import { ENGINE_APP_ROLES } from '../../../lab/tenant/seed.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { DIRECTORY_SYNC_GRAPH_PERMISSIONS } from '../../src/cloud/app-registration.ts';
 import { claimOwnership } from '../../src/cloud/ownership.ts';
-import { cloudConnectorFor } from '../../src/service/engine.ts';
+import { cloudConnectorFor } from '../../src/run/session.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { startHarness } from '../support/engine-harness.ts';
 

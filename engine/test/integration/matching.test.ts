@@ -3,7 +3,7 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'selfsigned';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
-import { SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, cloudConnectorFor } from '../../src/service/engine.ts';
+import { SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, cloudConnectorFor } from '../../src/run/session.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { startHarness, type Harness } from '../support/engine-harness.ts';
 

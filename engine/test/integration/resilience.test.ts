@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../../../lab/connection.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
-import { openStore } from '../../src/service/engine.ts';
+import { openStore } from '../../src/run/session.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { startHarness, type Harness } from '../support/engine-harness.ts';
 

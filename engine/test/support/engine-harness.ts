@@ -9,9 +9,10 @@ import type { AdConnection } from '../../../lab/connection.ts';
 import { startTenantServer, type RequestLogEntry, type TenantOptions, type TenantServer } from '../../../lab/tenant/index.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import type { RunKind, RunSummary } from '../../src/contract/model.ts';
-import { parseConfig, type DirSyncConfig } from '../../src/service/config.ts';
-import { approvePlan, openStore, saveConfig, sessionFor, SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../../src/service/engine.ts';
-import { runSync, type EngineSession } from '../../src/service/sync-run.ts';
+import { parseConfig, type DirSyncConfig } from '../../src/base/config.ts';
+import { approvePlan } from '../../src/run/approval.ts';
+import { openStore, saveConfig, sessionFor, SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../../src/run/session.ts';
+import { runSync, type EngineSession } from '../../src/run/run.ts';
 import type { Store } from '../../src/store/store.ts';
 
 export type HarnessOptions = {

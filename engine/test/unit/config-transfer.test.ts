@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors/config-error.ts';
-import { parseConfig } from '../../src/service/config.ts';
+import { parseConfig } from '../../src/base/config.ts';
 import { exportConfiguration, importConfiguration } from '../../src/service/config-transfer.ts';
-import { openStore, readConfig, saveConfig } from '../../src/service/engine.ts';
+import { openStore, readConfig, saveConfig } from '../../src/run/session.ts';
 
 const config = parseConfig({
   version: 1,

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { exportEtaSeconds, phaseEtaSeconds } from '../../src/service/sync-run.ts';
+import { exportEtaSeconds, phaseEtaSeconds } from '../../src/run/run.ts';
 
 const budget = { writes: 3000, windowSeconds: 150 }; // 20 writes/s
 

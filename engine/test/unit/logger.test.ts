@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createLogger } from '../../src/service/logger.ts';
+import { createLogger } from '../../src/base/logger.ts';
 
 describe('logger', () => {
   it('writes JSON lines with the run id, and redacts secrets wherever they sit', () => {

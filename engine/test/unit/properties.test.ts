@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { Ber, BerReader, BerWriter } from 'ldapts';
 import { DirSyncControl, LDAP_SERVER_DIRSYNC_OID } from '../../src/ad/controls.ts';
 import { guidBufferToString, guidStringToBuffer, parseExtendedDn } from '../../src/ad/guid.ts';
-import { applyPropertyChanges } from '../../src/service/exporter.ts';
+import { applyPropertyChanges } from '../../src/run/export.ts';
 import { defaultAttributeFlow } from '../../src/sync/attribute-flow.ts';
 import type { CloudObject } from '../../src/sync/cloud-object.ts';
 import { mapEntry, type DesiredObject } from '../../src/sync/map.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readinessChecks } from '../../src/service/readiness.ts';
+import { readinessChecks } from '../../src/diagnostics/readiness.ts';
 
 describe('readiness checks', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dirsync-ready-'));

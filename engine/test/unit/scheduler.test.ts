@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../../src/service/config.ts';
+import { parseConfig } from '../../src/base/config.ts';
 import { fullRunConfigHash, nextRun } from '../../src/service/scheduler.ts';
 
 const config = parseConfig({

@@ -4,7 +4,7 @@
  *
  *   node --import tsx installer/test/support/mark-run.ts <dataDir> start|finish
  */
-import { openStore } from '../../../engine/src/service/engine.ts';
+import { openStore } from '../../../engine/src/run/session.ts';
 
 const [dataDir, action] = process.argv.slice(2);
 if (dataDir === undefined || (action !== 'start' && action !== 'finish')) {

@@ -9,7 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { RunInProgressError } from '../../../src/errors/run-errors.ts';
-import { withRunLock } from '../../../src/service/sync-run.ts';
+import { withRunLock } from '../../../src/run/run-lock.ts';
 import { Store } from '../../../src/store/store.ts';
 
 function tempStore(): Store {

@@ -3,6 +3,7 @@
  * to fix. It only reads: a store of another schema version is reported, never migrated; nothing is
  * written to AD or the tenant.
  */
+import { SERVER_ID } from '../store/keys.ts';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -11,14 +12,14 @@ import { platform, release } from 'node:os';
 import { fetchCertificate } from '../ad/probe.ts';
 import { verifyServiceAccountRights } from '../ad/service-account.ts';
 import { readOwnership } from '../cloud/ownership.ts';
-import type { ControlEndpoint } from './control-client.ts';
-import { callControl } from './control-client.ts';
+import type { ControlEndpoint } from '../service/control-client.ts';
+import { callControl } from '../service/control-client.ts';
 import { latestSchemaVersion, liveSchemaVersion } from '../store/database.ts';
 import { Store } from '../store/store.ts';
 import { bundledEngine } from '../app-root.ts';
 import { productVersion } from '../version.ts';
-import { storeFiles, type DirSyncConfig } from './config.ts';
-import { cloudConnectorFor, readConfig, SECRET_AD_PASSWORD } from './engine.ts';
+import { storeFiles, type DirSyncConfig } from '../base/config.ts';
+import { cloudConnectorFor, readConfig, SECRET_AD_PASSWORD } from '../run/session.ts';
 
 export type DoctorStatus = 'ok' | 'warning' | 'failed' | 'skipped';
 export type DoctorCheck = { readonly id: string; readonly title: string; readonly status: DoctorStatus; readonly detail: string; readonly fix?: string };
@@ -26,7 +27,6 @@ export type DoctorReport = { readonly checks: ReadonlyArray<DoctorCheck>; readon
 
 const DAY_MS = 24 * 3600 * 1000;
 const CERTIFICATE_WARNING_DAYS = 30;
-const SERVER_ID = 'server.id';
 
 export type DoctorOptions = {
   readonly dataDir: string;

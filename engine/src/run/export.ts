@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import type { ObjectError, PlannedOperation } from '../contract/model.ts';
 import type { CloudConnector } from '../cloud/connector.ts';
-import { requestFor, type ExportItem, type GraphWriter } from '../cloud/writer.ts';
+import { WriteGovernor, defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
+import { GraphWriter, requestFor, type ExportItem } from '../cloud/writer.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
 import { guardError, syncedCounterparts } from '../sync/create-guard.ts';
 import { exportPriority } from '../sync/plan.ts';
-import { syncedLookups } from './planner.ts';
+import { syncedLookups } from './planning.ts';
 import type { OperationStatus, Store, StoredOperation } from '../store/store.ts';
 
 export type ExportResult = { readonly exported: Record<string, number>; readonly failed: number; readonly skipped: number; readonly failedAdGuids: ReadonlyArray<string> };
@@ -221,4 +222,20 @@ export async function exportPlan(input: {
     }
   }
   return { exported, failed, skipped, failedAdGuids };
+}
+
+/**
+ * Exports a plan's operations of the given statuses under a write governor of the session's budget:
+ * what a run does with its plan, and what an approval does with the operations it approved.
+ */
+export async function exportOperations(session: { readonly store: Store; readonly writeBudget?: WriteBudget }, cloud: CloudConnector, input: {
+  readonly planId: number;
+  readonly runId: number;
+  readonly statuses: ReadonlyArray<OperationStatus>;
+  readonly onProgress?: (done: number) => void;
+  readonly mayContinue?: () => boolean;
+}): Promise<{ readonly result: ExportResult; readonly writer: GraphWriter }> {
+  const writer = new GraphWriter(cloud, new WriteGovernor(session.writeBudget ?? defaultWriteBudget));
+  const result = await exportPlan({ store: session.store, cloud, writer, ...input });
+  return { result, writer };
 }

@@ -16,7 +16,7 @@ import { membershipOperations, planDeletion, planManager, planObject, type Membe
 import { evaluateScope, type ScopeConfig, type ScopeDecision } from '../sync/scope.ts';
 import { findDuplicates, validateDesired, type TenantDomains, type UniqueKey } from '../sync/validate.ts';
 import type { Store } from '../store/store.ts';
-import type { DirSyncConfig } from './config.ts';
+import type { DirSyncConfig } from '../base/config.ts';
 
 export type PlanMode = { readonly kind: 'full' } | { readonly kind: 'delta'; readonly changedAfterRun: number };
 

@@ -1,0 +1,305 @@
+/**
+ * A sync run, step by step (docs/architecture.md "A run"): lock, read the tenant, import AD, import
+ * the cloud, plan and gate, then export (or stop at the plan), and record. Each phase is a function
+ * below; `failRun` is the one place a run fails.
+ */
+import type { RunPhase, RunProgress } from '../contract/control-api.ts';
+import type { RunKind, RunSummary } from '../contract/model.ts';
+import { AdConnector } from '../ad/connector.ts';
+import type { CloudConnector } from '../cloud/connector.ts';
+import { defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
+import { AD_CURSOR, IN_SCOPE_COUNT, PLAN_WATERMARK } from '../store/keys.ts';
+import type { Store } from '../store/store.ts';
+import type { DirSyncConfig } from '../base/config.ts';
+import { osLog, type Logger } from '../base/logger.ts';
+import { exportOperations, recoverUnconfirmed } from './export.ts';
+import { buildPlan, type PlanOutcome } from './planning.ts';
+import { failRun, type RunCounts } from './run-failure.ts';
+import { withRunLock } from './run-lock.ts';
+import { recordTenantSyncState, tenantSynchronizedOf } from './tenant-state.ts';
+
+export type { RunPhase, RunProgress } from '../contract/control-api.ts';
+
+export type EngineSession = {
+  readonly store: Store;
+  readonly config: DirSyncConfig;
+  connectAd(): Promise<AdConnector>;
+  cloud(): CloudConnector;
+  readonly writeBudget?: WriteBudget;
+  readonly log?: Logger;
+};
+
+export type RunOptions = {
+  readonly kind: RunKind;
+  readonly dryRun: boolean;
+  /** Also report every object out of scope, with why (configuration previews; a domain's worth of rows). */
+  readonly recordOutOfScope?: boolean;
+  readonly onProgress?: (progress: RunProgress) => void;
+  /** Called before each export page: false stops exporting (lease lost, shutdown). */
+  readonly mayExport?: () => boolean;
+  /** Plan, never export, and say why (another server holds the ownership lease). */
+  readonly planOnlyReason?: string;
+  /** Asked right before exporting (after a long import the lease is checked afresh); false: plan only. */
+  readonly confirmExport?: () => Promise<boolean>;
+};
+
+/**
+ * The ETA the product shows for a phase: the rest of the phase at the rate so far (seconds), or
+ * undefined while it cannot be estimated.
+ */
+export function phaseEtaSeconds(done: number, total: number | undefined, elapsedSeconds: number): number | undefined {
+  return total !== undefined && done > 0 && total > done && elapsedSeconds > 0 ? Math.round(((total - done) * elapsedSeconds) / done) : undefined;
+}
+
+/**
+ * The ETA of an export: the write budget bounds its pace (each operation is one write), so while
+ * it runs at half the budget's rate or more, the rest takes what the budget allows; a slower export
+ * (a slow tenant) goes at its own pace so far. Measured by `npm run bench`: the pace-so-far
+ * estimate alone was 30–40% high early on, as creates are slower than the membership changes after
+ * them.
+ */
+export function exportEtaSeconds(done: number, total: number, elapsedSeconds: number, budget: WriteBudget): number | undefined {
+  if (!(done > 0 && total > done && elapsedSeconds > 0)) return undefined;
+  const budgetRate = budget.writes / budget.windowSeconds;
+  const rate = done / elapsedSeconds;
+  return Math.round((total - done) / (rate >= budgetRate / 2 ? budgetRate : rate));
+}
+
+/** What a run knows as it goes: set up by `startRun`, passed from phase to phase. */
+type RunContext = {
+  readonly session: EngineSession;
+  readonly options: RunOptions;
+  readonly runId: number;
+  readonly kind: RunKind;
+  /** The last run whose plan covered every change (delta runs plan what changed after it). */
+  readonly watermark: number;
+  readonly cursor: string | undefined;
+  readonly log?: Logger;
+  readonly counts: RunCounts;
+  readonly notes: string[];
+  progress(phase: RunPhase, done: number, total?: number, note?: string): void;
+};
+
+/** What a run learns of the tenant before it reads anything else. */
+type TenantFacts = {
+  readonly domains: { readonly verified: ReadonlyArray<string> };
+  readonly anchorProperty: string;
+  readonly summary: Pick<RunSummary, 'tenantSynchronized'>;
+};
+
+export async function runSync(session: EngineSession, options: RunOptions): Promise<RunSummary> {
+  return withRunLock(session.store, async () => {
+    const run = startRun(session, options);
+    const ad = await session.connectAd().catch((error: unknown) => failRun(session.store, run.runId, error, run.counts, run.log));
+    try {
+      const cloud = session.cloud();
+      const refusalsBefore = cloud.tokenRefusals.count;
+      run.progress('starting', 0);
+      const tenant = await readTenant(run, cloud);
+      await importAd(run, ad);
+      if (run.kind === 'full') await importCloud(run, cloud);
+      const plan = planRun(run, tenant);
+      const planOnly = await planOnlyReason(run);
+      // Tokens Graph refused (clocks that disagree) are said last, whatever the run did.
+      const refused = { count: () => cloud.tokenRefusals.count - refusalsBefore, note: () => cloud.tokenRefusals.note(refusalsBefore) };
+      const summary = planOnly !== undefined ? finishWithPlan(run, plan, tenant, planOnly, refused.note()) : await exportRun(run, cloud, plan, tenant, refused);
+      run.progress('done', plannedTotal(plan));
+      return summary;
+    } catch (caught) {
+      return failRun(session.store, run.runId, caught, run.counts, run.log);
+    } finally {
+      await ad.close();
+    }
+  });
+}
+
+/** Records the run's start: a delta with no full run before it is a full run. */
+function startRun(session: EngineSession, options: RunOptions): RunContext {
+  const { store } = session;
+  const cursor = store.getCursor(AD_CURSOR);
+  const watermark = Number(store.getCursor(PLAN_WATERMARK) ?? '0');
+  const notes: string[] = [];
+  let kind: RunKind = options.kind;
+  if (kind === 'delta' && (!cursor || watermark === 0)) {
+    kind = 'full';
+    notes.push('No earlier full run: this run is a full run.');
+  }
+  const runId = store.startRun(kind, options.dryRun);
+  const log = session.log?.child({ runId });
+  const budget = session.writeBudget ?? defaultWriteBudget;
+  let lastPhase: RunPhase | undefined;
+  let phaseStartedAt = performance.now();
+  const progress = (phase: RunPhase, done: number, total?: number, note?: string): void => {
+    if (phase !== lastPhase) {
+      log?.info({ phase }, `phase ${phase}`);
+      phaseStartedAt = performance.now();
+    }
+    lastPhase = phase;
+    const elapsed = (performance.now() - phaseStartedAt) / 1000;
+    const etaSeconds = phase === 'exporting' && total !== undefined ? exportEtaSeconds(done, total, elapsed, budget) : undefined;
+    options.onProgress?.({ runId, phase, done, total, message: note, ...(etaSeconds !== undefined ? { etaSeconds } : {}) });
+  };
+  log?.info({ kind, dryRun: options.dryRun }, 'run started');
+  if (!options.dryRun) osLog('info', `Directory Sync: ${kind} run ${runId} started.`);
+  store.heartbeatRunLock(runId);
+  return { session, options, runId, kind, watermark, cursor, log, counts: { ad: 0, cloud: 0 }, notes, progress };
+}
+
+/** Whether this run may write: not a preview, not staging, not told to plan only. */
+function mayWrite(run: RunContext): boolean {
+  return !run.options.dryRun && !run.session.config.stagingMode && !run.options.planOnlyReason;
+}
+
+/** The organization (verified domains; whether another tool synchronizes it), the anchor property, and what a crash left unconfirmed. */
+async function readTenant(run: RunContext, cloud: CloudConnector): Promise<TenantFacts> {
+  const { store } = run.session;
+  const organization = await cloud.organization();
+  recordTenantSyncState(store, organization);
+  const anchorProperty = mayWrite(run) ? await cloud.ensureAnchorExtension() : cloud.anchorProperty();
+  if (mayWrite(run)) await recoverUnconfirmed(store, cloud, run.runId);
+  const tenantSynchronized = tenantSynchronizedOf(organization);
+  return { domains: { verified: organization.verifiedDomains.map((d) => d.name.toLowerCase()) }, anchorProperty,
+    summary: tenantSynchronized ? { tenantSynchronized } : {} };
+}
+
+/** Import AD: a paged search on full runs, DirSync on delta runs; the cursor moves with the data it covers. */
+async function importAd(run: RunContext, ad: AdConnector): Promise<void> {
+  const { store } = run.session;
+  const keepCursor = !run.options.dryRun;
+  run.progress('importing-ad', 0);
+  if (run.kind === 'full') {
+    const startCursor = await ad.currentCursor();
+    for await (const page of ad.fullImport()) {
+      store.transaction(() => store.upsertAdEntries(page, run.runId));
+      run.counts.ad += page.length;
+      run.progress('importing-ad', run.counts.ad);
+    }
+    store.transaction(() => {
+      store.markUnseenAdObjectsDeleted(run.runId);
+      if (keepCursor) store.setCursor(AD_CURSOR, startCursor);
+    });
+  } else {
+    for await (const batch of ad.deltaImport(run.cursor as string)) {
+      store.transaction(() => {
+        store.upsertAdEntries(batch.changed, run.runId);
+        store.markAdObjectsDeleted(batch.deletedGuids, run.runId);
+        if (keepCursor) store.setCursor(AD_CURSOR, batch.cursor);
+      });
+      run.counts.ad += batch.changed.length + batch.deletedGuids.length;
+      run.progress('importing-ad', run.counts.ad);
+    }
+  }
+  if (AdConnector.cursorMode(store.getCursor(AD_CURSOR) ?? JSON.stringify({ mode: 'dirsync' })) === 'usn') {
+    run.notes.push('The account cannot use DirSync (it lacks Replicating Directory Changes): changes are read by uSNChanged, and deletions are confirmed by full runs.');
+  }
+}
+
+/** Import the tenant (full runs; delta runs trust the store): users, the recycle bin, groups and the members of managed groups. */
+async function importCloud(run: RunContext, cloud: CloudConnector): Promise<void> {
+  const { store } = run.session;
+  run.progress('importing-cloud', 0);
+  const admins = await cloud.administratorIds();
+  for await (const page of cloud.readUsers(admins)) {
+    store.transaction(() => store.upsertCloudObjects(page, run.runId));
+    run.counts.cloud += page.length;
+    run.progress('importing-cloud', run.counts.cloud);
+  }
+  for await (const page of cloud.readGroups()) {
+    store.transaction(() => store.upsertCloudObjects(page, run.runId));
+    run.counts.cloud += page.length;
+    for (const group of page) {
+      if (!group.managedAnchor) continue;
+      const members = await cloud.groupMemberIds(group.id);
+      store.transaction(() => store.replaceCloudMembers(group.id, members));
+    }
+    run.progress('importing-cloud', run.counts.cloud);
+  }
+  store.removeUnseenCloudObjects(run.runId);
+}
+
+/** Plan and gate every operation; the shrinking-scope guard's count moves only with a plan nothing holds. */
+function planRun(run: RunContext, tenant: TenantFacts): PlanOutcome {
+  const { store, config } = run.session;
+  run.progress('planning', 0);
+  const plan = buildPlan({
+    store, config, runId: run.runId, mode: run.kind === 'full' ? { kind: 'full' } : { kind: 'delta', changedAfterRun: run.watermark },
+    domains: tenant.domains, anchorProperty: tenant.anchorProperty, inScopeBefore: inScopeBefore(store), dryRun: run.options.dryRun,
+    recordMatches: run.options.dryRun, recordOutOfScope: run.options.recordOutOfScope, tenantSynchronized: tenant.summary.tenantSynchronized !== undefined,
+  });
+  // A held plan keeps the old count, so that approving or rejecting is the only way past the guard.
+  if (!run.options.dryRun && !config.stagingMode && plan.held === 0) store.setCursor(IN_SCOPE_COUNT, String(plan.inScope));
+  return plan;
+}
+
+/** Why this run stops at its plan (a preview, staging mode, another server's lease), or undefined when it exports. */
+async function planOnlyReason(run: RunContext): Promise<string | undefined> {
+  const { options, session } = run;
+  if (options.dryRun) return 'Preview only: nothing was written to the tenant.';
+  if (session.config.stagingMode) return 'Staging mode: nothing was written to the tenant.';
+  if (options.planOnlyReason) return `${options.planOnlyReason} Nothing was written to the tenant.`;
+  // After a long import the lease is checked afresh.
+  if (options.confirmExport !== undefined && !(await options.confirmExport())) {
+    return 'This server no longer holds the tenant ownership lease: it only plans. Nothing was written to the tenant.';
+  }
+  return undefined;
+}
+
+function plannedTotal(plan: PlanOutcome): number {
+  return Object.values(plan.planned).reduce((a, b) => a + b, 0);
+}
+
+function baseSummary(run: RunContext, plan: PlanOutcome, tenant: TenantFacts): Omit<RunSummary, 'id' | 'kind' | 'dryRun' | 'status' | 'startedAt' | 'endedAt' | 'exported'> {
+  return { imported: { ...run.counts }, planned: plan.planned, held: plan.held, errors: plan.errors, outOfScope: plan.outOfScope, notWritable: plan.notWritable,
+    inScope: plan.inScope, planId: plan.planId, matchReport: plan.matchReport, heldReasons: plan.heldReasons, ...tenant.summary };
+}
+
+/** A run that stops at its plan: the plan stays previewed, and the run says why nothing was written. */
+function finishWithPlan(run: RunContext, plan: PlanOutcome, tenant: TenantFacts, why: string, refusals: string | undefined): RunSummary {
+  const { store } = run.session;
+  store.setPlanStatus(plan.planId, 'previewed');
+  store.finishRun(run.runId, plan.errors > 0 ? 'completed-with-errors' : 'succeeded', { ...baseSummary(run, plan, tenant), exported: {} },
+    [...run.notes, why, refusals].filter(Boolean).join(' '));
+  run.log?.info({ planned: plan.planned, held: plan.held, errors: plan.errors }, 'preview finished');
+  return store.getRun(run.runId) as RunSummary;
+}
+
+/** Export what flows, keep what is held for approval, and record the run. */
+async function exportRun(run: RunContext, cloud: CloudConnector, plan: PlanOutcome, tenant: TenantFacts,
+  refused: { readonly count: () => number; readonly note: () => string | undefined }): Promise<RunSummary> {
+  const { store } = run.session;
+  const total = plannedTotal(plan) - plan.held;
+  run.progress('exporting', 0, total);
+  store.setPlanStatus(plan.planId, 'applying');
+  const { result, writer } = await exportOperations(run.session, cloud, { planId: plan.planId, runId: run.runId, statuses: ['planned'],
+    onProgress: (done) => run.progress('exporting', done, total), mayContinue: run.options.mayExport });
+  const stopped = run.options.mayExport !== undefined && !run.options.mayExport();
+  store.transaction(() => {
+    if (plan.held > 0) {
+      for (const pending of store.plansWithStatus('pending-approval')) store.setPlanStatus(pending.id, 'superseded');
+      store.setPlanStatus(plan.planId, 'pending-approval');
+    } else {
+      store.setPlanStatus(plan.planId, 'applied');
+    }
+    if (!stopped) {
+      store.setCursor(PLAN_WATERMARK, String(run.runId));
+      // Objects whose export failed, or that were refused for what another object holds (a conflict
+      // that the deletion of the other may have just resolved), are planned again by the next delta run.
+      store.markChangedForNextRun([...result.failedAdGuids, ...plan.retryAdGuids], run.runId + 1);
+    }
+  });
+  const errors = plan.errors + result.failed;
+  const status = plan.held > 0 ? 'waiting-for-approval' : errors > 0 ? 'completed-with-errors' : 'succeeded';
+  const notes = [...run.notes, plan.held > 0 ? plan.heldReasons.join(' ') : undefined, stopped ? 'Export stopped before the end: the rest is planned again next run.' : undefined,
+    writer.throttledResponses > 0 ? `Microsoft Graph throttled ${writer.throttledResponses} requests; each was retried after its Retry-After.` : undefined, refused.note()];
+  store.finishRun(run.runId, status, { ...baseSummary(run, plan, tenant), errors, exported: result.exported, throttled: writer.throttledResponses, writeRequests: writer.requestsSent },
+    notes.filter(Boolean).join(' ') || undefined);
+  run.log?.info({ status, exported: result.exported, held: plan.held, errors, throttled: writer.throttledResponses,
+    tokensRefused: refused.count(), clockOffsetSeconds: cloud.tokenRefusals.clockOffsetSeconds }, 'run finished');
+  osLog(status === 'completed-with-errors' ? 'error' : 'info', `Directory Sync: run ${run.runId} finished: ${status}; exported ${JSON.stringify(result.exported)}, held ${plan.held}, errors ${errors}.`);
+  return store.getRun(run.runId) as RunSummary;
+}
+
+function inScopeBefore(store: Store): number | undefined {
+  const value = store.getCursor(IN_SCOPE_COUNT);
+  return value === undefined ? undefined : Number(value);
+}

@@ -1,0 +1,33 @@
+/**
+ * Every key the engine keeps in the store's key-value tables, in one place (VS Code's storageKeys):
+ * the cursors table (`getCursor`/`setCursor`) and the encrypted secrets (`store.secrets`).
+ */
+
+// ---- cursors: positions and facts a run or the service keeps -----------------------------------
+
+/** Where the AD change stream was read to (the DirSync cookie, or the uSNChanged fallback). */
+export const AD_CURSOR = 'ad.changes';
+/** The last run whose plan covered every change: a delta plans what changed after it. */
+export const PLAN_WATERMARK = 'plan.watermark';
+/** How many objects were in scope at the last run that planned: the shrinking-scope guard compares with it. */
+export const IN_SCOPE_COUNT = 'scope.inScopeCount';
+/** The settings the in-scope table was built for (a digest): other settings rebuild it. */
+export const IN_SCOPE_BUILT_FOR = 'plan.inScopeBuiltFor';
+/** What the tenant last said of its own synchronization (organization onPremisesSyncEnabled), for status. */
+export const TENANT_SYNC_STATE = 'tenant.syncState';
+/** The configuration a full run last ran with (a digest): the scheduler runs a full run when it changes. */
+export const FULL_CONFIG_HASH = 'schedule.fullRunConfigHash';
+/** The MSOL_ service account the wizard created or chose, and its rights self-test. */
+export const SERVICE_ACCOUNT = 'ad.serviceAccount';
+export const SERVICE_ACCOUNT_RIGHTS = 'ad.serviceAccount.rights';
+/** This installation's id in the tenant ownership lease. */
+export const SERVER_ID = 'server.id';
+/** What the administrator's sign-in registered and learnt of the tenant. */
+export const CLOUD_REGISTRATION = 'cloud.registration';
+
+// ---- secrets: encrypted at rest, never logged, never sent to the wizard -------------------------
+
+export const SECRET_AD_PASSWORD = 'ad.password';
+export const SECRET_CLIENT_SECRET = 'cloud.clientSecret';
+export const SECRET_CERTIFICATE_KEY = 'cloud.certificateKey';
+export const SECRET_CERTIFICATE_THUMBPRINT = 'cloud.certificateThumbprintSha256';
