@@ -2,7 +2,7 @@
  * The engine's state: connector spaces, links, cursors, runs, plans and errors, over one SQLite file.
  * Every method is small and synchronous (better-sqlite3); multi-step changes take a transaction.
  */
-import { IN_SCOPE_BUILT_FOR } from './keys.ts';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { MatchReportEntry, ObjectError, PlannedOperation, RunKind, RunStatus, RunSummary, SyncObjectType } from '../contract/model.ts';
 import type { AdEntry } from '../sync/ad-entry.ts';
@@ -10,6 +10,7 @@ import type { CloudObject } from '../sync/cloud-object.ts';
 import { exportPriority } from '../sync/plan.ts';
 import type { Statement } from 'better-sqlite3';
 import { nowIso, openDatabase, type Db } from './database.ts';
+import { IN_SCOPE_BUILT_FOR } from './keys.ts';
 import { SecretStore, loadOrCreateKey } from './secrets.ts';
 
 export type LinkState = 'pending-create' | 'linked';
@@ -125,6 +126,11 @@ export class Store {
 
   public static open(file: string, keyFile: string): Store {
     return new Store(openDatabase(file), loadOrCreateKey(keyFile));
+  }
+
+  /** A store in memory with a key of its own (unit tests of planning; nothing outlives it). */
+  public static inMemory(): Store {
+    return new Store(openDatabase(':memory:'), randomBytes(32));
   }
 
   public close(): void {

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PlannedOperation } from '../../../src/contract/model.ts';
+import { parseConfig } from '../../../src/base/config.ts';
+import { buildPlan } from '../../../src/run/planning.ts';
+import { Store } from '../../../src/store/store.ts';
+import type { AdEntry } from '../../../src/sync/ad-entry.ts';
+import type { CloudObject } from '../../../src/sync/cloud-object.ts';
+import { adGroup, adUser } from '../sync/builders.ts';
+
+const ANCHOR_PROPERTY = 'extension_5d2c9b7a3e1f4a6b8c0d2f4e6a8b0c1d_sourceAnchor';
+const config = parseConfig({
+  version: 1,
+  ad: { url: 'ldaps://dc1.contoso.test', bindDn: 'CN=MSOL_1,CN=Users,DC=contoso,DC=test', baseDn: 'DC=contoso,DC=test' },
+  cloud: { tenantId: 'f3b7c2d1-5a4e-4c8b-9d6f-1e2a3b4c5d6e', clientId: '5d2c9b7a-3e1f-4a6b-8c0d-2f4e6a8b0c1d', credential: 'secret' },
+}, 'the planning test');
+
+/** A small directory in an in-memory store: Ann is new, Bob is linked and got a new title, Carl was deleted in AD, and a group holds Ann and Bob. */
+function directory(): { store: Store; runId: number; ann: AdEntry; bob: AdEntry; carl: AdEntry; team: AdEntry } {
+  const store = Store.inMemory();
+  const runId = store.startRun('full', false);
+  const ann = adUser({ cn: 'Ann', userPrincipalName: 'ann@contoso.com', displayName: 'Ann' });
+  const bob = adUser({ cn: 'Bob', userPrincipalName: 'bob@contoso.com', displayName: 'Bob', title: 'Director' });
+  const carl = adUser({ cn: 'Carl', userPrincipalName: 'carl@contoso.com', displayName: 'Carl' }, { deleted: true });
+  const team = adGroup({ cn: 'Team', sAMAccountName: 'Team' }, { memberGuids: [] });
+  const withMembers: AdEntry = { ...team, memberGuids: [ann.guid, bob.guid] };
+  store.transaction(() => store.upsertAdEntries([ann, bob, carl, withMembers], runId));
+  const cloud = (id: string, entry: AdEntry, properties: Record<string, unknown>): CloudObject => ({ id, objectType: 'user', managedAnchor: entry.guidBase64,
+    immutableId: entry.guidBase64, userPrincipalName: String(properties['userPrincipalName']), properties: { ...properties, [ANCHOR_PROPERTY]: entry.guidBase64 } });
+  store.transaction(() => {
+    store.upsertCloudObjects([cloud('c-bob', bob, { userPrincipalName: 'bob@contoso.com', displayName: 'Bob', jobTitle: 'Engineer' }),
+      cloud('c-carl', carl, { userPrincipalName: 'carl@contoso.com', displayName: 'Carl' })], runId);
+    for (const [entry, id] of [[bob, 'c-bob'], [carl, 'c-carl']] as const) {
+      store.setLink({ adGuid: entry.guid, sourceAnchor: entry.guidBase64, objectType: 'user', cloudId: id, state: 'linked', dn: entry.dn }, runId);
+    }
+  });
+  return { store, runId, ann, bob, carl, team: withMembers };
+}
+
+function operations(store: Store, planId: number): Array<PlannedOperation & { status: string }> {
+  return store.listOperations(planId).map((s) => ({ ...s.operation, status: s.status }));
+}
+
+describe('planning on an in-memory store', () => {
+  it('plans creates, the changed attribute, the group and its members, and holds the deletion over the threshold', () => {
+    const { store, runId, ann, carl } = directory();
+    const plan = buildPlan({ store, config, runId, mode: { kind: 'full' }, domains: { verified: ['contoso.com'] }, anchorProperty: ANCHOR_PROPERTY, dryRun: false });
+    assert.deepEqual(plan.planned, { 'create-user': 1, 'update-user': 1, 'create-group': 1, 'add-member': 2, 'delete-user': 1 });
+    const ops = operations(store, plan.planId);
+    assert.equal(ops.find((op) => op.kind === 'create-user')?.adGuid, ann.guid);
+    assert.ok('jobTitle' in (ops.find((op) => op.kind === 'update-user')?.properties ?? {}), 'the new title is written');
+    const deletion = ops.find((op) => op.kind === 'delete-user');
+    assert.deepEqual([deletion?.cloudId, deletion?.status, deletion?.gated], ['c-carl', 'held', true], 'one deletion of two managed users is over 10%: held');
+    assert.equal(deletion?.adGuid, carl.guid);
+    assert.equal(plan.held, 1);
+    assert.match(plan.heldReasons.join(' '), /exceed the deletion threshold/);
+    assert.equal(plan.inScope, 3);
+    store.close();
+  });
+
+  it('in a tenant another tool synchronizes, blocks its group by SID and holds every create with what needs it', () => {
+    const { store, runId, team } = directory();
+    const sid = 'S-1-5-21-1-2-3-1105';
+    store.transaction(() => {
+      store.upsertAdEntries([{ ...team, sid }], runId);
+      store.upsertCloudObjects([{ id: 'c-team', objectType: 'group', securityIdentifier: sid, onPremisesSyncEnabled: true, displayName: 'Team',
+        properties: { displayName: 'Team', mailNickname: 'Team' } }], runId);
+    });
+    const plan = buildPlan({ store, config, runId, mode: { kind: 'full' }, domains: { verified: ['contoso.com'] }, anchorProperty: ANCHOR_PROPERTY, dryRun: false,
+      recordMatches: true, tenantSynchronized: true });
+    assert.equal(plan.planned['create-group'] ?? 0, 0, 'the synchronized group is never created again');
+    assert.equal(plan.planned['add-member'] ?? 0, 0, 'nor given members');
+    assert.equal(plan.matchReport['blocked'], 1);
+    const held = operations(store, plan.planId).filter((op) => op.status === 'held').map((op) => op.kind).sort();
+    assert.deepEqual(held, ['create-user', 'delete-user']);
+    assert.match(plan.heldReasons[0] ?? '', /^This tenant is synchronized by another tool .*: 1 objects that have no synchronized counterpart/);
+    store.close();
+  });
+});
