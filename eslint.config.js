@@ -67,7 +67,9 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [
           { group: ['react', 'react-dom', 'react-dom/*', 'react-router', '@fluentui/*'], message: 'electron/ never imports React.' },
-          { group: ['**/engine/src/*', '!**/engine/src/contract', '**/engine/src/*/**', '!**/engine/src/contract/**'], message: 'electron/ may only import the contract, with import type.' },
+          { group: ['**/engine/src/*', '!**/engine/src/contract', '!**/engine/src/control', '!**/engine/src/base', '**/engine/src/*/**', '!**/engine/src/contract/**',
+            '!**/engine/src/control/**', '!**/engine/src/base/locations.ts'],
+            message: 'electron/ may only import the contract (with import type), the control transport and the locations of an installation.' },
           { group: ['**/engine/src/contract/**', '**/engine/src/contract'], allowTypeImports: true, message: 'Import the contract with `import type` only.' },
         ],
       }],
@@ -133,6 +135,18 @@ export default tseslint.config(
         patterns: [
           ...ENGINE_WIDE,
           { group: ['../cli/*'], message: 'The daemon never imports the CLI.' },
+        ],
+      }],
+    },
+  },
+  {
+    // What the Electron shell may import: Node and the contract only, so the shell never pulls in the engine.
+    files: ['engine/src/control/**/*.ts', 'engine/src/base/locations.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          ...ENGINE_WIDE,
+          { group: ['../*', '!../contract', '../*/**', '!../contract/**', '!./*'], message: 'The control transport and the locations import Node and the contract only: electron/ imports them.' },
         ],
       }],
     },

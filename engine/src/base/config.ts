@@ -2,7 +2,6 @@
  * The configuration: validated with zod so that a bad configuration fails fast with a message that
  * says what to change. Secrets are not part of it (they live encrypted in the store).
  */
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors/config-error.ts';
@@ -81,14 +80,7 @@ export function parseConfig(value: unknown, source: string): DirSyncConfig {
   throw new ConfigError(`The configuration in ${source} is not valid:\n${problems}\nCorrect these settings (dirsync init, or dirsync config import) and try again.`);
 }
 
-/** Where the service keeps its store, key and logs, per operating system. */
-export function defaultDataDir(): string {
-  if (process.env['DIRSYNC_DATA_DIR']) return process.env['DIRSYNC_DATA_DIR'];
-  if (process.platform === 'win32') return join(process.env['ProgramData'] ?? 'C:\\ProgramData', 'Directory Sync');
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Directory Sync');
-  if (process.getuid?.() === 0) return '/var/lib/dirsync';
-  return join(process.env['XDG_DATA_HOME'] ?? join(homedir(), '.local', 'share'), 'dirsync');
-}
+export { defaultDataDir } from './locations.ts';
 
 export function storeFiles(dataDir: string): { store: string; key: string; logs: string } {
   return { store: join(dataDir, 'dirsync.db'), key: join(dataDir, 'secret.key'), logs: join(dataDir, 'logs') };

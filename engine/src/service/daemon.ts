@@ -6,12 +6,11 @@
 import { join } from 'node:path';
 import { appRoot } from '../app-root.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
+import { defaultSocketPath } from '../base/locations.ts';
 import { EventHub, listenOnLoopback, listenOnSocket, type ControlServer } from './control-server.ts';
 import { DirSyncService, type ServiceClock } from './service.ts';
 
-export function defaultSocketPath(dataDir: string): string {
-  return process.platform === 'win32' ? '\\\\.\\pipe\\directory-sync' : join(dataDir, 'control.sock');
-}
+export { defaultSocketPath } from '../base/locations.ts';
 
 export const rendererDist = join(appRoot, 'renderer', 'dist');
 
