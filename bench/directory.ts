@@ -5,6 +5,8 @@
  * chunks of 1,000 entries (ad-reference.md §8: the per-add cost grows with the directory, and
  * 1,000-entry transactions are the cheapest). Deterministic: the same size gives the same objects.
  */
+import { seededRandom } from '../lab/seeded-random.ts';
+
 export const benchOuDn = 'OU=Bench,DC=contoso,DC=test';
 export const usersOuDn = (department: number) => `OU=Dept ${pad(department, 3)},OU=People,${benchOuDn}`;
 export const groupsOuDn = `OU=Groups,${benchOuDn}`;
@@ -36,18 +38,6 @@ export function userUpn(i: number): string {
   return `bu${pad(i, 6)}@contoso.com`;
 }
 
-/** A small deterministic PRNG (mulberry32), so every build of a size is the same directory. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type GroupSpec = { readonly cn: string; readonly members: ReadonlyArray<number> };
 
 export function groupSpecs(users: number): GroupSpec[] {
@@ -60,7 +50,7 @@ export function groupSpecs(users: number): GroupSpec[] {
   }
   for (let d = 0; d < departments; d += 1) groups.push({ cn: `Dept ${pad(d, 3)} Members`, members: all.slice(d * departmentSize, Math.min(users, (d + 1) * departmentSize)) });
   const projects = total - groups.length;
-  const next = random(users);
+  const next = seededRandom(users);
   const projectMembers: number[][] = Array.from({ length: projects }, () => []);
   // Each user joins 2 or 3 project groups, mostly of its own department's range of groups.
   for (let i = 0; i < users; i += 1) {

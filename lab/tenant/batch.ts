@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { GraphContext, GraphResult } from './context.ts';
 import { GraphHttpError, errorEnvelope } from './errors.ts';
 import { faultError } from './fault-responses.ts';
-import { seededRandom } from './faults.ts';
+import { seededRandom } from '../seeded-random.ts';
 import type { GraphInput, GraphOutput } from './graph.ts';
 import type { Json, JsonObject } from './model.ts';
 

@@ -4,6 +4,7 @@
  * count of requests and/or a ratio, optionally limited to a path prefix and to `$batch` items.
  */
 import { randomUUID } from 'node:crypto';
+import { seededRandom } from '../seeded-random.ts';
 
 export type FaultMode = '429' | '500' | '503' | 'latency' | 'drop';
 
@@ -30,18 +31,6 @@ export type FaultRuleInput = {
 export type FaultRule = FaultRuleInput & { readonly id: string; remaining: number | undefined; hits: number };
 
 export type FaultHit = { readonly rule: FaultRule };
-
-/** mulberry32: a small seeded PRNG so that ratio-based faults are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MODES = new Set<FaultMode>(['429', '500', '503', 'latency', 'drop']);
 

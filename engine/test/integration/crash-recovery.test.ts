@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { repoRoot } from '../../../lab/connection.ts';
-import { seededRandom } from '../../../lab/tenant/faults.ts';
+import { seededRandom } from '../../../lab/seeded-random.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { openStore } from '../../src/run/session.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
