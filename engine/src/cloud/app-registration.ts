@@ -18,6 +18,7 @@ import { EngineError } from '../errors/engine-error.ts';
 import { AdminRoleRequiredError, SignInCancelledError, SignInError, SignInExpiredError } from '../errors/sign-in-errors.ts';
 import { CloudConnector, type EarlierRegistration, type Organization } from './connector.ts';
 import { endpointsFor, type CloudEndpoints, type CloudInstance } from './instances.ts';
+import { identityFailureOf } from '../errors/identity-failures.ts';
 
 /**
  * The public client the administrator signs in through. Microsoft Graph Command Line Tools is a
@@ -119,30 +120,23 @@ function describeFailure(error: unknown): { code: string; text: string } {
 function mapSignInError(error: unknown): EngineError {
   if (error instanceof EngineError) return error;
   const { code, text } = describeFailure(error);
-  const all = `${code} ${text}`;
-  if (/device_code_polling_cancelled/.test(all)) return new SignInCancelledError();
-  if (/device_code_expired|expired_token|user_timeout_reached|AADSTS70020/.test(all)) return new SignInExpiredError();
-  if (/authorization_declined|AADSTS70019/.test(all)) {
-    return new SignInError('The sign-in was declined on the sign-in page. Start the sign-in again and approve it with an administrator account.');
+  switch (identityFailureOf(`${code} ${text}`)) {
+    case 'cancelled': return new SignInCancelledError();
+    case 'expired': return new SignInExpiredError();
+    case 'declined': return new SignInError('The sign-in was declined on the sign-in page. Start the sign-in again and approve it with an administrator account.');
+    case 'network': return new SignInError(`Cannot reach the Microsoft identity platform to sign in: ${text} Check the network, the proxy and the cloud instance chosen.`);
+    case 'unknown-tenant': return new SignInError(`The tenant to sign in to was not found: ${text} Check the tenant id or domain, or sign in without naming a tenant.`);
+    case 'consent-required':
+      return new AdminRoleRequiredError(`The account that signed in cannot consent to the permissions the setup needs (${text}). ` +
+        'Sign in again with a Global Administrator of the tenant.');
+    case 'bad-client':
+      return new SignInError(`The sign-in client is not available in this tenant or does not allow the device code flow: ${text} ` +
+        'Use the default client, or register a public client application with "Allow public client flows" and give its id.');
+    case 'renewal-refused': return new SignInExpiredError(`The administrator's sign-in can no longer be renewed (${text}). Sign in again.`);
+    case 'clock':
+    case undefined:
+      return new SignInError(`Signing in to Microsoft Entra ID failed: ${text} Start the sign-in again.`);
   }
-  if (/ENOTFOUND|ECONNREFUSED|ETIMEDOUT|ECONNRESET|endpoints_resolution_error|network|fetch failed/i.test(all)) {
-    return new SignInError(`Cannot reach the Microsoft identity platform to sign in: ${text} Check the network, the proxy and the cloud instance chosen.`);
-  }
-  if (/AADSTS90002|AADSTS900023|invalid_tenant/.test(all)) {
-    return new SignInError(`The tenant to sign in to was not found: ${text} Check the tenant id or domain, or sign in without naming a tenant.`);
-  }
-  if (/AADSTS65001|AADSTS90094|AADSTS90008|consent_required/.test(all)) {
-    return new AdminRoleRequiredError(`The account that signed in cannot consent to the permissions the setup needs (${text}). ` +
-      'Sign in again with a Global Administrator of the tenant.');
-  }
-  if (/AADSTS700016|unauthorized_client|invalid_client|AADSTS7000218/.test(all)) {
-    return new SignInError(`The sign-in client is not available in this tenant or does not allow the device code flow: ${text} ` +
-      'Use the default client, or register a public client application with "Allow public client flows" and give its id.');
-  }
-  if (/interaction_required|invalid_grant|no_tokens_found|AADSTS50173|AADSTS700082/.test(all)) {
-    return new SignInExpiredError(`The administrator's sign-in can no longer be renewed (${text}). Sign in again.`);
-  }
-  return new SignInError(`Signing in to Microsoft Entra ID failed: ${text} Start the sign-in again.`);
 }
 
 /**

@@ -3,6 +3,7 @@
  * `mapLdapError` is the one mapper from ldapts / socket errors to these.
  */
 import { EngineError } from './engine-error.ts';
+import { isNetworkErrorCode } from './identity-failures.ts';
 
 export class AdUnreachableError extends EngineError {
   public readonly code = 'ad-unreachable';
@@ -62,7 +63,7 @@ export function mapLdapError(error: unknown, context: LdapErrorContext): EngineE
     return new AdStrongAuthRequiredError(`The domain controller requires an encrypted connection for this bind: use ldaps:// (port 636) instead of ${context.url}.`);
   }
   if (typeof code === 'string') {
-    if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'EPIPE'].includes(code)) {
+    if (isNetworkErrorCode(code)) {
       return new AdUnreachableError(`Cannot reach the domain controller at ${context.url} (${code}). Check the host name, that port 636 is open, and that the DC is running.`);
     }
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/i.test(code)) {

@@ -4,6 +4,7 @@
  */
 import { describeOffset } from '../cloud/token-refusals.ts';
 import { EngineError } from './engine-error.ts';
+import { identityFailureOf, isNetworkFailure } from './identity-failures.ts';
 
 export class CloudAuthenticationError extends EngineError {
   public readonly code = 'cloud-authentication';
@@ -40,8 +41,8 @@ export function mapCloudError(error: unknown, operation: string): EngineError {
   const e = (error ?? {}) as GraphLike;
   const message = e.message ?? e.errorMessage ?? String(error);
   if (e.errorCode !== undefined || e.name === 'ServerError' || e.name === 'ClientAuthError' || e.name === 'ClientConfigurationError') {
-    const range = /AADSTS700024|not within its valid time range/.exec(`${e.errorCode} ${message}`);
-    if (range) {
+    const failure = identityFailureOf(`${e.errorCode} ${message}`);
+    if (failure === 'clock') {
       const current = /Current time: ([0-9T:.-]+Z?)/.exec(message)?.[1];
       const offset = current !== undefined ? Math.round((Date.parse(current.endsWith('Z') ? current : `${current}Z`) - Date.now()) / 1000) : Number.NaN;
       const clock = Number.isFinite(offset) && Math.abs(offset) > 60
@@ -50,10 +51,10 @@ export function mapCloudError(error: unknown, operation: string): EngineError {
       return new CloudAuthenticationError(`Microsoft Entra ID refused the application's certificate sign-in while trying to ${operation}: ` +
         `the signed assertion is not within its valid time range. ${clock} Set the clock right (Windows Time service or NTP), then run again.`);
     }
-    if (/AADSTS7000215|invalid_client|AADSTS700016|unauthorized_client|AADSTS90002/.test(`${e.errorCode} ${message}`)) {
+    if (failure === 'bad-client' || failure === 'unknown-tenant') {
       return new CloudAuthenticationError(`Microsoft Entra ID refused the application's credentials while trying to ${operation}: ${message.split('\n')[0]} Check the tenant id, the application (client) id and its secret or certificate.`);
     }
-    if (/ENOTFOUND|ECONNREFUSED|ETIMEDOUT|endpoints_resolution_error|network/i.test(`${e.errorCode} ${message}`)) {
+    if (failure === 'network') {
       return new CloudUnreachableError(`Cannot reach the Microsoft identity platform to ${operation}: ${message.split('\n')[0]} Check the network, proxy and the cloud instance chosen.`);
     }
     return new CloudAuthenticationError(`Signing in to Microsoft Entra ID failed while trying to ${operation}: ${message.split('\n')[0]}`);
@@ -61,7 +62,7 @@ export function mapCloudError(error: unknown, operation: string): EngineError {
   if (e.statusCode === 401) return new CloudAuthenticationError(`Microsoft Graph refused the access token while trying to ${operation}: ${message}`);
   if (e.statusCode === 403) return new CloudPermissionError(`The application lacks a Microsoft Graph permission to ${operation}: ${message} Grant the application the permissions Directory Sync needs (the Configuration Wizard does this) and consent them.`);
   if (e.statusCode === 429) return new CloudThrottledError(`Microsoft Graph throttled the request to ${operation}; Directory Sync will retry on the next run.`);
-  if (e.statusCode === undefined || e.statusCode === -1 || /fetch failed|ECONNREFUSED|ENOTFOUND|socket/i.test(message)) {
+  if (e.statusCode === undefined || e.statusCode === -1 || isNetworkFailure(message)) {
     return new CloudUnreachableError(`Cannot reach Microsoft Graph to ${operation}: ${message}. Check the network and proxy.`);
   }
   return new CloudRequestError(`Microsoft Graph could not ${operation} (HTTP ${e.statusCode}${e.code ? ` ${e.code}` : ''}): ${message}`, e.statusCode, e.code);
