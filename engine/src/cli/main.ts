@@ -17,7 +17,8 @@ import { cloudCaFile, cloudConnectorFor, openStore, readConfig, requireConfig, s
 import { approvePlan, rejectPlan } from '../run/approval.ts';
 import { runSync, type RunProgress } from '../run/run.ts';
 import { synchronizedTenantNote, tenantSyncState } from '../run/tenant-state.ts';
-import { AD_CURSOR } from '../store/keys.ts';
+import { adCursorKey, PRIMARY_SOURCE } from '../store/keys.ts';
+import { adSourcesOf, type AdSource } from '../run/sources.ts';
 import { callControl, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
 import { defaultSocketPath, startService } from '../service/daemon.ts';
 import type { Store } from '../store/store.ts';
@@ -250,7 +251,7 @@ program.command('init')
       });
       const result: Record<string, unknown> = { configured: true, dataDir };
       if (o['test'] !== false) {
-        const ad = await sessionFor(store, config).connectAd();
+        const ad = await sessionFor(store, config).connectAd(adSourcesOf(config)[0] as AdSource);
         const dirSync = await ad.canUseDirSync();
         await ad.close();
         const cloud = cloudConnectorFor(store, config);
@@ -334,7 +335,7 @@ program.command('status')
       const config = readConfig(store);
       const last = store.listRuns(1)[0];
       const pending = store.plansWithStatus('pending-approval').map((p) => ({ ...p, held: store.listOperations(p.id, { status: 'held' }).map((s) => s.operation) }));
-      const cursor = store.getCursor(AD_CURSOR);
+      const cursor = store.getCursor(adCursorKey(PRIMARY_SOURCE));
       const changeTracking = cursor ? (AdConnector.cursorMode(cursor) === 'dirsync' ? 'DirSync' : 'uSNChanged (the account lacks Replicating Directory Changes)') : 'none yet (the first run is full)';
       const tenant = tenantSyncState(store);
       const status = { configured: config !== undefined, stagingMode: config?.stagingMode ?? false, tenant, changeTracking, lastRun: last, pendingApprovals: pending, managed: store.managedCount(), links: store.linkCount(),

@@ -8,7 +8,7 @@ import type { RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import type { CloudConnector } from '../cloud/connector.ts';
 import { defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
-import { AD_CURSOR, IN_SCOPE_COUNT, PLAN_WATERMARK } from '../store/keys.ts';
+import { adCursorKey, IN_SCOPE_COUNT, PLAN_WATERMARK } from '../store/keys.ts';
 import type { Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
 import { osLog, type Logger } from '../base/logger.ts';
@@ -16,6 +16,7 @@ import { exportOperations, recoverUnconfirmed } from './export.ts';
 import { buildPlan, type PlanOutcome } from './planning.ts';
 import { failRun, type RunCounts } from './run-failure.ts';
 import { withRunLock } from './run-lock.ts';
+import { adSourcesOf, type AdSource } from './sources.ts';
 import { recordTenantSyncState, tenantSynchronizedOf } from './tenant-state.ts';
 
 export type { RunPhase, RunProgress } from '../contract/control-api.ts';
@@ -23,7 +24,7 @@ export type { RunPhase, RunProgress } from '../contract/control-api.ts';
 export type EngineSession = {
   readonly store: Store;
   readonly config: DirSyncConfig;
-  connectAd(): Promise<AdConnector>;
+  connectAd(source: AdSource): Promise<AdConnector>;
   cloud(): CloudConnector;
   readonly writeBudget?: WriteBudget;
   readonly log?: Logger;
@@ -73,7 +74,8 @@ type RunContext = {
   readonly kind: RunKind;
   /** The last run whose plan covered every change (delta runs plan what changed after it). */
   readonly watermark: number;
-  readonly cursor: string | undefined;
+  /** The directory sources, each with where its change stream was read to. */
+  readonly sources: ReadonlyArray<{ readonly source: AdSource; readonly cursor: string | undefined }>;
   readonly log?: Logger;
   readonly counts: RunCounts;
   readonly notes: string[];
@@ -90,13 +92,20 @@ type TenantFacts = {
 export async function runSync(session: EngineSession, options: RunOptions): Promise<RunSummary> {
   return withRunLock(session.store, async () => {
     const run = startRun(session, options);
-    const ad = await session.connectAd().catch((error: unknown) => failRun(session.store, run.runId, error, run.counts, run.log));
+    // Every source is reached before anything else is done: a DC that cannot be reached fails the run at once.
+    const connections: AdConnector[] = [];
+    try {
+      for (const { source } of run.sources) connections.push(await session.connectAd(source));
+    } catch (error) {
+      await Promise.all(connections.map((c) => c.close()));
+      return failRun(session.store, run.runId, error, run.counts, run.log);
+    }
     try {
       const cloud = session.cloud();
       const refusalsBefore = cloud.tokenRefusals.count;
       run.progress('starting', 0);
       const tenant = await readTenant(run, cloud);
-      await importAd(run, ad);
+      for (const [index, { source, cursor }] of run.sources.entries()) await importAd(run, source, cursor, connections[index] as AdConnector);
       if (run.kind === 'full') await importCloud(run, cloud);
       const plan = planRun(run, tenant);
       const planOnly = await planOnlyReason(run);
@@ -108,7 +117,7 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
     } catch (caught) {
       return failRun(session.store, run.runId, caught, run.counts, run.log);
     } finally {
-      await ad.close();
+      await Promise.all(connections.map((c) => c.close()));
     }
   });
 }
@@ -116,11 +125,11 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
 /** Records the run's start: a delta with no full run before it is a full run. */
 function startRun(session: EngineSession, options: RunOptions): RunContext {
   const { store } = session;
-  const cursor = store.getCursor(AD_CURSOR);
+  const sources = adSourcesOf(session.config).map((source) => ({ source, cursor: store.getCursor(adCursorKey(source.id)) }));
   const watermark = Number(store.getCursor(PLAN_WATERMARK) ?? '0');
   const notes: string[] = [];
   let kind: RunKind = options.kind;
-  if (kind === 'delta' && (!cursor || watermark === 0)) {
+  if (kind === 'delta' && (sources.some((s) => !s.cursor) || watermark === 0)) {
     kind = 'full';
     notes.push('No earlier full run: this run is a full run.');
   }
@@ -142,7 +151,7 @@ function startRun(session: EngineSession, options: RunOptions): RunContext {
   log?.info({ kind, dryRun: options.dryRun }, 'run started');
   if (!options.dryRun) osLog('info', `Directory Sync: ${kind} run ${runId} started.`);
   store.heartbeatRunLock(runId);
-  return { session, options, runId, kind, watermark, cursor, log, counts: { ad: 0, cloud: 0 }, notes, progress };
+  return { session, options, runId, kind, watermark, sources, log, counts: { ad: 0, cloud: 0 }, notes, progress };
 }
 
 /** Whether this run may write: not a preview, not staging, not told to plan only. */
@@ -162,34 +171,35 @@ async function readTenant(run: RunContext, cloud: CloudConnector): Promise<Tenan
     summary: tenantSynchronized ? { tenantSynchronized } : {} };
 }
 
-/** Import AD: a paged search on full runs, DirSync on delta runs; the cursor moves with the data it covers. */
-async function importAd(run: RunContext, ad: AdConnector): Promise<void> {
+/** Import one source: a paged search on full runs, DirSync on delta runs; its cursor moves with the data it covers. */
+async function importAd(run: RunContext, source: AdSource, cursor: string | undefined, ad: AdConnector): Promise<void> {
   const { store } = run.session;
   const keepCursor = !run.options.dryRun;
+  const cursorKey = adCursorKey(source.id);
   run.progress('importing-ad', 0);
   if (run.kind === 'full') {
     const startCursor = await ad.currentCursor();
     for await (const page of ad.fullImport()) {
-      store.transaction(() => store.upsertAdEntries(page, run.runId));
+      store.transaction(() => store.upsertAdEntries(page, run.runId, source.id));
       run.counts.ad += page.length;
       run.progress('importing-ad', run.counts.ad);
     }
     store.transaction(() => {
-      store.markUnseenAdObjectsDeleted(run.runId);
-      if (keepCursor) store.setCursor(AD_CURSOR, startCursor);
+      store.markUnseenAdObjectsDeleted(run.runId, source.id);
+      if (keepCursor) store.setCursor(cursorKey, startCursor);
     });
   } else {
-    for await (const batch of ad.deltaImport(run.cursor as string)) {
+    for await (const batch of ad.deltaImport(cursor as string)) {
       store.transaction(() => {
-        store.upsertAdEntries(batch.changed, run.runId);
+        store.upsertAdEntries(batch.changed, run.runId, source.id);
         store.markAdObjectsDeleted(batch.deletedGuids, run.runId);
-        if (keepCursor) store.setCursor(AD_CURSOR, batch.cursor);
+        if (keepCursor) store.setCursor(cursorKey, batch.cursor);
       });
       run.counts.ad += batch.changed.length + batch.deletedGuids.length;
       run.progress('importing-ad', run.counts.ad);
     }
   }
-  if (AdConnector.cursorMode(store.getCursor(AD_CURSOR) ?? JSON.stringify({ mode: 'dirsync' })) === 'usn') {
+  if (AdConnector.cursorMode(store.getCursor(cursorKey) ?? JSON.stringify({ mode: 'dirsync' })) === 'usn') {
     run.notes.push('The account cannot use DirSync (it lacks Replicating Directory Changes): changes are read by uSNChanged, and deletions are confirmed by full runs.');
   }
 }

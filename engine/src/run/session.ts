@@ -14,6 +14,7 @@ import { Store } from '../store/store.ts';
 import { parseConfig, storeFiles, type DirSyncConfig } from '../base/config.ts';
 import type { Logger } from '../base/logger.ts';
 import type { EngineSession } from './run.ts';
+import type { AdSource } from './sources.ts';
 
 import { SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET } from '../store/keys.ts';
 
@@ -76,12 +77,14 @@ export function cloudConnectorFor(store: Store, config: DirSyncConfig): CloudCon
   });
 }
 
-export function adConnect(store: Store, config: DirSyncConfig): Promise<AdConnector> {
-  const password = store.secrets.get(SECRET_AD_PASSWORD);
+/** Connects to a directory source as its account (its password from the store's secrets). */
+export function adConnect(store: Store, source: AdSource): Promise<AdConnector> {
+  const password = store.secrets.get(source.passwordSecret);
   if (!password) return Promise.reject(new ConfigError('The password of the AD account is not stored: enter it again with `dirsync init --ad-password …` or the Configuration Wizard.'));
+  const { connection } = source;
   return AdConnector.connect({
-    url: config.ad.url, bindDn: config.ad.bindDn, password, baseDn: config.ad.baseDn, trustedCaPem: config.ad.trustedCaPem,
-    tlsServerName: config.ad.tlsServerName, pageSize: config.ad.pageSize, ldapFilter: config.scope.ldapFilter,
+    url: connection.url, bindDn: connection.bindDn, password, baseDn: connection.baseDn, trustedCaPem: connection.trustedCaPem,
+    tlsServerName: connection.tlsServerName, pageSize: connection.pageSize, ldapFilter: source.scope.ldapFilter,
   });
 }
 
@@ -89,7 +92,7 @@ export function sessionFor(store: Store, config: DirSyncConfig, options: { write
   let cloud: CloudConnector | undefined;
   return {
     store, config, writeBudget: options.writeBudget, log: options.log,
-    connectAd: () => adConnect(store, config),
+    connectAd: (source) => adConnect(store, source),
     cloud: () => (cloud ??= cloudConnectorFor(store, config)),
   };
 }

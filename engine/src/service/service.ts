@@ -24,7 +24,7 @@ import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccoun
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
 import { phaseEtaSeconds, runSync } from '../run/run.ts';
 import { tenantSyncState } from '../run/tenant-state.ts';
-import { AD_CURSOR, CLOUD_REGISTRATION, FULL_CONFIG_HASH, SERVER_ID, SERVICE_ACCOUNT, SERVICE_ACCOUNT_RIGHTS } from '../store/keys.ts';
+import { adCursorKey, CLOUD_REGISTRATION, PRIMARY_SOURCE, FULL_CONFIG_HASH, SERVER_ID, SERVICE_ACCOUNT, SERVICE_ACCOUNT_RIGHTS } from '../store/keys.ts';
 import { scopeEvaluator } from '../run/planning.ts';
 import { listPreviewObjects, openPreviewStore, previewCounts, previewFile, removePreviewFiles, removeStalePreviews } from '../run/preview.ts';
 
@@ -312,7 +312,7 @@ export class DirSyncService implements ControlRequests {
 
   public async getStatus(_args: Record<string, never>): Promise<ServiceStatus> {
     const config = this.config();
-    const cursor = this.store.getCursor(AD_CURSOR);
+    const cursor = this.store.getCursor(adCursorKey(PRIMARY_SOURCE));
     const last = this.store.listRuns(1).find((r) => r.status !== 'running');
     const lease = config && !config.stagingMode ? this.guard?.guard.status() : undefined;
     const notOwner = lease?.state === 'lost';

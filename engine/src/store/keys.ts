@@ -5,8 +5,13 @@
 
 // ---- cursors: positions and facts a run or the service keeps -----------------------------------
 
-/** Where the AD change stream was read to (the DirSync cookie, or the uSNChanged fallback). */
-export const AD_CURSOR = 'ad.changes';
+/** The source of an installation that names one AD domain (every installation before sources were keyed). */
+export const PRIMARY_SOURCE = 'primary';
+
+/** Where a source's AD change stream was read to (the DirSync cookie, or the uSNChanged fallback). */
+export function adCursorKey(sourceId: string): string {
+  return `ad.changes/${sourceId}`;
+}
 /** The last run whose plan covered every change: a delta plans what changed after it. */
 export const PLAN_WATERMARK = 'plan.watermark';
 /** How many objects were in scope at the last run that planned: the shrinking-scope guard compares with it. */

@@ -170,4 +170,12 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE INDEX cloud_objects_synced_group ON cloud_objects (group_key) WHERE synced = 1;
     `,
   },
+  {
+    version: 7,
+    name: 'directory sources: every AD object and change cursor belongs to a source (the one of an existing installation is "primary")',
+    sql: `
+      ALTER TABLE ad_objects ADD COLUMN source TEXT NOT NULL DEFAULT 'primary';
+      UPDATE cursors SET name = 'ad.changes/primary' WHERE name = 'ad.changes';
+    `,
+  },
 ];

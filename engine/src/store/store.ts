@@ -10,7 +10,7 @@ import type { CloudObject } from '../sync/cloud-object.ts';
 import { exportPriority } from '../sync/plan.ts';
 import type { Statement } from 'better-sqlite3';
 import { nowIso, openDatabase, type Db } from './database.ts';
-import { IN_SCOPE_BUILT_FOR } from './keys.ts';
+import { IN_SCOPE_BUILT_FOR, PRIMARY_SOURCE } from './keys.ts';
 import { SecretStore, loadOrCreateKey } from './secrets.ts';
 
 export type LinkState = 'pending-create' | 'linked';
@@ -270,11 +270,12 @@ export class Store {
   // ---- AD connector space -------------------------------------------------------------------
 
   /** Writes a page of imported entries; an entry whose content is unchanged keeps its changed_run. */
-  public upsertAdEntries(entries: ReadonlyArray<AdEntry>, runId: number): number {
+  /** Stores a page of a source's AD objects (read whole); returns how many changed. */
+  public upsertAdEntries(entries: ReadonlyArray<AdEntry>, runId: number, source = PRIMARY_SOURCE): number {
     const select = this.sql('SELECT entry FROM ad_objects WHERE guid = ?');
-    const upsert = this.sql(`INSERT INTO ad_objects (guid, source_anchor, dn, parent_guid, object_class, deleted, entry, seen_run, changed_run)
-      VALUES (@guid, @anchor, @dn, @parent, @class, @deleted, @entry, @run, @run)
-      ON CONFLICT(guid) DO UPDATE SET source_anchor = excluded.source_anchor, dn = excluded.dn, parent_guid = excluded.parent_guid,
+    const upsert = this.sql(`INSERT INTO ad_objects (guid, source_anchor, dn, parent_guid, object_class, deleted, entry, seen_run, changed_run, source)
+      VALUES (@guid, @anchor, @dn, @parent, @class, @deleted, @entry, @run, @run, @source)
+      ON CONFLICT(guid) DO UPDATE SET source_anchor = excluded.source_anchor, dn = excluded.dn, parent_guid = excluded.parent_guid, source = excluded.source,
         object_class = excluded.object_class, deleted = excluded.deleted, entry = excluded.entry, seen_run = excluded.seen_run,
         changed_run = CASE WHEN ad_objects.entry = excluded.entry THEN ad_objects.changed_run ELSE excluded.changed_run END`);
     let changed = 0;
@@ -283,7 +284,7 @@ export class Store {
       const before = select.get(entry.guid) as { entry: string } | undefined;
       if (before?.entry !== json) changed += 1;
       upsert.run({ guid: entry.guid, anchor: entry.consistencyGuidBase64 ?? entry.guidBase64, dn: entry.dn, parent: entry.parentGuid ?? null,
-        class: entry.objectClass, deleted: entry.deleted ? 1 : 0, entry: json, run: runId });
+        class: entry.objectClass, deleted: entry.deleted ? 1 : 0, entry: json, run: runId, source });
     }
     return changed;
   }
@@ -295,8 +296,8 @@ export class Store {
   }
 
   /** After a complete full import: objects not seen by it are gone from AD. */
-  public markUnseenAdObjectsDeleted(runId: number): number {
-    return this.sql('UPDATE ad_objects SET deleted = 1, changed_run = ? WHERE seen_run < ? AND deleted = 0').run(runId, runId).changes;
+  public markUnseenAdObjectsDeleted(runId: number, source = PRIMARY_SOURCE): number {
+    return this.sql('UPDATE ad_objects SET deleted = 1, changed_run = ? WHERE seen_run < ? AND deleted = 0 AND source = ?').run(runId, runId, source).changes;
   }
 
   public markAdObjectsDeleted(guids: ReadonlyArray<string>, runId: number): number {

@@ -41,6 +41,7 @@ describe('upgrading in place', () => {
       // Configuration, secrets (the runs below bind to AD and sign in with them), links and the change cursor survive.
       assert.ok(report.scopeKept, 'the configured scope changed in the upgrade');
       assert.ok(report.cursorKept, 'the DirSync cookie changed in the upgrade');
+      assert.deepEqual(report.adObjectSources, ['primary'], 'every AD object belongs to the installation\'s one source');
       assert.equal(report.linksAfter, report.linksBefore);
       assert.equal(report.linksBefore, meta.managed.users + meta.managed.groups);
       // The upgrade is recorded, with a backup of the store as it was.

@@ -17,7 +17,10 @@ import type { RunSummary } from '../../src/contract/model.ts';
 import { storeFiles } from '../../src/base/config.ts';
 import { openStore, requireConfig, sessionFor } from '../../src/run/session.ts';
 import { runSync } from '../../src/run/run.ts';
-import { AD_CURSOR } from '../../src/store/keys.ts';
+import { adCursorKey, PRIMARY_SOURCE } from '../../src/store/keys.ts';
+
+/** Where the DirSync cookie was kept before the store keyed it by source (schema 7). */
+const CURSOR_BEFORE_SOURCES = 'ad.changes';
 import { schemaVersion, storedSchemaVersion } from '../../src/store/database.ts';
 import { adminLdap } from './ad-sandbox.ts';
 import { lastSeq, writesSince } from './engine-harness.ts';
@@ -31,6 +34,8 @@ export type UpgradeReport = {
   readonly linksBefore: number;
   readonly linksAfter: number;
   readonly cursorKept: boolean;
+  /** The sources the upgraded store's AD objects belong to (every one to the installation's one source). */
+  readonly adObjectSources: ReadonlyArray<string>;
   readonly scopeKept: boolean;
   readonly upgrades: ReadonlyArray<{ from_version: number; to_version: number; product_version: string; backup_file: string | null }>;
   readonly backupSchema?: number;
@@ -56,7 +61,7 @@ try {
   const raw = new Database(files.store, { readonly: true });
   const rawBefore = {
     links: (raw.prepare('SELECT count(*) AS n FROM links').get() as { n: number }).n,
-    cursor: (raw.prepare('SELECT value FROM cursors WHERE name = ?').get(AD_CURSOR) as { value: string } | undefined)?.value,
+    cursor: (raw.prepare('SELECT value FROM cursors WHERE name IN (?, ?)').get(CURSOR_BEFORE_SOURCES, adCursorKey(PRIMARY_SOURCE)) as { value: string } | undefined)?.value,
     config: (raw.prepare('SELECT json FROM config WHERE id = 1').get() as { json: string }).json,
   };
   raw.close();
@@ -71,7 +76,8 @@ try {
   };
 
   const linksAfter = (store.db.prepare('SELECT count(*) AS n FROM links').get() as { n: number }).n;
-  const cursorKept = rawBefore.cursor !== undefined && store.getCursor(AD_CURSOR) === rawBefore.cursor;
+  const cursorKept = rawBefore.cursor !== undefined && store.getCursor(adCursorKey(PRIMARY_SOURCE)) === rawBefore.cursor;
+  const adObjectSources = (store.db.prepare('SELECT DISTINCT source FROM ad_objects').all() as Array<{ source: string }>).map((r) => r.source);
   const scopeKept = JSON.stringify((JSON.parse(rawBefore.config) as { scope: unknown }).scope) === JSON.stringify(config.scope);
   const upgrades = store.db.prepare('SELECT from_version, to_version, product_version, backup_file FROM store_upgrades ORDER BY id').all() as UpgradeReport['upgrades'];
   const backup = upgrades[0]?.backup_file;
@@ -84,7 +90,7 @@ try {
   const full = await run('full');
 
   const report: UpgradeReport = {
-    schemaBefore, schemaAfter: schemaVersion(store.db), linksBefore: rawBefore.links, linksAfter, cursorKept, scopeKept, upgrades,
+    schemaBefore, schemaAfter: schemaVersion(store.db), linksBefore: rawBefore.links, linksAfter, cursorKept, scopeKept, upgrades, adObjectSources,
     ...(backup ? { backupSchema: storedSchemaVersion(backup) } : {}),
     delta, deltaAfterChange, full,
   };

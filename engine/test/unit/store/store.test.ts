@@ -64,6 +64,17 @@ describe('store', () => {
     assert.equal(store.getAdEntry('b') !== undefined, true);
     assert.equal([...store.adSyncCandidates()].flat().map((e) => e.guid).join(), 'a');
   });
+
+  it('keeps each source\'s objects apart: a full import of one source never deletes another\'s', () => {
+    const { store } = tempStore();
+    const entry = (guid: string) => ({ guid, guidBase64: guid, dn: `CN=${guid}`, objectClass: 'user' as const, deleted: false, attributes: {} });
+    store.upsertAdEntries([entry('a1'), entry('a2')], 1, 'contoso.com');
+    store.upsertAdEntries([entry('b1')], 1, 'fabrikam.com');
+    store.upsertAdEntries([entry('a1')], 2, 'contoso.com');
+    assert.equal(store.markUnseenAdObjectsDeleted(2, 'contoso.com'), 1, 'a2 is gone from its source');
+    assert.deepEqual([...store.adSyncCandidates()].flat().map((e) => e.guid).sort(), ['a1', 'b1'], 'b1, not seen by that import, is another source\'s');
+    assert.equal((store.db.prepare("SELECT source FROM ad_objects WHERE guid = 'b1'").get() as { source: string }).source, 'fabrikam.com');
+  });
 });
 
 describe('store: export order', () => {
