@@ -183,7 +183,7 @@ describe('first synchronization from the wizard', () => {
     assert.ok(next > 10 * 60_000, `the schedule waits for the Finished page to start the first run (${next} ms)`);
     assert.deepEqual(await service.service.listRuns({}), [], 'no run has started behind the wizard');
     const { config } = await service.service.getConfig({});
-    assert.deepEqual((config as { scope: { includedOuGuids: string[] } }).scope.includedOuGuids, [await sandbox?.guidOf(sandbox.ouDn)], 'the service keeps the scope chosen');
+    assert.deepEqual((config as { sources: Array<{ scope: { includedOuGuids: string[] } }> }).sources[0]?.scope.includedOuGuids, [await sandbox?.guidOf(sandbox.ouDn)], 'the service keeps the scope chosen');
     await saveScreenshot(page, 'first-sync-08-configure');
     await apply.next();
     await page.waitForURL(/#\/configure\/finish$/);

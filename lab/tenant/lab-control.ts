@@ -86,7 +86,8 @@ export function handleLabControl(tenant: Tenant, hooks: LabControlHooks, method:
       }
     }
     case 'GET /_lab/device/pending':
-      return { status: 200, body: { value: [...tenant.deviceCodes.values()].filter((d) => !d.redeemed && d.approvedUserId === undefined).map((d) => ({ user_code: d.userCode, clientId: d.clientId, scopes: [...d.scopes] })) } };
+      return { status: 200, body: { value: [...tenant.deviceCodes.values()].filter((d) => !d.redeemed && d.approvedUserId === undefined)
+        .map((d) => ({ user_code: d.userCode, clientId: d.clientId, scopes: [...d.scopes] })) } };
     case 'GET /_lab/clock':
       return { status: 200, body: { now: new Date(tenant.clock.now()).toISOString(), offsetSeconds: tenant.clock.offsetMs / 1000 } };
     case 'POST /_lab/clock': {

@@ -8,11 +8,15 @@ const account: ServiceAccountView = { dn: 'CN=MSOL_0123456789ab,CN=Users,DC=cont
 
 /** A saved configuration with everything the wizard does not show set away from its default. */
 const saved: SavedConfig = {
-  version: 1,
-  ad: { url: 'ldaps://dc1.contoso.com', trustedCaPem: 'AD-CA', bindDn: account.dn, baseDn: 'DC=contoso,DC=com', pageSize: 250 },
+  version: 2,
+  sources: [{
+    id: 'primary',
+    ad: { url: 'ldaps://dc1.contoso.com', trustedCaPem: 'AD-CA', bindDn: account.dn, baseDn: 'DC=contoso,DC=com', pageSize: 250 },
+    scope: { includedOuGuids: ['ou-sales'], excludedOuGuids: ['ou-sales-archive'], groupGuid: 'pilot-group', ldapFilter: '(department=Sales)' },
+    passwordSecret: 'ad.password',
+  }],
   cloud: { instance: 'custom', tenantId: '11111111-2222-3333-4444-555555555555', clientId: '66666666-7777-8888-9999-000000000000', credential: 'secret',
     authorityHost: 'https://login.example', graphBaseUrl: 'https://graph.example/', trustedCaPem: 'CLOUD-CA' },
-  scope: { includedOuGuids: ['ou-sales'], excludedOuGuids: ['ou-sales-archive'], groupGuid: 'pilot-group', ldapFilter: '(department=Sales)' },
   deletionThreshold: { count: 50, percent: 5 },
   schedule: { intervalMinutes: 15, fullEveryHours: 6 },
   stagingMode: true,
@@ -46,22 +50,25 @@ describe('the Configuration Wizard draft', () => {
   it('keeps what the wizard does not show when the administrator changes what it does', () => {
     const draft = draftFromSaved(saved, account);
     const config = buildConfig({ ...draft, scope: { includedOuGuids: ['ou-marketing'] }, options: { deletionThreshold: { count: 10, percent: 1 }, intervalMinutes: 60, stagingMode: false } });
-    assert.deepEqual(config?.['scope'], { includedOuGuids: ['ou-marketing'], excludedOuGuids: ['ou-sales-archive'], groupGuid: 'pilot-group', ldapFilter: undefined });
+    const source = (config?.['sources'] as Array<Record<string, unknown>>)[0];
+    assert.deepEqual(source?.['scope'], { includedOuGuids: ['ou-marketing'], excludedOuGuids: ['ou-sales-archive'], groupGuid: 'pilot-group', ldapFilter: undefined });
+    assert.equal(source?.['passwordSecret'], 'ad.password', 'the source keeps what the wizard does not show');
     assert.deepEqual(config?.['schedule'], { intervalMinutes: 60, fullEveryHours: 6 });
     assert.deepEqual(config?.['matching'], saved['matching']);
     assert.deepEqual(config?.['attributeFlow'], saved['attributeFlow']);
     assert.equal(config?.['historyDays'], 90);
     assert.equal((config?.['cloud'] as { trustedCaPem?: string }).trustedCaPem, 'CLOUD-CA', 'a CA trusted for a custom cloud survives the rerun');
-    assert.equal((config?.['ad'] as { pageSize?: number }).pageSize, 250);
+    assert.equal((source?.['ad'] as { pageSize?: number }).pageSize, 250);
   });
 
   it('starts the scope afresh, and forgets the old service accounts, for another domain', () => {
     const draft = draftFromSaved(saved, account);
     const other: ServiceAccountView = { ...account, dn: 'CN=MSOL_fedcba987654,CN=Users,DC=fabrikam,DC=com', samAccountName: 'MSOL_fedcba987654' };
     const config = buildConfig({ ...draft, ad: { url: 'ldaps://dc1.fabrikam.com', baseDn: 'DC=fabrikam,DC=com', serviceAccount: other }, scope: undefined });
-    assert.deepEqual(config?.['scope'], { includedOuGuids: [], excludedOuGuids: [] });
+    const source = (config?.['sources'] as Array<Record<string, unknown>>)[0];
+    assert.deepEqual(source?.['scope'], { includedOuGuids: [], excludedOuGuids: [] });
     assert.deepEqual(config?.['serviceAccountNames'], ['MSOL_fedcba987654']);
-    assert.equal((config?.['ad'] as { bindDn: string }).bindDn, other.dn);
+    assert.equal((source?.['ad'] as { bindDn: string }).bindDn, other.dn);
   });
 
   it('switching to another cloud, or to a certificate, drops the old cloud settings', () => {

@@ -88,7 +88,8 @@ export async function probeAdConnection(input: AdConnectionInput): Promise<AdCon
 }
 
 export async function listOrganizationalUnits(input: AdConnectionInput & { readonly baseDn: string }): Promise<ReadonlyArray<OuNode>> {
-  const connector = await AdConnector.connect({ url: input.url, bindDn: input.bindDn, password: input.password, baseDn: input.baseDn, trustedCaPem: input.trustedCaPem, tlsServerName: input.tlsServerName });
+  const connector = await AdConnector.connect({ url: input.url, bindDn: input.bindDn, password: input.password, baseDn: input.baseDn,
+    trustedCaPem: input.trustedCaPem, tlsServerName: input.tlsServerName });
   try {
     const { searchEntries } = await connector.ldap.search(input.baseDn, { ...NO_SEARCH_TIME_LIMIT, scope: 'sub', filter: '(objectClass=organizationalUnit)', attributes: ['objectGUID', 'name'], explicitBufferAttributes: ['objectGUID'], paged: { pageSize: 1000 } });
     type Mutable = { guid: string; dn: string; name: string; children: Mutable[] };

@@ -14,21 +14,44 @@ const flowRule = z.object({
   required: z.boolean().optional(),
 });
 
+/** How to reach one AD domain and read it. */
+const adConnectionSchema = z.object({
+  /** `ldaps://dc1.contoso.com:636` */
+  url: z.string().regex(/^ldaps?:\/\//, 'must start with ldaps:// (or ldap:// for StartTLS)'),
+  /** The name the DC's certificate carries, when it differs from the URL's host. */
+  tlsServerName: z.string().optional(),
+  /** PEM of a CA to trust explicitly (shown with its fingerprint when chosen). */
+  trustedCaPem: z.string().optional(),
+  /** The account Directory Sync reads AD as (MSOL_… or another): DN or user@domain. */
+  bindDn: z.string().min(1),
+  /** The domain's naming context, e.g. DC=contoso,DC=com. */
+  baseDn: z.string().regex(/^DC=/i, 'must be the domain naming context, e.g. DC=contoso,DC=com'),
+  pageSize: z.number().int().min(10).max(5000).default(1000),
+});
+
+/** What of a domain is synchronized: nothing ticked means the whole domain. */
+const scopeSchema = z.object({
+  includedOuGuids: z.array(z.string()).default([]),
+  excludedOuGuids: z.array(z.string()).default([]),
+  /** Extra LDAP filter ANDed with the object-class filter, e.g. (department=Sales). */
+  ldapFilter: z.string().regex(/^\(.*\)$/s, 'must be a parenthesised LDAP filter').optional(),
+  groupGuid: z.string().optional(),
+}).default({ includedOuGuids: [], excludedOuGuids: [] });
+
+/** One directory source: an AD domain, how it is read, and what of it is synchronized. */
+const sourceSchema = z.object({
+  /** Stable: the store keys this source's objects and change cursor by it. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'must be letters, digits, dots, dashes or underscores'),
+  ad: adConnectionSchema,
+  scope: scopeSchema,
+  /** The name of the stored secret that holds the password of the account the source is read as. */
+  passwordSecret: z.string().min(1).default('ad.password'),
+});
+
 export const configSchema = z.object({
-  version: z.literal(1),
-  ad: z.object({
-    /** `ldaps://dc1.contoso.com:636` */
-    url: z.string().regex(/^ldaps?:\/\//, 'must start with ldaps:// (or ldap:// for StartTLS)'),
-    /** The name the DC's certificate carries, when it differs from the URL's host. */
-    tlsServerName: z.string().optional(),
-    /** PEM of a CA to trust explicitly (shown with its fingerprint when chosen). */
-    trustedCaPem: z.string().optional(),
-    /** The account Directory Sync reads AD as (MSOL_… or another): DN or user@domain. */
-    bindDn: z.string().min(1),
-    /** The domain's naming context, e.g. DC=contoso,DC=com. */
-    baseDn: z.string().regex(/^DC=/i, 'must be the domain naming context, e.g. DC=contoso,DC=com'),
-    pageSize: z.number().int().min(10).max(5000).default(1000),
-  }),
+  version: z.literal(2),
+  /** The AD domains to synchronize: exactly one today (several domains and forests come later). */
+  sources: z.array(sourceSchema).length(1, 'must name exactly one directory source: a second one is not offered yet'),
   cloud: z.object({
     instance: z.enum(['global', 'usgov', 'china', 'custom']).default('global'),
     tenantId: z.string().regex(/^[0-9a-f-]{36}$|^[a-z0-9.-]+\.[a-z]+$/i, 'must be the tenant id (GUID) or its initial domain'),
@@ -51,13 +74,6 @@ export const configSchema = z.object({
       anchorProperty: z.string().regex(/^extension_[0-9a-f]{32}_sourceAnchor$/i, 'must be extension_<app id without dashes>_sourceAnchor'),
     })).default([]),
   }),
-  scope: z.object({
-    includedOuGuids: z.array(z.string()).default([]),
-    excludedOuGuids: z.array(z.string()).default([]),
-    /** Extra LDAP filter ANDed with the object-class filter, e.g. (department=Sales). */
-    ldapFilter: z.string().regex(/^\(.*\)$/s, 'must be a parenthesised LDAP filter').optional(),
-    groupGuid: z.string().optional(),
-  }).default({ includedOuGuids: [], excludedOuGuids: [] }),
   attributeFlow: z.object({ user: z.array(flowRule).optional(), group: z.array(flowRule).optional() }).default({}),
   matching: z.object({ softMatchUpn: z.boolean().default(false), softMatchMail: z.boolean().default(false) }).default({ softMatchUpn: false, softMatchMail: false }),
   deletionThreshold: z.object({ count: z.number().int().min(0).default(500), percent: z.number().min(0).max(100).default(10) }).default({ count: 500, percent: 10 }),
@@ -71,10 +87,34 @@ export const configSchema = z.object({
   historyDays: z.number().int().min(1).default(30),
 });
 
+/**
+ * A configuration of version 1 (one `ad` block and one `scope`, as every installation before
+ * directory sources wrote it, and as exports and `dirsync init` may still give it) is the same
+ * configuration with one source, "primary": read as version 2, written as version 2.
+ */
+function upgradeConfig(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || (value as { version?: unknown }).version !== 1) return value;
+  const { ad, scope, ...rest } = value as Record<string, unknown>;
+  return { ...rest, version: 2, sources: [{ id: 'primary', ad, ...(scope !== undefined ? { scope } : {}) }] };
+}
+
+const configInput = z.preprocess(upgradeConfig, configSchema);
+
 export type DirSyncConfig = z.infer<typeof configSchema>;
+export type SourceConfig = DirSyncConfig['sources'][number];
+
+/** The one directory source a configuration names today. */
+export function primarySource(config: DirSyncConfig): SourceConfig {
+  return config.sources[0] as SourceConfig;
+}
+
+/** The configuration with its one directory source changed (its connection or its scope). */
+export function withPrimarySource(config: DirSyncConfig, change: (source: SourceConfig) => SourceConfig): DirSyncConfig {
+  return { ...config, sources: config.sources.map((source, i) => (i === 0 ? change(source) : source)) };
+}
 
 export function parseConfig(value: unknown, source: string): DirSyncConfig {
-  const result = configSchema.safeParse(value);
+  const result = configInput.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
   throw new ConfigError(`The configuration in ${source} is not valid:\n${problems}\nCorrect these settings (dirsync init, or dirsync config import) and try again.`);

@@ -27,6 +27,7 @@ import { runDoctor } from '../diagnostics/doctor.ts';
 import { ExitCode } from './exit-codes.ts';
 import { readPassphrase } from './prompt.ts';
 import { limitHeapGrowth } from '../base/heap.ts';
+import { primarySource } from '../base/config.ts';
 
 limitHeapGrowth();
 
@@ -338,11 +339,12 @@ program.command('status')
       const cursor = store.getCursor(adCursorKey(PRIMARY_SOURCE));
       const changeTracking = cursor ? (AdConnector.cursorMode(cursor) === 'dirsync' ? 'DirSync' : 'uSNChanged (the account lacks Replicating Directory Changes)') : 'none yet (the first run is full)';
       const tenant = tenantSyncState(store);
-      const status = { configured: config !== undefined, stagingMode: config?.stagingMode ?? false, tenant, changeTracking, lastRun: last, pendingApprovals: pending, managed: store.managedCount(), links: store.linkCount(),
+      const status = { configured: config !== undefined, stagingMode: config?.stagingMode ?? false, tenant, changeTracking, lastRun: last, pendingApprovals: pending,
+        managed: store.managedCount(), links: store.linkCount(),
         synchronizedByAnotherTool: store.syncedCount() };
       print(status, () => [
         ...(tenant?.synchronized ? [`${synchronizedTenantNote(tenant)} In the tenant: ${status.synchronizedByAnotherTool.user} users and ${status.synchronizedByAnotherTool.group} groups it synchronizes (as of the last full run).`] : []),
-        config ? `Configured: AD ${config.ad.url} (${config.ad.baseDn}) → tenant ${config.cloud.tenantId}${config.stagingMode ? ' — STAGING MODE: plans only, never exports' : ''}` : 'Not configured: run `dirsync init` or the Configuration Wizard.',
+        config ? `Configured: AD ${primarySource(config).ad.url} (${primarySource(config).ad.baseDn}) → tenant ${config.cloud.tenantId}${config.stagingMode ? ' — STAGING MODE: plans only, never exports' : ''}` : 'Not configured: run `dirsync init` or the Configuration Wizard.',
         `Change tracking: ${changeTracking}`,
         `Managed in the tenant: ${status.managed.user} users, ${status.managed.group} groups`,
         last ? `Last run: ${describeRun(last)}` : 'No run yet.',

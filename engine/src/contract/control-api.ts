@@ -80,7 +80,10 @@ export type OuNode = { readonly guid: string; readonly dn: string; readonly name
 
 export type ObjectLookup = {
   readonly query: string;
-  readonly ad?: { readonly dn: string; readonly guid: string; readonly objectClass: string; readonly attributes: Readonly<Record<string, ReadonlyArray<string>>>; readonly inScope: boolean; readonly scopeReason?: string };
+  readonly ad?: {
+    readonly dn: string; readonly guid: string; readonly objectClass: string; readonly attributes: Readonly<Record<string, ReadonlyArray<string>>>;
+    readonly inScope: boolean; readonly scopeReason?: string;
+  };
   readonly cloud?: { readonly id: string; readonly properties: Readonly<Record<string, unknown>> };
   readonly planned?: ReadonlyArray<PlannedOperation>;
   readonly lastExport?: { readonly runId: number; readonly kind: string; readonly status: string; readonly at?: string };

@@ -20,6 +20,7 @@ import { bundledEngine } from '../app-root.ts';
 import { productVersion } from '../version.ts';
 import { storeFiles, type DirSyncConfig } from '../base/config.ts';
 import { cloudConnectorFor, readConfig, SECRET_AD_PASSWORD } from '../run/session.ts';
+import { primarySource } from '../base/config.ts';
 
 export type DoctorStatus = 'ok' | 'warning' | 'failed' | 'skipped';
 export type DoctorCheck = { readonly id: string; readonly title: string; readonly status: DoctorStatus; readonly detail: string; readonly fix?: string };
@@ -111,7 +112,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       checks.push(check('configuration', 'Configuration', 'failed', config, 'Run the Configuration Wizard again, or dirsync config import a good configuration.'));
       return finish(checks);
     }
-    checks.push(check('configuration', 'Configuration', 'ok', `AD ${config.ad.url} as ${config.ad.bindDn}; tenant ${config.cloud.tenantId} (${config.cloud.instance}); ${config.stagingMode ? 'staging mode' : 'active mode'}.`));
+    checks.push(check('configuration', 'Configuration', 'ok', `AD ${primarySource(config).ad.url} as ${primarySource(config).ad.bindDn}; tenant ${config.cloud.tenantId} (${config.cloud.instance}); ${config.stagingMode ? 'staging mode' : 'active mode'}.`));
     checks.push(await serviceCheck(options.service));
     checks.push(serviceRegistration());
     checks.push(...await adChecks(store, config, now));
@@ -205,26 +206,27 @@ async function serviceCheck(endpoint: ControlEndpoint | undefined): Promise<Doct
 async function adChecks(store: Store, config: DirSyncConfig, now: Date): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];
   try {
-    const certificate = await fetchCertificate(config.ad.url, config.ad.tlsServerName, config.ad.trustedCaPem);
+    const certificate = await fetchCertificate(primarySource(config).ad.url, primarySource(config).ad.tlsServerName, primarySource(config).ad.trustedCaPem);
     out.push(certificate.trusted
-      ? certificateCheck('ad-certificate', 'Domain controller certificate', new Date(certificate.validTo), `The certificate of ${config.ad.url} (${certificate.subject}, SHA-256 ${certificate.fingerprintSha256})`, now,
+      ? certificateCheck('ad-certificate', 'Domain controller certificate', new Date(certificate.validTo), `The certificate of ${primarySource(config).ad.url} (${certificate.subject}, SHA-256 ${certificate.fingerprintSha256})`, now,
         'Renew the domain controller\'s LDAPS certificate before it expires (then trust its CA again in the Configuration Wizard if it changed).')
-      : check('ad-certificate', 'Domain controller certificate', 'failed', `The certificate of ${config.ad.url} (${certificate.subject}, SHA-256 ${certificate.fingerprintSha256}) is not trusted.`,
+      : check('ad-certificate', 'Domain controller certificate', 'failed', `The certificate of ${primarySource(config).ad.url} (${certificate.subject}, SHA-256 ${certificate.fingerprintSha256}) is not trusted.`,
         'Trust the DC\'s CA on the Active Directory page of the Configuration Wizard (compare the fingerprint with the DC\'s).'));
   } catch (error) {
-    out.push(check('ad-connection', 'Active Directory connection', 'failed', `Cannot reach ${config.ad.url}: ${message(error)}.`, 'Check the DC name, that port 636 is open from this computer and that the DC is running.'));
+    out.push(check('ad-connection', 'Active Directory connection', 'failed', `Cannot reach ${primarySource(config).ad.url}: ${message(error)}.`, 'Check the DC name, that port 636 is open from this computer and that the DC is running.'));
     return out;
   }
   const password = store.secrets.get(SECRET_AD_PASSWORD);
   if (!password) {
-    out.push(check('ad-connection', 'Active Directory connection', 'failed', `No password is stored for ${config.ad.bindDn}.`, 'Enter it on the Active Directory page of the Configuration Wizard.'));
+    out.push(check('ad-connection', 'Active Directory connection', 'failed', `No password is stored for ${primarySource(config).ad.bindDn}.`, 'Enter it on the Active Directory page of the Configuration Wizard.'));
     return out;
   }
   try {
-    const rights = await verifyServiceAccountRights({ url: config.ad.url, bindDn: config.ad.bindDn, password, baseDn: config.ad.baseDn, trustedCaPem: config.ad.trustedCaPem, tlsServerName: config.ad.tlsServerName });
+    const { ad } = primarySource(config);
+    const rights = await verifyServiceAccountRights({ url: ad.url, bindDn: ad.bindDn, password, baseDn: ad.baseDn, trustedCaPem: ad.trustedCaPem, tlsServerName: ad.tlsServerName });
     const bind = rights.checks.find((c) => c.name === 'bind');
     out.push(rights.bind
-      ? check('ad-connection', 'Active Directory connection', 'ok', bind?.detail ?? `Signed in as ${config.ad.bindDn}.`)
+      ? check('ad-connection', 'Active Directory connection', 'ok', bind?.detail ?? `Signed in as ${primarySource(config).ad.bindDn}.`)
       : check('ad-connection', 'Active Directory connection', 'failed', bind?.detail ?? 'The sign-in was refused.', 'Rotate the service account password in the Configuration Wizard, or enter the right one.'));
     if (rights.bind) {
       const missing = rights.checks.filter((c) => !c.ok);

@@ -14,6 +14,7 @@ import type { ScopeDecision } from '../sync/scope.ts';
 import { findDuplicates, validateDesired, type TenantDomains, type UniqueKey } from '../sync/validate.ts';
 import type { Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
+import { primarySource } from '../base/config.ts';
 
 export type PlanMode = { readonly kind: 'full' } | { readonly kind: 'delta'; readonly changedAfterRun: number };
 
@@ -38,7 +39,7 @@ export type InScopeObjects = {
 
 /** A digest of the settings that decide which objects are in scope and what their unique values are. */
 function inScopeSettingsDigest(config: DirSyncConfig): string {
-  return createHash('sha256').update(JSON.stringify({ scope: config.scope, flow: config.attributeFlow ?? null, accounts: config.serviceAccountNames })).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ scope: primarySource(config).scope, flow: config.attributeFlow ?? null, accounts: config.serviceAccountNames })).digest('hex');
 }
 
 /** The user's values that must be unique in the tenant, once mapped. */

@@ -20,6 +20,7 @@ import { validateDesired, type TenantDomains } from '../sync/validate.ts';
 import type { PlanCandidate, Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
 import { inScopeObjects, type InScopeObjects, type MemberBasis, type PlanMode, type ScopeEvaluator } from './in-scope.ts';
+import { primarySource } from '../base/config.ts';
 
 export type { PlanMode, ScopeEvaluator } from './in-scope.ts';
 
@@ -43,8 +44,10 @@ export type PlanOutcome = {
 /** Scope evaluation against the store's container tree (parents by GUID, so renamed or moved OUs keep their scope). */
 export function scopeEvaluator(store: Store, config: DirSyncConfig): ScopeEvaluator {
   const parents = store.containerParents();
-  const scope: ScopeConfig = { includedOuGuids: config.scope.includedOuGuids, excludedOuGuids: config.scope.excludedOuGuids, groupGuid: config.scope.groupGuid };
-  const scopingGroupMembers = config.scope.groupGuid ? new Set(store.getAdEntry(config.scope.groupGuid)?.memberGuids ?? []) : undefined;
+  // One source today: its scope is the scope (a second source will evaluate each object by its own source's).
+  const configured = primarySource(config).scope;
+  const scope: ScopeConfig = { includedOuGuids: configured.includedOuGuids, excludedOuGuids: configured.excludedOuGuids, groupGuid: configured.groupGuid };
+  const scopingGroupMembers = configured.groupGuid ? new Set(store.getAdEntry(configured.groupGuid)?.memberGuids ?? []) : undefined;
   const serviceAccountNames = new Set(config.serviceAccountNames.map((n) => n.toLowerCase()));
   return (entry) => {
     const ancestorGuids: string[] = [];

@@ -183,7 +183,8 @@ export async function listenOnSocket(api: ControlRequests, hub: EventHub, socket
 }
 
 /** Browser mode: 127.0.0.1 only, a random token, Host and Origin checked; serves the renderer too. */
-export async function listenOnLoopback(api: ControlRequests, hub: EventHub, options: { port?: number; rendererDist?: string; token?: string }): Promise<ControlServer & { url: string; token: string; port: number }> {
+export async function listenOnLoopback(api: ControlRequests, hub: EventHub, options: { port?: number; rendererDist?: string; token?: string }):
+  Promise<ControlServer & { url: string; token: string; port: number }> {
   const token = options.token ?? randomBytes(32).toString('base64url');
   let port = 0;
   const serveFile = options.rendererDist ? rendererFiles(options.rendererDist) : undefined;

@@ -5,13 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { DirSyncConfig } from '../base/config.ts';
+import { primarySource } from '../base/config.ts';
 
 export type ScheduleDecision = { readonly kind: 'full' | 'delta'; readonly at: number; readonly reason: string };
 
 /** The parts of the configuration that change what is in scope or how it maps: changing them needs a full run. */
 export function fullRunConfigHash(config: DirSyncConfig): string {
-  const relevant = { ad: { url: config.ad.url, baseDn: config.ad.baseDn }, cloud: { tenantId: config.cloud.tenantId, clientId: config.cloud.clientId },
-    scope: config.scope, attributeFlow: config.attributeFlow, matching: config.matching };
+  const relevant = { ad: { url: primarySource(config).ad.url, baseDn: primarySource(config).ad.baseDn }, cloud: { tenantId: config.cloud.tenantId, clientId: config.cloud.clientId },
+    scope: primarySource(config).scope, attributeFlow: config.attributeFlow, matching: config.matching };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex');
 }
 

@@ -27,6 +27,7 @@ import { tenantSyncState } from '../run/tenant-state.ts';
 import { adCursorKey, CLOUD_REGISTRATION, PRIMARY_SOURCE, FULL_CONFIG_HASH, SERVER_ID, SERVICE_ACCOUNT, SERVICE_ACCOUNT_RIGHTS } from '../store/keys.ts';
 import { scopeEvaluator } from '../run/planning.ts';
 import { listPreviewObjects, openPreviewStore, previewCounts, previewFile, removePreviewFiles, removeStalePreviews } from '../run/preview.ts';
+import { primarySource, withPrimarySource } from '../base/config.ts';
 
 export type ServiceClock = {
   now(): number;
@@ -215,7 +216,8 @@ export class DirSyncService implements ControlRequests {
     try {
       const session = await pending.sign.result;
       const previous = this.config();
-      const registration = await registerDirectorySyncApp(session, { hostName: this.options.hostName ?? hostname(), existingAppId: previous?.cloud.tenantId === session.tenantId ? previous.cloud.clientId : undefined });
+      const existingAppId = previous?.cloud.tenantId === session.tenantId ? previous.cloud.clientId : undefined;
+      const registration = await registerDirectorySyncApp(session, { hostName: this.options.hostName ?? hostname(), existingAppId });
       await checkAppCredential(registration, pending.settings);
       this.store.transaction(() => {
         this.store.secrets.set(SECRET_CERTIFICATE_KEY, registration.privateKeyPem);
@@ -386,7 +388,7 @@ export class DirSyncService implements ControlRequests {
       // Secrets typed in the wizard but not saved yet exist only in the copy, which is deleted afterwards.
       scratch.transaction(() => storeSecrets(scratch, secrets));
       const log = this.log.child({ previewId: id });
-      log.info({ scope: config.scope }, 'configuration preview started');
+      log.info({ scope: primarySource(config).scope }, 'configuration preview started');
       const run = await runSync(sessionFor(scratch, config, { log }), {
         kind: 'full', dryRun: true, recordOutOfScope: true, onProgress: (p) => this.options.events.emit('onDidProgress', { ...p, preview: true }),
       });
@@ -496,7 +498,8 @@ export class DirSyncService implements ControlRequests {
       rights: rights ? JSON.parse(rights) as RightsReport : { bind: false, readDirectory: false, dirSync: false, checks: [] } };
   }
 
-  public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets; readonly holdScheduleSeconds?: number }): Promise<{ fullRunNeeded: boolean }> {
+  public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets; readonly holdScheduleSeconds?: number }):
+    Promise<{ fullRunNeeded: boolean }> {
     const config = this.withRegistrationFacts(parseConfig(args.config, 'the Configuration Wizard'));
     this.previewGeneration += 1;
     this.discardPreview();
@@ -504,7 +507,7 @@ export class DirSyncService implements ControlRequests {
       saveConfig(this.store, this.options.dataDir, config);
       storeSecrets(this.store, args.secrets);
     });
-    this.log.info({ stagingMode: config.stagingMode, scope: config.scope }, 'configuration saved');
+    this.log.info({ stagingMode: config.stagingMode, scope: primarySource(config).scope }, 'configuration saved');
     const fullRunNeeded = this.store.getCursor(FULL_CONFIG_HASH) !== fullRunConfigHash(config);
     const hold = Math.min(Math.max(0, args.holdScheduleSeconds ?? 0), 3600);
     this.holdScheduleUntil = hold > 0 ? this.clock.now() + hold * 1000 : undefined;
@@ -517,7 +520,10 @@ export class DirSyncService implements ControlRequests {
     this.store.transaction(() => {
       this.store.secrets.set(SECRET_AD_PASSWORD, account.password);
       const config = this.config();
-      if (config) saveConfig(this.store, this.options.dataDir, { ...config, ad: { ...config.ad, bindDn: account.dn }, serviceAccountNames: [...new Set([...config.serviceAccountNames, account.samAccountName])] });
+      if (config) {
+        saveConfig(this.store, this.options.dataDir, { ...withPrimarySource(config, (source) => ({ ...source, ad: { ...source.ad, bindDn: account.dn } })),
+          serviceAccountNames: [...new Set([...config.serviceAccountNames, account.samAccountName])] });
+      }
       this.store.setCursor(SERVICE_ACCOUNT, JSON.stringify({ dn: account.dn, samAccountName: account.samAccountName, userPrincipalName: account.userPrincipalName }));
       this.store.setCursor(SERVICE_ACCOUNT_RIGHTS, JSON.stringify(account.rights));
     });
@@ -536,16 +542,17 @@ export class DirSyncService implements ControlRequests {
     const config = this.config();
     const password = this.store.secrets.get(SECRET_AD_PASSWORD);
     if (!config || !password) throw new NotConfiguredError(`No service account is configured yet: ${fix}.`);
-    return { url: config.ad.url, tlsServerName: config.ad.tlsServerName, trustedCaPem: config.ad.trustedCaPem, bindDn: config.ad.bindDn, password, baseDn: config.ad.baseDn };
+    const { ad } = primarySource(config);
+    return { url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, bindDn: ad.bindDn, password, baseDn: ad.baseDn };
   }
 
   public async rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string }): Promise<{ rotated: true }> {
     const config = this.config();
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet.');
-    const password = await rotateServiceAccountPassword({ url: config.ad.url, trustedCaPem: config.ad.trustedCaPem, tlsServerName: config.ad.tlsServerName,
-      adminBindDn: args.adminBindDn, adminPassword: args.adminPassword, accountDn: config.ad.bindDn });
+    const password = await rotateServiceAccountPassword({ url: primarySource(config).ad.url, trustedCaPem: primarySource(config).ad.trustedCaPem, tlsServerName: primarySource(config).ad.tlsServerName,
+      adminBindDn: args.adminBindDn, adminPassword: args.adminPassword, accountDn: primarySource(config).ad.bindDn });
     this.store.secrets.set(SECRET_AD_PASSWORD, password);
-    this.log.info({ dn: config.ad.bindDn }, 'service account password rotated');
+    this.log.info({ dn: primarySource(config).ad.bindDn }, 'service account password rotated');
     return { rotated: true };
   }
 
@@ -565,7 +572,8 @@ export class DirSyncService implements ControlRequests {
     const latestPlanRun = ops[0]?.runId;
     return {
       query: q,
-      ad: entry ? { dn: entry.dn, guid: entry.guid, objectClass: entry.objectClass, attributes: entry.attributes, inScope: scope?.inScope ?? false, scopeReason: scope && !scope.inScope ? scope.reason : undefined } : undefined,
+      ad: entry ? { dn: entry.dn, guid: entry.guid, objectClass: entry.objectClass, attributes: entry.attributes, inScope: scope?.inScope ?? false,
+        scopeReason: scope && !scope.inScope ? scope.reason : undefined } : undefined,
       cloud: cloud ? { id: cloud.id, properties: cloud.properties } : undefined,
       planned: ops.filter((o) => o.runId === latestPlanRun && o.status !== 'confirmed').map((o) => o.operation),
       lastExport: exported ? { runId: exported.runId, kind: exported.operation.kind, status: exported.status } : undefined,

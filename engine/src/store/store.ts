@@ -16,7 +16,10 @@ import { SecretStore, loadOrCreateKey } from './secrets.ts';
 export type LinkState = 'pending-create' | 'linked';
 /** An AD object as planning reads it: with its link and, when the link is live, its cloud object. */
 export type PlanCandidate = { readonly entry: AdEntry; readonly link?: Link; readonly linkedCloud?: CloudObject };
-type PlanCandidateRow = { guid: string; entry: string; linkAnchor: string | null; linkType: string | null; linkCloudId: string | null; linkState: string | null; linkDn: string | null; cloud: string | null };
+type PlanCandidateRow = {
+  guid: string; entry: string; linkAnchor: string | null; linkType: string | null; linkCloudId: string | null; linkState: string | null; linkDn: string | null;
+  cloud: string | null;
+};
 export type Link = { readonly adGuid: string; readonly sourceAnchor: string; readonly objectType: SyncObjectType; readonly cloudId?: string; readonly state: LinkState; readonly dn: string };
 
 /**

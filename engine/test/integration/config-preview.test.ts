@@ -35,8 +35,8 @@ describe('configuration preview (previewConfig)', () => {
   /** The saved configuration with another scope, as the wizard would send it. */
   async function candidate(includedOuGuids: ReadonlyArray<string>): Promise<Record<string, unknown>> {
     const { config } = await controlClient(endpoint).getConfig({});
-    const saved = config as { scope: Record<string, unknown> };
-    return { ...saved, scope: { ...saved.scope, includedOuGuids } };
+    const saved = config as { sources: Array<{ scope: Record<string, unknown> }> };
+    return { ...saved, sources: saved.sources.map((source) => ({ ...source, scope: { ...source.scope, includedOuGuids } })) };
   }
 
   before(async () => {

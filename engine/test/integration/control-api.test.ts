@@ -217,8 +217,8 @@ describe('control API through the real transports', () => {
     assert.match(account.dn, /^CN=MSOL_[0-9a-f]{12},CN=Users,/);
     assert.equal('password' in account, false);
     assert.equal(account.rights.dirSync, true);
-    const config = (await api.getConfig({})).config as { ad: { bindDn: string } };
-    assert.equal(config.ad.bindDn, account.dn, 'the service now reads AD as its own account');
+    const config = (await api.getConfig({})).config as { sources: Array<{ ad: { bindDn: string } }> };
+    assert.equal(config.sources[0]?.ad.bindDn, account.dn, 'the service now reads AD as its own account');
     const rights = await api.verifyServiceAccount({});
     assert.equal(rights.readDirectory, true);
     const seesDeletions = rights.checks.find((c) => c.name === 'readDeletedObjects')?.ok;
@@ -230,8 +230,8 @@ describe('control API through the real transports', () => {
     const run = await done;
     assert.notEqual(run.status, 'failed', run.message);
     assert.equal(run.imported.ad > 0, true);
-    await assert.rejects(api.saveConfig({ config: { ...config, ad: { ...config.ad, url: 'dc1:636' } } }),
-      (e: unknown) => e instanceof RemoteError && e.code === 'config' && /ad\.url/.test(e.message));
+    await assert.rejects(api.saveConfig({ config: { ...config, sources: config.sources.map((source) => ({ ...source, ad: { ...source.ad, url: 'dc1:636' } })) } }),
+      (e: unknown) => e instanceof RemoteError && e.code === 'config' && /sources\.0\.ad\.url/.test(e.message));
   });
 
   it('signs an administrator in with a device code, registers the app with a certificate, and syncs as it', async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { lastSeq, startHarness, writesSince, type Harness } from '../support/engine-harness.ts';
+import { withPrimarySource } from '../../src/base/config.ts';
 
 describe('deletion gate', () => {
   let sandbox: AdSandbox;
@@ -70,7 +71,8 @@ describe('deletion gate', () => {
 
   it('deletes nothing when the AD import returns nothing in scope', async () => {
     const empty = await sandbox.addOu('Empty');
-    harness.config = { ...harness.config, scope: { includedOuGuids: [await sandbox.guidOf(empty)], excludedOuGuids: [] }, deletionThreshold: { count: 500, percent: 100 } };
+    const emptyScope = { includedOuGuids: [await sandbox.guidOf(empty)], excludedOuGuids: [] };
+    harness.config = { ...withPrimarySource(harness.config, (source) => ({ ...source, scope: emptyScope })), deletionThreshold: { count: 500, percent: 100 } };
     const seq = lastSeq(harness.tenant);
     const run = await harness.sync('full');
     assert.equal(run.status, 'waiting-for-approval');

@@ -11,6 +11,8 @@ import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { openStore } from '../../src/run/session.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { managedInTenant, startHarness, type Harness } from '../support/engine-harness.ts';
+import { adCursorKey, PRIMARY_SOURCE } from '../../src/store/keys.ts';
+import { withPrimarySource } from '../../src/base/config.ts';
 
 const USERS = 150;
 
@@ -110,10 +112,11 @@ describe('faults: the tenant and the DC misbehaving', () => {
     const relay = await cuttingRelay(adUrl);
     try {
       for (const upn of upns.slice(0, 20)) await sandbox.replace(`CN=Fault User ${upn.match(/\d+/)?.[0]},${sandbox.ouDn}`, 'title', ['After']);
-      const viaRelay = { ...harness.config, ad: { ...harness.config.ad, url: `ldaps://${adUrl.hostname}:${relay.port}` } };
+      const viaRelay = withPrimarySource(harness.config, (source) => ({ ...source, ad: { ...source.ad, url: `ldaps://${adUrl.hostname}:${relay.port}` } }));
       harness.config = viaRelay;
       relay.cutAfter(20_000);
-      const cursorBefore = harness.store.getCursor('ad.changes');
+      const cursorBefore = harness.store.getCursor(adCursorKey(PRIMARY_SOURCE));
+      assert.ok(cursorBefore, 'a DirSync cookie is kept');
       await assert.rejects(harness.sync('full'), (error: Error) => {
         assert.match(error.message, /connection|closed|socket|reset|ECONNRESET|timed out/i, `a clear error: ${error.message}`);
         return true;
@@ -122,7 +125,7 @@ describe('faults: the tenant and the DC misbehaving', () => {
       const last = harness.store.listRuns(1)[0];
       assert.equal(last?.status, 'failed');
       assert.ok(last?.message && last.message.length > 10, 'the run records why it failed');
-      assert.equal(harness.store.getCursor('ad.changes'), cursorBefore, 'the DirSync cookie did not move past what was not imported');
+      assert.equal(harness.store.getCursor(adCursorKey(PRIMARY_SOURCE)), cursorBefore, 'the DirSync cookie did not move past what was not imported');
       // The store is intact and usable: reopen it as a restarted service would.
       harness.store.close();
       harness.store = openStore(harness.dataDir);

@@ -118,7 +118,7 @@ describe('moving Directory Sync to another computer', () => {
     const text = readFileSync(exportFile, 'utf8');
     assert.ok(!text.includes(adPassword), 'the AD password is in the export in clear');
     assert.ok(!text.includes(tenant.connection.clientSecret), 'the client secret is in the export in clear');
-    const exported = JSON.parse(text) as { format: string; configuration: { ad: { bindDn: string } }; secrets: { kdf: string } };
+    const exported = JSON.parse(text) as { format: string; configuration: { sources: Array<{ ad: { bindDn: string } }> }; secrets: { kdf: string } };
     assert.equal(exported.format, 'directory-sync-configuration');
     assert.equal(exported.secrets.kdf, 'scrypt');
 

@@ -9,7 +9,7 @@ import type { AdConnection } from '../../../lab/connection.ts';
 import { startTenantServer, type RequestLogEntry, type TenantOptions, type TenantServer } from '../../../lab/tenant/index.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import type { RunKind, RunSummary } from '../../src/contract/model.ts';
-import { parseConfig, type DirSyncConfig } from '../../src/base/config.ts';
+import { parseConfig, type DirSyncConfig, type SourceConfig } from '../../src/base/config.ts';
 import { approvePlan } from '../../src/run/approval.ts';
 import { openStore, saveConfig, sessionFor, SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../../src/run/session.ts';
 import { runSync, type EngineSession } from '../../src/run/run.ts';
@@ -17,7 +17,8 @@ import type { Store } from '../../src/store/store.ts';
 
 export type HarnessOptions = {
   readonly scopeOuGuids?: ReadonlyArray<string>;
-  readonly config?: Partial<Omit<DirSyncConfig, 'ad' | 'cloud'>>;
+  /** Settings besides the connections; `scope` is the one directory source's (the harness writes a version 1 configuration, as older installations did). */
+  readonly config?: Partial<Omit<DirSyncConfig, 'sources' | 'cloud' | 'version'>> & { readonly scope?: SourceConfig['scope'] };
   readonly tenant?: TenantOptions;
   /** Reuse a tenant (e.g. a fresh install against a populated tenant). */
   readonly existingTenant?: TenantServer;

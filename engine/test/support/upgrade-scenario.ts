@@ -25,6 +25,7 @@ import { schemaVersion, storedSchemaVersion } from '../../src/store/database.ts'
 import { adminLdap } from './ad-sandbox.ts';
 import { lastSeq, writesSince } from './engine-harness.ts';
 import { FIXTURE_TIME_SCALE, fixtureLayout, type StoreFixtureMeta } from './store-fixture.ts';
+import { parseConfig, primarySource } from '../../src/base/config.ts';
 
 export type UpgradeRun = { readonly status: RunSummary['status']; readonly message?: string; readonly writes: ReadonlyArray<string> };
 
@@ -78,7 +79,7 @@ try {
   const linksAfter = (store.db.prepare('SELECT count(*) AS n FROM links').get() as { n: number }).n;
   const cursorKept = rawBefore.cursor !== undefined && store.getCursor(adCursorKey(PRIMARY_SOURCE)) === rawBefore.cursor;
   const adObjectSources = (store.db.prepare('SELECT DISTINCT source FROM ad_objects').all() as Array<{ source: string }>).map((r) => r.source);
-  const scopeKept = JSON.stringify((JSON.parse(rawBefore.config) as { scope: unknown }).scope) === JSON.stringify(config.scope);
+  const scopeKept = JSON.stringify(primarySource(parseConfig(JSON.parse(rawBefore.config), 'the store before the upgrade')).scope) === JSON.stringify(primarySource(config).scope);
   const upgrades = store.db.prepare('SELECT from_version, to_version, product_version, backup_file FROM store_upgrades ORDER BY id').all() as UpgradeReport['upgrades'];
   const backup = upgrades[0]?.backup_file;
 

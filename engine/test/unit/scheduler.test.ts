@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../../src/base/config.ts';
+import { parseConfig, withPrimarySource } from '../../src/base/config.ts';
 import { fullRunConfigHash, nextRun } from '../../src/service/scheduler.ts';
 
 const config = parseConfig({
@@ -27,7 +27,7 @@ describe('scheduler', () => {
   });
 
   it('runs a full run when the scope or the attribute flow changed, not when the schedule did', () => {
-    const rescoped = fullRunConfigHash({ ...config, scope: { ...config.scope, includedOuGuids: ['x'] } });
+    const rescoped = fullRunConfigHash(withPrimarySource(config, (source) => ({ ...source, scope: { ...source.scope, includedOuGuids: ['x'] } })));
     assert.equal(nextRun({ now: 0, intervalMinutes: 30, lastRunEndedAt: 0, lastFullRunConfigHash: hash, configHash: rescoped }).kind, 'full');
     assert.equal(fullRunConfigHash({ ...config, schedule: { intervalMinutes: 5, fullEveryHours: 1 } }), hash);
   });

@@ -59,12 +59,19 @@ export type ConfigurationDraft = {
   readonly options?: OptionsDraft;
 };
 
+/** A directory source as saved: the AD domain, how it is read, and what of it is synchronized. */
+export type SavedSource = {
+  readonly id: string;
+  readonly ad: { readonly url: string; readonly tlsServerName?: string; readonly trustedCaPem?: string; readonly bindDn: string; readonly baseDn: string } & Readonly<Record<string, unknown>>;
+  readonly scope: { readonly includedOuGuids: ReadonlyArray<string>; readonly excludedOuGuids: ReadonlyArray<string>; readonly ldapFilter?: string } & Readonly<Record<string, unknown>>;
+} & Readonly<Record<string, unknown>>;
+
 /** The parts of the saved configuration the wizard reads (the service validated the whole). */
 export type SavedConfig = {
-  readonly ad: { readonly url: string; readonly tlsServerName?: string; readonly trustedCaPem?: string; readonly bindDn: string; readonly baseDn: string } & Readonly<Record<string, unknown>>;
+  /** Exactly one today: the wizard shows and edits it. */
+  readonly sources: ReadonlyArray<SavedSource>;
   readonly cloud: CloudInstanceSettings & { readonly tenantId: string; readonly clientId: string; readonly credential: 'certificate' | 'secret'; readonly certificatePem?: string;
     readonly trustedCaPem?: string } & Readonly<Record<string, unknown>>;
-  readonly scope: { readonly includedOuGuids: ReadonlyArray<string>; readonly excludedOuGuids: ReadonlyArray<string>; readonly ldapFilter?: string } & Readonly<Record<string, unknown>>;
   readonly deletionThreshold: { readonly count: number; readonly percent: number };
   readonly schedule: { readonly intervalMinutes: number; readonly fullEveryHours: number };
   readonly stagingMode: boolean;
@@ -73,7 +80,9 @@ export type SavedConfig = {
 
 /** The wizard's starting point on a rerun: every page shows what is configured now. */
 export function draftFromSaved(saved: SavedConfig, serviceAccount: ServiceAccountView | undefined, tenant?: RegisteredTenant): ConfigurationDraft {
-  const { ad, cloud } = saved;
+  const { cloud } = saved;
+  const source = saved.sources[0] as SavedSource;
+  const { ad } = source;
   const account: ServiceAccountView = serviceAccount ?? { dn: ad.bindDn, samAccountName: saved.serviceAccountNames[0] ?? ad.bindDn, userPrincipalName: ad.bindDn,
     created: false, rights: { bind: false, readDirectory: false, dirSync: false, checks: [] } };
   return {
@@ -82,7 +91,7 @@ export function draftFromSaved(saved: SavedConfig, serviceAccount: ServiceAccoun
       credential: cloud.credential, certificatePem: cloud.certificatePem, inUse: true,
       tenantDisplayName: tenant?.tenantDisplayName, verifiedDomains: tenant?.verifiedDomains ?? [], appDisplayName: tenant?.appDisplayName },
     ad: { url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, baseDn: ad.baseDn, serviceAccount: account, inUse: true },
-    scope: { includedOuGuids: saved.scope.includedOuGuids, ldapFilter: saved.scope.ldapFilter },
+    scope: { includedOuGuids: source.scope.includedOuGuids, ldapFilter: source.scope.ldapFilter },
     options: { deletionThreshold: saved.deletionThreshold, intervalMinutes: saved.schedule.intervalMinutes, stagingMode: saved.stagingMode },
   };
 }
@@ -95,15 +104,21 @@ export function draftFromSaved(saved: SavedConfig, serviceAccount: ServiceAccoun
 export function buildConfig(draft: ConfigurationDraft): Readonly<Record<string, unknown>> | undefined {
   const { cloud, ad, scope, options, saved } = draft;
   if (!cloud || !ad) return undefined;
-  const sameDomain = saved !== undefined && saved.ad.baseDn.toLowerCase() === ad.baseDn.toLowerCase();
-  const chosen: Record<string, unknown> = {};
+  const savedSource = saved?.sources[0];
+  const sameDomain = savedSource !== undefined && savedSource.ad.baseDn.toLowerCase() === ad.baseDn.toLowerCase();
+  // The saved scope names OUs of the saved domain: another domain starts with the whole domain.
+  let sourceScope: Record<string, unknown> | undefined = sameDomain ? savedSource.scope : savedSource ? { includedOuGuids: [], excludedOuGuids: [] } : undefined;
   if (scope) {
-    chosen.scope = sameDomain ? { ...saved.scope, includedOuGuids: scope.includedOuGuids, ldapFilter: scope.ldapFilter }
+    sourceScope = sameDomain ? { ...savedSource.scope, includedOuGuids: scope.includedOuGuids, ldapFilter: scope.ldapFilter }
       : { includedOuGuids: scope.includedOuGuids, excludedOuGuids: [], ldapFilter: scope.ldapFilter };
-  } else if (saved && !sameDomain) {
-    // The saved scope names OUs of another domain.
-    chosen.scope = { includedOuGuids: [], excludedOuGuids: [] };
   }
+  const source = {
+    ...(sameDomain ? savedSource : {}),
+    id: savedSource?.id ?? 'primary',
+    ad: { ...savedSource?.ad, url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, bindDn: ad.serviceAccount.dn, baseDn: ad.baseDn },
+    ...(sourceScope ? { scope: sourceScope } : {}),
+  };
+  const chosen: Record<string, unknown> = {};
   if (options) {
     chosen.deletionThreshold = options.deletionThreshold;
     chosen.schedule = { fullEveryHours: 24, ...saved?.schedule, intervalMinutes: options.intervalMinutes };
@@ -111,13 +126,13 @@ export function buildConfig(draft: ConfigurationDraft): Readonly<Record<string, 
   }
   return {
     ...saved,
-    version: 1,
-    ad: { ...saved?.ad, url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, bindDn: ad.serviceAccount.dn, baseDn: ad.baseDn },
+    version: 2,
+    sources: [source],
     // Settings of the same cloud the wizard does not show (a CA trusted for a custom instance) are kept.
     cloud: { ...(saved?.cloud.instance === cloud.instance ? saved.cloud : {}), instance: cloud.instance, tenantId: cloud.tenantId, clientId: cloud.clientId,
       credential: cloud.credential, certificatePem: cloud.credential === 'certificate' ? cloud.certificatePem : undefined,
       authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl },
-    serviceAccountNames: [...new Set([ad.serviceAccount.samAccountName, ...(sameDomain ? saved.serviceAccountNames : [])])],
+    serviceAccountNames: [...new Set([ad.serviceAccount.samAccountName, ...(sameDomain && saved ? saved.serviceAccountNames : [])])],
     ...chosen,
   };
 }

@@ -163,7 +163,12 @@ export function OperationsView() {
       <section className={styles.section} aria-labelledby="history-heading">
         <Subtitle1 as="h2" id="history-heading">Run history</Subtitle1>
         <Table aria-label="Run history" size="small">
-          <TableHeader><TableRow><TableHeaderCell>Run</TableHeaderCell><TableHeaderCell>Started</TableHeaderCell><TableHeaderCell>Kind</TableHeaderCell><TableHeaderCell>Status</TableHeaderCell><TableHeaderCell>Exported</TableHeaderCell><TableHeaderCell>Errors</TableHeaderCell></TableRow></TableHeader>
+          <TableHeader>
+            <TableRow>
+              <TableHeaderCell>Run</TableHeaderCell><TableHeaderCell>Started</TableHeaderCell><TableHeaderCell>Kind</TableHeaderCell>
+              <TableHeaderCell>Status</TableHeaderCell><TableHeaderCell>Exported</TableHeaderCell><TableHeaderCell>Errors</TableHeaderCell>
+            </TableRow>
+          </TableHeader>
           <TableBody>
             {runs.map((run) => (
               <TableRow key={run.id}>
