@@ -11,74 +11,12 @@ import type { TenantSeed } from '../lab/tenant/seed.ts';
 import { sharedAd } from '../lab/test/support/shared-lab.ts';
 import { createAdSandbox, type AdSandbox } from '../engine/test/support/ad-sandbox.ts';
 import { startService } from '../engine/src/service/daemon.ts';
-import { ConfigureActiveDirectoryPage } from './pages/configure-active-directory.page.ts';
-import { ConfigureApplyPage } from './pages/configure-apply.page.ts';
-import { ConfigureEntraPage } from './pages/configure-entra.page.ts';
-import { ConfigureFinishPage } from './pages/configure-finish.page.ts';
-import { ConfigureOptionsPage } from './pages/configure-options.page.ts';
 import { ConfigureReadinessPage } from './pages/configure-readiness.page.ts';
-import { ConfigureScopePage } from './pages/configure-scope.page.ts';
-import { ConfigureWelcomePage } from './pages/configure-welcome.page.ts';
 import { saveScreenshot } from './support/browser.ts';
+import { onToFinish, throughWizardToReadiness } from './support/complete-wizard.ts';
 import { startWizardSession, type WizardSession } from './support/wizard-session.ts';
-import { throughSetupWizard } from './support/setup-to-configure.ts';
 
 type Obj = Record<string, unknown> & { id: string };
-
-/** Setup, then the Configuration Wizard's pages up to Readiness: sign-in, the MSOL_ account, one OU ticked. Returns the notices and the account's DN. */
-async function throughWizardToReadiness(page: Page, session: WizardSession, ad: AdConnection, ouDn: string, shots: string): Promise<{ notices: string[]; accountDn?: string }> {
-  await page.goto(session.startUrl);
-  await throughSetupWizard(page);
-  const welcome = new ConfigureWelcomePage(page);
-  await welcome.heading().filter({ hasText: 'Welcome to the Configuration Wizard' }).waitFor();
-  await welcome.next();
-  const entra = new ConfigureEntraPage(page);
-  await entra.heading().filter({ hasText: 'Connect to Microsoft Entra ID' }).waitFor();
-  const t = session.tenant.connection;
-  await entra.chooseSignIn();
-  await entra.useCustomInstance(t.authorityHost, t.graphBaseUrl, t.tenantId);
-  await entra.signIn();
-  session.tenant.state.approveDeviceCode(await entra.userCode(), t.globalAdminUpn);
-  await entra.waitForTenant();
-  const notices = await entra.notices().allTextContents();
-  await saveScreenshot(page, `${shots}-entra`);
-  await entra.next();
-  const adPage = new ConfigureActiveDirectoryPage(page);
-  await adPage.heading().filter({ hasText: 'Connect to Active Directory' }).waitFor();
-  await adPage.fill({ url: ad.ldapsUrl, user: ad.adminBindDn, password: ad.adminPassword });
-  await adPage.testConnection();
-  if (await adPage.untrustedCertificate().isVisible()) {
-    await adPage.trustCertificate();
-    await adPage.testConnection();
-  }
-  await adPage.connectionOk().waitFor();
-  await adPage.createServiceAccount();
-  const dn = (await adPage.accountDn().textContent()) ?? '';
-  const accountDn = await page.getByText('Created', { exact: true }).isVisible() ? dn : undefined;
-  await adPage.nextButton().click();
-  const scope = new ConfigureScopePage(page);
-  await scope.waitForPage();
-  await scope.waitForTree();
-  await scope.tick(ouDn);
-  await scope.next();
-  await page.waitForURL(/#\/configure\/readiness$/);
-  return { notices, accountDn };
-}
-
-/** Readiness (already counted), Options and Configure, to the Finished page. */
-async function onToFinish(page: Page): Promise<ConfigureFinishPage> {
-  await new ConfigureReadinessPage(page).next();
-  const options = new ConfigureOptionsPage(page);
-  await options.waitForPage();
-  await options.next();
-  const apply = new ConfigureApplyPage(page);
-  await apply.waitForApplied();
-  assert.equal(await apply.error().count(), 0, `no error: ${await apply.error().allTextContents()}`);
-  await apply.next();
-  const finish = new ConfigureFinishPage(page);
-  await finish.waitForPage();
-  return finish;
-}
 
 /**
  * The wizard in the tenant most administrators have: one Entra Connect synchronizes from the same AD
