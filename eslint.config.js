@@ -47,9 +47,9 @@ export default tseslint.config(
     rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
   },
   {
-    // The wizard's biggest pages (Microsoft Entra, Finished, Operations) are still one component each.
+    // The Microsoft Entra page is a page and its parts; the Finished page and the Operations view are still one component each.
     files: ['renderer/src/**/*.{ts,tsx}'],
-    rules: { 'max-lines-per-function': ['error', { max: 210, skipBlankLines: true, skipComments: true }] },
+    rules: { 'max-lines-per-function': ['error', { max: 175, skipBlankLines: true, skipComments: true }] },
   },
   {
     // The emulated tenant's server and seed: one function each that wires the routes or builds the tenant.

@@ -19,6 +19,7 @@ import { AdminRoleRequiredError, SignInCancelledError, SignInError, SignInExpire
 import { CloudConnector, type EarlierRegistration, type Organization } from './connector.ts';
 import { endpointsFor, type CloudEndpoints, type CloudInstance } from './instances.ts';
 import { identityFailureOf } from '../errors/identity-failures.ts';
+import type { CloudRegistrationView } from '../contract/control-api.ts';
 
 /**
  * The public client the administrator signs in through. Microsoft Graph Command Line Tools is a
@@ -295,34 +296,23 @@ export type RegisterAppOptions = {
   readonly certificateValidityDays?: number;
 };
 
-export type AppRegistration = {
-  /** Application (client) id. */
-  readonly appId: string;
+/**
+ * What a registration did, as the engine keeps it: what the wizard is shown (the control API's
+ * CloudRegistrationView, the one definition of those fields) and what stays in the service.
+ */
+export type AppRegistration = Omit<CloudRegistrationView, 'verifiedDomains' | 'earlierRegistrations' | 'tenantSynchronized'> & {
   /** Object id of the application. */
   readonly objectId: string;
   readonly servicePrincipalId: string;
-  readonly displayName: string;
-  /** True when this call created the application, false when it updated an existing one. */
-  readonly created: boolean;
-  readonly tenantId: string;
-  readonly tenantDisplayName: string;
   readonly verifiedDomains: Organization['verifiedDomains'];
-  readonly certificatePem: string;
   /** A secret: store it encrypted, never log it. */
   readonly privateKeyPem: string;
   /** SHA-256 of the certificate (hex), as msal's clientCertificate.thumbprintSha256. */
   readonly thumbprintSha256: string;
-  readonly certificateExpiresAt: string;
-  /** Microsoft Graph application permissions consented for the application. */
-  readonly permissions: ReadonlyArray<string>;
-  /** Microsoft Graph application permissions whose earlier consent was revoked because Directory Sync no longer needs them. */
-  readonly revokedPermissions: ReadonlyArray<string>;
   /** `extension_<appIdWithoutDashes>_sourceAnchor`. */
   readonly anchorProperty: string;
   /** Whether the application's service principal owns the application (Application.ReadWrite.OwnedBy then reaches it). */
   readonly selfOwned: boolean;
-  /** Steps that did not succeed but do not stop Directory Sync from working, in the administrator's words. */
-  readonly warnings: ReadonlyArray<string>;
   /**
    * Other Directory Sync registrations of the tenant (another computer's, an earlier one) with their anchor
    * extension property: the objects they manage are adopted by this one, never created again.
@@ -331,6 +321,19 @@ export type AppRegistration = {
   /** The organization's own word on whether another tool synchronizes it. */
   readonly organization: Organization;
 };
+
+/** What the wizard is shown of a registration: never its private key. */
+export function registrationView(registration: AppRegistration): CloudRegistrationView {
+  const { organization } = registration;
+  return {
+    tenantId: registration.tenantId, tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains.map((d) => d.name),
+    appId: registration.appId, displayName: registration.displayName, created: registration.created, certificatePem: registration.certificatePem,
+    certificateExpiresAt: registration.certificateExpiresAt, permissions: registration.permissions, revokedPermissions: registration.revokedPermissions,
+    warnings: registration.warnings, earlierRegistrations: registration.earlierRegistrations.map((r) => ({ appId: r.appId, displayName: r.displayName })),
+    ...(organization.onPremisesSyncEnabled === true
+      ? { tenantSynchronized: organization.onPremisesLastSyncDateTime ? { lastSyncDateTime: organization.onPremisesLastSyncDateTime } : {} } : {}),
+  };
+}
 
 type GraphPage<T> = { value: T[]; '@odata.nextLink'?: string };
 type GraphApp = { id: string; appId: string; displayName: string };

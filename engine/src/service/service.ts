@@ -9,7 +9,7 @@ import { AdConnector } from '../ad/connector.ts';
 import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
 import { OwnershipGuard, readOwnership, type ServerIdentity } from '../cloud/ownership.ts';
-import { beginAdminSignIn, checkAppCredential, registerDirectorySyncApp, type AdminSignIn, type CloudSettings } from '../cloud/app-registration.ts';
+import { beginAdminSignIn, checkAppCredential, registerDirectorySyncApp, registrationView, type AdminSignIn, type CloudSettings } from '../cloud/app-registration.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PreviewExpiredError, PreviewInProgressError } from '../errors/preview-errors.ts';
@@ -230,13 +230,7 @@ export class DirSyncService implements ControlRequests {
       await session.signOut();
       this.log.info({ appId: registration.appId, created: registration.created, tenantId: registration.tenantId, revokedPermissions: registration.revokedPermissions,
         warnings: registration.warnings }, 'app registration ready');
-      return { tenantId: registration.tenantId, tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains.map((d) => d.name),
-        appId: registration.appId, displayName: registration.displayName, created: registration.created, certificatePem: registration.certificatePem,
-        certificateExpiresAt: registration.certificateExpiresAt, permissions: registration.permissions,
-        revokedPermissions: registration.revokedPermissions, warnings: registration.warnings,
-        earlierRegistrations: registration.earlierRegistrations.map((r) => ({ appId: r.appId, displayName: r.displayName })),
-        ...(registration.organization.onPremisesSyncEnabled === true
-          ? { tenantSynchronized: registration.organization.onPremisesLastSyncDateTime ? { lastSyncDateTime: registration.organization.onPremisesLastSyncDateTime } : {} } : {}) };
+      return registrationView(registration);
     } finally {
       this.signIns.delete(args.signInId);
     }

@@ -1,7 +1,4 @@
-import {
-  Accordion, AccordionHeader, AccordionItem, AccordionPanel, Body1, Button, Caption1, Field, Input, Link, MessageBar, MessageBarBody,
-  MessageBarTitle, Radio, RadioGroup, Spinner, Subtitle2, Text, makeStyles, tokens,
-} from '@fluentui/react-components';
+import { Body1, Button, Field, Input, Radio, RadioGroup, Spinner } from '@fluentui/react-components';
 import { useEffect, useRef, useState } from 'react';
 import type { CloudInstanceName, CloudRegistrationView, CloudSignInPrompt } from '../../../../engine/src/contract/control-api.ts';
 import { usePageLayoutStyles } from '../../components/page-layout.ts';
@@ -9,11 +6,9 @@ import { ErrorBar } from '../../components/error-bar.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
+import { CloudInstanceFields, DeviceCodePrompt, TenantSummary, type Notice } from './entra-parts.tsx';
 import { useConfigurationWizardState, type CloudDraft, type CloudInstanceSettings } from './wizard-state.tsx';
 
-const useStyles = makeStyles({
-  code: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold, letterSpacing: '2px' },
-});
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TENANT = /^[0-9a-f-]{36}$|^[a-z0-9.-]+\.[a-z]+$/i;
@@ -29,7 +24,6 @@ function registrationDraft(settings: CloudInstanceSettings, registration: CloudR
     tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains, appDisplayName: registration.displayName };
 }
 
-type Notice = { readonly intent: 'info' | 'warning'; readonly text: string };
 
 function registrationNotices(registration: CloudRegistrationView): Notice[] {
   const revoked: Notice[] = registration.revokedPermissions.length === 0 ? [] : [{ intent: 'info', text:
@@ -47,7 +41,6 @@ function registrationNotices(registration: CloudRegistrationView): Notice[] {
 
 /** Configuration Wizard — Microsoft Entra ID: a Global Administrator's sign-in registers the app, or an existing app is used. */
 export function EntraPage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
-  const styles = useStyles();
   const layout = usePageLayoutStyles();
   const { draft, setCloud } = useConfigurationWizardState();
   const [choice, setChoice] = useState<Choice>(draft.cloud?.credential === 'secret' ? 'existing-app' : 'sign-in');
@@ -146,38 +139,8 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
           </RadioGroup>
         </Field>
 
-        <Accordion collapsible defaultOpenItems={instance === 'global' ? [] : ['advanced']}>
-          <AccordionItem value="advanced">
-            <AccordionHeader>Advanced: cloud instance</AccordionHeader>
-            <AccordionPanel>
-              <div className={layout.stack}>
-                <Field label="Cloud instance">
-                  <RadioGroup value={instance} layout="horizontal" disabled={busy} onChange={(_event, data) => setInstance(data.value as CloudInstanceName)}>
-                    <Radio value="global" label="Global" />
-                    <Radio value="usgov" label="US Government" />
-                    <Radio value="china" label="China (21Vianet)" />
-                    <Radio value="custom" label="Custom" />
-                  </RadioGroup>
-                </Field>
-                {instance === 'custom' && (
-                  <>
-                    <Field label="Authority host" required hint="For example https://login.example.com">
-                      <Input value={authorityHost} disabled={busy} onChange={(_event, data) => setAuthorityHost(data.value)} />
-                    </Field>
-                    <Field label="Microsoft Graph address" required hint="For example https://graph.example.com/">
-                      <Input value={graphBaseUrl} disabled={busy} onChange={(_event, data) => setGraphBaseUrl(data.value)} />
-                    </Field>
-                  </>
-                )}
-                {choice === 'sign-in' && (
-                  <Field label="Tenant (optional)" hint="The tenant id or its initial domain, when the administrator belongs to several tenants">
-                    <Input value={tenant} disabled={busy} onChange={(_event, data) => setTenant(data.value)} />
-                  </Field>
-                )}
-              </div>
-            </AccordionPanel>
-          </AccordionItem>
-        </Accordion>
+        <CloudInstanceFields instance={instance} authorityHost={authorityHost} graphBaseUrl={graphBaseUrl} tenant={choice === 'sign-in' ? tenant : undefined} busy={busy}
+          onInstance={setInstance} onAuthorityHost={setAuthorityHost} onGraphBaseUrl={setGraphBaseUrl} onTenant={setTenant} />
 
         {choice === 'sign-in' ? (
           <>
@@ -191,59 +154,9 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
               </Button>
               {busy && !prompt && <Spinner size="tiny" label="Starting the sign-in…" />}
             </div>
-            {prompt && (
-              <MessageBar intent="info" layout="multiline" data-testid="sign-in-prompt">
-                <MessageBarBody>
-                  <MessageBarTitle>Sign in as a Global Administrator</MessageBarTitle>
-                  <div className={layout.stack}>
-                    <Text>
-                      Open <Link href={prompt.verificationUri} target="_blank" rel="noreferrer" data-testid="verification-uri">{prompt.verificationUri}</Link> in
-                      a browser and enter this code:
-                    </Text>
-                    <div className={layout.row}>
-                      <Text className={styles.code} data-testid="user-code">{prompt.userCode}</Text>
-                      <Button size="small" onClick={() => void copyCode(prompt.userCode)}>Copy code</Button>
-                      <Text role="status">{copied}</Text>
-                    </div>
-                    <div className={layout.row}>
-                      <Spinner size="tiny" label="Waiting for you to sign in…" />
-                      <Button size="small" onClick={() => void cancelSignIn()}>Cancel sign-in</Button>
-                    </div>
-                    <Caption1>The code expires at {new Date(prompt.expiresAt).toLocaleTimeString()}.</Caption1>
-                  </div>
-                </MessageBarBody>
-              </MessageBar>
-            )}
+            {prompt && <DeviceCodePrompt prompt={prompt} copied={copied} onCopy={(code) => void copyCode(code)} onCancel={() => void cancelSignIn()} />}
             <ErrorBar error={error} title="The sign-in did not succeed" />
-            {registered && !busy && (
-              <section aria-label="Connected tenant" data-testid="tenant-summary" className={layout.stack}>
-                <MessageBar intent="success">
-                  <MessageBarBody>
-                    {registered.inUse ? 'Directory Sync uses this app registration now. Keep it, or sign in again to register it anew.' : 'Directory Sync is registered in your tenant.'}
-                  </MessageBarBody>
-                </MessageBar>
-                <Subtitle2 as="h2">Tenant</Subtitle2>
-                <dl className={layout.summary}>
-                  <dt className={layout.term}>Tenant name</dt><dd className={layout.detail} data-testid="tenant-name">{registered.tenantDisplayName ?? registered.tenantId}</dd>
-                  <dt className={layout.term}>Tenant id</dt><dd className={layout.detail}>{registered.tenantId}</dd>
-                  <dt className={layout.term}>Verified domains</dt>
-                  <dd className={layout.detail}>
-                    {registered.verifiedDomains.length === 0 ? <Text>Shown after a sign-in</Text> : (
-                      <ul data-testid="verified-domains" style={{ margin: 0, paddingLeft: '16px' }}>
-                        {registered.verifiedDomains.map((domain) => <li key={domain}>{domain}</li>)}
-                      </ul>
-                    )}
-                  </dd>
-                  <dt className={layout.term}>App registration</dt><dd className={layout.detail} data-testid="app-name">{registered.appDisplayName ?? registered.clientId}</dd>
-                  <dt className={layout.term}>Application (client) id</dt><dd className={layout.detail}>{registered.clientId}</dd>
-                </dl>
-                {notices.map((notice) => (
-                  <MessageBar key={notice.text} intent={notice.intent} data-testid="registration-notice">
-                    <MessageBarBody>{notice.text}</MessageBarBody>
-                  </MessageBar>
-                ))}
-              </section>
-            )}
+            {registered && !busy && <TenantSummary registered={registered} notices={notices} />}
           </>
         ) : (
           <>
