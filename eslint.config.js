@@ -47,9 +47,9 @@ export default tseslint.config(
     rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
   },
   {
-    // The Microsoft Entra page is a page and its parts; the Finished page and the Operations view are still one component each.
+    // The big pages (Microsoft Entra, Finished, Operations) are a page and its parts (`*-parts.tsx`).
     files: ['renderer/src/**/*.{ts,tsx}'],
-    rules: { 'max-lines-per-function': ['error', { max: 175, skipBlankLines: true, skipComments: true }] },
+    rules: { 'max-lines-per-function': ['error', { max: 155, skipBlankLines: true, skipComments: true }] },
   },
   {
     // The emulated tenant's server and seed: one function each that wires the routes or builds the tenant.

@@ -12,13 +12,12 @@ import { createGraphClient } from './graph-client.ts';
 import { TokenRefusals } from './token-refusals.ts';
 import { generate } from 'selfsigned';
 import { AppCredentialCheckError, AppRegistrationError } from '../errors/app-registration-errors.ts';
-import { CloudAuthenticationError, CloudPermissionError, CloudUnreachableError, mapCloudError } from '../errors/cloud-errors.ts';
+import { CloudAuthenticationError, CloudPermissionError, CloudUnreachableError, mapCloudError, mapSignInError } from '../errors/cloud-errors.ts';
 import { ConfigError } from '../errors/config-error.ts';
-import { EngineError } from '../errors/engine-error.ts';
 import { AdminRoleRequiredError, SignInCancelledError, SignInError, SignInExpiredError } from '../errors/sign-in-errors.ts';
+import type { EngineError } from '../errors/engine-error.ts';
 import { CloudConnector, type EarlierRegistration, type Organization } from './connector.ts';
 import { endpointsFor, type CloudEndpoints, type CloudInstance } from './instances.ts';
-import { identityFailureOf } from '../errors/identity-failures.ts';
 import type { CloudRegistrationView } from '../contract/control-api.ts';
 
 /**
@@ -103,40 +102,6 @@ function resolveEndpoints(cloud: CloudSettings): CloudEndpoints {
     return endpointsFor(cloud.instance, { authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl });
   } catch (error) {
     throw new ConfigError((error as Error).message);
-  }
-}
-
-function firstLine(text: string): string {
-  return text.split(/\r?\n/)[0] ?? text;
-}
-
-function describeFailure(error: unknown): { code: string; text: string } {
-  const e = (error ?? {}) as { errorCode?: unknown; errorMessage?: unknown; message?: unknown };
-  const code = typeof e.errorCode === 'string' ? e.errorCode : '';
-  const text = typeof e.errorMessage === 'string' && e.errorMessage !== '' ? e.errorMessage : typeof e.message === 'string' ? e.message : String(error);
-  return { code, text: firstLine(text) };
-}
-
-/** msal errors of the device code flow → engine errors. */
-function mapSignInError(error: unknown): EngineError {
-  if (error instanceof EngineError) return error;
-  const { code, text } = describeFailure(error);
-  switch (identityFailureOf(`${code} ${text}`)) {
-    case 'cancelled': return new SignInCancelledError();
-    case 'expired': return new SignInExpiredError();
-    case 'declined': return new SignInError('The sign-in was declined on the sign-in page. Start the sign-in again and approve it with an administrator account.');
-    case 'network': return new SignInError(`Cannot reach the Microsoft identity platform to sign in: ${text} Check the network, the proxy and the cloud instance chosen.`);
-    case 'unknown-tenant': return new SignInError(`The tenant to sign in to was not found: ${text} Check the tenant id or domain, or sign in without naming a tenant.`);
-    case 'consent-required':
-      return new AdminRoleRequiredError(`The account that signed in cannot consent to the permissions the setup needs (${text}). ` +
-        'Sign in again with a Global Administrator of the tenant.');
-    case 'bad-client':
-      return new SignInError(`The sign-in client is not available in this tenant or does not allow the device code flow: ${text} ` +
-        'Use the default client, or register a public client application with "Allow public client flows" and give its id.');
-    case 'renewal-refused': return new SignInExpiredError(`The administrator's sign-in can no longer be renewed (${text}). Sign in again.`);
-    case 'clock':
-    case undefined:
-      return new SignInError(`Signing in to Microsoft Entra ID failed: ${text} Start the sign-in again.`);
   }
 }
 

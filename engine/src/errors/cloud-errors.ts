@@ -1,10 +1,12 @@
 /**
- * Failures talking to Microsoft Entra ID / Graph, one class per kind. `mapCloudError` is the one
- * mapper from msal and Graph client errors to these.
+ * Failures talking to Microsoft Entra ID / Graph, one class per kind, and the one module that maps
+ * msal and Graph client errors to engine errors: `mapCloudError` (the application's sign-in and its
+ * Graph calls) and `mapSignInError` (an administrator's device-code sign-in).
  */
 import { describeOffset } from '../cloud/token-refusals.ts';
 import { EngineError } from './engine-error.ts';
 import { identityFailureOf, isNetworkFailure } from './identity-failures.ts';
+import { AdminRoleRequiredError, SignInCancelledError, SignInError, SignInExpiredError } from './sign-in-errors.ts';
 
 export class CloudAuthenticationError extends EngineError {
   public readonly code = 'cloud-authentication';
@@ -66,4 +68,38 @@ export function mapCloudError(error: unknown, operation: string): EngineError {
     return new CloudUnreachableError(`Cannot reach Microsoft Graph to ${operation}: ${message}. Check the network and proxy.`);
   }
   return new CloudRequestError(`Microsoft Graph could not ${operation} (HTTP ${e.statusCode}${e.code ? ` ${e.code}` : ''}): ${message}`, e.statusCode, e.code);
+}
+
+function firstLine(text: string): string {
+  return text.split(/\r?\n/)[0] ?? text;
+}
+
+function describeFailure(error: unknown): { code: string; text: string } {
+  const e = (error ?? {}) as { errorCode?: unknown; errorMessage?: unknown; message?: unknown };
+  const code = typeof e.errorCode === 'string' ? e.errorCode : '';
+  const text = typeof e.errorMessage === 'string' && e.errorMessage !== '' ? e.errorMessage : typeof e.message === 'string' ? e.message : String(error);
+  return { code, text: firstLine(text) };
+}
+
+/** msal errors of the administrator's device-code sign-in → engine errors (the same recognition as mapCloudError). */
+export function mapSignInError(error: unknown): EngineError {
+  if (error instanceof EngineError) return error;
+  const { code, text } = describeFailure(error);
+  switch (identityFailureOf(`${code} ${text}`)) {
+    case 'cancelled': return new SignInCancelledError();
+    case 'expired': return new SignInExpiredError();
+    case 'declined': return new SignInError('The sign-in was declined on the sign-in page. Start the sign-in again and approve it with an administrator account.');
+    case 'network': return new SignInError(`Cannot reach the Microsoft identity platform to sign in: ${text} Check the network, the proxy and the cloud instance chosen.`);
+    case 'unknown-tenant': return new SignInError(`The tenant to sign in to was not found: ${text} Check the tenant id or domain, or sign in without naming a tenant.`);
+    case 'consent-required':
+      return new AdminRoleRequiredError(`The account that signed in cannot consent to the permissions the setup needs (${text}). ` +
+        'Sign in again with a Global Administrator of the tenant.');
+    case 'bad-client':
+      return new SignInError(`The sign-in client is not available in this tenant or does not allow the device code flow: ${text} ` +
+        'Use the default client, or register a public client application with "Allow public client flows" and give its id.');
+    case 'renewal-refused': return new SignInExpiredError(`The administrator's sign-in can no longer be renewed (${text}). Sign in again.`);
+    case 'clock':
+    case undefined:
+      return new SignInError(`Signing in to Microsoft Entra ID failed: ${text} Start the sign-in again.`);
+  }
 }

@@ -1,5 +1,5 @@
 import {
-  Body1, Button, Checkbox, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Spinner, Text,
+  Body1, Button, Checkbox, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text,
 } from '@fluentui/react-components';
 import { useEffect, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
@@ -11,9 +11,8 @@ import { RunProgressView } from '../../components/run-progress.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, subscribe, type ControlError } from '../../lib/engine-client.ts';
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
+import { OwnershipHeld } from './finish-parts.tsx';
 import { defaultOptions, useConfigurationWizardState } from './wizard-state.tsx';
-
-
 
 /** Where the Finish button has got to. */
 type Stage =
@@ -29,10 +28,6 @@ function sum(counts: OperationCounts, kinds: ReadonlyArray<keyof OperationCounts
   return kinds.reduce((total, kind) => total + (counts[kind] ?? 0), 0);
 }
 
-function holderText(holder: OwnershipHolder | undefined): string {
-  if (!holder) return 'Another server holds the tenant.';
-  return `The tenant is held by ${holder.hostName} since ${new Date(holder.claimedAt).toLocaleString()}.`;
-}
 
 function RunResult(props: { readonly run: RunSummary }) {
   const layout = usePageLayoutStyles();
@@ -214,30 +209,9 @@ export function FinishPage(props: { readonly onBack: () => void }) {
           <Spinner size="tiny" label={stage.kind === 'claiming' ? 'Claiming the tenant for this server…' : 'Taking the tenant over…'} />
         )}
         {(stage.kind === 'held' || stage.kind === 'confirm-take-over') && (
-          <MessageBar intent="warning" layout="multiline" data-testid="ownership-held">
-            <MessageBarBody>
-              <MessageBarTitle>Another server synchronizes this tenant</MessageBarTitle>
-              {holderText(stage.holder)}{' '}
-              {stage.kind === 'confirm-take-over'
-                ? 'If you take it over, that server stops writing to Microsoft Entra ID. Take it over?'
-                : 'Only one server writes to the tenant at a time. Until you take it over, this server only plans.'}
-            </MessageBarBody>
-            <MessageBarActions>
-              {stage.kind === 'held'
-                ? (
-                  <>
-                    <Button onClick={() => setStage({ kind: 'confirm-take-over', holder: stage.holder })}>Take over</Button>
-                    <Button onClick={() => setStage({ kind: 'finished', planningOnlyFor: stage.holder })}>Not now</Button>
-                  </>
-                )
-                : (
-                  <>
-                    <Button appearance="primary" onClick={() => void takeOver()}>Yes, take over</Button>
-                    <Button onClick={() => setStage({ kind: 'held', holder: stage.holder })}>Cancel</Button>
-                  </>
-                )}
-            </MessageBarActions>
-          </MessageBar>
+          <OwnershipHeld holder={stage.holder} confirming={stage.kind === 'confirm-take-over'} onTakeOver={() => setStage({ kind: 'confirm-take-over', holder: stage.holder })}
+            onNotNow={() => setStage({ kind: 'finished', planningOnlyFor: stage.holder })} onConfirm={() => void takeOver()}
+            onCancel={() => setStage({ kind: 'held', holder: stage.holder })} />
         )}
         {stage.kind === 'running' && stage.waiting && (
           <Spinner size="tiny" data-testid="waiting-for-run"

@@ -1,5 +1,5 @@
 import {
-  Badge, Body1, Button, Caption1, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Subtitle1, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow,
+  Body1, Button, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Subtitle1, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow,
   Text, Title2, makeStyles, tokens,
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useState } from 'react';
@@ -8,6 +8,7 @@ import type { ObjectLookup, PlanDetails, ServiceStatus } from '../../../../engin
 import type { ObjectError, RunSummary } from '../../../../engine/src/contract/model.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { call, ControlError, subscribe } from '../../lib/engine-client.ts';
+import { ObjectErrors, RunHistory } from './operations-parts.tsx';
 
 const useStyles = makeStyles({
   page: { padding: '24px 32px', display: 'flex', flexDirection: 'column', gap: '24px', maxWidth: '1100px' },
@@ -15,11 +16,6 @@ const useStyles = makeStyles({
   row: { display: 'flex', gap: '8px', alignItems: 'end' },
   facts: { display: 'grid', gridTemplateColumns: '180px 1fr', rowGap: '4px' },
 });
-
-function counts(record: Readonly<Record<string, number | undefined>>): string {
-  const entries = Object.entries(record).filter(([, n]) => (n ?? 0) > 0);
-  return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k} ${n}`).join(', ');
-}
 
 function isDeletion(op: { readonly kind: string }): boolean {
   return op.kind === 'delete-user' || op.kind === 'delete-group';
@@ -162,42 +158,12 @@ export function OperationsView() {
 
       <section className={styles.section} aria-labelledby="history-heading">
         <Subtitle1 as="h2" id="history-heading">Run history</Subtitle1>
-        <Table aria-label="Run history" size="small">
-          <TableHeader>
-            <TableRow>
-              <TableHeaderCell>Run</TableHeaderCell><TableHeaderCell>Started</TableHeaderCell><TableHeaderCell>Kind</TableHeaderCell>
-              <TableHeaderCell>Status</TableHeaderCell><TableHeaderCell>Exported</TableHeaderCell><TableHeaderCell>Errors</TableHeaderCell>
-            </TableRow>
-          </TableHeader>
-          <TableBody>
-            {runs.map((run) => (
-              <TableRow key={run.id}>
-                <TableCell>{run.id}</TableCell><TableCell>{new Date(run.startedAt).toLocaleString()}</TableCell>
-                <TableCell>{run.kind}{run.dryRun ? ' (preview)' : ''}</TableCell>
-                <TableCell><Badge appearance="tint" color={run.status === 'succeeded' ? 'success' : run.status === 'failed' ? 'danger' : 'warning'}>{run.status}</Badge></TableCell>
-                <TableCell>{counts(run.exported)}</TableCell><TableCell>{run.errors}</TableCell>
-              </TableRow>
-            ))}
-          </TableBody>
-        </Table>
+        <RunHistory runs={runs} />
       </section>
 
       <section className={styles.section} aria-labelledby="errors-heading">
         <Subtitle1 as="h2" id="errors-heading">Objects with errors in the last run</Subtitle1>
-        {errors.length === 0 ? <Body1>No errors.</Body1> : (
-          <Table aria-label="Objects with errors" size="small">
-            <TableHeader><TableRow><TableHeaderCell>Object</TableHeaderCell><TableHeaderCell>Problem</TableHeaderCell><TableHeaderCell>How to fix it</TableHeaderCell></TableRow></TableHeader>
-            <TableBody>
-              {errors.map((e) => (
-                <TableRow key={`${e.dn}-${e.code}`}>
-                  <TableCell><Text>{e.dn}</Text></TableCell>
-                  <TableCell><Text>{e.attribute ? `${e.attribute}${e.value !== undefined ? ` "${e.value}"` : ''}: ` : ''}{e.reason}</Text></TableCell>
-                  <TableCell><Caption1>{e.hint}</Caption1></TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        )}
+        <ObjectErrors errors={errors} />
       </section>
 
       <section className={styles.section} aria-labelledby="lookup-heading">
