@@ -93,13 +93,7 @@ describe('first synchronization from the wizard', () => {
   it('trusts the certificate, creates the service account and goes on to Scope', async () => {
     const adPage = new ConfigureActiveDirectoryPage(page);
     await adPage.heading().filter({ hasText: 'Connect to Active Directory' }).waitFor();
-    await adPage.fill({ url: ad.ldapsUrl, user: ad.adminBindDn, password: ad.adminPassword });
-    await adPage.testConnection();
-    if (await adPage.untrustedCertificate().isVisible()) {
-      await adPage.trustCertificate();
-      await adPage.testConnection();
-    }
-    await adPage.connectionOk().waitFor();
+    await adPage.connectTrusting({ url: ad.ldapsUrl, user: ad.adminBindDn, password: ad.adminPassword });
     assert.equal(await adPage.nextButton().isDisabled(), true, 'Next waits for the service account');
     await adPage.createServiceAccount();
     const dn = (await adPage.accountDn().textContent()) ?? '';

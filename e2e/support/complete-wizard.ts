@@ -39,13 +39,7 @@ export async function throughWizardToReadiness(page: Page, session: WizardSessio
   await entra.next();
   const adPage = new ConfigureActiveDirectoryPage(page);
   await adPage.heading().filter({ hasText: 'Connect to Active Directory' }).waitFor();
-  await adPage.fill({ url: ad.ldapsUrl, user: ad.adminBindDn, password: ad.adminPassword });
-  await adPage.testConnection();
-  if (await adPage.untrustedCertificate().isVisible()) {
-    await adPage.trustCertificate();
-    await adPage.testConnection();
-  }
-  await adPage.connectionOk().waitFor();
+  await adPage.connectTrusting({ url: ad.ldapsUrl, user: ad.adminBindDn, password: ad.adminPassword });
   await adPage.createServiceAccount();
   const dn = (await adPage.accountDn().textContent()) ?? '';
   const accountDn = await page.getByText('Created', { exact: true }).isVisible() ? dn : undefined;
