@@ -16,7 +16,7 @@ import { CloudAuthenticationError, CloudPermissionError, CloudUnreachableError, 
 import { ConfigError } from '../errors/config-error.ts';
 import { AdminRoleRequiredError, SignInCancelledError, SignInError, SignInExpiredError } from '../errors/sign-in-errors.ts';
 import type { EngineError } from '../errors/engine-error.ts';
-import { CloudConnector, type EarlierRegistration, type Organization } from './connector.ts';
+import { CloudConnector, tenantSynchronizedOf, type EarlierRegistration, type Organization } from './connector.ts';
 import { endpointsFor, type CloudEndpoints, type CloudInstance } from './instances.ts';
 import type { CloudRegistrationView } from '../contract/control-api.ts';
 
@@ -289,14 +289,13 @@ export type AppRegistration = Omit<CloudRegistrationView, 'verifiedDomains' | 'e
 
 /** What the wizard is shown of a registration: never its private key. */
 export function registrationView(registration: AppRegistration): CloudRegistrationView {
-  const { organization } = registration;
+  const tenantSynchronized = tenantSynchronizedOf(registration.organization);
   return {
     tenantId: registration.tenantId, tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains.map((d) => d.name),
     appId: registration.appId, displayName: registration.displayName, created: registration.created, certificatePem: registration.certificatePem,
     certificateExpiresAt: registration.certificateExpiresAt, permissions: registration.permissions, revokedPermissions: registration.revokedPermissions,
     warnings: registration.warnings, earlierRegistrations: registration.earlierRegistrations.map((r) => ({ appId: r.appId, displayName: r.displayName })),
-    ...(organization.onPremisesSyncEnabled === true
-      ? { tenantSynchronized: organization.onPremisesLastSyncDateTime ? { lastSyncDateTime: organization.onPremisesLastSyncDateTime } : {} } : {}),
+    ...(tenantSynchronized ? { tenantSynchronized } : {}),
   };
 }
 

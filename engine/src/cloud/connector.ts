@@ -5,7 +5,7 @@
 import { ConfidentialClientApplication, type Configuration } from '@azure/msal-node';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { createGraphClient } from './graph-client.ts';
-import type { SyncObjectType } from '../contract/model.ts';
+import type { SyncObjectType, TenantSynchronized } from '../contract/model.ts';
 import { mapCloudError } from '../errors/cloud-errors.ts';
 import type { EngineError } from '../errors/engine-error.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
@@ -38,6 +38,12 @@ export type Organization = {
   readonly onPremisesSyncEnabled?: boolean | null;
   readonly onPremisesLastSyncDateTime?: string | null;
 };
+
+/** The organization's word that another tool synchronizes it (undefined when none does), as every surface says it. */
+export function tenantSynchronizedOf(organization: Organization): TenantSynchronized | undefined {
+  if (organization.onPremisesSyncEnabled !== true) return undefined;
+  return organization.onPremisesLastSyncDateTime ? { lastSyncDateTime: organization.onPremisesLastSyncDateTime } : {};
+}
 
 /** What Graph says of who else writes the tenant's objects: read with every object. */
 const IDENTITY_PROPERTIES = ['onPremisesSecurityIdentifier'];

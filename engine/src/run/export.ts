@@ -166,7 +166,7 @@ export async function exportPlan(input: {
   let skipped = 0;
   let done = 0;
   const lookups = syncedLookups(store);
-  const guardChecks = store.syncedCount().user + store.syncedCount().group > 0;
+  const guardChecks = store.hasSyncedObjects();
   // Pages never mix priorities: every create is confirmed before the first membership change.
   for (const page of store.operationsToExport(planId, input.statuses, 200)) {
     if (input.mayContinue && !input.mayContinue()) break;

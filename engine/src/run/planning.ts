@@ -136,8 +136,7 @@ class Planner {
       dryRun: input.dryRun, recordOutOfScope: input.recordOutOfScope === true });
     this.planId = store.createPlan(input.runId, 'previewed', []);
     this.lookups = syncedLookups(store);
-    const synced = store.syncedCount();
-    this.syncedObjects = synced.user + synced.group > 0;
+    this.syncedObjects = store.hasSyncedObjects();
   }
 
   private emit(ops: ReadonlyArray<PlannedOperation>): void {

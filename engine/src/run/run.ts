@@ -6,7 +6,7 @@
 import type { RunPhase, RunProgress } from '../contract/control-api.ts';
 import type { RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
-import type { CloudConnector } from '../cloud/connector.ts';
+import { tenantSynchronizedOf, type CloudConnector } from '../cloud/connector.ts';
 import { defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
 import { adCursorKey, IN_SCOPE_COUNT, PLAN_WATERMARK } from '../store/keys.ts';
 import type { Store } from '../store/store.ts';
@@ -17,7 +17,7 @@ import { buildPlan, type PlanOutcome } from './planning.ts';
 import { failRun, type RunCounts } from './run-failure.ts';
 import { withRunLock } from './run-lock.ts';
 import { adSourcesOf, type AdSource } from './sources.ts';
-import { recordTenantSyncState, tenantSynchronizedOf } from './tenant-state.ts';
+import { recordTenantSyncState } from './tenant-state.ts';
 
 export type { RunPhase, RunProgress } from '../contract/control-api.ts';
 

@@ -28,8 +28,3 @@ export function recordTenantSyncState(store: Store, organization: Organization):
   store.setCursor(TENANT_SYNC_STATE, JSON.stringify(state));
 }
 
-/** The run summary's word on it: set only when another tool synchronizes the tenant. */
-export function tenantSynchronizedOf(organization: Organization): TenantSynchronized | undefined {
-  if (organization.onPremisesSyncEnabled !== true) return undefined;
-  return organization.onPremisesLastSyncDateTime ? { lastSyncDateTime: organization.onPremisesLastSyncDateTime } : {};
-}

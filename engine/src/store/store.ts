@@ -493,6 +493,11 @@ export class Store {
       .map((r) => JSON.parse(r.object) as CloudObject);
   }
 
+  /** Whether the tenant holds any live object another tool synchronizes (the create guard has work only then). */
+  public hasSyncedObjects(): boolean {
+    return this.sql('SELECT 1 FROM cloud_objects WHERE synced = 1 AND soft_deleted = 0 LIMIT 1').get() !== undefined;
+  }
+
   /** How many live cloud objects of each type another tool synchronizes. */
   public syncedCount(): Record<SyncObjectType, number> {
     const rows = this.sql('SELECT object_type AS type, COUNT(*) AS n FROM cloud_objects WHERE synced = 1 AND soft_deleted = 0 GROUP BY object_type').all() as Array<{ type: SyncObjectType; n: number }>;
