@@ -116,7 +116,9 @@ describe('a tenant another tool synchronizes', () => {
 
   it('refuses, with both identities, to create a group that a synchronized group\'s name and alias already name', async () => {
     const synced = objects('group').find((g) => syncedGroupIds.has(g.id)) as Obj;
-    const twin = await sandbox.addGroup(String(synced['displayName']), []);
+    // Named by displayName, so that its own account name (from the cn) never collides with the synchronized group's AD object.
+    const twin = await sandbox.addGroup('Twin Of A Synchronized Group', []);
+    await sandbox.replace(twin, 'displayName', [String(synced['displayName'])]);
     // Samba has no mailNickname: the alias comes from sAMAccountName, which must differ from the synchronized group's own
     // AD object; a dot (which a mail alias cannot hold, so it is removed) makes it a different account with the same alias.
     const alias = String(synced['mailNickname']);
