@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { defaultLabDir, readConnection, type LabConnection } from './connection.ts';
 import { labStatus, startLab, stopLab } from './index.ts';
+import { parseLagRange } from './tenant/consistency.ts';
 import { entraConnectSeed } from './tenant/connect-seed.ts';
 import { resetLabTenant } from './tenant/lab-reset.ts';
 
@@ -56,13 +57,30 @@ function runWithLab(connection: LabConnection, argv: ReadonlyArray<string>): Pro
 
 const program = new Command('lab').description('The Directory Sync lab: a Samba AD DC and an emulated Entra tenant on loopback.');
 
-program.command('start').description('Provision, start and seed a fresh lab').action(async () => {
-  const started = await startLab({ labDir: defaultLabDir() });
-  console.log(describeConnection(started.connection, started.connectionFile));
-  const t = started.timings;
-  console.log(`\nStarted in ${((t.adStartMs + t.seedMs + t.tenantStartMs) / 1000).toFixed(1)} s ` +
-    `(AD ${(t.adStartMs / 1000).toFixed(1)} s, seed ${(t.seedMs / 1000).toFixed(1)} s, tenant ${(t.tenantStartMs / 1000).toFixed(1)} s).`);
-});
+/** `start --lag`: the daemon reads its consistency settings from its environment (lab/tenant/main.ts). */
+function applyLagOptions(options: { lag?: string; tokenLag?: string }): void {
+  if (options.tokenLag !== undefined && options.lag === undefined) throw new Error('--token-lag needs --lag.');
+  if (options.lag !== undefined) {
+    parseLagRange(options.lag, '--lag');
+    process.env['DIRSYNC_LAB_LAG_MS'] = options.lag;
+  }
+  if (options.tokenLag !== undefined) {
+    parseLagRange(options.tokenLag, '--token-lag');
+    process.env['DIRSYNC_LAB_TOKEN_LAG_MS'] = options.tokenLag;
+  }
+}
+
+program.command('start').description('Provision, start and seed a fresh lab')
+  .option('--lag <min-max>', 'the emulated tenant in eventual consistency mode: each write becomes visible after min-max ms (DIRSYNC_LAB_LAG_MS)')
+  .option('--token-lag <min-max>', 'with --lag: the token endpoint sees new apps, credentials and role assignments after min-max ms')
+  .action(async (options: { lag?: string; tokenLag?: string }) => {
+    applyLagOptions(options);
+    const started = await startLab({ labDir: defaultLabDir() });
+    console.log(describeConnection(started.connection, started.connectionFile));
+    const t = started.timings;
+    console.log(`\nStarted in ${((t.adStartMs + t.seedMs + t.tenantStartMs) / 1000).toFixed(1)} s ` +
+      `(AD ${(t.adStartMs / 1000).toFixed(1)} s, seed ${(t.seedMs / 1000).toFixed(1)} s, tenant ${(t.tenantStartMs / 1000).toFixed(1)} s).`);
+  });
 
 program.command('stop').description('Stop the lab; nothing is left running').action(async () => {
   await stopLab({ labDir: defaultLabDir() });

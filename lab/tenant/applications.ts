@@ -193,7 +193,7 @@ function updateApplication(ctx: GraphContext, key: string): GraphResult {
 function deleteApplication(ctx: GraphContext, key: string): GraphResult {
   const app = managed(ctx, key);
   const store = ctx.tenant.store;
-  const sp = store.byAppId('servicePrincipal', String(app.props['appId']));
+  const sp = store.onPrimary(() => store.byAppId('servicePrincipal', String(app.props['appId'])));
   const now = ctx.tenant.clock.now();
   if (sp) store.hardDelete(sp, now);
   store.softDelete(app, now);

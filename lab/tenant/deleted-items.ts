@@ -45,7 +45,7 @@ function restore(ctx: GraphContext, id: string): GraphResult {
   const store = ctx.tenant.store;
   if (obj.type === 'user') {
     const upn = obj.internal['originalUserPrincipalName'];
-    if (typeof upn === 'string' && store.userByUpn(upn)) throw objectConflict('userPrincipalName');
+    if (typeof upn === 'string' && store.onPrimary(() => store.userByUpn(upn))) throw objectConflict('userPrincipalName');
   }
   for (const address of stringArray(obj.props['proxyAddresses'])) {
     const owner = store.proxyOwner(address);

@@ -97,7 +97,9 @@ function roundEntries(store: DirectoryStore, resource: ResourceDef, state: Delta
     cache = new Map();
     roundCache.set(store, cache);
   }
-  const cached = cache.get(key);
+  // A lagging replica's round is not cached: the same range holds other objects on another replica.
+  const replica = store.inReplicaView();
+  const cached = replica ? undefined : cache.get(key);
   if (cached) return cached;
   const wanted = (id: string): boolean => !state.ids || state.ids.includes(id);
   const entries: RoundEntry[] = [];
@@ -109,6 +111,7 @@ function roundEntries(store: DirectoryStore, resource: ResourceDef, state: Delta
     for (const t of store.tombstones) if (t.type === resource.type && t.seq > from && t.seq <= to && wanted(t.id)) entries.push({ id: t.id });
   }
   entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (replica) return entries;
   cache.set(key, entries);
   if (cache.size > 16) cache.delete(cache.keys().next().value ?? '');
   return entries;
@@ -127,7 +130,7 @@ function deltaRound(ctx: GraphContext, resource: ResourceDef, entitySet: string)
     state = decodeState(skip);
   } else if (delta && delta.toLowerCase() === 'latest') {
     const fresh = initialState(ctx, resource);
-    const link = `${ctx.graphUrl}/${entitySet}/delta?$deltatoken=${encodeState({ ...fresh, f: store.seq, i: now })}`;
+    const link = `${ctx.graphUrl}/${entitySet}/delta?$deltatoken=${encodeState({ ...fresh, f: store.visibleSeq(), i: now })}`;
     return { status: 200, body: { '@odata.context': contextUrl(ctx, entitySet, fresh.sel ?? undefined), value: [], '@odata.deltaLink': link } };
   } else if (delta) {
     state = decodeState(delta);
@@ -138,8 +141,10 @@ function deltaRound(ctx: GraphContext, resource: ResourceDef, entitySet: string)
     throw new GraphHttpError(410, 'syncStateNotFound', 'The sync state is no longer available (the delta token has expired). Restart with a full synchronization.',
       { headers: { Location: restart } });
   }
-  const to = state.t ?? store.seq;
+  // On a lagging replica the round ends before the first change the replica has not received, so that the
+  // next round (which starts where this one ends) delivers it once it has replicated: no change is lost.
   const from = state.f;
+  const to = state.t ?? Math.max(from, store.visibleSeq());
   const props = relevantProps(state, resource);
   const minimal = /return=minimal/i.test(ctx.req.headers['prefer'] ?? '') && from > 0;
   const pageSize = Math.min(999, Math.max(1, Number(/odata\.maxpagesize=(\d+)/i.exec(ctx.req.headers['prefer'] ?? '')?.[1] ?? DEFAULT_PAGE_SIZE)));

@@ -59,9 +59,13 @@ export function badRequest(message: string, details?: ReadonlyArray<ErrorDetail>
   return new GraphHttpError(400, 'Request_BadRequest', message, details ? { details } : {});
 }
 
+/** The 404 Request_ResourceNotFound message (also what a lagging replica answers for an object it does not have yet). */
+export function resourceNotFoundMessage(id: string): string {
+  return `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`;
+}
+
 export function notFound(id: string): GraphHttpError {
-  return new GraphHttpError(404, 'Request_ResourceNotFound',
-    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+  return new GraphHttpError(404, 'Request_ResourceNotFound', resourceNotFoundMessage(id));
 }
 
 export function forbidden(message = 'Insufficient privileges to complete the operation.'): GraphHttpError {

@@ -1,7 +1,7 @@
 /**
  * The Graph request pipeline shared by direct HTTP requests and `$batch` items: authentication, routing,
- * throttling (resource units and writes), permission check, handler, error envelope, common headers,
- * request log.
+ * throttling (resource units and writes), permission check, handler (on a lagging replica or the primary
+ * when eventual consistency is on), error envelope, common headers, request log.
  */
 import { randomUUID } from 'node:crypto';
 import { authenticate } from './auth.ts';
@@ -117,7 +117,8 @@ export async function handleGraphRequest(tenant: Tenant, router: Router, input: 
       }
       if (decision.limitPercentage !== undefined) headers['x-ms-throttle-limit-percentage'] = decision.limitPercentage.toFixed(1);
       authorize(tenant, principal, route.permission);
-      result = await route.handler(ctx, params);
+      // Eventual consistency: the handler runs on a lagging replica or on the primary (a plain call when off).
+      result = await tenant.consistency.serve(isWrite, () => route.handler(ctx, params));
     }
     Object.assign(headers, result.headers ?? {});
     headers['x-ms-resource-unit'] ??= '1';

@@ -1,9 +1,11 @@
 /**
  * Groups and membership (graph-reference.md §3): create/patch validation including the mail-enabled
  * refusal, `members@odata.bind` (≤20, atomic), `$ref` add/remove, the allowed member-type matrix,
- * members/transitiveMembers listings, security-group hard delete vs Microsoft 365 soft delete.
+ * members/transitiveMembers listings, security-group hard delete vs Microsoft 365 soft delete; the
+ * `uniqueName` alternate key (`/groups(uniqueName='…')`) and upsert (`PATCH` with `Prefer: create-if-missing`).
  */
 import { randomUUID } from 'node:crypto';
+import { REFERENCED_OBJECT_MISSING } from './consistency.ts';
 import type { GraphContext, GraphRequest, GraphResult } from './context.ts';
 import {
   badRequest, invalidValue, notFound, objectConflict, readOnlyProperty, requiredProperty, syncedObject, unknownProperty, unsupportedQuery,
@@ -24,12 +26,38 @@ const MAIL_ENABLED_REFUSAL = 'The service does not currently support writes of m
 const ALREADY_MEMBER = "One or more added object references already exist for the following modified properties: 'members'.";
 const UPDATABLE = new Set(['description', 'displayName', 'mailNickname', 'visibility', 'membershipRule', 'membershipRuleProcessingState',
   'securityEnabled', 'mailEnabled', 'classification', 'preferredLanguage', 'theme', 'preferredDataLocation']);
-const CREATABLE = new Set([...UPDATABLE, 'groupTypes', 'isAssignableToRole']);
+const CREATABLE = new Set([...UPDATABLE, 'groupTypes', 'isAssignableToRole', 'uniqueName']);
+/** [UNCONFIRMED] the upsert body naming another uniqueName than its URL. */
+export const UNIQUE_NAME_MISMATCH = "The uniqueName in the request body does not match the uniqueName of the request URL.";
+const CREATE_IF_MISSING = /(^|[\s,;])create-if-missing(?=$|[\s,;])/i;
 
-export function resolveGroup(ctx: GraphContext, id: string): DirectoryObject {
-  const group = ctx.tenant.store.get(id, 'group');
-  if (!group) throw notFound(id);
+/** The uniqueName of an alternate-key segment: `groups(uniqueName='x')` (the router makes it `uniqueName=x`) or `groups/(uniqueName='x')`. */
+function uniqueNameKey(key: string): string | undefined {
+  const plain = /^uniqueName=(.*)$/is.exec(key)?.[1];
+  if (plain !== undefined) return plain;
+  return /^\(\s*uniqueName\s*=\s*'(.*)'\s*\)$/is.exec(key)?.[1]?.replaceAll("''", "'");
+}
+
+/** `/groups/{id}` or `/groups(uniqueName='…')`: the live group or 404. */
+export function resolveGroup(ctx: GraphContext, key: string): DirectoryObject {
+  const store = ctx.tenant.store;
+  const name = uniqueNameKey(key);
+  const group = name !== undefined ? store.groupByUniqueName(name) : store.get(key, 'group');
+  if (!group) throw notFound(name ?? key);
   return group;
+}
+
+/**
+ * An object named in `members@odata.bind` / `owners@odata.bind`: 404 when it does not exist, 400 when it
+ * exists but the replica serving the request does not have it yet (eventual consistency; documented for
+ * groups created a moment ago).
+ */
+function boundObject(ctx: GraphContext, id: string): DirectoryObject {
+  const store = ctx.tenant.store;
+  const obj = store.get(id);
+  if (obj) return obj;
+  if (store.onPrimary(() => store.get(id))) throw badRequest(REFERENCED_OBJECT_MISSING);
+  throw notFound(id);
 }
 
 /** The object id named by an `@odata.id` / `@odata.bind` URL (any host; `/directoryObjects/{id}`, `/users/{id}`…). */
@@ -63,13 +91,16 @@ function checkMembershipWritable(group: DirectoryObject): void {
   if (isDynamic(group.props)) throw badRequest('Members of a group with dynamic membership cannot be added or removed manually.');
 }
 
-/** Resolves and validates a list of member references for one group; atomic (throws before any change). */
-function resolveNewMembers(ctx: GraphContext, group: DirectoryObject, refs: ReadonlyArray<Json>): DirectoryObject[] {
+/**
+ * Resolves and validates a list of member references for one group; atomic (throws before any change).
+ * `bind`: from `members@odata.bind` (an object the replica does not have yet → 400), else `members/$ref` (→ 404).
+ */
+function resolveNewMembers(ctx: GraphContext, group: DirectoryObject, refs: ReadonlyArray<Json>, bind: boolean): DirectoryObject[] {
   const seen = new Set<string>();
   const members: DirectoryObject[] = [];
   for (const ref of refs) {
     const id = referencedId(ref);
-    const member = ctx.tenant.store.get(id);
+    const member = bind ? boundObject(ctx, id) : ctx.tenant.store.get(id);
     if (!member) throw notFound(id);
     if (seen.has(id) || ctx.tenant.store.isMember(group, id)) throw badRequest(ALREADY_MEMBER);
     seen.add(id);
@@ -89,7 +120,18 @@ function bindList(body: JsonObject, key: string): Json[] | undefined {
 
 type PreparedGroup = { props: JsonObject; memberRefs: Json[]; ownerRefs: Json[] };
 
-function prepareGroupWrite(ctx: GraphContext, body: JsonObject, existing: DirectoryObject | undefined): PreparedGroup {
+/** uniqueNames are compared ignoring case (as the alternate key is looked up). */
+function sameUniqueName(a: Json | undefined, b: Json | undefined): boolean {
+  return typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+}
+
+/** uniqueName on create: a string of 1–256 characters, unique among live and soft-deleted groups (checked on the primary). */
+function checkUniqueName(ctx: GraphContext, value: Json): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) throw invalidValue('uniqueName', 'Group');
+  if (ctx.tenant.store.uniqueNameOwner(value)) throw objectConflict('uniqueName');
+}
+
+function prepareGroupWrite(ctx: GraphContext, body: JsonObject, existing: DirectoryObject | undefined, urlUniqueName?: string): PreparedGroup {
   const store = ctx.tenant.store;
   const memberRefs = bindList(body, 'members@odata.bind') ?? [];
   const ownerRefs = bindList(body, 'owners@odata.bind') ?? [];
@@ -109,8 +151,17 @@ function prepareGroupWrite(ctx: GraphContext, body: JsonObject, existing: Direct
     }
     const key = [...GROUP_RESOURCE.knownProps].find((k) => k.toLowerCase() === rawKey.toLowerCase());
     if (!key) throw unknownProperty(rawKey);
+    if (key === 'uniqueName' && existing && sameUniqueName(value, existing.props['uniqueName'])) continue;
     if (!(existing ? UPDATABLE : CREATABLE).has(key)) throw readOnlyProperty(key);
     out[key] = value;
+  }
+  if (!existing) {
+    if (urlUniqueName !== undefined) {
+      if (out['uniqueName'] !== undefined && out['uniqueName'] !== null && !sameUniqueName(out['uniqueName'], urlUniqueName)) throw badRequest(UNIQUE_NAME_MISMATCH);
+      out['uniqueName'] = urlUniqueName;
+    }
+    if (out['uniqueName'] === null) delete out['uniqueName'];
+    if (out['uniqueName'] !== undefined) checkUniqueName(ctx, out['uniqueName']);
   }
   if (existing && existing.props['onPremisesSyncEnabled'] === true && (Object.keys(out).length > 0 || memberRefs.length > 0 || ownerRefs.length > 0)) {
     throw syncedObject();
@@ -167,9 +218,10 @@ function prepareGroupWrite(ctx: GraphContext, body: JsonObject, existing: Direct
   return { props: out, memberRefs, ownerRefs };
 }
 
-function createGroup(ctx: GraphContext): GraphResult {
+/** `POST /groups`, or an upsert that creates (`urlUniqueName` from `PATCH /groups(uniqueName='…')`). */
+function createGroup(ctx: GraphContext, urlUniqueName?: string): GraphResult {
   const body = requireObjectBody(ctx.req.body);
-  const { props, memberRefs, ownerRefs } = prepareGroupWrite(ctx, body, undefined);
+  const { props, memberRefs, ownerRefs } = prepareGroupWrite(ctx, body, undefined, urlUniqueName);
   const store = ctx.tenant.store;
   const id = randomUUID();
   const full = newGroupProps(id, props, ctx.tenant.clock.now(), { defaultDomain: ctx.tenant.defaultDomain(), initialDomain: ctx.tenant.settings.initialDomain });
@@ -177,12 +229,8 @@ function createGroup(ctx: GraphContext): GraphResult {
     id, type: 'group', props: full, members: [], owners: [], extensions: [], internal: {}, listSeq: 0, changeSeq: 0, baseSeq: 0, propSeq: {}, deletedAt: null,
   };
   if (memberRefs.length > 0 && isDynamic(full)) throw badRequest('Members of a group with dynamic membership cannot be added or removed manually.');
-  const members = resolveNewMembers(ctx, draft, memberRefs);
-  const owners = ownerRefs.map((ref) => {
-    const ownerId = referencedId(ref);
-    if (!store.get(ownerId)) throw notFound(ownerId);
-    return ownerId;
-  });
+  const members = resolveNewMembers(ctx, draft, memberRefs, true);
+  const owners = ownerRefs.map((ref) => boundObject(ctx, referencedId(ref)).id);
   const group = store.insert({ id, type: 'group', props: full, owners: [...new Set(owners)] });
   store.addMembers(group, members);
   return {
@@ -192,15 +240,29 @@ function createGroup(ctx: GraphContext): GraphResult {
   };
 }
 
-function updateGroup(ctx: GraphContext, id: string): GraphResult {
-  const group = resolveGroup(ctx, id);
+/**
+ * `PATCH /groups/{id}`; with `Prefer: create-if-missing` on `/groups(uniqueName='…')` an upsert: 201 and the new
+ * group when none has that uniqueName, else the update (204). The upsert looks the group up on the primary
+ * (writes are serialized there), so it updates a group created a moment ago even when the replica serving the
+ * request does not have it yet.
+ */
+function patchGroup(ctx: GraphContext, key: string): GraphResult {
+  const name = uniqueNameKey(key);
+  if (name !== undefined && CREATE_IF_MISSING.test(ctx.req.headers['prefer'] ?? '')) {
+    const store = ctx.tenant.store;
+    const existing = store.onPrimary(() => store.groupByUniqueName(name));
+    return existing ? updateGroup(ctx, existing) : createGroup(ctx, name);
+  }
+  return updateGroup(ctx, resolveGroup(ctx, key));
+}
+
+function updateGroup(ctx: GraphContext, group: DirectoryObject): GraphResult {
   const body = requireObjectBody(ctx.req.body);
   const { props, memberRefs, ownerRefs } = prepareGroupWrite(ctx, body, group);
   if (memberRefs.length > 0) checkMembershipWritable(group);
-  const members = resolveNewMembers(ctx, group, memberRefs);
+  const members = resolveNewMembers(ctx, group, memberRefs, true);
   const owners = ownerRefs.map((ref) => {
-    const ownerId = referencedId(ref);
-    if (!ctx.tenant.store.get(ownerId)) throw notFound(ownerId);
+    const ownerId = boundObject(ctx, referencedId(ref)).id;
     if (group.owners.includes(ownerId)) throw badRequest("One or more added object references already exist for the following modified properties: 'owners'.");
     return ownerId;
   });
@@ -225,7 +287,7 @@ function addMemberRef(ctx: GraphContext, id: string): GraphResult {
   const body = requireObjectBody(ctx.req.body);
   const refKey = Object.keys(body).find((k) => k.toLowerCase() === '@odata.id');
   checkMembershipWritable(group);
-  const members = resolveNewMembers(ctx, group, [refKey ? body[refKey] ?? null : null]);
+  const members = resolveNewMembers(ctx, group, [refKey ? body[refKey] ?? null : null], false);
   ctx.tenant.store.addMembers(group, members);
   return { status: 204 };
 }
@@ -299,6 +361,7 @@ function groupLookup(ctx: GraphContext): IndexLookup {
       case 'id': return live(store.get(value));
       case 'mail': return live(store.proxyOwner(`smtp:${value}`));
       case 'proxyaddresses/any': return live(store.proxyOwner(value));
+      case 'uniquename': return live(store.groupByUniqueName(value));
       default: return undefined;
     }
   };
@@ -318,9 +381,9 @@ export function registerGroupRoutes(router: Router): void {
     resource: GROUP_RESOURCE, items: store(ctx), entitySet: 'groups', expand: ['members', 'owners', 'extensions'], lookup: groupLookup(ctx),
   }));
   router.add('GET', 'groups/$count', PERMISSIONS.groupRead, (ctx) => countCollection(ctx, GROUP_RESOURCE, store(ctx)));
-  router.add('POST', 'groups', PERMISSIONS.groupCreate, createGroup, { write: membersWriteCost });
+  router.add('POST', 'groups', PERMISSIONS.groupCreate, (ctx) => createGroup(ctx), { write: membersWriteCost });
   router.add('GET', 'groups/{id}', PERMISSIONS.groupRead, (ctx, p) => getOne(ctx, resolveGroup(ctx, p['id'] ?? ''), { expand: ['members', 'owners', 'extensions'] }));
-  router.add('PATCH', 'groups/{id}', PERMISSIONS.groupWrite, (ctx, p) => updateGroup(ctx, p['id'] ?? ''), { write: membersWriteCost });
+  router.add('PATCH', 'groups/{id}', PERMISSIONS.groupWrite, (ctx, p) => patchGroup(ctx, p['id'] ?? ''), { write: membersWriteCost });
   router.add('DELETE', 'groups/{id}', PERMISSIONS.groupWrite, (ctx, p) => deleteGroup(ctx, p['id'] ?? ''));
   router.add('GET', 'groups/{id}/members', PERMISSIONS.groupRead, (ctx, p) => listMembers(ctx, p['id'] ?? '', false), { ru: 3 });
   router.add('GET', 'groups/{id}/members/$count', PERMISSIONS.groupRead,

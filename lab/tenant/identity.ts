@@ -130,7 +130,7 @@ function graphScopes(requested: ReadonlyArray<string>, app: string): string[] {
 function appTokenClaims(tenant: Tenant, app: DirectoryObject, sp: DirectoryObject, acr: '1' | '2'): JsonObject {
   const now = Math.floor(tenant.clock.now() / 1000);
   const tid = tenant.settings.tenantId;
-  const roles = tenant.grantedRoles(sp.id);
+  const roles = tenant.grantedRoles(sp.id, { forToken: true });
   return {
     aud: 'https://graph.microsoft.com', iss: `https://sts.windows.net/${tid}/`, iat: now, nbf: now, exp: now + TOKEN_LIFETIME,
     aio: randomBytes(16).toString('base64url'), app_displayname: app.props['displayName'] ?? null, appid: String(app.props['appId']),
@@ -165,7 +165,8 @@ function unknownApplication(tenant: Tenant, clientId: string): IdentityError {
 
 function findApp(tenant: Tenant, clientId: string): DirectoryObject {
   const app = tenant.store.byAppId('application', clientId);
-  if (!app) throw unknownApplication(tenant, clientId);
+  // Eventual consistency: a new application is unknown to the token endpoint until it has replicated there.
+  if (!app || !tenant.tokenVisible(`object:${app.id}`)) throw unknownApplication(tenant, clientId);
   return app;
 }
 
@@ -179,7 +180,7 @@ function verifyAssertion(tenant: Tenant, app: DirectoryObject, assertion: string
   if ((alg !== 'PS256' && alg !== 'RS256') || typeof thumb !== 'string') {
     throw new IdentityError(401, 'invalid_client', 5002738, 'Invalid JWT token. The client assertion must be signed with RS256 (x5t) or PS256 (x5t#S256).');
   }
-  const key = storedKeys(app).find((k) => (alg === 'PS256' ? k.sha256 : Buffer.from(k.sha1, 'hex').toString('base64url')) === thumb);
+  const key = storedKeys(app).filter((k) => tenant.tokenVisible(`key:${k.keyId}`)).find((k) => (alg === 'PS256' ? k.sha256 : Buffer.from(k.sha1, 'hex').toString('base64url')) === thumb);
   if (!key) {
     throw new IdentityError(401, 'invalid_client', 700027, 'The certificate with identifier used to sign the client assertion is not registered on application. ' +
       `[Reason - The key was not found., Thumbprint of key used by client: '${thumb}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${appId}'.]`);
@@ -226,7 +227,7 @@ function clientCredentials(tenant: Tenant, params: URLSearchParams, headers: Rea
     verifyAssertion(tenant, app, assertion, tokenEndpoint);
     acr = '2';
   } else if (secret !== undefined && secret !== null) {
-    const matching = storedSecrets(app).filter((s) => s.secret === secret);
+    const matching = storedSecrets(app).filter((s) => s.secret === secret && tenant.tokenVisible(`secret:${s.keyId}`));
     if (matching.length === 0) {
       throw new IdentityError(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, ' +
         `not the client secret ID, for a secret added to app '${appId}'.`);
@@ -245,7 +246,7 @@ function clientCredentials(tenant: Tenant, params: URLSearchParams, headers: Rea
     throw new IdentityError(400, 'invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`);
   }
   const sp = tenant.store.byAppId('servicePrincipal', appId);
-  if (!sp) throw new IdentityError(400, 'invalid_client', 7000229, `The client application ${appId} is missing service principal in the tenant ${tenant.settings.tenantId}.`);
+  if (!sp || !tenant.tokenVisible(`object:${sp.id}`)) throw new IdentityError(400, 'invalid_client', 7000229, `The client application ${appId} is missing service principal in the tenant ${tenant.settings.tenantId}.`);
   if (sp.props['accountEnabled'] === false) {
     throw new IdentityError(400, 'unauthorized_client', 7000112, `Application '${appId}'(${String(app.props['displayName'])}) is disabled.`);
   }

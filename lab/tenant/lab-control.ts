@@ -1,7 +1,8 @@
 /**
  * The lab-only control API under `/_lab` (Bearer labControlKey): fault injection, request log, state dump,
- * reset, device-code approval, clock, throttling budgets. `GET /_lab/health` needs no key.
+ * reset, device-code approval, clock, throttling budgets, eventual consistency. `GET /_lab/health` needs no key.
  */
+import { parseConsistency } from './consistency.ts';
 import type { Json, JsonObject } from './model.ts';
 import { parseFaultRule } from './faults.ts';
 import { DeviceApprovalError, approveDeviceCode } from './identity.ts';
@@ -105,6 +106,19 @@ export function handleLabControl(tenant: Tenant, hooks: LabControlHooks, method:
       tenant.throttler.budgets = mergeBudgets(tenant.throttler.budgets, body);
       tenant.throttler.reset();
       return { status: 200, body: tenant.throttler.budgets as unknown as Json };
+    case 'GET /_lab/consistency':
+      return { status: 200, body: tenant.consistencyState() as unknown as Json };
+    case 'PUT /_lab/consistency': {
+      const parsed = parseConsistency(body);
+      if ('error' in parsed) return { status: 400, body: { error: { code: 'BadRequest', message: parsed.error } } };
+      tenant.setConsistency(parsed.options);
+      return { status: 200, body: tenant.consistencyState() as unknown as Json };
+    }
+    case 'DELETE /_lab/consistency':
+      tenant.setConsistency(undefined);
+      return { status: 204 };
+    case 'GET /_lab/consistency/pending':
+      return { status: 200, body: tenant.pendingReplication() as unknown as Json };
     default:
       return { status: 404, body: { error: { code: 'NotFound', message: `No lab control endpoint ${route}.` } } };
   }

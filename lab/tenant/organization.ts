@@ -101,22 +101,24 @@ function registerExtensionRoutes(router: Router, host: ExtensionHost): void {
       throw badRequest('An application can create at most two open extensions on one directory object.');
     }
     const ext = { extensionName: name, creatorAppId: appId, data: extensionData(body) };
-    obj.extensions.push(ext);
-    ctx.tenant.store.touch(obj, 'extensions');
+    ctx.tenant.store.touch(obj, 'extensions', () => obj.extensions.push(ext));
     return { status: 201, body: { '@odata.context': `${extensionContext(ctx, host.base, obj.id)}/$entity`, ...openExtensionJson(ext) } };
   });
   router.add('PATCH', `${host.base}/{id}/extensions/{name}`, host.write, (ctx, p) => {
     const obj = host.resolve(ctx, p['id'] ?? '');
     const ext = findExtension(obj, p['name'] ?? '');
-    ext.data = extensionData(requireObjectBody(ctx.req.body));
-    ctx.tenant.store.touch(obj, 'extensions');
+    const data = extensionData(requireObjectBody(ctx.req.body));
+    ctx.tenant.store.touch(obj, 'extensions', () => {
+      ext.data = data;
+    });
     return { status: 204 };
   });
   router.add('DELETE', `${host.base}/{id}/extensions/{name}`, host.write, (ctx, p) => {
     const obj = host.resolve(ctx, p['id'] ?? '');
     const ext = findExtension(obj, p['name'] ?? '');
-    obj.extensions = obj.extensions.filter((e) => e !== ext);
-    ctx.tenant.store.touch(obj, 'extensions');
+    ctx.tenant.store.touch(obj, 'extensions', () => {
+      obj.extensions = obj.extensions.filter((e) => e !== ext);
+    });
     return { status: 204 };
   });
 }

@@ -386,6 +386,9 @@ export function listWithQuery(ctx: GraphContext, source: CollectionSource, query
   const seqOf = source.seqOf ?? ((obj: DirectoryObject) => obj.listSeq);
   const read = propertyReader(ctx, source.resource);
   const candidates = query.filter && source.lookup && !source.seqOf ? indexedCandidates(query.filter, source.lookup) : undefined;
+  // Eventual consistency: the primary's indices do not know what a lagging replica still has (e.g. an old UPN);
+  // the objects with pending changes are candidates too (every candidate is matched against the filter).
+  if (candidates) for (const obj of ctx.tenant.store.pendingInView(source.resource.type)) candidates.set(obj.id, obj);
   const items: Iterable<DirectoryObject> = candidates ? [...candidates.values()].sort((a, b) => a.listSeq - b.listSeq) : source.items;
   const cursor = query.cursor;
   const pageSize = query.top;

@@ -124,7 +124,7 @@ export const GROUP_RESOURCE: ResourceDef = {
   odataType: '#microsoft.graph.group',
   resourceName: 'Group',
   defaultProps: GROUP_DEFAULT_PROPS,
-  knownProps: new Set([...GROUP_DEFAULT_PROPS, 'serviceProvisioningErrors']),
+  knownProps: new Set([...GROUP_DEFAULT_PROPS, 'serviceProvisioningErrors', 'uniqueName']),
   extensionTarget: 'Group',
   filter: {
     id: guid,
@@ -142,6 +142,7 @@ export const GROUP_RESOURCE: ResourceDef = {
     membershipRuleProcessingState: s(D),
     proxyAddresses: addressCollection,
     groupTypes: { type: 'string', collection: true, eq: D },
+    uniqueName: s(D),
   },
   orderBy: { displayName: D, createdDateTime: A, deletedDateTime: A },
 };

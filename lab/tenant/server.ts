@@ -20,8 +20,9 @@ import { runBatch } from './batch.ts';
 import type { RequestLogEntry } from './request-log.ts';
 import { createGraphRouter } from './routes.ts';
 import { buildTenant, type TenantSeed } from './seed.ts';
+import { parseConsistency, type ConsistencyOptions, type ConsistencyState, type PendingReplication } from './consistency.ts';
 import { DirectoryStore } from './store.ts';
-import { Tenant } from './tenant.ts';
+import { Tenant, type TenantSnapshot } from './tenant.ts';
 import { DEFAULT_BUDGETS, type ThrottleBudgets } from './throttling.ts';
 
 export type TenantOptions = {
@@ -42,6 +43,8 @@ export type TenantOptions = {
   readonly certDir?: string;
   /** Seed of the fault-injection PRNG (ratio-based faults are reproducible). */
   readonly faultSeed?: number;
+  /** Eventual consistency (lab/tenant/README.md); undefined = strongly consistent. */
+  readonly consistency?: ConsistencyOptions;
 };
 
 export type TenantDump = JsonObject;
@@ -60,6 +63,12 @@ export type TenantControl = {
   advanceClock(seconds: number): void;
   now(): Date;
   setBudgets(budgets: Partial<ThrottleBudgets>): void;
+  /** Eventual consistency on (settings), changed, or off (undefined); throws on invalid settings. Same as `PUT /_lab/consistency`. */
+  setConsistency(options: ConsistencyOptions | undefined): void;
+  /** Same as `GET /_lab/consistency`. */
+  consistency(): ConsistencyState;
+  /** What is not replicated yet (`GET /_lab/consistency/pending`). */
+  pendingReplication(): PendingReplication;
   readonly globalAdminPassword: string;
   /** The tenant itself (store, clock, ...) for white-box assertions. */
   readonly tenant: Tenant;
@@ -111,6 +120,7 @@ function dumpTenant(tenant: Tenant): JsonObject {
     const entry: JsonObject = { id: obj.id, '@odata.type': `#microsoft.graph.${obj.type}`, ...obj.props };
     if (obj.members.length > 0) entry['members'] = [...obj.members];
     if (obj.owners.length > 0) entry['owners'] = [...obj.owners];
+    if (typeof obj.internal['managerId'] === 'string') entry['managerId'] = obj.internal['managerId'];
     if (obj.extensions.length > 0) entry['extensions'] = obj.extensions.map((e) => ({ extensionName: e.extensionName, creatorAppId: e.creatorAppId, ...e.data }));
     (byType[key] ??= []).push(entry);
   }
@@ -126,6 +136,14 @@ function dumpTenant(tenant: Tenant): JsonObject {
   };
 }
 
+/** Consistency settings checked as `PUT /_lab/consistency` checks them (an Error with the same message). */
+function validConsistency(options: ConsistencyOptions | undefined): ConsistencyOptions | undefined {
+  if (options === undefined) return undefined;
+  const parsed = parseConsistency(options);
+  if ('error' in parsed) throw new Error(`Invalid consistency settings: ${parsed.error}`);
+  return parsed.options;
+}
+
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolveListen, reject) => {
     const onError = (error: Error): void => reject(error);
@@ -138,23 +156,30 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-export async function startTenantServer(options: TenantOptions = {}): Promise<TenantServer> {
-  const host = options.host ?? '127.0.0.1';
+/** The tenant of a persisted state, or a new one built from the seed. */
+function openTenant(options: TenantOptions, snapshot: TenantSnapshot | undefined): Tenant {
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new Error('timeScale must be a positive number.');
-  const budgets: ThrottleBudgets = { ...DEFAULT_BUDGETS, ...(options.budgets ?? {}) };
+  const consistency = validConsistency(options.consistency);
+  const common = {
+    budgets: { ...DEFAULT_BUDGETS, ...(options.budgets ?? {}) }, timeScale,
+    ...(options.faultSeed !== undefined ? { faultSeed: options.faultSeed } : {}), ...(consistency ? { consistency } : {}),
+  };
+  if (snapshot) {
+    return new Tenant({
+      settings: snapshot.settings, store: new DirectoryStore(snapshot.store), signingKeyPem: snapshot.signingKeyPem, clockOffsetMs: snapshot.clockOffsetMs, ...common,
+    });
+  }
+  const built = buildTenant(options.seed, { ...(options.tenantId ? { tenantId: options.tenantId } : {}), now: Date.now() });
+  return new Tenant({ settings: built.settings, store: built.store, ...common });
+}
+
+export async function startTenantServer(options: TenantOptions = {}): Promise<TenantServer> {
+  const host = options.host ?? '127.0.0.1';
   const ca = await ensureLabCa(options.certDir ?? defaultCaDir());
   const certificate = await issueServerCertificate(ca, [host]);
   const snapshot = options.persistFile && existsSync(options.persistFile) ? readSnapshot(options.persistFile) : undefined;
-  const tenant = snapshot
-    ? new Tenant({
-      settings: snapshot.settings, store: new DirectoryStore(snapshot.store), signingKeyPem: snapshot.signingKeyPem,
-      clockOffsetMs: snapshot.clockOffsetMs, budgets, timeScale, ...(options.faultSeed !== undefined ? { faultSeed: options.faultSeed } : {}),
-    })
-    : (() => {
-      const built = buildTenant(options.seed, { ...(options.tenantId ? { tenantId: options.tenantId } : {}), now: Date.now() });
-      return new Tenant({ settings: built.settings, store: built.store, budgets, timeScale, ...(options.faultSeed !== undefined ? { faultSeed: options.faultSeed } : {}) });
-    })();
+  const tenant = openTenant(options, snapshot);
   const router = createGraphRouter();
   let port = 0;
   const persistence = options.persistFile ? new Persistence(options.persistFile, () => tenant.snapshot(port)) : undefined;
@@ -330,6 +355,9 @@ export async function startTenantServer(options: TenantOptions = {}): Promise<Te
       tenant.throttler.budgets = { ...tenant.throttler.budgets, ...partial };
       tenant.throttler.reset();
     },
+    setConsistency: (c) => tenant.setConsistency(validConsistency(c)),
+    consistency: () => tenant.consistencyState(),
+    pendingReplication: () => tenant.pendingReplication(),
     globalAdminPassword: s.globalAdminPassword,
     tenant,
   };

@@ -28,7 +28,7 @@ function createServicePrincipal(ctx: GraphContext): GraphResult {
   const store = ctx.tenant.store;
   const app = store.byAppId('application', appId);
   if (!app) throw badRequest(`The appId '${appId}' of the service principal does not reference a valid application object.`);
-  if (store.byAppId('servicePrincipal', appId)) throw objectConflict('appId');
+  if (store.onPrimary(() => store.byAppId('servicePrincipal', appId))) throw objectConflict('appId');
   const sp = store.insert({
     id: randomUUID(), type: 'servicePrincipal',
     props: {

@@ -4,8 +4,11 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Clock } from './clock.ts';
+import {
+  Consistency, Replication, consistencyState, type ConsistencyOptions, type ConsistencyState, type PendingReplication,
+} from './consistency.ts';
 import { FaultInjector } from './faults.ts';
-import type { DirectoryObject, JsonObject } from './model.ts';
+import type { AppRoleAssignment, DirectoryObject, JsonObject } from './model.ts';
 import { RequestLog } from './request-log.ts';
 import type { DirectoryStore, StoreSnapshot } from './store.ts';
 import { Throttler, type ThrottleBudgets } from './throttling.ts';
@@ -67,13 +70,15 @@ export class Tenant {
   readonly deviceCodes = new Map<string, DeviceCodeEntry>();
   readonly refreshTokens = new Map<string, RefreshTokenEntry>();
   readonly timeScale: number;
+  /** Eventual consistency settings and request context (off unless configured). */
+  readonly consistency: Consistency;
   private lastPurge = 0;
   /** Called whenever persisted state changes. */
   onChange: () => void = () => undefined;
 
   constructor(options: {
     settings: TenantSettings; store: DirectoryStore; signingKeyPem?: string; clockOffsetMs?: number;
-    budgets: ThrottleBudgets; timeScale: number; faultSeed?: number;
+    budgets: ThrottleBudgets; timeScale: number; faultSeed?: number; consistency?: ConsistencyOptions;
   }) {
     this.settings = options.settings;
     this.store = options.store;
@@ -86,11 +91,37 @@ export class Tenant {
     this.timeScale = options.timeScale;
     this.throttler = new Throttler(options.budgets, options.timeScale, this.settings.tenantId);
     this.faults = new FaultInjector(options.faultSeed ?? 1);
+    this.consistency = new Consistency(this.clock, options.consistency);
     this.attachStore();
   }
 
   private attachStore(): void {
     this.store.onChange = () => this.onChange();
+    this.store.replication = this.consistency.options ? new Replication(this.consistency) : undefined;
+  }
+
+  /**
+   * Turns eventual consistency on, changes its settings (changes not replicated yet keep their lags), or turns
+   * it off (undefined: everything is visible at once).
+   */
+  setConsistency(options: ConsistencyOptions | undefined): void {
+    const wasOn = this.store.replication !== undefined;
+    this.consistency.configure(options);
+    if (!options) this.store.replication = undefined;
+    else if (!wasOn) this.store.replication = new Replication(this.consistency);
+  }
+
+  consistencyState(): ConsistencyState {
+    return consistencyState(this.consistency.options);
+  }
+
+  pendingReplication(): PendingReplication {
+    return this.store.replication?.describe() ?? { changes: [], tokens: [] };
+  }
+
+  /** Whether the token endpoint knows of something yet (`object:<id>`, `secret:<keyId>`, `key:<keyId>`). */
+  tokenVisible(key: string): boolean {
+    return this.store.replication?.tokenVisible(key) ?? true;
   }
 
   replaceStore(store: DirectoryStore): void {
@@ -147,13 +178,18 @@ export class Tenant {
     return this.store.byAppId('servicePrincipal', GRAPH_APP_ID);
   }
 
-  /** Application permission values granted to a client service principal on Microsoft Graph. */
-  grantedRoles(servicePrincipalId: string): string[] {
+  /**
+   * Application permission values granted to a client service principal on Microsoft Graph; `forToken`: as the
+   * token endpoint knows them (eventual consistency: a new or removed assignment counts after its lag).
+   */
+  grantedRoles(servicePrincipalId: string, options: { forToken?: boolean } = {}): string[] {
     const graph = this.graphServicePrincipal();
     if (!graph) return [];
     const appRoles = Array.isArray(graph.props['appRoles']) ? graph.props['appRoles'] as JsonObject[] : [];
     const byId = new Map(appRoles.map((r) => [String(r['id']), String(r['value'])]));
-    return this.store.appRoleAssignments
+    const replication = options.forToken ? this.store.replication : undefined;
+    const assignments: ReadonlyArray<AppRoleAssignment> = replication ? replication.tokenAssignments(this.store.appRoleAssignments) : this.store.appRoleAssignments;
+    return assignments
       .filter((a) => a.principalId === servicePrincipalId && a.resourceId === graph.id)
       .map((a) => byId.get(a.appRoleId))
       .filter((v): v is string => v !== undefined);

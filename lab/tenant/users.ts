@@ -3,6 +3,7 @@
  * PATCH, soft delete, `$count`, memberOf/transitiveMemberOf.
  */
 import { randomUUID } from 'node:crypto';
+import { NOT_VALID_REFERENCE_UPDATE } from './consistency.ts';
 import type { GraphContext, GraphResult } from './context.ts';
 import {
   badRequest, forbidden, invalidValue, notFound, objectConflict, readOnlyProperty, requiredProperty, syncedObject, unknownProperty,
@@ -102,7 +103,7 @@ export function prepareUserWrite(ctx: GraphContext, body: JsonObject, existing: 
   const upn = out['userPrincipalName'];
   if (upn !== undefined) {
     checkUserPrincipalName(tenant, upn);
-    const owner = store.userByUpn(String(upn));
+    const owner = store.onPrimary(() => store.userByUpn(String(upn)));
     if (owner && owner.id !== selfId) throw objectConflict('userPrincipalName');
   }
 
@@ -265,8 +266,13 @@ function setManager(ctx: GraphContext, id: string): GraphResult {
   const body = requireObjectBody(ctx.req.body);
   const refKey = Object.keys(body).find((k) => k.toLowerCase() === '@odata.id');
   const managerId = referencedId(refKey ? body[refKey] ?? null : null);
-  const manager = ctx.tenant.store.get(managerId);
-  if (!manager) throw notFound(managerId);
+  const store = ctx.tenant.store;
+  const manager = store.get(managerId);
+  if (!manager) {
+    // Eventual consistency: a manager the replica does not have yet is refused as an invalid reference.
+    if (store.onPrimary(() => store.get(managerId))) throw badRequest(NOT_VALID_REFERENCE_UPDATE);
+    throw notFound(managerId);
+  }
   if (manager.type !== 'user' && manager.type !== 'orgContact') throw badRequest(`An object of type '${manager.type}' cannot be the manager of a user.`);
   if (manager.id === user.id) throw badRequest('A user cannot be their own manager.');
   if (user.props['onPremisesSyncEnabled'] === true) throw syncedObject();
