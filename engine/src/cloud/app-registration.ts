@@ -605,7 +605,23 @@ export type CredentialCheckOptions = CloudSettings & {
   readonly timeoutSeconds?: number;
   /** Pause between attempts; default 3 s. */
   readonly retryDelayMs?: number;
+  /** Told, at each attempt that must wait, what it waits for and since how long: the wizard shows it. */
+  readonly onWait?: (waiting: string, elapsedSeconds: number) => void;
 };
+
+/** The application permissions (`roles`) an access token carries; the identity platform's JWT, read, not verified. */
+export function tokenRoles(accessToken: string): ReadonlyArray<string> {
+  try {
+    const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { roles?: unknown };
+    return Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+  } catch (error) {
+    if (error instanceof SyntaxError) return [];
+    throw error;
+  }
+}
+
+/** Thrown inside the check while the token lacks permissions just granted: the consent has not replicated yet. */
+class PermissionsNotYetEffective extends CloudPermissionError {}
 
 export type CheckedApp = { readonly organization: Organization; readonly connector: CloudConnector };
 
@@ -617,7 +633,8 @@ export type CheckedApp = { readonly organization: Organization; readonly connect
 export async function checkAppCredential(registration: Pick<AppRegistration, 'appId' | 'tenantId' | 'privateKeyPem' | 'thumbprintSha256' | 'certificatePem'>,
   options: CredentialCheckOptions): Promise<CheckedApp> {
   // Measured on the monotonic clock: a wall clock set back must not stretch the wait.
-  const deadline = performance.now() + (options.timeoutSeconds ?? 120) * 1000;
+  const started = performance.now();
+  const deadline = started + (options.timeoutSeconds ?? 120) * 1000;
   const delay = options.retryDelayMs ?? 3000;
   for (;;) {
     // A new connector each time: a token issued before the consent replicated would lack the permissions.
@@ -627,7 +644,12 @@ export async function checkAppCredential(registration: Pick<AppRegistration, 'ap
       credential: { kind: 'certificate', privateKeyPem: registration.privateKeyPem, thumbprintSha256: registration.thumbprintSha256, certificatePem: registration.certificatePem },
     });
     try {
-      await connector.accessToken();
+      // Consent replicates to the token service on its own time: a token without every permission would fail the first sync.
+      const roles = tokenRoles(await connector.accessToken());
+      const missing = DIRECTORY_SYNC_GRAPH_PERMISSIONS.filter((p) => !roles.includes(p));
+      if (missing.length > 0) {
+        throw new PermissionsNotYetEffective(`The permissions ${missing.join(', ')} granted moments ago are not in the application's token yet.`);
+      }
       const organization = await connector.organization();
       if (organization.id.toLowerCase() !== registration.tenantId.toLowerCase()) {
         throw new AppCredentialCheckError(`The application signed in to the tenant ${organization.id}, not ${registration.tenantId}. Check the tenant chosen and register again.`);
@@ -640,6 +662,9 @@ export async function checkAppCredential(registration: Pick<AppRegistration, 'ap
         throw new AppCredentialCheckError(`Directory Sync's application ${registration.appId} could not sign in with its new certificate and read the organization: ` +
           `${(error as EngineError).message} New registrations can take a few minutes to replicate; try the check again, or register again.`);
       }
+      options.onWait?.(error instanceof PermissionsNotYetEffective
+        ? 'Waiting for Microsoft Entra ID to make the new permissions effective'
+        : 'Waiting for Microsoft Entra ID to make the new application and its certificate known', Math.round((performance.now() - started) / 1000));
     }
     await sleep(delay);
   }

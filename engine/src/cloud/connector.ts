@@ -46,7 +46,7 @@ export function tenantSynchronizedOf(organization: Organization): TenantSynchron
 }
 
 /** What Graph says of who else writes the tenant's objects: read with every object. */
-const IDENTITY_PROPERTIES = ['onPremisesSecurityIdentifier'];
+const IDENTITY_PROPERTIES = ['onPremisesSecurityIdentifier', 'createdDateTime'];
 
 type GraphPage<T> = { value: T[]; '@odata.nextLink'?: string };
 type GraphUser = Record<string, unknown> & { id: string };
@@ -179,8 +179,10 @@ export class CloudConnector {
     properties[anchorProperty] = raw[anchorProperty] ?? null;
     const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
     const sid = str(raw['onPremisesSecurityIdentifier']);
+    const createdAt = str(raw['createdDateTime']);
     return {
       id: raw.id, objectType, properties,
+      ...(createdAt !== undefined ? { createdAt } : {}),
       ...this.anchorOf(raw, anchorProperty),
       ...(sid !== undefined ? { securityIdentifier: sid } : {}),
       immutableId: objectType === 'user' ? str(raw['onPremisesImmutableId']) : undefined,
@@ -234,14 +236,37 @@ export class CloudConnector {
     }
   }
 
-  public async groupMemberIds(groupId: string): Promise<string[]> {
+  /** The member ids of a group; undefined when Graph does not find the group (a replica that has not seen it yet). */
+  public async groupMemberIds(groupId: string): Promise<string[] | undefined> {
     const ids: string[] = [];
     try {
       for await (const page of this.pages<{ id: string }>(`/groups/${groupId}/members`, ['id'])) for (const m of page) ids.push(m.id);
     } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw this.fail(error, `read the members of group ${groupId}`);
     }
     return ids;
+  }
+
+  /** One user or group by its id; undefined when Graph does not find it (gone, or not yet on the replica that answered). */
+  public async byId(objectType: SyncObjectType, id: string): Promise<CloudObject | undefined> {
+    return this.one(objectType, `${objectType === 'user' ? '/users' : '/groups'}/${encodeURIComponent(id)}`, `read the ${objectType} ${id}`);
+  }
+
+  /** The group with this alternate key (`uniqueName`), undefined when Graph does not find it. */
+  public async groupByUniqueName(uniqueName: string): Promise<CloudObject | undefined> {
+    return this.one('group', `/groups(uniqueName='${uniqueName.replace(/'/g, "''")}')`, `read the group ${uniqueName}`);
+  }
+
+  private async one(objectType: SyncObjectType, path: string, operation: string): Promise<CloudObject | undefined> {
+    const property = this.anchorProperty();
+    try {
+      const raw = (await this.graph.api(path).select(this.selectFor(objectType)).get()) as GraphUser;
+      return this.toCloudObject(raw, objectType, property, new Set(), false);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw this.fail(error, operation);
+    }
   }
 
   /** Finds a managed object by its anchor (to confirm a create whose answer was lost). */
@@ -250,7 +275,8 @@ export class CloudConnector {
     const path = objectType === 'user' ? '/users' : '/groups';
     const select = this.selectFor(objectType);
     try {
-      const page = (await this.graph.api(path).filter(`${property} eq '${anchor.replace(/'/g, "''")}'`).select(select).get()) as GraphPage<GraphUser>;
+      // The Graph client puts $filter into the URL as it is: a '+' of a base64 anchor would arrive as a space.
+      const page = (await this.graph.api(path).filter(`${property} eq '${encodeURIComponent(anchor.replace(/'/g, "''"))}'`).select(select).get()) as GraphPage<GraphUser>;
       const found = page.value[0];
       return found ? this.toCloudObject(found, objectType, property, new Set(), false) : undefined;
     } catch (error) {

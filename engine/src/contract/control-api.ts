@@ -237,10 +237,20 @@ export type ControlRequests = {
    */
   completeCloudSignIn(args: { readonly signInId: string }): Promise<CloudRegistrationView>;
   cancelCloudSignIn(args: { readonly signInId: string }): Promise<{ readonly cancelled: boolean }>;
+  /** Where a sign-in's completion stands (the wizard polls it while completeCloudSignIn runs): after the sign-in, the registration, then the wait for it to replicate. */
+  cloudSignInProgress(args: { readonly signInId: string }): Promise<CloudSignInProgress>;
   /** Who holds the tenant ownership lease (only the holder exports). */
   getOwnership(args: Record<string, never>): Promise<{ readonly thisServer: boolean; readonly holder?: OwnershipHolder }>;
   /** Claims the lease; without takeOver it returns the current holder instead of replacing it. */
   claimOwnership(args: { readonly takeOver: boolean }): Promise<{ readonly claimed: boolean; readonly holder?: OwnershipHolder }>;
+};
+
+export type CloudSignInProgress = {
+  readonly stage: 'waiting-for-administrator' | 'registering' | 'waiting-for-replication' | 'finished';
+  /** What the service is doing, as the wizard says it. */
+  readonly message: string;
+  /** Seconds spent waiting for the new registration to replicate. */
+  readonly elapsedSeconds?: number;
 };
 
 export type ControlEvents = {

@@ -5,7 +5,7 @@
 import type { PlannedOperation, RunSummary } from '../contract/model.ts';
 import { PlanStateError } from '../errors/run-errors.ts';
 import type { Store } from '../store/store.ts';
-import { exportOperations } from './export.ts';
+import { exportOperations, replicationNote } from './export.ts';
 import { scopeEvaluator, type ScopeEvaluator } from './planning.ts';
 import { failRun } from './run-failure.ts';
 import { withRunLock } from './run-lock.ts';
@@ -26,10 +26,11 @@ export async function approvePlan(session: EngineSession, planId: number): Promi
     try {
       const { result } = await exportOperations(session, session.cloud(), { planId, runId, statuses: ['approved'] });
       store.setPlanStatus(planId, 'applied');
+      store.markChangedForNextRun(result.waitingAdGuids, runId + 1);
       store.finishRun(runId, result.failed > 0 ? 'completed-with-errors' : 'succeeded', {
         imported: { ad: 0, cloud: 0 }, planned: store.operationCounts(planId, ['confirmed', 'failed']), exported: result.exported, held: 0,
         errors: result.failed, outOfScope: 0, planId,
-      }, `Approved plan ${planId}.${stale > 0 ? ` ${stale} held operations no longer applied and were skipped.` : ''}`);
+      }, [`Approved plan ${planId}.`, stale > 0 ? `${stale} held operations no longer applied and were skipped.` : undefined, replicationNote(result)].filter(Boolean).join(' '));
       return store.getRun(runId) as RunSummary;
     } catch (error) {
       return failRun(store, runId, error, { ad: 0, cloud: 0 }, session.log?.child({ runId }), planId);

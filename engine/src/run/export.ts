@@ -7,14 +7,26 @@ import { randomBytes } from 'node:crypto';
 import type { ObjectError, PlannedOperation } from '../contract/model.ts';
 import type { CloudConnector } from '../cloud/connector.ts';
 import { WriteGovernor, defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
-import { GraphWriter, requestFor, type ExportItem } from '../cloud/writer.ts';
+import { delay } from '../cloud/governor.ts';
+import { DEFAULT_REPLICATION_WAIT_MS, RECENT_WRITE_WINDOW_MS, groupUniqueName, isRecentWrite, replicationBackoffMs } from '../cloud/replication.ts';
+import { GraphWriter, requestFor, type ExportItem, type ExportOutcome } from '../cloud/writer.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
 import { guardError, syncedCounterparts } from '../sync/create-guard.ts';
 import { exportPriority } from '../sync/plan.ts';
 import { syncedLookups } from './planning.ts';
-import type { OperationStatus, Store, StoredOperation } from '../store/store.ts';
+import { UNANSWERED_CREATE, type OperationStatus, type Store, type StoredOperation } from '../store/store.ts';
 
-export type ExportResult = { readonly exported: Record<string, number>; readonly failed: number; readonly skipped: number; readonly failedAdGuids: ReadonlyArray<string> };
+export type ExportResult = {
+  readonly exported: Record<string, number>;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly failedAdGuids: ReadonlyArray<string>;
+  /** Changes still waiting, at the end, for Microsoft Entra ID to replicate objects created moments ago: the next run sends them. */
+  readonly waiting: number;
+  readonly waitingAdGuids: ReadonlyArray<string>;
+  /** Changes that waited for replication and were then sent. */
+  readonly waitedForReplication: number;
+};
 
 /** A password no one knows: Graph needs one to create a user, and cannot carry AD's. */
 function randomPassword(): string {
@@ -38,7 +50,7 @@ function applyConfirmed(store: Store, op: PlannedOperation, cloudId: string | un
       if (!cloudId) return;
       const properties = { ...(op.properties ?? {}) };
       const object: CloudObject = {
-        id: cloudId, objectType: op.objectType, properties, managedAnchor: op.sourceAnchor,
+        id: cloudId, objectType: op.objectType, properties, managedAnchor: op.sourceAnchor, createdAt: new Date().toISOString(),
         immutableId: op.objectType === 'user' ? op.sourceAnchor : undefined,
         userPrincipalName: typeof properties['userPrincipalName'] === 'string' ? properties['userPrincipalName'] : undefined,
         mail: typeof properties['mail'] === 'string' ? properties['mail'] : undefined,
@@ -56,7 +68,7 @@ function applyConfirmed(store: Store, op: PlannedOperation, cloudId: string | un
       if (current) {
         const properties = applyPropertyChanges(current.properties, op.properties ?? {});
         const anchorKey = Object.keys(properties).find((k) => k.startsWith('extension_') && k.endsWith('_sourceAnchor'));
-        store.upsertCloudObjects([{ ...current, properties, softDeleted: false,
+        store.upsertCloudObjects([{ ...current, properties, softDeleted: false, ...(op.kind === 'restore-user' ? { createdAt: new Date().toISOString() } : {}),
           managedAnchor: anchorKey && typeof properties[anchorKey] === 'string' ? (properties[anchorKey] as string) : current.managedAnchor,
           immutableId: typeof properties['onPremisesImmutableId'] === 'string' ? properties['onPremisesImmutableId'] : current.immutableId,
           userPrincipalName: typeof properties['userPrincipalName'] === 'string' ? properties['userPrincipalName'] : current.userPrincipalName,
@@ -137,7 +149,7 @@ export async function recoverUnconfirmed(store: Store, cloud: CloudConnector, ru
           if (op.adGuid && op.dn) store.setLink({ adGuid: op.adGuid, sourceAnchor: op.sourceAnchor, objectType: op.objectType, cloudId: found.id, state: 'linked', dn: op.dn }, runId);
           store.setOperationStatus(stored.planId, stored.seq, 'confirmed', 'confirmed after a restart: found by its anchor');
         } else {
-          store.setOperationStatus(stored.planId, stored.seq, 'failed', 'not confirmed before the service stopped; planned again');
+          store.setOperationStatus(stored.planId, stored.seq, 'failed', UNANSWERED_CREATE);
         }
       });
     } else {
@@ -148,7 +160,7 @@ export async function recoverUnconfirmed(store: Store, cloud: CloudConnector, ru
   return recovered;
 }
 
-export async function exportPlan(input: {
+export type ExportInput = {
   readonly store: Store;
   readonly cloud: CloudConnector;
   readonly writer: GraphWriter;
@@ -158,12 +170,91 @@ export async function exportPlan(input: {
   readonly onProgress?: (done: number) => void;
   /** Checked before each page: false stops the export (e.g. the ownership lease was lost). */
   readonly mayContinue?: () => boolean;
-}): Promise<ExportResult> {
+  /** How long, in all, to wait for objects still replicating before leaving their changes to the next run. */
+  readonly replicationWaitMs?: number;
+};
+
+/**
+ * An operation that waits for replication: a change Graph refused because a replica had not seen an object
+ * created moments ago (`resend`), a group upsert that found the group an earlier attempt made but not its id
+ * (`find-group`), or a user create refused because a user not yet visible holds its immutable id (`adopt-user`).
+ */
+type Waiting = { readonly item: ExportItem; readonly need: 'resend' | 'find-group' | 'adopt-user'; readonly conflictingId?: string };
+
+/** One export's bookkeeping: counts, errors, and what waits for replication. */
+class ExportLedger {
+  public readonly exported: Record<string, number> = {};
+  public readonly failedAdGuids: string[] = [];
+  public readonly waitingAdGuids: string[] = [];
+  public failed = 0;
+  public skipped = 0;
+  public waiting: Waiting[] = [];
+  /** Operations that waited for replication at least once, and how many of them were sent once it came. */
+  public readonly waited = new Set<string>();
+  public waitedThenDone = 0;
+  /** Anchors of creates that wait: the changes that reference them wait with them. */
+  public readonly waitingAnchors = new Set<string>();
+
+  public constructor(private readonly store: Store, private readonly runId: number) {}
+
+  public confirm(item: ExportItem, cloudId: string | undefined, note: string | undefined): void {
+    const [plan, seq] = item.key.split(':').map(Number) as [number, number];
+    applyConfirmed(this.store, item.operation, cloudId ?? item.operation.cloudId, this.runId);
+    this.store.setOperationStatus(plan, seq, 'confirmed', note);
+    this.exported[item.operation.kind] = (this.exported[item.operation.kind] ?? 0) + 1;
+    if (this.waited.has(item.key)) this.waitedThenDone += 1;
+  }
+
+  public fail(item: ExportItem, reason: string, errors: ObjectError[], code = `export-${item.operation.kind}`): void {
+    const [plan, seq] = item.key.split(':').map(Number) as [number, number];
+    this.failed += 1;
+    if (item.operation.adGuid) this.failedAdGuids.push(item.operation.adGuid);
+    this.store.setOperationStatus(plan, seq, 'failed', reason);
+    errors.push({ dn: item.operation.dn ?? item.operation.sourceAnchor, adGuid: item.operation.adGuid, objectType: item.operation.objectType,
+      code, reason: `Microsoft Entra ID refused ${item.operation.kind}: ${reason}`,
+      hint: 'Correct the value in Active Directory (or the conflict in the tenant); the next run tries again.' });
+  }
+
+  public wait(waiting: Waiting): void {
+    this.waited.add(waiting.item.key);
+    this.waiting.push(waiting);
+    if (waiting.need !== 'resend') this.waitingAnchors.add(waiting.item.operation.sourceAnchor);
+  }
+
+  /** What an outcome of the writer means for the operation. */
+  public record(item: ExportItem, outcome: ExportOutcome, errors: ObjectError[]): void {
+    if (outcome.status === 'confirmed') {
+      if (item.operation.kind === 'create-group' && !outcome.cloudId) this.wait({ item, need: 'find-group' });
+      else this.confirm(item, outcome.cloudId, outcome.note);
+    } else if (outcome.status === 'lagging') {
+      this.wait(outcome.adopt ? { item, need: 'adopt-user', ...(outcome.conflictingId ? { conflictingId: outcome.conflictingId } : {}) } : { item, need: 'resend' });
+    } else {
+      this.fail(item, `${outcome.httpStatus} ${outcome.graphCode ?? ''} ${outcome.message}`.trim(), errors);
+    }
+  }
+
+  /** After the last wait: what still waits is left to the next run, said as waiting, not as an error. */
+  public leaveToNextRun(): number {
+    for (const { item } of this.waiting) {
+      const [plan, seq] = item.key.split(':').map(Number) as [number, number];
+      this.store.setOperationStatus(plan, seq, 'skipped', `waiting for Microsoft Entra ID to replicate ${item.operation.dn ?? item.operation.sourceAnchor} `
+        + 'or an object it references, created moments ago: the next run sends it');
+      if (item.operation.adGuid) this.waitingAdGuids.push(item.operation.adGuid);
+    }
+    const left = this.waiting.length;
+    this.waiting = [];
+    return left;
+  }
+}
+
+/** Whether an operation names an object whose create waits for replication. */
+function referencesWaiting(op: PlannedOperation, anchors: ReadonlySet<string>): boolean {
+  return anchors.has(op.sourceAnchor) || (op.member !== undefined && anchors.has(op.member.sourceAnchor));
+}
+
+export async function exportPlan(input: ExportInput): Promise<ExportResult> {
   const { store, planId, runId } = input;
-  const exported: Record<string, number> = {};
-  const failedAdGuids: string[] = [];
-  let failed = 0;
-  let skipped = 0;
+  const ledger = new ExportLedger(store, runId);
   let done = 0;
   const lookups = syncedLookups(store);
   const guardChecks = store.hasSyncedObjects();
@@ -184,13 +275,18 @@ export async function exportPlan(input: {
           if (refused) {
             store.setOperationStatus(stored.planId, stored.seq, 'failed', refused.reason);
             errors.push(refused);
-            failed += 1;
+            ledger.failed += 1;
             continue;
           }
           const resolved = resolveIds(store, stored.operation);
           if (typeof resolved === 'string') {
+            if (referencesWaiting(stored.operation, ledger.waitingAnchors)) {
+              store.setOperationStatus(stored.planId, stored.seq, 'sent', 'waiting for an object to replicate');
+              ledger.wait({ item: { key: `${stored.planId}:${stored.seq}`, operation: stored.operation, request: { method: 'POST', url: '' } }, need: 'resend' });
+              continue;
+            }
             store.setOperationStatus(stored.planId, stored.seq, 'skipped', resolved);
-            skipped += 1;
+            ledger.skipped += 1;
             continue;
           }
           store.setOperationStatus(stored.planId, stored.seq, 'sent', undefined, resolved);
@@ -199,43 +295,98 @@ export async function exportPlan(input: {
       });
       const outcomes = await input.writer.send(items);
       store.transaction(() => {
-        outcomes.forEach((outcome, index) => {
-          const item = items[index] as ExportItem;
-          const [plan, seq] = item.key.split(':').map(Number) as [number, number];
-          if (outcome.status === 'confirmed') {
-            applyConfirmed(store, item.operation, outcome.cloudId ?? item.operation.cloudId, runId);
-            store.setOperationStatus(plan, seq, 'confirmed', outcome.note);
-            exported[item.operation.kind] = (exported[item.operation.kind] ?? 0) + 1;
-          } else {
-            failed += 1;
-            if (item.operation.adGuid) failedAdGuids.push(item.operation.adGuid);
-            store.setOperationStatus(plan, seq, 'failed', `${outcome.httpStatus} ${outcome.graphCode ?? ''} ${outcome.message}`.trim());
-            errors.push({ dn: item.operation.dn ?? item.operation.sourceAnchor, adGuid: item.operation.adGuid, objectType: item.operation.objectType,
-              code: `export-${item.operation.kind}`, reason: `Microsoft Entra ID refused ${item.operation.kind}: ${outcome.message}`,
-              hint: 'Correct the value in Active Directory (or the conflict in the tenant); the next run tries again.' });
-          }
-        });
+        outcomes.forEach((outcome, index) => ledger.record(items[index] as ExportItem, outcome, errors));
         store.addErrors(runId, errors);
       });
       done += items.length;
       input.onProgress?.(done);
     }
   }
-  return { exported, failed, skipped, failedAdGuids };
+  if (!input.mayContinue || input.mayContinue()) await settleWaiting(input, ledger);
+  const waiting = ledger.leaveToNextRun();
+  return { exported: ledger.exported, failed: ledger.failed, skipped: ledger.skipped, failedAdGuids: ledger.failedAdGuids,
+    waiting, waitingAdGuids: ledger.waitingAdGuids, waitedForReplication: ledger.waitedThenDone };
+}
+
+/** Finds the object a waiting create made, once a replica has it; undefined while none does. */
+async function findCreated(cloud: CloudConnector, waiting: Waiting): Promise<CloudObject | undefined> {
+  if (waiting.need === 'find-group') return cloud.groupByUniqueName(groupUniqueName(waiting.item.operation.sourceAnchor));
+  const found = waiting.conflictingId ? await cloud.byId('user', waiting.conflictingId) : await cloud.findByAnchor('user', waiting.item.operation.sourceAnchor);
+  // Only the user that carries this object's anchor is the earlier attempt's; another holding the UPN is a conflict, said by the next run.
+  return found && (found.immutableId === waiting.item.operation.sourceAnchor || found.managedAnchor === waiting.item.operation.sourceAnchor) ? found : undefined;
+}
+
+/**
+ * Waits, with a growing pause and a bound, for the objects created moments ago to reach the replicas, and
+ * sends what waited for them; the rest is left to the next run.
+ */
+async function settleWaiting(input: ExportInput, ledger: ExportLedger): Promise<void> {
+  const { store, cloud } = input;
+  const deadline = performance.now() + (input.replicationWaitMs ?? DEFAULT_REPLICATION_WAIT_MS);
+  for (let attempt = 1; ledger.waiting.length > 0; attempt += 1) {
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) return;
+    await delay(replicationBackoffMs(attempt, remaining));
+    const waiting = ledger.waiting;
+    ledger.waiting = [];
+    const errors: ObjectError[] = [];
+    for (const entry of waiting.filter((w) => w.need !== 'resend')) {
+      const found = await findCreated(cloud, entry);
+      if (!found) {
+        ledger.waiting.push(entry);
+        continue;
+      }
+      store.transaction(() => {
+        if (found.onPremisesSyncEnabled) {
+          ledger.fail(entry.item, `the user ${found.id} that holds its immutable id is synchronized by another tool`, errors, 'match-beside-synchronized');
+          return;
+        }
+        store.upsertCloudObjects([{ ...found, createdAt: found.createdAt ?? new Date().toISOString() }], input.runId);
+        ledger.confirm(entry.item, found.id, `created by an earlier attempt; found once Microsoft Entra ID replicated it`);
+        ledger.waitingAnchors.delete(entry.item.operation.sourceAnchor);
+      });
+    }
+    const items: ExportItem[] = [];
+    for (const entry of waiting.filter((w) => w.need === 'resend')) {
+      const resolved = resolveIds(store, entry.item.operation);
+      if (typeof resolved === 'string') {
+        ledger.waiting.push(entry);
+        continue;
+      }
+      items.push({ ...entry.item, operation: resolved, request: requestFor(resolved, cloud.graphBaseUrl, { password: randomPassword() }) });
+    }
+    const outcomes = await input.writer.send(items);
+    store.transaction(() => {
+      outcomes.forEach((outcome, index) => ledger.record(items[index] as ExportItem, outcome, errors));
+      store.addErrors(input.runId, errors);
+    });
+  }
+}
+
+/** What waiting for Microsoft Entra ID's replicas did in this run: said, never counted as an error. */
+export function replicationNote(result: { readonly waiting: number; readonly waitedForReplication: number }): string | undefined {
+  const parts = [
+    result.waitedForReplication > 0 ? `${result.waitedForReplication} changes waited for Microsoft Entra ID to replicate objects created moments ago, then were sent.` : undefined,
+    result.waiting > 0 ? `${result.waiting} changes still wait for Microsoft Entra ID to replicate objects created moments ago: the next run sends them.` : undefined,
+  ];
+  return parts.filter(Boolean).join(' ') || undefined;
 }
 
 /**
  * Exports a plan's operations of the given statuses under a write governor of the session's budget:
  * what a run does with its plan, and what an approval does with the operations it approved.
  */
-export async function exportOperations(session: { readonly store: Store; readonly writeBudget?: WriteBudget }, cloud: CloudConnector, input: {
+export async function exportOperations(session: { readonly store: Store; readonly writeBudget?: WriteBudget; readonly replicationWaitMs?: number }, cloud: CloudConnector, input: {
   readonly planId: number;
   readonly runId: number;
   readonly statuses: ReadonlyArray<OperationStatus>;
   readonly onProgress?: (done: number) => void;
   readonly mayContinue?: () => boolean;
 }): Promise<{ readonly result: ExportResult; readonly writer: GraphWriter }> {
-  const writer = new GraphWriter(cloud, new WriteGovernor(session.writeBudget ?? defaultWriteBudget));
-  const result = await exportPlan({ store: session.store, cloud, writer, ...input });
+  const { store } = session;
+  const writer = new GraphWriter(cloud, new WriteGovernor(session.writeBudget ?? defaultWriteBudget),
+    { recentlyCreated: (cloudId) => isRecentWrite(store.getCloudObject(cloudId)?.createdAt),
+      sentBefore: (op) => op.kind === 'create-user' && store.hasUnansweredCreate(op.sourceAnchor, new Date(Date.now() - RECENT_WRITE_WINDOW_MS).toISOString()) });
+  const result = await exportPlan({ store, cloud, writer, ...input, ...(session.replicationWaitMs !== undefined ? { replicationWaitMs: session.replicationWaitMs } : {}) });
   return { result, writer };
 }

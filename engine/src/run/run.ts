@@ -12,7 +12,8 @@ import { adCursorKey, IN_SCOPE_COUNT, PLAN_WATERMARK } from '../store/keys.ts';
 import type { Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
 import { osLog, type Logger } from '../base/logger.ts';
-import { exportOperations, recoverUnconfirmed } from './export.ts';
+import { exportOperations, recoverUnconfirmed, replicationNote } from './export.ts';
+import { isRecentWrite } from '../cloud/replication.ts';
 import { buildPlan, type PlanOutcome } from './planning.ts';
 import { failRun, type RunCounts } from './run-failure.ts';
 import { withRunLock } from './run-lock.ts';
@@ -27,6 +28,8 @@ export type EngineSession = {
   connectAd(source: AdSource): Promise<AdConnector>;
   cloud(): CloudConnector;
   readonly writeBudget?: WriteBudget;
+  /** How long, in all, a run waits for the objects it created to reach Graph's replicas (default 2 min). */
+  readonly replicationWaitMs?: number;
   readonly log?: Logger;
 };
 
@@ -219,12 +222,16 @@ async function importCloud(run: RunContext, cloud: CloudConnector): Promise<void
     run.counts.cloud += page.length;
     for (const group of page) {
       if (!group.managedAnchor) continue;
+      // undefined: the replica that answered has not seen the group yet; what the store knows stays.
       const members = await cloud.groupMemberIds(group.id);
-      store.transaction(() => store.replaceCloudMembers(group.id, members));
+      if (members) store.transaction(() => store.replaceCloudMembers(group.id, members));
     }
     run.progress('importing-cloud', run.counts.cloud);
   }
-  store.removeUnseenCloudObjects(run.runId);
+  // An object this product created moments ago may be missing from a lagging replica's listing: it is kept, never
+  // taken for deleted (which would create it a second time).
+  const { kept } = store.removeUnseenCloudObjects(run.runId, (object) => isRecentWrite(object.createdAt) && store.linkByCloudId(object.id) !== undefined);
+  if (kept > 0) run.notes.push(`${kept} objects created moments ago are not yet listed by Microsoft Graph (its replicas lag): kept as they are.`);
 }
 
 /** Plan and gate every operation; the shrinking-scope guard's count moves only with a plan nothing holds. */
@@ -294,13 +301,14 @@ async function exportRun(run: RunContext, cloud: CloudConnector, plan: PlanOutco
       store.setCursor(PLAN_WATERMARK, String(run.runId));
       // Objects whose export failed, or that were refused for what another object holds (a conflict
       // that the deletion of the other may have just resolved), are planned again by the next delta run.
-      store.markChangedForNextRun([...result.failedAdGuids, ...plan.retryAdGuids], run.runId + 1);
+      store.markChangedForNextRun([...result.failedAdGuids, ...result.waitingAdGuids, ...plan.retryAdGuids], run.runId + 1);
     }
   });
   const errors = plan.errors + result.failed;
   const status = plan.held > 0 ? 'waiting-for-approval' : errors > 0 ? 'completed-with-errors' : 'succeeded';
   const notes = [...run.notes, plan.held > 0 ? plan.heldReasons.join(' ') : undefined, stopped ? 'Export stopped before the end: the rest is planned again next run.' : undefined,
-    writer.throttledResponses > 0 ? `Microsoft Graph throttled ${writer.throttledResponses} requests; each was retried after its Retry-After.` : undefined, refused.note()];
+    writer.throttledResponses > 0 ? `Microsoft Graph throttled ${writer.throttledResponses} requests; each was retried after its Retry-After.` : undefined,
+    replicationNote(result), refused.note()];
   store.finishRun(run.runId, status, { ...baseSummary(run, plan, tenant), errors, exported: result.exported, throttled: writer.throttledResponses, writeRequests: writer.requestsSent },
     notes.filter(Boolean).join(' ') || undefined);
   run.log?.info({ status, exported: result.exported, held: plan.held, errors, throttled: writer.throttledResponses,

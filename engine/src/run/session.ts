@@ -88,10 +88,10 @@ export function adConnect(store: Store, source: AdSource): Promise<AdConnector> 
   });
 }
 
-export function sessionFor(store: Store, config: DirSyncConfig, options: { writeBudget?: WriteBudget; log?: Logger } = {}): EngineSession {
+export function sessionFor(store: Store, config: DirSyncConfig, options: { writeBudget?: WriteBudget; replicationWaitMs?: number; log?: Logger } = {}): EngineSession {
   let cloud: CloudConnector | undefined;
   return {
-    store, config, writeBudget: options.writeBudget, log: options.log,
+    store, config, writeBudget: options.writeBudget, log: options.log, ...(options.replicationWaitMs !== undefined ? { replicationWaitMs: options.replicationWaitMs } : {}),
     connectAd: (source) => adConnect(store, source),
     cloud: () => (cloud ??= cloudConnectorFor(store, config)),
   };

@@ -87,7 +87,7 @@ const CONTROL_METHODS: Readonly<Record<ControlMethod, true>> = {
   getStatus: true, getReadiness: true, testAdConnection: true, listOus: true, startRun: true, listRuns: true, listErrors: true,
   matchReport: true, getPlan: true, approvePlan: true, rejectPlan: true, lookupObject: true, previewConfig: true, listPreviewObjects: true,
   getConfig: true, saveConfig: true, createServiceAccount: true, verifyServiceAccount: true, rotateServiceAccountPassword: true,
-  getOwnership: true, claimOwnership: true, beginCloudSignIn: true, completeCloudSignIn: true, cancelCloudSignIn: true,
+  getOwnership: true, claimOwnership: true, beginCloudSignIn: true, completeCloudSignIn: true, cancelCloudSignIn: true, cloudSignInProgress: true,
 };
 
 function handler(api: ControlRequests, hub: EventHub, access: Access, serveFile?: ReturnType<typeof rendererFiles>) {

@@ -3,7 +3,7 @@
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
 import { readinessChecks } from '../diagnostics/readiness.ts';
-import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
+import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInProgress, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
@@ -56,6 +56,10 @@ export type ServiceOptions = {
   readonly ownershipVerifySeconds?: number;
   /** This computer's name as the tenant sees it (ownership lease, app registration); default: the OS host name. */
   readonly hostName?: string;
+  /** How long the wizard's app registration waits for its new permissions to reach a token (default 300 s). */
+  readonly registrationReplicationSeconds?: number;
+  /** How long a run waits, in all, for objects it created to replicate (default 2 min). */
+  readonly replicationWaitMs?: number;
 };
 
 
@@ -200,13 +204,13 @@ export class DirSyncService implements ControlRequests {
     };
   }
 
-  private readonly signIns = new Map<string, { sign: AdminSignIn; settings: CloudSettings }>();
+  private readonly signIns = new Map<string, { sign: AdminSignIn; settings: CloudSettings; progress: CloudSignInProgress }>();
 
   public async beginCloudSignIn(args: { readonly instance: CloudInstanceName; readonly tenant?: string; readonly authorityHost?: string; readonly graphBaseUrl?: string }): Promise<CloudSignInPrompt> {
     const settings: CloudSettings = { instance: args.instance, authorityHost: args.authorityHost, graphBaseUrl: args.graphBaseUrl };
     const sign = await beginAdminSignIn({ ...settings, tenant: args.tenant });
     const signInId = randomUUID();
-    this.signIns.set(signInId, { sign, settings });
+    this.signIns.set(signInId, { sign, settings, progress: { stage: 'waiting-for-administrator', message: 'Waiting for you to sign in…' } });
     return { signInId, userCode: sign.userCode, verificationUri: sign.verificationUri, message: sign.message, expiresAt: sign.expiresAt.toISOString() };
   }
 
@@ -215,10 +219,17 @@ export class DirSyncService implements ControlRequests {
     if (!pending) throw new NotConfiguredError('That sign-in is unknown or finished: start the sign-in again.');
     try {
       const session = await pending.sign.result;
+      pending.progress = { stage: 'registering', message: 'Signed in. Registering Directory Sync in your tenant…' };
       const previous = this.config();
       const existingAppId = previous?.cloud.tenantId === session.tenantId ? previous.cloud.clientId : undefined;
       const registration = await registerDirectorySyncApp(session, { hostName: this.options.hostName ?? hostname(), existingAppId });
-      await checkAppCredential(registration, pending.settings);
+      const timeoutSeconds = this.options.registrationReplicationSeconds ?? 300;
+      await checkAppCredential(registration, { ...pending.settings, timeoutSeconds, onWait: (waiting, elapsedSeconds) => {
+        pending.progress = { stage: 'waiting-for-replication', elapsedSeconds,
+          message: `${waiting}: ${elapsedSeconds} s so far (new registrations usually take seconds, at times minutes; Directory Sync waits up to ${Math.round(timeoutSeconds / 60)} min).` };
+        this.log.info({ waiting, elapsedSeconds }, 'waiting for the app registration to replicate');
+      } });
+      pending.progress = { stage: 'finished', message: 'Directory Sync is registered.' };
       this.store.transaction(() => {
         this.store.secrets.set(SECRET_CERTIFICATE_KEY, registration.privateKeyPem);
         this.store.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, registration.thumbprintSha256);
@@ -234,6 +245,11 @@ export class DirSyncService implements ControlRequests {
     } finally {
       this.signIns.delete(args.signInId);
     }
+  }
+
+  public async cloudSignInProgress(args: { readonly signInId: string }): Promise<CloudSignInProgress> {
+    const pending = this.signIns.get(args.signInId);
+    return pending?.progress ?? { stage: 'finished', message: 'That sign-in is finished.' };
   }
 
   public async cancelCloudSignIn(args: { readonly signInId: string }): Promise<{ cancelled: boolean }> {
@@ -271,7 +287,7 @@ export class DirSyncService implements ControlRequests {
     const promise = (async () => {
       const permission = args.dryRun ? {} : await this.exportPermission(config);
       if (permission.planOnlyReason) this.log.warn({ reason: permission.planOnlyReason }, 'not the owner of the tenant: planning only');
-      const session = sessionFor(this.store, config, { writeBudget: this.options.writeBudget, log: this.log });
+      const session = sessionFor(this.store, config, { writeBudget: this.options.writeBudget, replicationWaitMs: this.options.replicationWaitMs, log: this.log });
       return runSync(session, {
         kind: args.kind, dryRun: args.dryRun ?? false, mayExport: permission.mayExport, confirmExport: permission.confirmExport, planOnlyReason: permission.planOnlyReason,
         onProgress: (p) => {
@@ -444,7 +460,7 @@ export class DirSyncService implements ControlRequests {
     if (config.stagingMode || permission.planOnlyReason) {
       throw new NotConfiguredError(config.stagingMode ? 'This server is in staging mode: it never exports, so it cannot apply an approval. Promote it to active first.' : `${permission.planOnlyReason}`);
     }
-    const summary = await approvePlan(sessionFor(this.store, config, { writeBudget: this.options.writeBudget, log: this.log }), args.planId);
+    const summary = await approvePlan(sessionFor(this.store, config, { writeBudget: this.options.writeBudget, replicationWaitMs: this.options.replicationWaitMs, log: this.log }), args.planId);
     this.options.events.emit('onDidFinishRun', summary);
     return summary;
   }

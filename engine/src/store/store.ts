@@ -85,6 +85,9 @@ export function exportPageSql(statusCount: number): string {
       WHERE plan_id = ? AND (priority, seq) > (?, ?) AND status IN (${Array.from({ length: statusCount }, () => '?').join(', ')}) ORDER BY priority, seq LIMIT ?`;
 }
 
+/** What recovery says of a create a stopped service sent and that its anchor does not find (yet): it may exist. */
+export const UNANSWERED_CREATE = 'not confirmed before the service stopped, and not found by its anchor (it may not be replicated yet); planned again';
+
 export type OperationStatus = 'planned' | 'held' | 'approved' | 'sent' | 'confirmed' | 'failed' | 'skipped' | 'rejected';
 export type StoredOperation = { readonly planId: number; readonly seq: number; readonly status: OperationStatus; readonly error?: string; readonly operation: PlannedOperation };
 export type PlanStatus = 'previewed' | 'applying' | 'applied' | 'pending-approval' | 'approved' | 'rejected' | 'superseded';
@@ -457,11 +460,21 @@ export class Store {
   }
 
   /** After a complete cloud import: objects not seen are gone from the tenant. */
-  public removeUnseenCloudObjects(runId: number): number {
+  /** Forgets the cloud objects a full import did not see, except those `keep` says may only be missing from a lagging replica. */
+  public removeUnseenCloudObjects(runId: number, keep: (object: CloudObject) => boolean = () => false): { readonly removed: number; readonly kept: number } {
     return this.transaction(() => {
-      const gone = (this.sql('SELECT id FROM cloud_objects WHERE seen_run < ?').all(runId) as Array<{ id: string }>).map((r) => r.id);
-      for (const id of gone) this.removeCloudObject(id);
-      return gone.length;
+      let kept = 0;
+      let removed = 0;
+      for (const row of this.sql('SELECT object FROM cloud_objects WHERE seen_run < ?').all(runId) as CloudRow[]) {
+        const object = JSON.parse(row.object) as CloudObject;
+        if (keep(object)) {
+          kept += 1;
+          continue;
+        }
+        this.removeCloudObject(object.id);
+        removed += 1;
+      }
+      return { removed, kept };
     });
   }
 
@@ -694,6 +707,13 @@ export class Store {
   }
 
   /** Operations sent by an earlier run whose confirmation never arrived (the process died). */
+  /** Whether a create of this anchor was sent by a plan made after `since` and never answered (the service stopped; recovery did not find it). */
+  public hasUnansweredCreate(sourceAnchor: string, since: string): boolean {
+    return this.sql(`SELECT 1 FROM plan_operations o JOIN plans p ON p.id = o.plan_id
+      WHERE o.source_anchor = ? AND o.kind IN ('create-user', 'create-group') AND o.status = 'failed' AND o.error = ? AND p.created_at >= ? LIMIT 1`)
+      .get(sourceAnchor, UNANSWERED_CREATE, since) !== undefined;
+  }
+
   public unconfirmedOperations(): ReadonlyArray<StoredOperation> {
     const rows = this.sql(UNCONFIRMED_OPERATIONS_SQL).all() as StoredOperationRow[];
     return rows.map(storedOperation);

@@ -29,4 +29,9 @@ export type CloudObject = {
   readonly managerId?: string;
   /** In the tenant's recycle bin (deletedItems): restorable. */
   readonly softDeleted?: boolean;
+  /**
+   * When the object came into existence (ISO): Graph's createdDateTime, or the moment this product's create or
+   * restore was confirmed. Recent objects may not be on every replica yet (cloud/replication.ts).
+   */
+  readonly createdAt?: string;
 };

@@ -3,7 +3,9 @@
  * objects (while importing, planning, and during export both inside and between batches) and
  * restarted each time, while Active Directory keeps changing. The tenant must end exactly as AD
  * says — every object once, no lost update — and a delta run must find every change made while the
- * engine was being killed: the DirSync cookie never skips one.
+ * engine was being killed: the DirSync cookie never skips one. The tenant is eventually consistent
+ * throughout (every write reaches other requests 0.1–3 s later): a restarted run's lookup of a create
+ * the killed run sent can miss it, and must still never create a second user or group.
  *
  * DIRSYNC_CRASH_KILLS (default 32) and DIRSYNC_CRASH_USERS (default 1,960) make the long variant;
  * DIRSYNC_CRASH_SEED replays a failing schedule (the seed is in every assertion message).
@@ -75,7 +77,8 @@ describe(`crash recovery: SIGKILL at ${KILLS} points of a full sync of ${USERS +
       groupDns.push(await sandbox.addGroup(`Crash Group ${g}`, members));
       membersOf.set(`Crash Group ${g}`, new Set(members.map((dn) => upnOf.get(dn) as string)));
     }
-    harness = await startHarness({ config: { scope: { includedOuGuids: [await sandbox.guidOf(sandbox.ouDn)], excludedOuGuids: [] } }, tenant: { timeScale: 60 } });
+    harness = await startHarness({ config: { scope: { includedOuGuids: [await sandbox.guidOf(sandbox.ouDn)], excludedOuGuids: [] } }, // The tenant lags as Entra ID does: a lookup of a create the killed run sent may not find it yet.
+      tenant: { timeScale: 60, consistency: { lagMs: { min: 100, max: 3000 }, seed: SEED } } });
     harness.store.close();
   });
   after(async () => {

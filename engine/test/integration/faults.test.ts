@@ -2,7 +2,8 @@
  * Faults around a sync: the tenant answering 429 storms, 500, 503, slowly, or dropping connections
  * on 10% of requests (inside $batch too); the DC dropping the connection in the middle of a page of
  * the import. Each run completes, or stops cleanly with a clear error and resumable state; once the
- * faults stop, the next run brings the tenant exactly to AD's state, with no duplicate.
+ * faults stop, the next run brings the tenant exactly to AD's state, with no duplicate. The tenant lags
+ * (each write reaches other requests 0.1–2 s later) throughout, as Microsoft Entra ID does.
  */
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -71,7 +72,9 @@ describe('faults: the tenant and the DC misbehaving', () => {
       dns.push(await sandbox.addUser(`Fault User ${i}`, { sAMAccountName: `fault${i}`, userPrincipalName: upn, displayName: `Fault User ${i}`, title: 'Before' }));
     }
     await sandbox.addGroup('Fault Group', dns);
-    harness = await startHarness({ config: { scope: { includedOuGuids: [await sandbox.guidOf(sandbox.ouDn)], excludedOuGuids: [] } } });
+    // Real Entra ID is eventually consistent (docs/eventual-consistency.md): the faults come on top of a lagging tenant.
+    harness = await startHarness({ config: { scope: { includedOuGuids: [await sandbox.guidOf(sandbox.ouDn)], excludedOuGuids: [] } },
+      tenant: { consistency: { lagMs: { min: 100, max: 2000 }, seed: 31 } } });
   });
   after(async () => {
     await harness?.close();

@@ -51,6 +51,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
   const [clientId, setClientId] = useState(draft.cloud?.credential === 'secret' ? draft.cloud.clientId : '');
   const [clientSecret, setClientSecret] = useState('');
   const [prompt, setPrompt] = useState<CloudSignInPrompt | undefined>();
+  const [progress, setProgress] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ControlError | undefined>();
   const [copied, setCopied] = useState<string | undefined>();
@@ -83,7 +84,12 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
       signInId = started.signInId;
       pendingSignIn.current = signInId;
       setPrompt(started);
-      const registration = await call('completeCloudSignIn', { signInId });
+      const id = signInId;
+      // The registration and its replication can take a while after the sign-in: say where it stands.
+      const poll = window.setInterval(() => {
+        void call('cloudSignInProgress', { signInId: id }).then((p) => { if (pendingSignIn.current === id) setProgress(p.message); }).catch(() => undefined);
+      }, 1000);
+      const registration = await call('completeCloudSignIn', { signInId }).finally(() => window.clearInterval(poll));
       if (pendingSignIn.current === signInId) {
         setCloud(registrationDraft(settings, registration));
         setNotices(registrationNotices(registration));
@@ -96,6 +102,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
       if (signInId === undefined || pendingSignIn.current === signInId) {
         pendingSignIn.current = undefined;
         setPrompt(undefined);
+        setProgress(undefined);
         setBusy(false);
       }
     }
@@ -154,7 +161,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
               </Button>
               {busy && !prompt && <Spinner size="tiny" label="Starting the sign-in…" />}
             </div>
-            {prompt && <DeviceCodePrompt prompt={prompt} copied={copied} onCopy={(code) => void copyCode(code)} onCancel={() => void cancelSignIn()} />}
+            {prompt && <DeviceCodePrompt prompt={prompt} progress={progress} copied={copied} onCopy={(code) => void copyCode(code)} onCancel={() => void cancelSignIn()} />}
             <ErrorBar error={error} title="The sign-in did not succeed" />
             {registered && !busy && <TenantSummary registered={registered} notices={notices} />}
           </>

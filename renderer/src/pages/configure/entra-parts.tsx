@@ -61,7 +61,14 @@ export function CloudInstanceFields(props: {
 }
 
 /** The code to enter at the verification address while the service waits for the administrator's sign-in. */
-export function DeviceCodePrompt(props: { readonly prompt: CloudSignInPrompt; readonly copied: string | undefined; readonly onCopy: (code: string) => void; readonly onCancel: () => void }) {
+export function DeviceCodePrompt(props: {
+  readonly prompt: CloudSignInPrompt;
+  /** Where the sign-in's completion stands, once the service says. */
+  readonly progress?: string;
+  readonly copied: string | undefined;
+  readonly onCopy: (code: string) => void;
+  readonly onCancel: () => void;
+}) {
   const styles = useStyles();
   const layout = usePageLayoutStyles();
   const { prompt } = props;
@@ -80,7 +87,7 @@ export function DeviceCodePrompt(props: { readonly prompt: CloudSignInPrompt; re
             <Text role="status">{props.copied}</Text>
           </div>
           <div className={layout.row}>
-            <Spinner size="tiny" label="Waiting for you to sign in…" />
+            <Spinner size="tiny" label={props.progress ?? 'Waiting for you to sign in…'} data-testid="sign-in-progress" />
             <Button size="small" onClick={props.onCancel}>Cancel sign-in</Button>
           </div>
           <Caption1>The code expires at {new Date(prompt.expiresAt).toLocaleTimeString()}.</Caption1>
