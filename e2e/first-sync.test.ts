@@ -49,7 +49,9 @@ describe('first synchronization from the wizard', () => {
       await sandbox.addUser(name, { sAMAccountName: login.slice(0, 20), userPrincipalName: `${login}@contoso.com`, displayName: name });
     }
     // The scheduler runs as in production: saving the configuration must not let it race the Finished page's run.
-    session = await startWizardSession('first-sync', { schedule: true });
+    // The tenant lags as Microsoft Entra ID does: writes reach other requests 0.2–3 s later, a new application's
+    // permissions reach its tokens 3–6 s later (docs/eventual-consistency.md).
+    session = await startWizardSession('first-sync', { schedule: true, consistency: { lagMs: { min: 200, max: 3000 }, tokenLagMs: { min: 3000, max: 6000 }, seed: 7 } });
     ({ tenant, service, page, consoleErrors } = session);
     page.on('response', (response) => {
       if (!/\/api\//.test(response.url()) || /\/api\/events/.test(response.url())) return;
@@ -83,6 +85,10 @@ describe('first synchronization from the wizard', () => {
     const userCode = await entra.userCode();
     await saveScreenshot(page, 'first-sync-02-entra-device-code');
     tenant.state.approveDeviceCode(userCode, t.globalAdminUpn);
+    // The new registration's permissions take seconds to reach its tokens: the page says what it waits for.
+    await page.getByTestId('sign-in-progress').filter({ hasText: /Waiting for Microsoft Entra ID to make the new (permissions effective|application and its certificate known): \d+ s so far/ })
+      .waitFor({ timeout: 30_000 });
+    await saveScreenshot(page, 'first-sync-03a-entra-waiting-for-replication');
     await entra.waitForTenant();
     assert.equal(await entra.tenantName().textContent(), t.tenantDisplayName);
     await saveScreenshot(page, 'first-sync-03-entra-signed-in');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import type { AdConnection } from '../../lab/connection.ts';
-import { startTenantServer, type TenantServer } from '../../lab/tenant/index.ts';
+import { startTenantServer, type ConsistencyOptions, type TenantServer } from '../../lab/tenant/index.ts';
 import type { TenantSeed } from '../../lab/tenant/seed.ts';
 import { sharedAd } from '../../lab/test/support/shared-lab.ts';
 import { startService, type RunningService } from '../../engine/src/service/daemon.ts';
@@ -36,11 +36,14 @@ export type WizardSessionOptions = {
   readonly tenant?: TenantServer;
   /** The computer's name the service registers its app under (default: this computer's). */
   readonly hostName?: string;
+  /** The tenant lags as Microsoft Entra ID does (docs/eventual-consistency.md); default: strongly consistent. */
+  readonly consistency?: ConsistencyOptions;
 };
 
 export async function startWizardSession(name: string, options: WizardSessionOptions = {}): Promise<WizardSession> {
   const ad = await sharedAd();
-  const tenant = options.tenant ?? await startTenantServer({ timeScale: 60, ...(options.tenantSeed ? { seed: options.tenantSeed } : {}) });
+  const tenant = options.tenant ?? await startTenantServer({ timeScale: 60, ...(options.tenantSeed ? { seed: options.tenantSeed } : {}),
+    ...(options.consistency ? { consistency: options.consistency } : {}) });
   const service = await startService({ dataDir: mkdtempSync(join(tmpdir(), `dirsync-e2e-${name}-`)), schedule: options.schedule ?? false, browser: {},
     ...(options.hostName ? { hostName: options.hostName } : {}) });
   const browser = await launchChromium();

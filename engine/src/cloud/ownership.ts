@@ -155,13 +155,37 @@ export async function claimOwnership(graph: Client, tenantId: string, me: Server
       : { serverId: me.serverId, hostName: me.hostName, generation: (current?.generation ?? 0) + 1, claimedAt: at, heartbeatAt: at };
     if (!(await writeLease(graph, tenantId, lease, current !== null))) continue;
     await sleep(settleMs);
-    const after = await readOwnership(graph, tenantId);
+    const after = await readAfterOwnWrite(graph, tenantId, current, settleMs);
     if (after && after.serverId === me.serverId) return { claimed: true, lease: sameClaim(after, lease) ? lease : after };
     // Another server wrote after us: it won (and it did not ask us, so neither do we overwrite it now).
     if (after) return { claimed: false, holder: after };
     // Released between our write and the re-read: try again.
   }
   throw new OwnershipContendedError();
+}
+
+/** Whether two reads of the lease saw the same write (both none, or the same lease with the same heartbeat). */
+function sameWrite(a: OwnershipLease | null, b: OwnershipLease | null): boolean {
+  if (a === null || b === null) return a === b;
+  return sameClaim(a, b) && a.heartbeatAt === b.heartbeatAt;
+}
+
+/** How long a claim waits for its own write to reach the replica that answers its re-read. */
+const OWN_WRITE_REPLICATION_MS = 60_000;
+
+/**
+ * Re-reads the lease after this server wrote it. Microsoft Entra ID is eventually consistent: a replica
+ * that has not seen the write answers with the lease as it was before it — that is waited out (never
+ * taken for another server's write); a lease that differs from both is another server's.
+ */
+async function readAfterOwnWrite(graph: Client, tenantId: string, before: OwnershipLease | null, settleMs: number): Promise<OwnershipLease | null> {
+  const deadline = performance.now() + OWN_WRITE_REPLICATION_MS;
+  let after = await readOwnership(graph, tenantId);
+  for (let attempt = 1; sameWrite(after, before) && performance.now() < deadline; attempt += 1) {
+    await sleep(Math.min(5000, Math.max(settleMs, 250) * attempt));
+    after = await readOwnership(graph, tenantId);
+  }
+  return after;
 }
 
 /**

@@ -180,4 +180,17 @@ describe('tenant ownership lease', () => {
     assert.equal(extensionRecord()?.['owner'], undefined, 'the PATCH replaced the whole bag');
     assert.equal(extensionRecord()?.['serverId'], SERVER_B.serverId);
   });
+
+  it('waits out a replica that has not seen its own claim yet, instead of taking it for another server\'s lease', async () => {
+    // Microsoft Entra ID is eventually consistent: the confirming re-read is answered by a replica 2 s behind.
+    tenant.state.setConsistency({ lagMs: { min: 2000, max: 2000 }, seed: 5 });
+    try {
+      const taken = await claimOwnership(graphA, tenantId, SERVER_A, { takeOver: true, settleMs: SETTLE_MS });
+      assert.ok(taken.claimed, `server A holds the lease (not: ${JSON.stringify(taken)})`);
+      assert.equal(taken.lease.serverId, SERVER_A.serverId);
+      assert.equal(extensionRecord()?.['serverId'], SERVER_A.serverId);
+    } finally {
+      tenant.state.setConsistency(undefined);
+    }
+  });
 });
