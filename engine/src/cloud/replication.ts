@@ -8,6 +8,9 @@ import { createHash } from 'node:crypto';
 /** How long after this product created (or restored) an object a "not found" for it may be replication, not absence. */
 export const RECENT_WRITE_WINDOW_MS = 30 * 60_000;
 
+/** How long after a create went unanswered a conflict on its UPN or immutable id may be its own object, not yet replicated. */
+export const UNANSWERED_CREATE_WINDOW_MS = 2 * 60 * 60_000;
+
 /** How long a run waits, in all, for objects it created to reach the replicas before it leaves the rest to the next run. */
 export const DEFAULT_REPLICATION_WAIT_MS = 120_000;
 
@@ -21,10 +24,10 @@ export function isReplicationRefusal(status: number, code: string | undefined, m
 }
 
 /** Whether a write made at `writtenAt` (ISO) is recent enough that replicas may still miss it. */
-export function isRecentWrite(writtenAt: string | undefined, now = Date.now()): boolean {
+export function isRecentWrite(writtenAt: string | undefined, now = Date.now(), windowMs = RECENT_WRITE_WINDOW_MS): boolean {
   if (writtenAt === undefined) return false;
   const at = Date.parse(writtenAt);
-  return Number.isFinite(at) && now - at < RECENT_WRITE_WINDOW_MS;
+  return Number.isFinite(at) && now - at < windowMs;
 }
 
 /**

@@ -146,14 +146,15 @@ export class GraphWriter {
             ...(answer.status === 204 && item.operation.kind === 'create-group' ? { note: 'the group existed: an earlier attempt created it' } : {}) });
           continue;
         }
-        const lagging = this.lagging(item, answer.status, body, unanswered.has(item.key));
-        if (lagging) {
-          done.set(item.key, lagging);
-          continue;
-        }
+        // A removal answered "not found" is done, lag or not: what a stale read planned to remove again is already gone.
         const note = alreadyDone(item.operation, answer.status, body);
         if (note) {
           done.set(item.key, { key: item.key, status: 'confirmed', note });
+          continue;
+        }
+        const lagging = this.lagging(item, answer.status, body, unanswered.has(item.key));
+        if (lagging) {
+          done.set(item.key, lagging);
           continue;
         }
         const transient = answer.status === 429 || answer.status >= 500 || answer.status === 424;
@@ -184,14 +185,13 @@ export class GraphWriter {
    */
   private lagging(item: ExportItem, status: number, body: GraphErrorBody | undefined, sentUnanswered: boolean): ExportOutcome | undefined {
     const message = body?.error?.message ?? `HTTP ${status}`;
-    // A user that holds the create's identity is the earlier attempt's when Graph names it by the immutable id, or when an earlier attempt went unanswered.
+    // A user that holds the create's identity may be the earlier attempt's only when an earlier attempt went unanswered.
     const conflict = createUserConflict(item.operation, status, body);
-    if (conflict && (conflict.conflictingId !== undefined || sentUnanswered || this.options.sentBefore?.(item.operation) === true)) {
+    if (conflict && (sentUnanswered || this.options.sentBefore?.(item.operation) === true)) {
       return { key: item.key, status: 'lagging', httpStatus: status, message, adopt: true, ...conflict };
     }
     const recent = this.options.recentlyCreated;
     if (!recent || !isReplicationRefusal(status, body?.error?.code, message)) return undefined;
-    // A removal answered "not found" is already done unless the object is too new to be seen.
     return objectsNamed(item.operation).some((id) => recent(id)) ? { key: item.key, status: 'lagging', httpStatus: status, message } : undefined;
   }
 }

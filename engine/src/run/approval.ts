@@ -26,7 +26,7 @@ export async function approvePlan(session: EngineSession, planId: number): Promi
     try {
       const { result } = await exportOperations(session, session.cloud(), { planId, runId, statuses: ['approved'] });
       store.setPlanStatus(planId, 'applied');
-      store.markChangedForNextRun(result.waitingAdGuids, runId + 1);
+      store.markChangedForNextRun([...result.failedAdGuids, ...result.waitingAdGuids], runId + 1);
       store.finishRun(runId, result.failed > 0 ? 'completed-with-errors' : 'succeeded', {
         imported: { ad: 0, cloud: 0 }, planned: store.operationCounts(planId, ['confirmed', 'failed']), exported: result.exported, held: 0,
         errors: result.failed, outOfScope: 0, planId,

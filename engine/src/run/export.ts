@@ -8,13 +8,14 @@ import type { ObjectError, PlannedOperation } from '../contract/model.ts';
 import type { CloudConnector } from '../cloud/connector.ts';
 import { WriteGovernor, defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
 import { delay } from '../cloud/governor.ts';
-import { DEFAULT_REPLICATION_WAIT_MS, RECENT_WRITE_WINDOW_MS, groupUniqueName, isRecentWrite, replicationBackoffMs } from '../cloud/replication.ts';
+import { DEFAULT_REPLICATION_WAIT_MS, UNANSWERED_CREATE_WINDOW_MS, groupUniqueName, isRecentWrite, replicationBackoffMs } from '../cloud/replication.ts';
 import { GraphWriter, requestFor, type ExportItem, type ExportOutcome } from '../cloud/writer.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
 import { guardError, syncedCounterparts } from '../sync/create-guard.ts';
 import { exportPriority } from '../sync/plan.ts';
 import { syncedLookups } from './planning.ts';
-import { UNANSWERED_CREATE, type OperationStatus, type Store, type StoredOperation } from '../store/store.ts';
+import type { OperationStatus, Store, StoredOperation } from '../store/store.ts';
+import { unansweredCreateKey } from '../store/keys.ts';
 
 export type ExportResult = {
   readonly exported: Record<string, number>;
@@ -23,6 +24,7 @@ export type ExportResult = {
   readonly failedAdGuids: ReadonlyArray<string>;
   /** Changes still waiting, at the end, for Microsoft Entra ID to replicate objects created moments ago: the next run sends them. */
   readonly waiting: number;
+  /** The AD objects the next run plans again: those still waiting, and users adopted as an earlier attempt made them. */
   readonly waitingAdGuids: ReadonlyArray<string>;
   /** Changes that waited for replication and were then sent. */
   readonly waitedForReplication: number;
@@ -149,7 +151,9 @@ export async function recoverUnconfirmed(store: Store, cloud: CloudConnector, ru
           if (op.adGuid && op.dn) store.setLink({ adGuid: op.adGuid, sourceAnchor: op.sourceAnchor, objectType: op.objectType, cloudId: found.id, state: 'linked', dn: op.dn }, runId);
           store.setOperationStatus(stored.planId, stored.seq, 'confirmed', 'confirmed after a restart: found by its anchor');
         } else {
-          store.setOperationStatus(stored.planId, stored.seq, 'failed', UNANSWERED_CREATE);
+          // Its object may exist and not be replicated yet: a create sent again that meets its UPN finds it (export).
+          store.setCursor(unansweredCreateKey(op.sourceAnchor), new Date().toISOString());
+          store.setOperationStatus(stored.planId, stored.seq, 'failed', 'not confirmed before the service stopped, and not found by its anchor (it may not be replicated yet); planned again');
         }
       });
     } else {
@@ -233,9 +237,26 @@ class ExportLedger {
     }
   }
 
+  /** A user an earlier, unanswered attempt created, found once replicated: linked as it is, and compared with AD by the next run. */
+  public adopt(item: ExportItem, found: CloudObject): void {
+    const [plan, seq] = item.key.split(':').map(Number) as [number, number];
+    const op = item.operation;
+    this.store.upsertCloudObjects([{ ...found, createdAt: found.createdAt ?? new Date().toISOString() }], this.runId);
+    if (op.adGuid && op.dn) this.store.setLink({ adGuid: op.adGuid, sourceAnchor: op.sourceAnchor, objectType: op.objectType, cloudId: found.id, state: 'linked', dn: op.dn }, this.runId);
+    this.store.deleteCursor(unansweredCreateKey(op.sourceAnchor));
+    this.store.setOperationStatus(plan, seq, 'confirmed', 'created by an earlier attempt whose answer was lost; found once Microsoft Entra ID replicated it');
+    this.exported[op.kind] = (this.exported[op.kind] ?? 0) + 1;
+    this.waitedThenDone += 1;
+    if (op.adGuid) this.waitingAdGuids.push(op.adGuid);
+  }
+
   /** After the last wait: what still waits is left to the next run, said as waiting, not as an error. */
   public leaveToNextRun(): number {
-    for (const { item } of this.waiting) {
+    for (const { item, need } of this.waiting) {
+      // The next run's create meets the same UPN: it must know that an earlier attempt may have made the user (kept from the first time it was said).
+      if (need === 'adopt-user' && this.store.getCursor(unansweredCreateKey(item.operation.sourceAnchor)) === undefined) {
+        this.store.setCursor(unansweredCreateKey(item.operation.sourceAnchor), new Date().toISOString());
+      }
       const [plan, seq] = item.key.split(':').map(Number) as [number, number];
       this.store.setOperationStatus(plan, seq, 'skipped', `waiting for Microsoft Entra ID to replicate ${item.operation.dn ?? item.operation.sourceAnchor} `
         + 'or an object it references, created moments ago: the next run sends it');
@@ -302,7 +323,7 @@ export async function exportPlan(input: ExportInput): Promise<ExportResult> {
       input.onProgress?.(done);
     }
   }
-  if (!input.mayContinue || input.mayContinue()) await settleWaiting(input, ledger);
+  if (!input.mayContinue || input.mayContinue()) await settleWaiting(input, ledger, done);
   const waiting = ledger.leaveToNextRun();
   return { exported: ledger.exported, failed: ledger.failed, skipped: ledger.skipped, failedAdGuids: ledger.failedAdGuids,
     waiting, waitingAdGuids: ledger.waitingAdGuids, waitedForReplication: ledger.waitedThenDone };
@@ -320,13 +341,15 @@ async function findCreated(cloud: CloudConnector, waiting: Waiting): Promise<Clo
  * Waits, with a growing pause and a bound, for the objects created moments ago to reach the replicas, and
  * sends what waited for them; the rest is left to the next run.
  */
-async function settleWaiting(input: ExportInput, ledger: ExportLedger): Promise<void> {
+async function settleWaiting(input: ExportInput, ledger: ExportLedger, done: number): Promise<void> {
   const { store, cloud } = input;
   const deadline = performance.now() + (input.replicationWaitMs ?? DEFAULT_REPLICATION_WAIT_MS);
   for (let attempt = 1; ledger.waiting.length > 0; attempt += 1) {
     const remaining = deadline - performance.now();
     if (remaining <= 0) return;
     await delay(replicationBackoffMs(attempt, remaining));
+    // The lease lost, or the service stopping, while waiting: what waits is left to the next run.
+    if (input.mayContinue && !input.mayContinue()) return;
     const waiting = ledger.waiting;
     ledger.waiting = [];
     const errors: ObjectError[] = [];
@@ -341,8 +364,8 @@ async function settleWaiting(input: ExportInput, ledger: ExportLedger): Promise<
           ledger.fail(entry.item, `the user ${found.id} that holds its immutable id is synchronized by another tool`, errors, 'match-beside-synchronized');
           return;
         }
-        store.upsertCloudObjects([{ ...found, createdAt: found.createdAt ?? new Date().toISOString() }], input.runId);
-        ledger.confirm(entry.item, found.id, `created by an earlier attempt; found once Microsoft Entra ID replicated it`);
+        if (entry.need === 'adopt-user') ledger.adopt(entry.item, found);
+        else ledger.confirm(entry.item, found.id, 'the group existed: an earlier attempt created it; found once Microsoft Entra ID replicated it');
         ledger.waitingAnchors.delete(entry.item.operation.sourceAnchor);
       });
     }
@@ -360,6 +383,7 @@ async function settleWaiting(input: ExportInput, ledger: ExportLedger): Promise<
       outcomes.forEach((outcome, index) => ledger.record(items[index] as ExportItem, outcome, errors));
       store.addErrors(input.runId, errors);
     });
+    input.onProgress?.(done + ledger.waitedThenDone);
   }
 }
 
@@ -386,7 +410,7 @@ export async function exportOperations(session: { readonly store: Store; readonl
   const { store } = session;
   const writer = new GraphWriter(cloud, new WriteGovernor(session.writeBudget ?? defaultWriteBudget),
     { recentlyCreated: (cloudId) => isRecentWrite(store.getCloudObject(cloudId)?.createdAt),
-      sentBefore: (op) => op.kind === 'create-user' && store.hasUnansweredCreate(op.sourceAnchor, new Date(Date.now() - RECENT_WRITE_WINDOW_MS).toISOString()) });
+      sentBefore: (op) => op.kind === 'create-user' && isRecentWrite(store.getCursor(unansweredCreateKey(op.sourceAnchor)), Date.now(), UNANSWERED_CREATE_WINDOW_MS) });
   const result = await exportPlan({ store, cloud, writer, ...input, ...(session.replicationWaitMs !== undefined ? { replicationWaitMs: session.replicationWaitMs } : {}) });
   return { result, writer };
 }

@@ -12,6 +12,13 @@ export const PRIMARY_SOURCE = 'primary';
 export function adCursorKey(sourceId: string): string {
   return `ad.changes/${sourceId}`;
 }
+/**
+ * A create of this anchor was sent and never answered (the service stopped, or the wait for its object ran
+ * out): its object may exist, not yet replicated. The value is when that was recorded.
+ */
+export function unansweredCreateKey(sourceAnchor: string): string {
+  return `create.unanswered/${sourceAnchor}`;
+}
 /** The last run whose plan covered every change: a delta plans what changed after it. */
 export const PLAN_WATERMARK = 'plan.watermark';
 /** How many objects were in scope at the last run that planned: the shrinking-scope guard compares with it. */

@@ -85,9 +85,6 @@ export function exportPageSql(statusCount: number): string {
       WHERE plan_id = ? AND (priority, seq) > (?, ?) AND status IN (${Array.from({ length: statusCount }, () => '?').join(', ')}) ORDER BY priority, seq LIMIT ?`;
 }
 
-/** What recovery says of a create a stopped service sent and that its anchor does not find (yet): it may exist. */
-export const UNANSWERED_CREATE = 'not confirmed before the service stopped, and not found by its anchor (it may not be replicated yet); planned again';
-
 export type OperationStatus = 'planned' | 'held' | 'approved' | 'sent' | 'confirmed' | 'failed' | 'skipped' | 'rejected';
 export type StoredOperation = { readonly planId: number; readonly seq: number; readonly status: OperationStatus; readonly error?: string; readonly operation: PlannedOperation };
 export type PlanStatus = 'previewed' | 'applying' | 'applied' | 'pending-approval' | 'approved' | 'rejected' | 'superseded';
@@ -707,13 +704,6 @@ export class Store {
   }
 
   /** Operations sent by an earlier run whose confirmation never arrived (the process died). */
-  /** Whether a create of this anchor was sent by a plan made after `since` and never answered (the service stopped; recovery did not find it). */
-  public hasUnansweredCreate(sourceAnchor: string, since: string): boolean {
-    return this.sql(`SELECT 1 FROM plan_operations o JOIN plans p ON p.id = o.plan_id
-      WHERE o.source_anchor = ? AND o.kind IN ('create-user', 'create-group') AND o.status = 'failed' AND o.error = ? AND p.created_at >= ? LIMIT 1`)
-      .get(sourceAnchor, UNANSWERED_CREATE, since) !== undefined;
-  }
-
   public unconfirmedOperations(): ReadonlyArray<StoredOperation> {
     const rows = this.sql(UNCONFIRMED_OPERATIONS_SQL).all() as StoredOperationRow[];
     return rows.map(storedOperation);

@@ -21,7 +21,7 @@ import { seededRandom } from '../../../lab/seeded-random.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { openStore } from '../../src/run/session.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
-import { startHarness, type Harness } from '../support/engine-harness.ts';
+import { startHarness, untilReplicated, type Harness } from '../support/engine-harness.ts';
 
 const KILLS = Number(process.env['DIRSYNC_CRASH_KILLS'] ?? '32');
 const USERS = Number(process.env['DIRSYNC_CRASH_USERS'] ?? '1960');
@@ -218,7 +218,8 @@ describe(`crash recovery: SIGKILL at ${KILLS} points of a full sync of ${USERS +
       assert.deepEqual(actual, [...expected].sort(), `${group.displayName}'s members are AD's (${report})`);
     }
 
-    // A full run re-reads both sides: had the deltas skipped anything, it would find it now.
+    // A full run re-reads both sides: had the deltas skipped anything, it would find it now (once the replicas have every write).
+    await untilReplicated(harness.tenant);
     const full = await harness.sync('full');
     assert.deepEqual(full.exported, {}, `a full run after the delta finds nothing to do (${report})`);
     assert.equal(full.held, 0);

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
 import { openStore } from '../../src/run/session.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
-import { managedInTenant, startHarness, type Harness } from '../support/engine-harness.ts';
+import { managedInTenant, startHarness, untilReplicated, type Harness } from '../support/engine-harness.ts';
 import { adCursorKey, PRIMARY_SOURCE } from '../../src/store/keys.ts';
 import { withPrimarySource } from '../../src/base/config.ts';
 
@@ -106,6 +106,7 @@ describe('faults: the tenant and the DC misbehaving', () => {
     assert.ok(succeeded, `a run succeeded in spite of the faults (stops: ${stops.join(' | ')})`);
     assert.deepEqual(stops, [], 'no run stopped: reads are retried on 500, 502 and dropped connections, writes by the export writer');
     assertExact('after the faults');
+    await untilReplicated(harness.tenant);
     const again = await harness.sync('full');
     assert.deepEqual(again.exported, {}, 'nothing left to do');
   });

@@ -93,3 +93,15 @@ export function managedInTenant(tenant: TenantServer, type: 'user' | 'group' | '
   const objects = (tenant.state.dump() as { objects: Record<string, Array<Record<string, unknown>>> }).objects[type] ?? [];
   return objects.filter((o) => typeof o[anchor] === 'string');
 }
+
+/**
+ * Waits until a lagging tenant's replicas have every write made so far (docs/eventual-consistency.md): a check
+ * that a next run finds nothing to do is about what was written, not about what a replica has not seen yet.
+ */
+export async function untilReplicated(tenant: TenantServer, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (tenant.state.pendingReplication().changes.length > 0) {
+    if (Date.now() > deadline) throw new Error(`the tenant had not replicated every write after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
