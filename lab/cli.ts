@@ -7,8 +7,8 @@ import { Command } from 'commander';
 import { defaultLabDir, readConnection, type LabConnection } from './connection.ts';
 import { labStatus, startLab, stopLab } from './index.ts';
 import { parseLagRange } from './tenant/consistency.ts';
-import { entraConnectSeed } from './tenant/connect-seed.ts';
-import { resetLabTenant } from './tenant/lab-reset.ts';
+import { entraConnectSeed, type OldSyncTool } from './tenant/connect-seed.ts';
+import { labControl, resetLabTenant } from './tenant/lab-reset.ts';
 
 function describeConnection(c: LabConnection, file: string): string {
   return [
@@ -95,13 +95,23 @@ program.command('status').description('Show whether the lab is running').action(
   if (connection) console.log(`Connection details: ${defaultLabDir()}/connection.json`);
 });
 
-program.command('seed-tenant').description('Reset the running lab tenant to a seed: `default`, or `entra-connect` (synchronized by Entra Connect from the lab\'s AD)')
+function runningLab(): NonNullable<ReturnType<typeof readConnection>> {
+  const connection = readConnection();
+  if (!connection || !labStatus({ labDir: defaultLabDir() }).tenant.running) throw new Error('No lab is running: start it with `npm run lab`.');
+  return connection;
+}
+
+const TOOLS: ReadonlyArray<OldSyncTool> = ['entra-connect', 'cloud-sync', 'dirsync'];
+
+program.command('seed-tenant').description('Reset the running lab tenant to a seed: `default`, or `entra-connect` (synchronized by Entra Connect, Cloud Sync or DirSync from the lab\'s AD)')
   .argument('<seed>', 'default | entra-connect')
   .option('--ou <dn>', 'entra-connect: the synchronized OU, relative to the base DN or a full DN', 'OU=Contoso')
   .option('--source-anchor <attribute>', 'entra-connect: objectGUID or mS-DS-ConsistencyGuid', 'objectGUID')
-  .action(async (name: string, options: { ou: string; sourceAnchor: string }) => {
-    const connection = readConnection();
-    if (!connection || !labStatus({ labDir: defaultLabDir() }).tenant.running) throw new Error('No lab is running: start it with `npm run lab`.');
+  .option('--tool <tool>', 'entra-connect: which tool synchronized it (entra-connect, cloud-sync, dirsync)', 'entra-connect')
+  .option('--orphans <n>', 'entra-connect: synchronized users whose AD object is gone', '0')
+  .option('--drift-every <n>', 'entra-connect: every n-th synchronized user has drifted attributes (0: none)', '0')
+  .action(async (name: string, options: { ou: string; sourceAnchor: string; tool: string; orphans: string; driftEvery: string }) => {
+    const connection = runningLab();
     if (name === 'default') {
       await resetLabTenant(connection.tenant);
       console.log('The lab tenant is back to its default seed.');
@@ -109,10 +119,29 @@ program.command('seed-tenant').description('Reset the running lab tenant to a se
     }
     if (name !== 'entra-connect') throw new Error(`Unknown seed '${name}': use default or entra-connect.`);
     if (options.sourceAnchor !== 'objectGUID' && options.sourceAnchor !== 'mS-DS-ConsistencyGuid') throw new Error('--source-anchor is objectGUID or mS-DS-ConsistencyGuid.');
-    const seed = await entraConnectSeed(connection.ad, { baseOu: options.ou, sourceAnchor: options.sourceAnchor });
+    const tool = TOOLS.find((t) => t === options.tool);
+    if (!tool) throw new Error(`--tool is one of ${TOOLS.join(', ')}.`);
+    const seed = await entraConnectSeed(connection.ad, { baseOu: options.ou, sourceAnchor: options.sourceAnchor, tool, orphans: Number(options.orphans),
+      driftEvery: Number(options.driftEvery) });
     await resetLabTenant(connection.tenant, seed);
-    console.log(`The lab tenant is synchronized by Entra Connect from ${options.ou}: ${seed.users?.length ?? 0} users and ` +
+    console.log(`The lab tenant is synchronized by ${tool} from ${options.ou}: ${seed.users?.length ?? 0} users and ` +
       `${seed.groups?.length ?? 0} security groups (plus the default cloud-only objects). Back to the default: seed-tenant default`);
+  });
+
+program.command('old-sync').description('The old sync server of a synchronized lab tenant: show it, start or stop its cycles, set the switch\'s conversion pace')
+  .option('--running', 'its cycles run: the last sync time moves')
+  .option('--stopped', 'it stops: the last sync time stays')
+  .option('--cycle-seconds <n>', 'its cycle in seconds')
+  .option('--conversion-per-second <n>', 'objects the tenant converts per second once synchronization is turned off')
+  .action(async (options: { running?: boolean; stopped?: boolean; cycleSeconds?: string; conversionPerSecond?: string }) => {
+    const connection = runningLab();
+    const settings = {
+      ...(options.running ? { running: true } : options.stopped ? { running: false } : {}),
+      ...(options.cycleSeconds !== undefined ? { cycleMs: Number(options.cycleSeconds) * 1000 } : {}),
+      ...(options.conversionPerSecond !== undefined ? { conversionPerSecond: Number(options.conversionPerSecond) } : {}),
+    };
+    const state = Object.keys(settings).length > 0 ? await labControl(connection.tenant, 'PUT', 'old-sync', settings) : await labControl(connection.tenant, 'GET', 'old-sync');
+    console.log(JSON.stringify(state, null, 2));
   });
 
 program.command('run').description('Start the lab, run a command against it, stop the lab; exits with the command\'s code')

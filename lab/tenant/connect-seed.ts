@@ -12,6 +12,7 @@
  * (the mailNickname falls back to sAMAccountName); duplicate UPNs and proxy addresses are resolved as duplicate
  * attribute resiliency does, with an `onPremisesProvisioningErrors` entry.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Client, type Entry } from 'ldapts';
 import type { AdConnection } from '../connection.ts';
@@ -31,7 +32,27 @@ export type EntraConnectSeedOptions = {
   readonly domains?: ReadonlyArray<SeedDomain>;
   /** The end of the last Connect sync cycle (default: now). */
   readonly lastSyncDateTime?: Date;
+  /**
+   * Which tool synchronized the tenant, told by its cloud sync account (a user holding Directory
+   * Synchronization Accounts): `entra-connect` (default; `Sync_<server>_<hex>`), `cloud-sync`
+   * (`ADToAADSyncServiceAccount`) or `dirsync` (the old tool: also `Sync_<server>_<hex>`, anchors from objectGUID).
+   */
+  readonly tool?: OldSyncTool;
+  /** The old server's computer name, in Connect's and DirSync's sync account (default `SYNC01`). */
+  readonly serverName?: string;
+  /** Synchronized users whose AD object is gone (deleted while the old tool was not running): default 0. */
+  readonly orphans?: number;
+  /**
+   * Users whose cloud attributes drifted from AD (the old tool's rules flowed them differently): every n-th
+   * synchronized user gets another jobTitle and department. Default 0 (none).
+   */
+  readonly driftEvery?: number;
 };
+
+export type OldSyncTool = 'entra-connect' | 'cloud-sync' | 'dirsync';
+
+/** What drifted users hold in the cloud instead of AD's values. */
+export const DRIFTED = { jobTitle: 'Title from the old sync rules', department: 'Department from the old sync rules' } as const;
 
 type AdUser = {
   readonly dn: string;
@@ -344,19 +365,57 @@ function resolveMembers(groups: ReadonlyArray<AdGroup>, userRefs: ReadonlyMap<st
   }));
 }
 
+/** The cloud account the old tool signs in with (its UPN names the tool and, for Connect and DirSync, the server). */
+export function syncAccountOf(tool: OldSyncTool, serverName: string, initialDomain: string): SeedUser {
+  const hex = createHash('sha256').update(`${tool}|${serverName}`).digest('hex').slice(0, 12);
+  const local = tool === 'cloud-sync' ? 'ADToAADSyncServiceAccount' : `Sync_${serverName}_${hex}`;
+  return {
+    userPrincipalName: `${local}@${initialDomain}`, displayName: 'On-Premises Directory Synchronization Service Account',
+    roles: ['Directory Synchronization Accounts'], props: { mailNickname: local },
+  };
+}
+
+/** Synchronized users whose AD object no longer exists: anchors no AD object has, DNs under the synchronized OU. */
+function orphanUsers(ctx: SeedContext, count: number, scopeDn: string): SeedUser[] {
+  return Array.from({ length: count }, (_, i) => {
+    const name = `Former Employee ${String(i + 1).padStart(2, '0')}`;
+    const sam = `former.employee${String(i + 1).padStart(2, '0')}`;
+    const anchor = createHash('sha256').update(`orphan|${i}`).digest().subarray(0, 16);
+    const upn = `${sam}@${ctx.initialDomain}`;
+    ctx.claims.claimUpn(upn);
+    return {
+      userPrincipalName: upn, displayName: name,
+      props: {
+        mailNickname: sam, accountEnabled: true, ...onPremisesProps(ctx, { sam, sid: `S-1-5-21-1111111111-2222222222-3333333333-${9000 + i}` }),
+        onPremisesImmutableId: anchor.toString('base64'), onPremisesDistinguishedName: `CN=${name},${scopeDn}`, onPremisesUserPrincipalName: upn,
+        onPremisesProvisioningErrors: [],
+      },
+    };
+  });
+}
+
+function drift(user: SeedUser, index: number, every: number): SeedUser {
+  if (every <= 0 || index % every !== 0) return user;
+  return { ...user, props: { ...user.props, ...DRIFTED } };
+}
+
 /** A seed in which the tenant is synchronized by Entra Connect from the lab's AD (see the module comment). */
 export async function entraConnectSeed(ad: AdConnection, options: EntraConnectSeedOptions = {}): Promise<TenantSeed> {
   const base = defaultSeed();
   const domains = options.domains ?? base.domains ?? [];
   const initialDomain = base.initialDomain ?? 'contoso.onmicrosoft.com';
   const syncedAt = (options.lastSyncDateTime ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const { users, groups } = await readScope(ad, scopeDnOf(ad, options.baseOu), options.sourceAnchor);
+  const tool = options.tool ?? 'entra-connect';
+  const sourceAnchor = tool === 'dirsync' ? 'objectGUID' : options.sourceAnchor;
+  const { users, groups } = await readScope(ad, scopeDnOf(ad, options.baseOu), sourceAnchor);
   const ctx: SeedContext = {
     domainName: dnsDomainOf(ad.baseDn), netbiosName: ad.netbiosName, initialDomain, syncedAt, claims: new Claims(initialDomain),
     verified: new Set([initialDomain, ...domains.map((d) => d.name)].map((d) => d.toLowerCase())),
   };
   const syncedUpns = new Set(users.flatMap((u) => (u.upn === undefined ? [] : [u.upn.toLowerCase()])));
   claimCloudObjects(ctx.claims, { ...base, domains }, syncedUpns);
+  const syncAccount = syncAccountOf(tool, options.serverName ?? 'SYNC01', initialDomain);
+  ctx.claims.claimUpn(syncAccount.userPrincipalName);
   const seededUsers = users.map((u) => seedUser(ctx, u));
   const userRefs = new Map(users.map((u, i) => [u.dn.toLowerCase(), seededUsers[i]?.userPrincipalName ?? '']));
   const groupIds = new Map(groups.map((g) => [g.dn.toLowerCase(), deterministicGuid('entra-connect', 'group', g.anchor.toString('hex'))]));
@@ -366,7 +425,7 @@ export async function entraConnectSeed(ad: AdConnection, options: EntraConnectSe
     domains,
     includeSampleObjects: true,
     organization: { onPremisesSyncEnabled: true, onPremisesLastSyncDateTime: syncedAt },
-    users: seededUsers,
+    users: [...seededUsers.map((u, i) => drift(u, i, options.driftEvery ?? 0)), ...orphanUsers(ctx, options.orphans ?? 0, scopeDnOf(ad, options.baseOu)), syncAccount],
     groups: groups.map((g, i) => seedGroup(ctx, g, members[i] ?? [])),
     contacts: [],
   };

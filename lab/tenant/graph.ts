@@ -86,6 +86,7 @@ export async function handleGraphRequest(tenant: Tenant, router: Router, input: 
   let throttled = false;
   try {
     tenant.purgeExpired();
+    tenant.oldSync.advance();
     const url = new URL(input.url, input.baseUrl);
     const path = url.pathname.replace(/^\/v1\.0(?=\/|$)/i, '');
     const rawQuery = url.search.replace(/^\?/, '');

@@ -1,10 +1,11 @@
 /**
  * The lab-only control API under `/_lab` (Bearer labControlKey): fault injection, request log, state dump,
- * reset, device-code approval, clock, throttling budgets, eventual consistency. `GET /_lab/health` needs no key.
+ * reset, device-code approval, clock, throttling budgets, eventual consistency, the old sync server (old-sync.ts). `GET /_lab/health` needs no key.
  */
 import { parseConsistency } from './consistency.ts';
 import type { Json, JsonObject } from './model.ts';
 import { parseFaultRule } from './faults.ts';
+import { parseOldSync } from './old-sync.ts';
 import { DeviceApprovalError, approveDeviceCode } from './identity.ts';
 import type { TenantSeed } from './seed.ts';
 import type { Tenant } from './tenant.ts';
@@ -119,6 +120,15 @@ export function handleLabControl(tenant: Tenant, hooks: LabControlHooks, method:
       return { status: 204 };
     case 'GET /_lab/consistency/pending':
       return { status: 200, body: tenant.pendingReplication() as unknown as Json };
+    case 'GET /_lab/old-sync':
+      return { status: 200, body: tenant.oldSync.state() as unknown as Json };
+    case 'PUT /_lab/old-sync': {
+      const parsed = parseOldSync(body);
+      if (typeof parsed === 'string') return { status: 400, body: { error: { code: 'BadRequest', message: parsed } } };
+      tenant.oldSync.configure(parsed);
+      tenant.onChange();
+      return { status: 200, body: tenant.oldSync.state() as unknown as Json };
+    }
     default:
       return { status: 404, body: { error: { code: 'NotFound', message: `No lab control endpoint ${route}.` } } };
   }

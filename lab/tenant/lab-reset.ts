@@ -8,11 +8,17 @@ import type { TenantConnection } from '../connection.ts';
 import type { TenantSeed } from './seed.ts';
 
 /** Resets the tenant to a seed (merged over the default seed), or to its start seed when none is given. */
-export function resetLabTenant(connection: TenantConnection, seed?: TenantSeed, timeoutMs = 60_000): Promise<void> {
-  const body = JSON.stringify(seed === undefined ? {} : { seed });
+export async function resetLabTenant(connection: TenantConnection, seed?: TenantSeed, timeoutMs = 60_000): Promise<void> {
+  await labControl(connection, 'POST', 'reset', seed === undefined ? {} : { seed }, timeoutMs);
+}
+
+/** One request to the lab control API; its JSON answer (undefined for 204). Throws on any other status than 200, 201 and 204. */
+export function labControl(connection: TenantConnection, method: string, path: string, payload?: unknown, timeoutMs = 60_000): Promise<unknown> {
+  const body = payload === undefined ? '' : JSON.stringify(payload);
+  const url = `${connection.labControlUrl}/${path}`;
   return new Promise((resolveReset, reject) => {
-    const req = request(`${connection.labControlUrl}/reset`, {
-      method: 'POST',
+    const req = request(url, {
+      method,
       ca: readFileSync(connection.tenantCaCertFile, 'utf8'),
       timeout: timeoutMs,
       headers: { Authorization: `Bearer ${connection.labControlKey}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
@@ -20,11 +26,13 @@ export function resetLabTenant(connection: TenantConnection, seed?: TenantSeed, 
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
-        if (res.statusCode === 204) resolveReset();
-        else reject(new Error(`POST ${connection.labControlUrl}/reset answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8')}`));
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode === 204) resolveReset(undefined);
+        else if (res.statusCode === 200 || res.statusCode === 201) resolveReset(JSON.parse(text) as unknown);
+        else reject(new Error(`${method} ${url} answered ${res.statusCode}: ${text}`));
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`POST ${connection.labControlUrl}/reset timed out after ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);
   });

@@ -3,9 +3,10 @@
  * groups (§9.3): two per creator app per object, 2 KB each, PATCH replaces the whole bag.
  */
 import type { GraphContext, GraphResult, PermissionSpec } from './context.ts';
-import { GraphHttpError, badRequest, notFound, readOnlyProperty, unknownProperty } from './errors.ts';
+import { GraphHttpError, badRequest, forbidden, notFound, readOnlyProperty, unknownProperty } from './errors.ts';
 import type { DirectoryObject, JsonObject } from './model.ts';
-import { PERMISSIONS } from './permissions.ts';
+import { DIRSYNC_SWITCH_PERMISSION } from './old-sync.ts';
+import { PERMISSIONS, hasAny } from './permissions.ts';
 import { getOne, listCollection, openExtensionJson } from './query.ts';
 import { ORGANIZATION_RESOURCE, isExtensionPropertyName } from './resources.ts';
 import type { Router } from './router.ts';
@@ -35,8 +36,13 @@ function updateOrganization(ctx: GraphContext, id: string): GraphResult {
     const key = [...ORGANIZATION_RESOURCE.knownProps].find((k) => k.toLowerCase() === rawKey.toLowerCase());
     if (!key) throw unknownProperty(rawKey);
     if (!ORG_WRITABLE.has(key)) throw readOnlyProperty(key);
-    if (key === 'onPremisesSyncEnabled') checkBoolean(value, key, 'Organization', true);
-    else if (key !== 'privacyProfile') checkStringArray(value, key, 'Organization', 50, 256);
+    if (key === 'onPremisesSyncEnabled') {
+      checkBoolean(value, key, 'Organization');
+      out[key] = ctx.tenant.oldSync.switchTo(ctx.principal, value === true);
+      continue;
+    }
+    if (!hasAny(ctx.principal, ['Organization.ReadWrite.All'])) throw forbidden();
+    if (key !== 'privacyProfile') checkStringArray(value, key, 'Organization', 50, 256);
     out[key] = value;
   }
   ctx.tenant.store.update(org, out);
@@ -128,7 +134,7 @@ export function registerOrganizationRoutes(router: Router): void {
     resource: ORGANIZATION_RESOURCE, items: [ctx.tenant.organization()], entitySet: 'organization', expand: ['extensions'],
   }));
   router.add('GET', 'organization/{id}', PERMISSIONS.orgRead, (ctx, p) => getOne(ctx, resolveOrganization(ctx, p['id'] ?? ''), { expand: ['extensions'] }));
-  router.add('PATCH', 'organization/{id}', PERMISSIONS.orgWrite, (ctx, p) => updateOrganization(ctx, p['id'] ?? ''));
+  router.add('PATCH', 'organization/{id}', { any: ['Organization.ReadWrite.All', DIRSYNC_SWITCH_PERMISSION], write: true }, (ctx, p) => updateOrganization(ctx, p['id'] ?? ''));
   registerExtensionRoutes(router, { base: 'organization', resolve: resolveOrganization, read: PERMISSIONS.orgRead, write: PERMISSIONS.orgWrite });
   registerExtensionRoutes(router, { base: 'users', resolve: resolveUser, read: PERMISSIONS.userRead, write: PERMISSIONS.userWrite });
   registerExtensionRoutes(router, { base: 'groups', resolve: resolveGroup, read: PERMISSIONS.groupRead, write: PERMISSIONS.groupWrite });

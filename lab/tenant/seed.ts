@@ -108,7 +108,7 @@ export const GRAPH_DELEGATED_SCOPES = ['User.Read', 'User.Read.All', 'User.ReadW
   'Group.ReadWrite.All', 'GroupMember.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All',
   'Directory.AccessAsUser.All', 'Organization.Read.All', 'Organization.ReadWrite.All', 'Application.Read.All',
   'Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All',
-  'RoleManagement.Read.Directory', 'OrgContact.Read.All'];
+  'RoleManagement.Read.Directory', 'OrgContact.Read.All', 'OnPremDirectorySynchronization.Read.All', 'OnPremDirectorySynchronization.ReadWrite.All'];
 
 export const DIRECTORY_ROLE_TEMPLATES: Readonly<Record<string, string>> = {
   'Global Administrator': '62e90394-69f5-4237-9190-012177145e10',

@@ -2,6 +2,7 @@
  * The emulated tenant's HTTPS server on loopback: identity endpoints, Graph v1.0, lab control; fault
  * injection (including dropped connections) in front of them; request log; optional persistence.
  */
+import { parseOldSync, type OldSyncSettings, type OldSyncState } from './old-sync.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -69,6 +70,10 @@ export type TenantControl = {
   consistency(): ConsistencyState;
   /** What is not replicated yet (`GET /_lab/consistency/pending`). */
   pendingReplication(): PendingReplication;
+  /** The old sync server (running, cycle) and the switch's conversion pace: same as `PUT /_lab/old-sync`. */
+  setOldSync(settings: Partial<OldSyncSettings>): OldSyncState;
+  /** Same as `GET /_lab/old-sync`. */
+  oldSync(): OldSyncState;
   readonly globalAdminPassword: string;
   /** The tenant itself (store, clock, ...) for white-box assertions. */
   readonly tenant: Tenant;
@@ -358,6 +363,14 @@ export async function startTenantServer(options: TenantOptions = {}): Promise<Te
     setConsistency: (c) => tenant.setConsistency(validConsistency(c)),
     consistency: () => tenant.consistencyState(),
     pendingReplication: () => tenant.pendingReplication(),
+    setOldSync: (settings) => {
+      const parsed = parseOldSync(settings);
+      if (typeof parsed === 'string') throw new Error(parsed);
+      tenant.oldSync.configure(parsed);
+      tenant.onChange();
+      return tenant.oldSync.state();
+    },
+    oldSync: () => tenant.oldSync.state(),
     globalAdminPassword: s.globalAdminPassword,
     tenant,
   };

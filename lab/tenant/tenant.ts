@@ -9,6 +9,7 @@ import {
 } from './consistency.ts';
 import { FaultInjector } from './faults.ts';
 import type { AppRoleAssignment, DirectoryObject, JsonObject } from './model.ts';
+import { OldSync } from './old-sync.ts';
 import { RequestLog } from './request-log.ts';
 import type { DirectoryStore, StoreSnapshot } from './store.ts';
 import { Throttler, type ThrottleBudgets } from './throttling.ts';
@@ -73,6 +74,8 @@ export class Tenant {
   /** Eventual consistency settings and request context (off unless configured). */
   readonly consistency: Consistency;
   private lastPurge = 0;
+  /** The tool that synchronized the tenant before, and the switch that turns it off. */
+  readonly oldSync: OldSync = new OldSync(this);
   /** Called whenever persisted state changes. */
   onChange: () => void = () => undefined;
 
@@ -130,6 +133,7 @@ export class Tenant {
     this.deviceCodes.clear();
     this.refreshTokens.clear();
     this.throttler.reset();
+    this.oldSync.reset();
     this.onChange();
   }
 

@@ -94,7 +94,7 @@ describe('tenant synchronized by Entra Connect from the lab AD', () => {
 
   it('holds every in-scope AD user with the immutable id (objectGUID), SID and names AD has', () => {
     assert.ok(adUsers.length > 1800, `the lab AD has its ~1,860 users in OU=Contoso (got ${adUsers.length})`);
-    assert.equal(seed.users?.length, adUsers.length);
+    assert.equal(seed.users?.length, adUsers.length + 1, 'every AD user, and the old tool\'s cloud sync account');
     const synced = byOnPremisesDn(cloudUsers.filter((u) => u['onPremisesSyncEnabled'] === true));
     assert.equal(synced.size, adUsers.length, 'one synced cloud user per AD user');
     for (const entry of adUsers) {
@@ -108,8 +108,10 @@ describe('tenant synchronized by Entra Connect from the lab AD', () => {
       assert.equal(user['accountEnabled'], (Number(ldbValue(entry, 'userAccountControl')) & 2) === 0, `${entry.dn}: accountEnabled`);
       assert.equal(user['displayName'], ldbValue(entry, 'displayName') ?? ldbValue(entry, 'cn'));
     }
-    const cloudOnly = cloudUsers.filter((u) => u['onPremisesSyncEnabled'] !== true).map((u) => u['userPrincipalName']).sort();
-    assert.deepEqual(cloudOnly, ['admin@contoso.onmicrosoft.com', 'svc.backup@contoso.onmicrosoft.com'], 'the administrator and the cloud-only samples stay');
+    const cloudOnly = cloudUsers.filter((u) => u['onPremisesSyncEnabled'] !== true).map((u) => String(u['userPrincipalName'])).sort();
+    assert.equal(cloudOnly.length, 3);
+    assert.deepEqual(cloudOnly.slice(0, 2), ['admin@contoso.onmicrosoft.com', 'svc.backup@contoso.onmicrosoft.com'], 'the administrator and the cloud-only samples stay');
+    assert.match(cloudOnly[2] ?? '', /^Sync_SYNC01_[0-9a-f]{12}@contoso\.onmicrosoft\.com$/, 'beside Entra Connect\'s cloud sync account');
   });
 
   it('keeps AD UPNs in verified domains and gives the others <sAMAccountName>@<initial domain>', () => {
