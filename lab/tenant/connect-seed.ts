@@ -65,6 +65,7 @@ type AdUser = {
   readonly userAccountControl: number;
   readonly anchor: Buffer;
   readonly sid: string;
+  readonly managerDn: string | undefined;
   readonly attributes: Readonly<Record<string, string | undefined>>;
 };
 
@@ -87,13 +88,13 @@ const USER_STRING_FLOWS: ReadonlyArray<readonly [string, string]> = [
   ['givenName', 'givenName'], ['sn', 'surname'], ['title', 'jobTitle'], ['department', 'department'], ['company', 'companyName'],
   ['physicalDeliveryOfficeName', 'officeLocation'], ['streetAddress', 'streetAddress'], ['l', 'city'], ['st', 'state'],
   ['postalCode', 'postalCode'], ['co', 'country'], ['mobile', 'mobilePhone'], ['facsimileTelephoneNumber', 'faxNumber'],
-  ['employeeID', 'employeeId'],
+  ['employeeID', 'employeeId'], ['c', 'usageLocation'],
 ];
 
 const BINARY_ATTRIBUTES = ['objectGUID', 'objectSid', 'mS-DS-ConsistencyGuid'];
 const COMMON_ATTRIBUTES = ['cn', 'sAMAccountName', 'isCriticalSystemObject', 'adminDescription', 'mailNickname', 'mail',
   'proxyAddresses', 'displayName', ...BINARY_ATTRIBUTES];
-const USER_ATTRIBUTES = [...COMMON_ATTRIBUTES, 'userPrincipalName', 'userAccountControl', 'telephoneNumber',
+const USER_ATTRIBUTES = [...COMMON_ATTRIBUTES, 'userPrincipalName', 'userAccountControl', 'telephoneNumber', 'manager',
   ...USER_STRING_FLOWS.map(([ad]) => ad)];
 const GROUP_ATTRIBUTES = [...COMMON_ATTRIBUTES, 'groupType', 'description', 'member'];
 
@@ -167,7 +168,7 @@ function toUser(entry: Entry, sourceAnchor: EntraConnectSeedOptions['sourceAncho
   return {
     dn: entry.dn, cn: first(entry, 'cn') ?? '', sam: first(entry, 'sAMAccountName') ?? '', upn: first(entry, 'userPrincipalName'),
     mailNickname: first(entry, 'mailNickname'), mail: first(entry, 'mail'), proxyAddresses: all(entry, 'proxyAddresses'),
-    userAccountControl: Number(first(entry, 'userAccountControl') ?? 0), anchor: anchorOf(entry, sourceAnchor), sid: sidOf(entry),
+    userAccountControl: Number(first(entry, 'userAccountControl') ?? 0), anchor: anchorOf(entry, sourceAnchor), sid: sidOf(entry), managerDn: first(entry, 'manager'),
     attributes: Object.fromEntries(['displayName', 'telephoneNumber', ...USER_STRING_FLOWS.map(([ad]) => ad)].map((a) => [a, first(entry, a)])),
   };
 }
@@ -418,6 +419,11 @@ export async function entraConnectSeed(ad: AdConnection, options: EntraConnectSe
   ctx.claims.claimUpn(syncAccount.userPrincipalName);
   const seededUsers = users.map((u) => seedUser(ctx, u));
   const userRefs = new Map(users.map((u, i) => [u.dn.toLowerCase(), seededUsers[i]?.userPrincipalName ?? '']));
+  // Managers flow as Entra Connect's rules flow them: the manager's synchronized user, when there is one.
+  const withManagers = seededUsers.map((u, i) => {
+    const manager = users[i]?.managerDn === undefined ? undefined : userRefs.get(users[i]?.managerDn?.toLowerCase() ?? '');
+    return manager === undefined ? u : { ...u, manager };
+  });
   const groupIds = new Map(groups.map((g) => [g.dn.toLowerCase(), deterministicGuid('entra-connect', 'group', g.anchor.toString('hex'))]));
   const members = resolveMembers(groups, userRefs, groupIds);
   return {
@@ -425,7 +431,7 @@ export async function entraConnectSeed(ad: AdConnection, options: EntraConnectSe
     domains,
     includeSampleObjects: true,
     organization: { onPremisesSyncEnabled: true, onPremisesLastSyncDateTime: syncedAt },
-    users: [...seededUsers.map((u, i) => drift(u, i, options.driftEvery ?? 0)), ...orphanUsers(ctx, options.orphans ?? 0, scopeDnOf(ad, options.baseOu)), syncAccount],
+    users: [...withManagers.map((u, i) => drift(u, i, options.driftEvery ?? 0)), ...orphanUsers(ctx, options.orphans ?? 0, scopeDnOf(ad, options.baseOu)), syncAccount],
     groups: groups.map((g, i) => seedGroup(ctx, g, members[i] ?? [])),
     contacts: [],
   };

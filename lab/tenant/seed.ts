@@ -21,6 +21,8 @@ export type SeedUser = {
   readonly password?: string;
   /** Directory role display names, e.g. `Global Administrator`. */
   readonly roles?: ReadonlyArray<string>;
+  /** The user's manager: another seed user's UPN. */
+  readonly manager?: string;
   /** Any other Graph properties, including read-only ones such as `onPremisesSyncEnabled: true` (synced fixtures). */
   readonly props?: JsonObject;
 };
@@ -326,6 +328,13 @@ export function buildTenant(seedInput: TenantSeed | undefined, options: { tenant
       if (!roleObj || !user) throw new Error(`Unknown directory role in seed: ${roleName}`);
       store.addMembers(roleObj, [user]);
     }
+  }
+  for (const u of users) {
+    if (u.manager === undefined) continue;
+    const user = store.userByUpn(u.userPrincipalName);
+    const manager = store.userByUpn(u.manager);
+    if (!user || !manager) throw new Error(`Unknown manager '${u.manager}' of seed user ${u.userPrincipalName}`);
+    store.setManager(user, manager.id);
   }
 
   const domainsForGroups = { defaultDomain: domains.find((d) => d.isDefault)?.name ?? initialDomain, initialDomain };

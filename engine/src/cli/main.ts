@@ -25,6 +25,7 @@ import type { Store } from '../store/store.ts';
 import { exportConfiguration, exportHasSecrets, importConfiguration } from '../service/config-transfer.ts';
 import { runDoctor } from '../diagnostics/doctor.ts';
 import { ExitCode } from './exit-codes.ts';
+import { registerHandoverCommands } from './handover-command.ts';
 import { readPassphrase } from './prompt.ts';
 import { limitHeapGrowth } from '../base/heap.ts';
 import { primarySource } from '../base/config.ts';
@@ -477,6 +478,8 @@ program.command('ownership')
       : `${result.holder?.hostName ?? 'Another server'} (server id ${result.holder?.serverId ?? '?'}) holds the tenant: take it over with dirsync ownership --take-over.`);
     if (!result.claimed) process.exitCode = ExitCode.failed;
   });
+
+registerHandoverCommands(program, { dataDir: () => globals().dataDir, print, serviceEndpoint, withStore });
 
 program.hook('preAction', async () => {
   await reexecWithCloudCa(globals().dataDir);

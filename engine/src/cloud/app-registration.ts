@@ -73,6 +73,8 @@ export type AdminSignInOptions = CloudSettings & {
   readonly clientId?: string;
   /** Stop waiting after this many seconds even if the code has not expired yet. */
   readonly timeoutSeconds?: number;
+  /** The delegated permissions to ask for (default ADMIN_SIGN_IN_PERMISSIONS, the registration's). */
+  readonly scopes?: ReadonlyArray<string>;
 };
 
 export type AdminSignInStatus = 'pending' | 'signed-in' | 'failed' | 'cancelled';
@@ -164,7 +166,7 @@ export async function beginAdminSignIn(options: AdminSignInOptions): Promise<Adm
   const tenant = (options.tenant ?? 'organizations').trim().toLowerCase();
   // Short scope names mean Microsoft Graph in every cloud (as Graph PowerShell uses them); with full
   // https://graph…/ names the token response (short names) never matches msal's cache and every call renews.
-  const scopes = [...ADMIN_SIGN_IN_PERMISSIONS];
+  const scopes = [...(options.scopes ?? ADMIN_SIGN_IN_PERMISSIONS)];
   const clientId = options.clientId ?? DEFAULT_ADMIN_CLIENT_ID;
   const pca = new PublicClientApplication({
     auth: {

@@ -5,6 +5,7 @@
  * Types only: no Node, no DOM, no library.
  */
 import type { MatchReportEntry, ObjectError, PlannedOperation, RunKind, RunSummary, TenantSynchronized } from './model.ts';
+import type { HandoverReport, HandoverStatus } from './handover.ts';
 
 export type RunPhase = 'starting' | 'importing-ad' | 'importing-cloud' | 'planning' | 'exporting' | 'done';
 
@@ -243,6 +244,18 @@ export type ControlRequests = {
   getOwnership(args: Record<string, never>): Promise<{ readonly thisServer: boolean; readonly holder?: OwnershipHolder }>;
   /** Claims the lease; without takeOver it returns the current holder instead of replacing it. */
   claimOwnership(args: { readonly takeOver: boolean }): Promise<{ readonly claimed: boolean; readonly holder?: OwnershipHolder }>;
+  /** The takeover from the tool that synchronizes the tenant today: who it is, whether it still runs, where the takeover stands. */
+  getHandover(args: Record<string, never>): Promise<HandoverStatus>;
+  /** What the takeover would do, object by object (a dry run on a copy of the store, as if every object were converted). */
+  handoverReport(args: Record<string, never>): Promise<HandoverReport>;
+  /**
+   * Checks the switch is allowed (the tenant's name typed; the old tool stopped, or said to be gone), then starts a
+   * Global Administrator's sign-in asking only for the switch's permission.
+   */
+  beginHandoverSwitch(args: { readonly confirmation: string; readonly oldToolGone?: boolean }): Promise<CloudSignInPrompt>;
+  /** Waits for that sign-in, turns the tenant's directory synchronization off in it, and forgets the session. */
+  completeHandoverSwitch(args: { readonly signInId: string }): Promise<HandoverStatus>;
+  cancelHandoverSwitch(args: { readonly signInId: string }): Promise<{ readonly cancelled: boolean }>;
 };
 
 export type CloudSignInProgress = {

@@ -12,11 +12,15 @@ export type ControlEndpoint = { readonly socketPath: string } | { readonly url: 
 /** The service's answer as it came, or a transport failure described as an error of code `bad-response`. */
 export type ControlEnvelope = { readonly result?: unknown; readonly error?: SerializedError };
 
+/**
+ * A connection of its own per call (`agent: false`): Node's global agent keeps connections alive, and one kept
+ * across a restart of the service fails the next call (EPIPE) though the new service answers.
+ */
 function options(endpoint: ControlEndpoint, path: string, method: string): RequestOptions {
-  if ('socketPath' in endpoint) return { socketPath: endpoint.socketPath, path, method, headers: { host: 'localhost' } };
+  if ('socketPath' in endpoint) return { socketPath: endpoint.socketPath, path, method, agent: false, headers: { host: 'localhost' } };
   const url = new URL(path, endpoint.url);
   return {
-    host: url.hostname, port: url.port, path: url.pathname, method,
+    host: url.hostname, port: url.port, path: url.pathname, method, agent: false,
     headers: { authorization: `Bearer ${endpoint.token}`, host: url.host, ...(endpoint.origin ? { origin: endpoint.origin } : {}) },
   };
 }

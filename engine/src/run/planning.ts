@@ -7,7 +7,7 @@
  */
 import type { MatchReportEntry, PlannedOperation, SyncObjectType } from '../contract/model.ts';
 import type { AdEntry } from '../sync/ad-entry.ts';
-import { sourceAnchorOf } from '../sync/ad-entry.ts';
+import { objectGuidAnchorOf, sourceAnchorOf } from '../sync/ad-entry.ts';
 import { defaultAttributeFlow, withOverrides, type AttributeFlow } from '../sync/attribute-flow.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
 import { guardError, syncedCounterparts, type SyncedLookups } from '../sync/create-guard.ts';
@@ -21,6 +21,7 @@ import type { PlanCandidate, Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
 import { inScopeObjects, type InScopeObjects, type MemberBasis, type PlanMode, type ScopeEvaluator } from './in-scope.ts';
 import { primarySource } from '../base/config.ts';
+import { OLD_TOOL_ORPHAN_REASON } from './handover.ts';
 
 export type { PlanMode, ScopeEvaluator } from './in-scope.ts';
 
@@ -92,6 +93,11 @@ export type PlanInput = {
    * what depends on it, waits for an administrator's approval of the plan.
    */
   readonly tenantSynchronized?: boolean;
+  /**
+   * A takeover (run/handover.ts): cloud objects the old tool synchronized that no AD object in scope claims are
+   * its orphans, planned for deletion and always held for approval (full runs).
+   */
+  readonly oldToolOrphans?: boolean;
 };
 
 export function buildPlan(input: PlanInput): PlanOutcome {
@@ -99,6 +105,7 @@ export function buildPlan(input: PlanInput): PlanOutcome {
   planner.planCandidates();
   planner.planAdDeletions();
   planner.planOrphans();
+  planner.planOldToolOrphans();
   return planner.gateAndStore();
 }
 
@@ -117,6 +124,8 @@ class Planner {
   private readonly matchReport: Record<string, number> = {};
   private readonly deletions: PlannedOperation[] = [];
   private readonly orphanAnchors = new Set<string>();
+  /** Cloud objects an AD object in scope matched (whatever the decision): never orphans. */
+  private readonly claimed = new Set<string>();
   private readonly retryAdGuids: string[] = [];
   private readonly lookups: SyncedLookups;
   /** In a tenant where another tool synchronizes objects, a member not yet linked may be one of its objects. */
@@ -169,12 +178,13 @@ class Planner {
       }
       return;
     }
+    this.claimCounterparts(entry);
     const desired = this.desiredOf(entry);
     if (!desired) return;
     const linkedCloud = link?.state === 'linked' && link.cloudId ? linkedRow : undefined;
     const match = this.matchOf(entry, desired, linkedCloud);
     if (!match) return;
-    const ops = [...planObject(desired, match, this.settings)];
+    const ops = this.withoutAddressesInUse(planObject(keepOldImmutableId(desired, match.cloud), match, this.settings), match.cloud);
     // A hard match that needs no change is linked now (a fact, not a takeover); every other link waits for its export.
     if (!this.input.dryRun && ops.length === 0 && match.cloud && (match.kind === 'hard-match' || match.kind === 'linked') && link?.cloudId !== match.cloud.id) {
       this.store.setLink({ adGuid: desired.adGuid, sourceAnchor: desired.sourceAnchor, objectType: desired.objectType, cloudId: match.cloud.id, state: 'linked', dn: desired.dn },
@@ -222,7 +232,7 @@ class Planner {
     const upn = desired.properties['userPrincipalName'];
     const mail = desired.properties['mail'];
     const linkedLive = linkedCloud !== undefined && !linkedCloud.softDeleted;
-    const byAnchor = linkedLive ? [] : store.cloudByAnchor(desired.sourceAnchor);
+    const byAnchor = linkedLive ? [] : this.cloudByAnchors(desired.sourceAnchor, desired.objectGuidAnchor);
     const softCandidates = !linkedLive && desired.objectType === 'user' && !byAnchor.some((c) => c.objectType === desired.objectType);
     const match = matchObject(desired, {
       linked: linkedCloud,
@@ -231,6 +241,7 @@ class Planner {
       byUserPrincipalName: softCandidates && typeof upn === 'string' ? store.cloudByUserPrincipalName(upn) : [],
       byMail: softCandidates && typeof mail === 'string' ? store.cloudByAddress(mail, desired.objectType) : [],
     }, { userPrincipalName: this.input.config.matching.softMatchUpn, mail: this.input.config.matching.softMatchMail });
+    if (match.cloud) this.claimed.add(match.cloud.id);
     if (match.kind === 'create' && this.refusedByGuard(entry, desired)) return undefined;
     this.report({ kind: match.kind === 'restore' ? 'hard-match' : match.kind, objectType: desired.objectType, dn: desired.dn, sourceAnchor: desired.sourceAnchor,
       cloudId: match.cloud?.id, reason: match.reason });
@@ -240,6 +251,43 @@ class Planner {
       return undefined;
     }
     return match;
+  }
+
+  /**
+   * An update that would give this user a mail address another cloud object holds is refused by Graph ("Another
+   * object with the same value for property proxyAddresses already exists"): the address is left out and reported
+   * (DN, attribute, reason); the rest of the update — an adoption's anchor — is still written.
+   */
+  private withoutAddressesInUse(ops: ReadonlyArray<PlannedOperation>, cloud: CloudObject | undefined): PlannedOperation[] {
+    return ops.flatMap((op) => {
+      const mail = op.kind === 'update-user' ? op.properties?.['mail'] : undefined;
+      if (typeof mail !== 'string') return [op];
+      const holder = this.store.cloudByAddress(mail, 'user').find((c) => c.id !== cloud?.id);
+      if (!holder) return [op];
+      this.errors += 1;
+      if (op.adGuid) this.retryAdGuids.push(op.adGuid);
+      this.store.addErrors(this.input.runId, [{ dn: op.dn ?? op.sourceAnchor, adGuid: op.adGuid, objectType: 'user', attribute: 'mail', value: mail, code: 'address-in-use',
+        reason: `mail "${mail}" is held in the tenant by the cloud user ${holder.id} (${holder.userPrincipalName ?? holder.displayName ?? ''}); Microsoft Entra ID requires it to be unique, so it is not written`,
+        hint: 'Remove the address from the other cloud user, or change it in Active Directory; the next run writes it.' }]);
+      const { mail: _mail, ...properties } = op.properties ?? {};
+      const { mail: _was, ...previous } = op.previous ?? {};
+      return Object.keys(properties).length === 0 ? [] : [{ ...op, properties, previous, reason: op.reason.replace(/(, )?\bmail\b/, '') }];
+    });
+  }
+
+  /** Cloud objects carrying the source anchor, or (as an immutable id DirSync or older Connect wrote) the objectGUID anchor. */
+  private cloudByAnchors(sourceAnchor: string, objectGuidAnchor: string | undefined): ReadonlyArray<CloudObject> {
+    const hits = this.store.cloudByAnchor(sourceAnchor);
+    if (objectGuidAnchor === undefined) return hits;
+    const byGuid = this.store.cloudByAnchor(objectGuidAnchor).filter((c) => c.immutableId === objectGuidAnchor && !hits.some((h) => h.id === c.id));
+    return [...hits, ...byGuid];
+  }
+
+  /** A takeover: the cloud objects an in-scope AD object is, even when it cannot be written (invalid, not writable), are never the old tool's orphans. */
+  private claimCounterparts(entry: AdEntry): void {
+    if (!this.input.oldToolOrphans) return;
+    const anchors = [sourceAnchorOf(entry), entry.guidBase64];
+    for (const cloud of [...anchors.flatMap((a) => this.store.cloudByAnchor(a)), ...(entry.sid ? this.store.cloudBySecurityIdentifier(entry.sid) : [])]) this.claimed.add(cloud.id);
   }
 
   /** The last guard: whatever matched, nothing is created beside an object another tool synchronizes. */
@@ -319,7 +367,19 @@ class Planner {
     }
     // A member another tool synchronizes is never a member target of Directory Sync's.
     if (this.isSynchronizedElsewhere(guid, basis)) return undefined;
-    return { ...ref, cloudId: this.store.cloudByAnchor(basis.sourceAnchor).find((c) => !c.softDeleted && c.objectType === basis.objectType && !c.onPremisesSyncEnabled)?.id };
+    const usable = (c: CloudObject): boolean => !c.softDeleted && c.objectType === basis.objectType && !c.onPremisesSyncEnabled;
+    const cloudId = this.store.cloudByAnchor(basis.sourceAnchor).find(usable)?.id
+      // A takeover: DirSync and older Connect anchored members by their objectGUID, and groups carry only their SID.
+      ?? (this.input.oldToolOrphans ? this.adoptedCounterpart(guid, basis, usable) : undefined);
+    return { ...ref, cloudId };
+  }
+
+  /** The cloud object a takeover adopts for this AD object: by its objectGUID anchor, else by its SID. */
+  private adoptedCounterpart(guid: string, basis: MemberBasis, usable: (c: CloudObject) => boolean): string | undefined {
+    const entry = this.store.getAdEntry(guid);
+    if (!entry) return undefined;
+    return this.cloudByAnchors(basis.sourceAnchor, objectGuidAnchorOf(entry).objectGuidAnchor).find(usable)?.id
+      ?? (entry.sid ? this.store.cloudBySecurityIdentifier(entry.sid).find(usable)?.id : undefined);
   }
 
   private memberBasisOf(guid: string): MemberBasis | null {
@@ -382,6 +442,21 @@ class Planner {
     }
   }
 
+  /** Phase (full runs of a takeover): the old tool's orphans — objects it synchronized that no AD object in scope claims. */
+  public planOldToolOrphans(): void {
+    if (this.input.mode.kind !== 'full' || !this.input.oldToolOrphans) return;
+    const { store } = this;
+    for (const page of store.formerlySyncedCloudObjects()) {
+      for (const cloud of page) {
+        if (this.claimed.has(cloud.id) || store.linkByCloudId(cloud.id)) continue;
+        const anchor = cloud.immutableId ?? `sid:${cloud.securityIdentifier ?? cloud.id}`;
+        this.orphanAnchors.add(anchor);
+        this.emit([planDeletion({ objectType: cloud.objectType, sourceAnchor: anchor, cloudId: cloud.id, dn: cloud.userPrincipalName ?? cloud.displayName,
+          displayName: cloud.displayName, reason: OLD_TOOL_ORPHAN_REASON })]);
+      }
+    }
+  }
+
   /** Phase: the gate holds what could be a mistake (and, in a synchronized tenant, every create); the plan is stored. */
   public gateAndStore(): PlanOutcome {
     const { store, input, planId, pass1 } = this;
@@ -401,6 +476,15 @@ class Planner {
     return { planId, planned: this.planned, held: gate.held.length + heldCreates.creates + heldCreates.dependents, heldReasons: reasons, errors: this.errors,
       inScope: pass1.inScopeCount, outOfScope: pass1.outOfScope, notWritable: this.notWritable, matchReport: this.matchReport, retryAdGuids: this.retryAdGuids };
   }
+}
+
+/**
+ * A cloud user anchored by its objectGUID (DirSync, older Entra Connect) keeps that immutable id when adopted: the
+ * old tool, if ever turned on again, matches it by it.
+ */
+function keepOldImmutableId(desired: DesiredObject, cloud: CloudObject | undefined): DesiredObject {
+  if (desired.objectGuidAnchor === undefined || cloud?.immutableId !== desired.objectGuidAnchor || !('onPremisesImmutableId' in desired.properties)) return desired;
+  return { ...desired, properties: { ...desired.properties, onPremisesImmutableId: cloud.immutableId } };
 }
 
 /** Why creates wait in a tenant another tool synchronizes: said first, in the administrator's words. */

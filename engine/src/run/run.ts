@@ -19,6 +19,7 @@ import { failRun, type RunCounts } from './run-failure.ts';
 import { withRunLock } from './run-lock.ts';
 import { adSourcesOf, type AdSource } from './sources.ts';
 import { recordTenantSyncState } from './tenant-state.ts';
+import { asConverted, assumeConverted, plansOldToolOrphans } from './handover.ts';
 
 export type { RunPhase, RunProgress } from '../contract/control-api.ts';
 
@@ -38,6 +39,13 @@ export type RunOptions = {
   readonly dryRun: boolean;
   /** Also report every object out of scope, with why (configuration previews; a domain's worth of rows). */
   readonly recordOutOfScope?: boolean;
+  /**
+   * A takeover preview (dry runs on a copy of the store only): the tenant as Microsoft's conversion will leave
+   * it — no object synchronized by another tool — so the plan shows what the adoption run would do.
+   */
+  readonly takeoverPreview?: boolean;
+  /** The takeover's adoption run: said in its message, so history shows the handover as its own step. */
+  readonly adoption?: boolean;
   readonly onProgress?: (progress: RunProgress) => void;
   /** Called before each export page: false stops exporting (lease lost, shutdown). */
   readonly mayExport?: () => boolean;
@@ -110,6 +118,11 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       const tenant = await readTenant(run, cloud);
       for (const [index, { source, cursor }] of run.sources.entries()) await importAd(run, source, cursor, connections[index] as AdConnector);
       if (run.kind === 'full') await importCloud(run, cloud);
+      if (options.takeoverPreview) {
+        if (!options.dryRun) throw new Error('A takeover preview is a dry run on a copy of the store.');
+        assumeConverted(session.store);
+      }
+      if (options.adoption) run.notes.push('Takeover: this run adopts the objects the old tool synchronized, by their anchors.');
       const plan = planRun(run, tenant);
       const planOnly = await planOnlyReason(run);
       // Tokens Graph refused (clocks that disagree) are said last, whatever the run did.
@@ -165,8 +178,9 @@ function mayWrite(run: RunContext): boolean {
 /** The organization (verified domains; whether another tool synchronizes it), the anchor property, and what a crash left unconfirmed. */
 async function readTenant(run: RunContext, cloud: CloudConnector): Promise<TenantFacts> {
   const { store } = run.session;
-  const organization = await cloud.organization();
-  recordTenantSyncState(store, organization);
+  const read = await cloud.organization();
+  const organization = run.options.takeoverPreview ? asConverted(read) : read;
+  if (!run.options.takeoverPreview) recordTenantSyncState(store, organization);
   const anchorProperty = mayWrite(run) ? await cloud.ensureAnchorExtension() : cloud.anchorProperty();
   if (mayWrite(run)) await recoverUnconfirmed(store, cloud, run.runId);
   const tenantSynchronized = tenantSynchronizedOf(organization);
@@ -221,7 +235,9 @@ async function importCloud(run: RunContext, cloud: CloudConnector): Promise<void
     store.transaction(() => store.upsertCloudObjects(page, run.runId));
     run.counts.cloud += page.length;
     for (const group of page) {
-      if (!group.managedAnchor) continue;
+      // Members of managed groups, and of groups a takeover adopts (they carry an on-premises SID; synchronized ones only in its preview).
+      const adoptable = group.securityIdentifier !== undefined && (!group.onPremisesSyncEnabled || run.options.takeoverPreview === true);
+      if (!group.managedAnchor && !adoptable) continue;
       // undefined: the replica that answered has not seen the group yet; what the store knows stays.
       const members = await cloud.groupMemberIds(group.id);
       if (members) store.transaction(() => store.replaceCloudMembers(group.id, members));
@@ -242,6 +258,7 @@ function planRun(run: RunContext, tenant: TenantFacts): PlanOutcome {
     store, config, runId: run.runId, mode: run.kind === 'full' ? { kind: 'full' } : { kind: 'delta', changedAfterRun: run.watermark },
     domains: tenant.domains, anchorProperty: tenant.anchorProperty, inScopeBefore: inScopeBefore(store), dryRun: run.options.dryRun,
     recordMatches: run.options.dryRun, recordOutOfScope: run.options.recordOutOfScope, tenantSynchronized: tenant.summary.tenantSynchronized !== undefined,
+    oldToolOrphans: run.options.takeoverPreview === true || plansOldToolOrphans(store),
   });
   // A held plan keeps the old count, so that approving or rejecting is the only way past the guard.
   if (!run.options.dryRun && !config.stagingMode && plan.held === 0) store.setCursor(IN_SCOPE_COUNT, String(plan.inScope));

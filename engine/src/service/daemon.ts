@@ -32,10 +32,13 @@ export async function startService(options: {
   readonly ownershipSettleMs?: number;
   readonly ownershipVerifySeconds?: number;
   readonly hostName?: string;
+  /** How often a takeover's conversion is checked (default 60 s). */
+  readonly handoverPollSeconds?: number;
 }): Promise<RunningService> {
   const events = new EventHub();
   const service = new DirSyncService({ dataDir: options.dataDir, events, clock: options.clock, schedule: options.schedule, writeBudget: options.writeBudget,
-    ownershipSettleMs: options.ownershipSettleMs, ownershipVerifySeconds: options.ownershipVerifySeconds, hostName: options.hostName });
+    ownershipSettleMs: options.ownershipSettleMs, ownershipVerifySeconds: options.ownershipVerifySeconds, hostName: options.hostName,
+    handoverPollSeconds: options.handoverPollSeconds });
   const socket = await listenOnSocket(service, events, options.socketPath ?? defaultSocketPath(options.dataDir));
   const browser = options.browser
     ? await listenOnLoopback(service, events, { port: options.browser.port, token: options.browser.token, rendererDist: options.browser.serveRenderer === false ? undefined : rendererDist })

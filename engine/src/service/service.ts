@@ -2,6 +2,9 @@
  * The Directory Synchronization Service: owns the store, runs the schedule, and answers the control
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
+import type { HandoverReport, HandoverStatus } from '../contract/handover.ts';
+import { adoptionFinished } from '../run/handover.ts';
+import { HandoverControl } from './handover-control.ts';
 import { readinessChecks } from '../diagnostics/readiness.ts';
 import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInProgress, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
@@ -60,6 +63,8 @@ export type ServiceOptions = {
   readonly registrationReplicationSeconds?: number;
   /** How long a run waits, in all, for objects it created to replicate (default 2 min). */
   readonly replicationWaitMs?: number;
+  /** How often a takeover's conversion is checked (default 60 s). */
+  readonly handoverPollSeconds?: number;
 };
 
 
@@ -86,10 +91,32 @@ export class DirSyncService implements ControlRequests {
   /** Until then scheduled runs wait: the Configuration Wizard starts the first run after saving itself. */
   private holdScheduleUntil?: number;
 
+  private readonly handover: HandoverControl;
+
   public constructor(private readonly options: ServiceOptions) {
     this.store = openStore(options.dataDir);
     this.log = createLogger({ logDir: storeFiles(options.dataDir).logs });
     this.clock = options.clock ?? systemClock;
+    this.handover = new HandoverControl({
+      store: this.store, log: this.log, now: () => this.clock.now(), config: () => this.config(),
+      previewCopy: () => {
+        const file = previewFile(this.options.dataDir, randomUUID());
+        const copy = openPreviewStore(this.store, file, storeFiles(this.options.dataDir).key);
+        return { store: copy, discard: () => {
+          copy.close();
+          removePreviewFiles(file);
+        } };
+      },
+      startAdoptionRun: async () => {
+        if (this.running || this.stopped) return false;
+        await this.startRun({ kind: 'full', adoption: true });
+        return true;
+      },
+      changed: () => {
+        if (!this.running) this.schedule();
+        void this.getStatus({}).then((status) => this.options.events.emit('onDidChangeStatus', status), () => undefined);
+      },
+    });
   }
 
   public start(): void {
@@ -120,6 +147,12 @@ export class DirSyncService implements ControlRequests {
   public schedule(): ScheduleDecision | undefined {
     this.timer?.cancel();
     const config = this.config();
+    if (config && !this.stopped && this.handover.following()) {
+      // A takeover the administrator switched: the conversion is checked (runs wait for it), then the adoption run starts.
+      this.next = undefined;
+      this.timer = this.clock.setTimer(() => void this.handover.tick(), (this.options.handoverPollSeconds ?? 60) * 1000);
+      return undefined;
+    }
     if (!config || this.stopped || this.options.schedule === false) {
       this.next = undefined;
       return undefined;
@@ -259,6 +292,33 @@ export class DirSyncService implements ControlRequests {
     return { cancelled: pending !== undefined };
   }
 
+  public async getHandover(_args: Record<string, never>): Promise<HandoverStatus> {
+    return this.handover.status();
+  }
+
+  public async handoverReport(_args: Record<string, never>): Promise<HandoverReport> {
+    if (this.previewing) throw new PreviewInProgressError('A preview is already in progress; wait for it to finish.');
+    const work = this.handover.report();
+    this.previewing = work;
+    try {
+      return await work;
+    } finally {
+      this.previewing = undefined;
+    }
+  }
+
+  public async beginHandoverSwitch(args: { readonly confirmation: string; readonly oldToolGone?: boolean }): Promise<CloudSignInPrompt> {
+    return this.handover.beginSwitch(args);
+  }
+
+  public async completeHandoverSwitch(args: { readonly signInId: string }): Promise<HandoverStatus> {
+    return this.handover.completeSwitch(args);
+  }
+
+  public async cancelHandoverSwitch(args: { readonly signInId: string }): Promise<{ cancelled: boolean }> {
+    return { cancelled: this.handover.cancelSwitch(args.signInId) };
+  }
+
   public async getOwnership(_args: Record<string, never>): Promise<{ thisServer: boolean; holder?: OwnershipHolder }> {
     const config = this.config();
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet.');
@@ -274,7 +334,7 @@ export class DirSyncService implements ControlRequests {
     return result.claimed ? { claimed: true, holder: result.lease } : { claimed: false, holder: result.holder ?? undefined };
   }
 
-  public async startRun(args: { readonly kind: RunKind; readonly dryRun?: boolean }): Promise<{ runId: number }> {
+  public async startRun(args: { readonly kind: RunKind; readonly dryRun?: boolean; readonly adoption?: boolean }): Promise<{ runId: number }> {
     const config = this.config();
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet: run the Configuration Wizard, or `dirsync init`.');
     if (this.running) throw new RunInProgressError(`A ${this.running.kind} run is in progress; wait for it to finish.`);
@@ -289,7 +349,7 @@ export class DirSyncService implements ControlRequests {
       if (permission.planOnlyReason) this.log.warn({ reason: permission.planOnlyReason }, 'not the owner of the tenant: planning only');
       const session = sessionFor(this.store, config, { writeBudget: this.options.writeBudget, replicationWaitMs: this.options.replicationWaitMs, log: this.log });
       return runSync(session, {
-        kind: args.kind, dryRun: args.dryRun ?? false, mayExport: permission.mayExport, confirmExport: permission.confirmExport, planOnlyReason: permission.planOnlyReason,
+        kind: args.kind, dryRun: args.dryRun ?? false, adoption: args.adoption, mayExport: permission.mayExport, confirmExport: permission.confirmExport, planOnlyReason: permission.planOnlyReason,
         onProgress: (p) => {
           resolveId(p.runId);
           this.progress(p);
@@ -299,6 +359,11 @@ export class DirSyncService implements ControlRequests {
     this.running = { promise, kind: args.kind, startedAt: this.clock.now() };
     promise.then((summary) => {
       if (summary.kind === 'full' && !summary.dryRun && summary.status !== 'failed') this.store.setCursor(FULL_CONFIG_HASH, fullRunConfigHash(config));
+      if (args.adoption) {
+        // Adopted once a run exported its plan (a plan-only run — staging, another server's lease — adopted nothing).
+        const exported = summary.planId !== undefined && this.store.getPlan(summary.planId)?.status !== 'previewed';
+        adoptionFinished(this.store, summary.id, summary.status === 'failed' || !exported, this.clock.now());
+      }
       const cutoff = new Date(this.clock.now() - config.historyDays * 86_400_000).toISOString();
       this.store.pruneRuns(cutoff);
       this.options.events.emit('onDidFinishRun', summary);

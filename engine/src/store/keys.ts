@@ -36,6 +36,10 @@ export const SERVICE_ACCOUNT_RIGHTS = 'ad.serviceAccount.rights';
 export const SERVER_ID = 'server.id';
 /** What the administrator's sign-in registered and learnt of the tenant. */
 export const CLOUD_REGISTRATION = 'cloud.registration';
+/** The takeover from the tool that synchronized the tenant before (run/handover.ts): its phase and progress. */
+export const HANDOVER_STATE = 'handover.state';
+/** The old tool's last sync times as this server saw them change (to tell whether it still runs, and its cycle). */
+export const HANDOVER_OBSERVATIONS = 'handover.observations';
 
 // ---- secrets: encrypted at rest, never logged, never sent to the wizard -------------------------
 

@@ -78,6 +78,8 @@ export function planCandidatesPageSql(changedAfterRun: boolean): string {
 export const LINKS_OF_DELETED_AFTER_RUN_SQL = 'SELECT l.ad_guid AS adGuid FROM ad_objects a JOIN links l ON l.ad_guid = a.guid WHERE a.changed_run > ? AND a.deleted = 1';
 export const UNCONFIRMED_OPERATIONS_SQL = `SELECT plan_id AS planId, seq, status, error, ${OPERATION_COLUMNS} FROM plan_operations WHERE status = 'sent' ORDER BY plan_id, seq`;
 export const MANAGED_CLOUD_PAGE_SQL = 'SELECT id, object FROM cloud_objects WHERE id > ? AND +managed_anchor IS NOT NULL AND +soft_deleted = 0 ORDER BY id LIMIT ?';
+/** Cloud objects another tool synchronized once (an on-premises SID, written only by sync tools) and no longer synchronizes, not managed here. */
+const FORMERLY_SYNCED_PAGE_SQL = 'SELECT id, object FROM cloud_objects WHERE id > ? AND +sid IS NOT NULL AND +synced = 0 AND +managed_anchor IS NULL AND +soft_deleted = 0 ORDER BY id LIMIT ?';
 
 /** One page of a plan's operations in export order, after (priority, seq): parameters plan_id, priority, seq, the statuses, the page size. */
 export function exportPageSql(statusCount: number): string {
@@ -504,6 +506,11 @@ export class Store {
   }
 
   /** Whether the tenant holds any live object another tool synchronizes (the create guard has work only then). */
+  /** Live cloud objects another tool synchronized before (they carry an on-premises SID) and no longer does, that Directory Sync does not manage. */
+  public formerlySyncedCloudObjects(pageSize = 1000): Generator<ReadonlyArray<CloudObject>> {
+    return this.managedCloudObjects(pageSize, FORMERLY_SYNCED_PAGE_SQL);
+  }
+
   public hasSyncedObjects(): boolean {
     return this.sql('SELECT 1 FROM cloud_objects WHERE synced = 1 AND soft_deleted = 0 LIMIT 1').get() !== undefined;
   }
@@ -524,8 +531,8 @@ export class Store {
   }
 
   /** Managed cloud objects (carrying the product's anchor), in pages. */
-  public *managedCloudObjects(pageSize = 1000): Generator<ReadonlyArray<CloudObject>> {
-    const stmt = this.sql(MANAGED_CLOUD_PAGE_SQL);
+  public *managedCloudObjects(pageSize = 1000, sql = MANAGED_CLOUD_PAGE_SQL): Generator<ReadonlyArray<CloudObject>> {
+    const stmt = this.sql(sql);
     let after = '';
     for (;;) {
       const rows = stmt.all(after, pageSize) as Array<{ id: string; object: string }>;

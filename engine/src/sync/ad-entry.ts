@@ -40,6 +40,11 @@ export function sourceAnchorOf(entry: AdEntry): string {
   return entry.consistencyGuidBase64 ?? entry.guidBase64;
 }
 
+/** The objectGUID anchor, when the source anchor is another (a consistency GUID): what DirSync and older Connect wrote. */
+export function objectGuidAnchorOf(entry: AdEntry): { readonly objectGuidAnchor?: string } {
+  return entry.consistencyGuidBase64 !== undefined && entry.consistencyGuidBase64 !== entry.guidBase64 ? { objectGuidAnchor: entry.guidBase64 } : {};
+}
+
 export const UAC_ACCOUNTDISABLE = 0x2;
 
 /** groupType bit 0x80000000: security group (otherwise distribution). */

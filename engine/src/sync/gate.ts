@@ -68,7 +68,7 @@ export function applyGate(input: GateInput): GateResult {
     }
   }
   const orphanCount = input.operations.filter((op) => isDeletion(op) && input.orphanAnchors.has(op.sourceAnchor)).length;
-  if (orphanCount > 0) reasons.push(`${orphanCount} managed cloud objects have no source in Active Directory (orphans): their deletion always waits for approval.`);
+  if (orphanCount > 0) reasons.push(`${orphanCount} cloud objects have no source in Active Directory in scope (orphans): their deletion always waits for approval.`);
 
   const proceed: PlannedOperation[] = [];
   const held: PlannedOperation[] = [];

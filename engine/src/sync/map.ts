@@ -5,7 +5,7 @@
  */
 import type { ObjectError, SyncObjectType } from '../contract/model.ts';
 import type { AdEntry } from './ad-entry.ts';
-import { isMailEnabled, isSecurityGroup, sourceAnchorOf, UAC_ACCOUNTDISABLE } from './ad-entry.ts';
+import { isMailEnabled, isSecurityGroup, objectGuidAnchorOf, sourceAnchorOf, UAC_ACCOUNTDISABLE } from './ad-entry.ts';
 import type { AttributeFlow, FlowRule } from './attribute-flow.ts';
 import { rulesFor } from './attribute-flow.ts';
 
@@ -17,6 +17,11 @@ export type DesiredObject = {
   readonly adGuid: string;
   readonly dn: string;
   readonly sourceAnchor: string;
+  /**
+   * The objectGUID (base64) when the source anchor is a different ms-DS-ConsistencyGuid: DirSync and older
+   * Entra Connect installations wrote it as the immutable id, so a cloud object carrying it is this object too.
+   */
+  readonly objectGuidAnchor?: string;
   readonly properties: DesiredProperties;
   readonly memberGuids: ReadonlyArray<string>;
 };
@@ -193,7 +198,7 @@ export function mapEntry(entry: AdEntry, flow: AttributeFlow): MapResult {
   return {
     kind: 'mapped',
     desired: {
-      objectType, adGuid: entry.guid, dn: entry.dn, sourceAnchor: sourceAnchorOf(entry), properties,
+      objectType, adGuid: entry.guid, dn: entry.dn, sourceAnchor: sourceAnchorOf(entry), ...objectGuidAnchorOf(entry), properties,
       memberGuids: objectType === 'group' ? [...(entry.memberGuids ?? [])] : [],
     },
   };

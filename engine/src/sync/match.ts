@@ -12,7 +12,7 @@ export type SoftMatchOptions = { readonly userPrincipalName: boolean; readonly m
 export type MatchCandidates = {
   /** The cloud object the store links to this AD object, when it still exists in the tenant. */
   readonly linked?: CloudObject;
-  /** Live or soft-deleted cloud objects whose anchor (immutableId or product anchor) equals the source anchor. */
+  /** Live or soft-deleted cloud objects whose anchor (immutableId or product anchor) equals the source anchor (or, immutable ids, the objectGUID anchor). */
   readonly byAnchor: ReadonlyArray<CloudObject>;
   /** Cloud objects whose onPremisesSecurityIdentifier is this AD object's SID (written by Entra Connect, Cloud Sync, DirSync). */
   readonly bySecurityIdentifier?: ReadonlyArray<CloudObject>;
@@ -30,9 +30,10 @@ export type MatchDecision = {
   readonly synchronized?: boolean;
 };
 
-function ownedByAnotherSource(cloud: CloudObject, anchor: string): boolean {
-  if (cloud.managedAnchor !== undefined && cloud.managedAnchor !== anchor) return true;
-  if (cloud.immutableId !== undefined && cloud.immutableId !== anchor) return true;
+/** Whether another source owns the cloud object: its anchor is neither this object's source anchor nor (immutable ids) its objectGUID. */
+function ownedByAnotherSource(cloud: CloudObject, desired: Pick<DesiredObject, 'sourceAnchor' | 'objectGuidAnchor'>): boolean {
+  if (cloud.managedAnchor !== undefined && cloud.managedAnchor !== desired.sourceAnchor) return true;
+  if (cloud.immutableId !== undefined && cloud.immutableId !== desired.sourceAnchor && cloud.immutableId !== desired.objectGuidAnchor) return true;
   return false;
 }
 
@@ -53,7 +54,7 @@ function matchBySecurityIdentifier(desired: DesiredObject, bySid: ReadonlyArray<
   }
   const hit = live[0];
   if (!hit) return undefined;
-  if (ownedByAnotherSource(hit, desired.sourceAnchor)) {
+  if (ownedByAnotherSource(hit, desired)) {
     return { kind: 'conflict', cloud: hit, reason: `the cloud ${desired.objectType} ${hit.id} carries this object's SID but another source anchor owns it` };
   }
   return { kind: 'hard-match', cloud: hit, reason: `the cloud ${desired.objectType} ${hit.id} carries this object's SID as onPremisesSecurityIdentifier (synchronized from it before, no longer synchronized)` };
@@ -86,7 +87,7 @@ export function matchObject(desired: DesiredObject, candidates: MatchCandidates,
     const byUpn = candidates.byUserPrincipalName.find((c) => !c.softDeleted);
     if (byUpn) {
       if (byUpn.onPremisesSyncEnabled) return blockedAsSynced(byUpn, `has the same UPN ${upn}`);
-      if (ownedByAnotherSource(byUpn, desired.sourceAnchor)) {
+      if (ownedByAnotherSource(byUpn, desired)) {
         return { kind: 'conflict', cloud: byUpn, reason: `the UPN ${upn} is used by cloud user ${byUpn.id}, which another source anchor owns` };
       }
       if (!softMatch.userPrincipalName) {
@@ -101,7 +102,7 @@ export function matchObject(desired: DesiredObject, candidates: MatchCandidates,
     const byMail = candidates.byMail.find((c) => !c.softDeleted);
     if (typeof mail === 'string' && byMail) {
       if (byMail.onPremisesSyncEnabled) return blockedAsSynced(byMail, `has the same address ${mail}`);
-      if (ownedByAnotherSource(byMail, desired.sourceAnchor)) {
+      if (ownedByAnotherSource(byMail, desired)) {
         return { kind: 'conflict', cloud: byMail, reason: `the address ${mail} is used by cloud object ${byMail.id}, which another source anchor owns` };
       }
       if (!softMatch.mail) {

@@ -1,0 +1,155 @@
+/**
+ * The takeover from Entra Connect (docs/takeover.md) through the service's control API, against the lab's AD
+ * and a tenant Entra Connect synchronizes from it (the lab's Connect seed, with orphans and drifted attributes):
+ * detection, the report, the switch refused while the old server runs, the switch, the conversion followed
+ * across a restart of the service, and the adoption run writing exactly what the report announced.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { HandoverReport } from '../../src/contract/handover.ts';
+import { controlClient, RemoteError, type ControlEndpoint } from '../../src/service/control-client.ts';
+import { startService, type RunningService } from '../../src/service/daemon.ts';
+import { DRIFTED, entraConnectSeed, scopeDnOf } from '../../../lab/tenant/connect-seed.ts';
+import type { TenantSeed } from '../../../lab/tenant/seed.ts';
+import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
+import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
+import { lastSeq, startHarness, writesSince, type Harness } from '../support/engine-harness.ts';
+
+type Obj = Record<string, unknown> & { id: string };
+
+const ORPHANS = 3;
+const DRIFT_EVERY = 150;
+const CYCLE_MS = 1500;
+
+async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('taking over a tenant Entra Connect synchronizes', () => {
+  let harness: Harness;
+  let sandbox: AdSandbox;
+  let seed: TenantSeed;
+  let running: RunningService;
+  let endpoint: ControlEndpoint;
+  let report: HandoverReport;
+  let blockedBefore: number;
+  const startedServices: RunningService[] = [];
+
+  const objects = (type: 'user' | 'group'): Obj[] => ((harness.tenant.state.dump() as { objects: Record<string, Obj[]> }).objects[type] ?? []);
+  const api = () => controlClient(endpoint);
+
+  async function start(): Promise<void> {
+    running = await startService({ dataDir: harness.dataDir, schedule: false, ownershipSettleMs: 50, handoverPollSeconds: 1 });
+    startedServices.push(running);
+    endpoint = { socketPath: running.socket.socketPath ?? '' };
+  }
+
+  before(async () => {
+    const ad = await sharedAd();
+    seed = await entraConnectSeed(ad, { orphans: ORPHANS, driftEvery: DRIFT_EVERY, serverName: 'AADC01' });
+    sandbox = await createAdSandbox(ad, 'Test Takeover');
+    await sandbox.addUser('Joiner Jo', { sAMAccountName: 'joinerjo', userPrincipalName: 'joiner.jo@contoso.com', displayName: 'Joiner Jo' });
+    harness = await startHarness({ tenant: { seed }, scopeOuGuids: [await sandbox.guidOf(scopeDnOf(ad)), await sandbox.guidOf(sandbox.ouDn)] });
+    harness.tenant.state.setOldSync({ running: true, cycleMs: CYCLE_MS, conversionPerSecond: 600 });
+    const preview = await harness.sync('full', true);
+    blockedBefore = harness.store.listReports(preview.id, 'blocked').length;
+    harness.store.close();
+    await start();
+  });
+
+  after(async () => {
+    for (const service of startedServices) await service.stop().catch(() => undefined);
+    await harness?.close();
+    await sandbox?.close();
+  });
+
+  it('detects Entra Connect, its server, what it synchronizes, and that it still runs', async () => {
+    const status = await until('two cycles of the old server', () => api().getHandover({}), (s) => s.activity?.cycleObserved === true, 20_000);
+    assert.equal(status.tenantSynchronized, true);
+    assert.equal(status.tool?.kind, 'entra-connect');
+    assert.equal(status.tool?.server, 'AADC01');
+    const syncedUsers = (seed.users ?? []).filter((u) => u.props?.['onPremisesSyncEnabled'] === true).length;
+    assert.deepEqual(status.synchronized, { user: syncedUsers, group: (seed.groups ?? []).filter((g) => g.props?.['onPremisesSyncEnabled'] === true).length });
+    assert.equal(status.activity?.stopped, false);
+    assert.ok(Math.abs((status.activity?.cycleSeconds ?? 0) - CYCLE_MS / 1000) <= 1, `the cycle is seen: ${status.activity?.cycleSeconds}`);
+    assert.match(status.summary, /synchronized by Microsoft Entra Connect \(or the older DirSync\) on the server AADC01: \d+ users and \d+ groups\. It still runs/);
+  });
+
+  it('reports, before anything changes, every adoption with its attribute changes, the creates and the orphans', async () => {
+    const seq = lastSeq(harness.tenant);
+    report = await api().handoverReport({});
+    assert.deepEqual(writesSince(harness.tenant, seq), [], 'the report writes nothing');
+    assert.equal(report.counts.adopt, blockedBefore, 'every object blocked as synchronized today is adopted');
+    const changed = report.objects.filter((o) => o.category === 'adopt' && (o.changes?.length ?? 0) > 0);
+    const expectedDrift = (seed.users ?? []).filter((u) => u.props?.['jobTitle'] === DRIFTED.jobTitle).length;
+    assert.ok(expectedDrift >= 10, `the seed drifted ${expectedDrift} users`);
+    const drifted = changed.filter((o) => o.changes?.some((c) => c.from === DRIFTED.jobTitle));
+    assert.equal(drifted.length, expectedDrift, 'every drifted user is listed with its changes');
+    for (const o of drifted) {
+      assert.deepEqual(o.changes?.map((c) => [c.property, c.from]), [['department', DRIFTED.department], ['jobTitle', DRIFTED.jobTitle]], o.name);
+    }
+    assert.equal(changed.length, expectedDrift, JSON.stringify(changed.filter((o) => !drifted.includes(o))));
+    // Entra Connect gave c.green@contoso.com to Christine Green (duplicate attribute resiliency); Directory Sync refuses the
+    // duplicate on Christine (invalid), and cannot give it to Chris while Christine's cloud user holds it: said, not attempted.
+    const invalid = report.objects.filter((o) => o.category === 'invalid');
+    assert.equal(report.counts.invalid, 7, 'the AD objects Directory Sync refuses are said, as on the Readiness page');
+    assert.match(invalid.find((o) => o.name.startsWith('CN=Chris Green,'))?.reason ?? '', /mail "c\.green@contoso\.com" is held in the tenant by the cloud user .* it is not written/);
+    assert.equal(report.counts.conflict + report.counts.blocked, 0);
+    assert.deepEqual(report.objects.filter((o) => o.category === 'create').map((o) => o.name), [`CN=Joiner Jo,${sandbox.ouDn}`]);
+    assert.equal(report.counts.orphan, ORPHANS);
+    assert.ok(report.objects.filter((o) => o.category === 'orphan').every((o) => /^former\.employee\d+@/.test(o.name)));
+    assert.equal(report.counts.memberChanges, 0, 'memberships are already as AD says');
+    assert.equal(report.counts.managerChanges, 0, 'managers too');
+    assert.ok(report.notes.some((n) => /password changes made in Active Directory no longer reach/.test(n)));
+  });
+
+  it('refuses the switch with a wrong confirmation, and while the old server still synchronizes', async () => {
+    const status = await api().getHandover({});
+    await assert.rejects(api().beginHandoverSwitch({ confirmation: 'yes' }), (e: unknown) => e instanceof RemoteError && /type the tenant's name exactly/.test(e.message));
+    await assert.rejects(api().beginHandoverSwitch({ confirmation: status.confirmation }),
+      (e: unknown) => e instanceof RemoteError && /still synchronizes this tenant/.test(e.message) && /Set-ADSyncScheduler/.test(e.message));
+    assert.equal(harness.tenant.state.pendingUserCodes().length, 0, 'no sign-in is started');
+  });
+
+  it('switches once the old server has stopped for two cycles, follows the conversion across a restart, and adopts', async () => {
+    harness.tenant.state.setOldSync({ running: false });
+    const stopped = await until('the old server to count as stopped', () => api().getHandover({}), (s) => s.activity?.stopped === true, 20_000);
+    const usersBefore = objects('user').length;
+    const groupsBefore = objects('group').length;
+    const prompt = await api().beginHandoverSwitch({ confirmation: stopped.confirmation });
+    harness.tenant.state.approveDeviceCode(prompt.userCode, harness.tenant.connection.globalAdminUpn);
+    const switched = await api().completeHandoverSwitch({ signInId: prompt.signInId });
+    assert.equal(switched.state?.phase, 'converting');
+    assert.equal(switched.tenantSynchronized, false);
+    const patch = harness.tenant.state.requestLog().filter((e) => e.method === 'PATCH' && /\/organization\//.test(e.path));
+    assert.ok(patch.some((e) => e.status === 204), 'directory synchronization was turned off through Graph');
+
+    // The service is stopped in the middle of the conversion and started again: the takeover resumes.
+    await running.stop();
+    await start();
+    const done = await until('the adoption', () => api().getHandover({}), (s) => s.state?.phase === 'done', 180_000);
+    const runs = await api().listRuns({ limit: 5 });
+    const adoption = runs.find((r) => r.id === done.state?.adoptionRunId);
+    assert.ok(adoption, 'the adoption run is in history');
+    assert.match(adoption.message ?? '', /Takeover: this run adopts/);
+    assert.deepEqual((await api().listErrors({ runId: adoption.id })).filter((e) => e.code.startsWith('export')), [], 'nothing the report announced is refused');
+    assert.equal((adoption.exported['update-user'] ?? 0) + (adoption.exported['update-group'] ?? 0), report.counts.adopt, 'every adopted object is written once (its anchor, and its differences)');
+    assert.equal(adoption.exported['create-user'] ?? 0, 1, 'only the AD user with no cloud counterpart is created');
+    assert.equal((adoption.exported['delete-user'] ?? 0) + (adoption.exported['delete-group'] ?? 0), 0, 'nothing is deleted');
+    assert.equal(adoption.held, ORPHANS, 'the orphans wait for approval');
+    assert.equal(objects('user').length, usersBefore + 1, 'no duplicate user');
+    assert.equal(objects('group').length, groupsBefore, 'no duplicate group');
+    const drifted = objects('user').filter((u) => u['jobTitle'] === DRIFTED.jobTitle);
+    assert.deepEqual(drifted.map((u) => u['userPrincipalName']), [], 'the drifted attributes now say what AD says');
+    const next = await api().startRun({ kind: 'full' });
+    const after = await until('the next full run', () => api().listRuns({ limit: 1 }), (r) => r[0]?.id === next.runId && r[0].status !== 'running');
+    assert.deepEqual(after[0]?.exported, {}, 'a full run after the adoption writes nothing');
+    assert.equal(after[0]?.held, ORPHANS);
+  });
+});
