@@ -38,6 +38,8 @@ export type WizardSessionOptions = {
   readonly hostName?: string;
   /** The tenant lags as Microsoft Entra ID does (docs/eventual-consistency.md); default: strongly consistent. */
   readonly consistency?: ConsistencyOptions;
+  /** How often the service checks a takeover's conversion (default 60 s). */
+  readonly handoverPollSeconds?: number;
 };
 
 export async function startWizardSession(name: string, options: WizardSessionOptions = {}): Promise<WizardSession> {
@@ -45,7 +47,7 @@ export async function startWizardSession(name: string, options: WizardSessionOpt
   const tenant = options.tenant ?? await startTenantServer({ timeScale: 60, ...(options.tenantSeed ? { seed: options.tenantSeed } : {}),
     ...(options.consistency ? { consistency: options.consistency } : {}) });
   const service = await startService({ dataDir: mkdtempSync(join(tmpdir(), `dirsync-e2e-${name}-`)), schedule: options.schedule ?? false, browser: {},
-    ...(options.hostName ? { hostName: options.hostName } : {}) });
+    ...(options.hostName ? { hostName: options.hostName } : {}), ...(options.handoverPollSeconds ? { handoverPollSeconds: options.handoverPollSeconds } : {}) });
   const browser = await launchChromium();
   const { page, consoleErrors } = await openWatchedPage(browser);
   return {

@@ -1,4 +1,5 @@
 import { FluentProvider, webLightTheme } from '@fluentui/react-components';
+import { TakeoverPage } from './pages/takeover/takeover-page.tsx';
 import { HashRouter, Navigate, Route, Routes } from 'react-router';
 import { ConfigurationWizard } from './pages/configure/configuration-wizard.tsx';
 import { ConfigurationWizardStateProvider } from './pages/configure/wizard-state.tsx';
@@ -14,6 +15,7 @@ export function App() {
           <Route path="/setup/*" element={<SetupWizard />} />
           <Route path="/configure/*" element={<ConfigurationWizardStateProvider><ConfigurationWizard /></ConfigurationWizardStateProvider>} />
           <Route path="/operations" element={<OperationsView />} />
+          <Route path="/takeover" element={<TakeoverPage />} />
           <Route path="*" element={<Navigate to="/setup/welcome" replace />} />
         </Routes>
       </HashRouter>

@@ -5,7 +5,7 @@
  * Types only: no Node, no DOM, no library.
  */
 import type { MatchReportEntry, ObjectError, PlannedOperation, RunKind, RunSummary, TenantSynchronized } from './model.ts';
-import type { HandoverReport, HandoverStatus } from './handover.ts';
+import type { HandoverReport, HandoverState, HandoverStatus } from './handover.ts';
 
 export type RunPhase = 'starting' | 'importing-ad' | 'importing-cloud' | 'planning' | 'exporting' | 'done';
 
@@ -42,6 +42,8 @@ export type ServiceStatus = {
    * synchronizes it, with how many of its users and groups that tool synchronizes: said first.
    */
   readonly tenantSynchronized?: TenantSynchronized & { readonly objects: { readonly user: number; readonly group: number } };
+  /** A takeover from the tool that synchronized the tenant before, once switched (docs/takeover.md). */
+  readonly handover?: HandoverState;
   /** Conditions the administrator should know about, in words. */
   readonly warnings: ReadonlyArray<string>;
 };

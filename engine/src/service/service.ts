@@ -3,7 +3,7 @@
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
 import type { HandoverReport, HandoverStatus } from '../contract/handover.ts';
-import { adoptionFinished } from '../run/handover.ts';
+import { adoptionFinished, readHandover } from '../run/handover.ts';
 import { HandoverControl } from './handover-control.ts';
 import { readinessChecks } from '../diagnostics/readiness.ts';
 import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInProgress, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
@@ -393,6 +393,7 @@ export class DirSyncService implements ControlRequests {
     const last = this.store.listRuns(1).find((r) => r.status !== 'running');
     const lease = config && !config.stagingMode ? this.guard?.guard.status() : undefined;
     const notOwner = lease?.state === 'lost';
+    const handover = readHandover(this.store);
     return {
       serviceVersion: this.options.version ?? '0.1.0',
       configured: config !== undefined,
@@ -407,6 +408,7 @@ export class DirSyncService implements ControlRequests {
       pendingApprovals: this.store.plansWithStatus('pending-approval').map((p) => ({ planId: p.id, held: this.store.listOperations(p.id, { status: 'held' }).length, reasons: p.reasons })),
       managed: this.store.managedCount(),
       ...this.tenantSynchronized(),
+      ...(handover ? { handover } : {}),
       warnings: this.warnings(config, cursor),
     };
   }

@@ -1,7 +1,10 @@
 /**
- * The parts the Operations view is made of: the run history and the objects with errors.
+ * The parts the Operations view is made of: the run history, the objects with errors, the takeover's banner.
  */
-import { Badge, Body1, Caption1, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
+import {
+  Badge, Body1, Button, Caption1, MessageBar, MessageBarBody, MessageBarTitle, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text,
+} from '@fluentui/react-components';
+import type { HandoverState } from '../../../../engine/src/contract/handover.ts';
 import type { ObjectError, RunSummary } from '../../../../engine/src/contract/model.ts';
 
 function counts(record: Readonly<Record<string, number | undefined>>): string {
@@ -51,5 +54,20 @@ export function ObjectErrors(props: { readonly errors: ReadonlyArray<ObjectError
           ))}
         </TableBody>
       </Table>
+  );
+}
+
+/** The takeover as its own step: converting, adopting, done. */
+export function HandoverBanner(props: { readonly state: HandoverState; readonly onDetails: () => void }) {
+  const { state } = props;
+  return (
+    <MessageBar intent={state.phase === 'done' ? 'success' : 'info'} layout="multiline" data-testid="handover-status" data-phase={state.phase}>
+      <MessageBarBody>
+        <MessageBarTitle>Takeover: {state.phase === 'converting' ? 'Microsoft converts the objects' : state.phase === 'adopting' ? 'adopting the objects' : 'done'}</MessageBarTitle>
+        {state.phase === 'done' ? `The objects ${state.tool.description} synchronized were adopted by run ${state.adoptionRunId ?? '?'}.`
+          : `Directory synchronization was turned off at ${new Date(state.switchedAt).toLocaleString()}; runs wait for the conversion, then the adoption run starts.`}
+        <div><Button onClick={props.onDetails}>Details…</Button></div>
+      </MessageBarBody>
+    </MessageBar>
   );
 }

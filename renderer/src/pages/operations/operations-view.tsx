@@ -8,7 +8,7 @@ import type { ObjectLookup, PlanDetails, ServiceStatus } from '../../../../engin
 import type { ObjectError, RunSummary } from '../../../../engine/src/contract/model.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { call, ControlError, subscribe } from '../../lib/engine-client.ts';
-import { ObjectErrors, RunHistory } from './operations-parts.tsx';
+import { HandoverBanner, ObjectErrors, RunHistory } from './operations-parts.tsx';
 
 const useStyles = makeStyles({
   page: { padding: '24px 32px', display: 'flex', flexDirection: 'column', gap: '24px', maxWidth: '1100px' },
@@ -109,9 +109,11 @@ export function OperationsView() {
             Entra Connect, Cloud Sync or DirSync synchronizes {status.tenantSynchronized.objects.user} users and {status.tenantSynchronized.objects.group} groups
             {status.tenantSynchronized.lastSyncDateTime ? ` (last on ${status.tenantSynchronized.lastSyncDateTime})` : ''}. Directory Sync never writes them nor
             creates them again, and what it would create waits for your approval below.
+            <div><Button onClick={() => navigate('/takeover')} data-testid="open-takeover">Take over from it…</Button></div>
           </MessageBarBody>
         </MessageBar>
       )}
+      {status?.handover && <HandoverBanner state={status.handover} onDetails={() => navigate('/takeover')} />}
       <ErrorBar error={failure} title="The service could not do that" />
       <section className={styles.section} aria-labelledby="status-heading">
         <Subtitle1 as="h2" id="status-heading">Status</Subtitle1>
