@@ -153,3 +153,64 @@ describe('taking over a tenant Entra Connect synchronizes', () => {
     assert.equal(after[0]?.held, ORPHANS);
   });
 });
+
+/**
+ * Cloud Sync, and the old DirSync (immutable ids from objectGUID, also for users whose ms-DS-ConsistencyGuid
+ * differs): both detected and adopted, on the Sales OU of the lab (fewer objects, the same rules).
+ */
+for (const tool of ['cloud-sync', 'dirsync'] as const) {
+  describe(`taking over a tenant ${tool === 'cloud-sync' ? 'Cloud Sync' : 'DirSync'} synchronizes`, () => {
+    let harness: Harness;
+    let running: RunningService;
+    let seed: TenantSeed;
+    let endpoint: ControlEndpoint;
+    const api = () => controlClient(endpoint);
+    const users = (): Obj[] => ((harness.tenant.state.dump() as { objects: Record<string, Obj[]> }).objects['user'] ?? []);
+
+    before(async () => {
+      const ad = await sharedAd();
+      // DirSync's server stopped three hours ago: more than two of Connect's default 30-minute cycles.
+      seed = await entraConnectSeed(ad, { baseOu: 'OU=Sales,OU=Contoso', tool, sourceAnchor: 'mS-DS-ConsistencyGuid',
+        ...(tool === 'dirsync' ? { lastSyncDateTime: new Date(Date.now() - 3 * 3600_000) } : {}) });
+      const sandbox = await createAdSandbox(ad, `Test Takeover ${tool}`);
+      try {
+        harness = await startHarness({ tenant: { seed }, scopeOuGuids: [await sandbox.guidOf(scopeDnOf(ad, 'OU=Sales,OU=Contoso'))] });
+      } finally {
+        await sandbox.close();
+      }
+      harness.tenant.state.setOldSync({ running: false, conversionPerSecond: 1000 });
+      harness.store.close();
+      running = await startService({ dataDir: harness.dataDir, schedule: false, ownershipSettleMs: 50, handoverPollSeconds: 1 });
+      endpoint = { socketPath: running.socket.socketPath ?? '' };
+    });
+
+    after(async () => {
+      await running?.stop();
+      await harness?.close();
+    });
+
+    it('is detected, reported and adopted by its anchors, with nothing created twice', async () => {
+      const status = await api().getHandover({});
+      assert.equal(status.tool?.kind, tool === 'cloud-sync' ? 'cloud-sync' : 'entra-connect');
+      assert.match(status.summary, tool === 'cloud-sync' ? /Microsoft Entra Cloud Sync/ : /on the server SYNC01/);
+      const report = await api().handoverReport({});
+      const synced = (seed.users ?? []).filter((u) => u.props?.['onPremisesSyncEnabled'] === true);
+      assert.ok(synced.length > 50, `the Sales OU has ${synced.length} synchronized users`);
+      assert.equal(report.counts.create + report.counts.orphan + report.counts.conflict + report.counts.blocked, 0, JSON.stringify(report.counts));
+      assert.equal(report.counts.adoptWithChanges, 0, JSON.stringify(report.objects.filter((o) => (o.changes?.length ?? 0) > 0).slice(0, 3)));
+      const before = new Map(users().map((u) => [u.id, u['onPremisesImmutableId']]));
+      // Cloud Sync's agent is simply gone here: the administrator says so instead of waiting for its cycles.
+      const prompt = await api().beginHandoverSwitch({ confirmation: status.confirmation, oldToolGone: tool === 'cloud-sync' });
+      harness.tenant.state.approveDeviceCode(prompt.userCode, harness.tenant.connection.globalAdminUpn);
+      await api().completeHandoverSwitch({ signInId: prompt.signInId });
+      const done = await until('the adoption', () => api().getHandover({}), (s) => s.state?.phase === 'done', 180_000);
+      const adoption = (await api().listRuns({ limit: 5 })).find((r) => r.id === done.state?.adoptionRunId);
+      assert.ok(adoption);
+      assert.equal((adoption.exported['update-user'] ?? 0) + (adoption.exported['update-group'] ?? 0), report.counts.adopt);
+      assert.equal(Object.keys(adoption.exported).filter((k) => !k.startsWith('update-')).length, 0, JSON.stringify(adoption.exported));
+      assert.equal(users().length, before.size, 'no user created');
+      const changed = users().filter((u) => before.get(u.id) !== u['onPremisesImmutableId']);
+      assert.deepEqual(changed.map((u) => u['userPrincipalName']), [], 'every immutable id stays as the old tool wrote it (objectGUID for DirSync)');
+    });
+  });
+}
