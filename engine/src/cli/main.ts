@@ -397,9 +397,12 @@ serviceCommand.command('run')
   .option('--browser', 'also serve the wizard in browser mode on 127.0.0.1', false)
   .option('--port <port>', 'browser mode port (default: any free port)')
   .option('--no-schedule', 'maintenance: answer the control API and run only when asked, not on schedule')
-  .action(async (o: { browser: boolean; port?: string; schedule: boolean }) => {
+  .option('--handover-poll <seconds>', 'how often a takeover\'s conversion is checked', '60')
+  .action(async (o: { browser: boolean; port?: string; schedule: boolean; handoverPoll: string }) => {
     const { dataDir } = globals();
-    const running = await startService({ dataDir, schedule: o.schedule, browser: o.browser ? { port: o.port ? Number(o.port) : undefined } : undefined });
+    const handoverPollSeconds = Number(o.handoverPoll);
+    if (!Number.isFinite(handoverPollSeconds) || handoverPollSeconds <= 0) throw new ConfigError(`--handover-poll must be a number of seconds above 0, not "${o.handoverPoll}".`);
+    const running = await startService({ dataDir, schedule: o.schedule, handoverPollSeconds, browser: o.browser ? { port: o.port ? Number(o.port) : undefined } : undefined });
     const lines = [`Directory Synchronization Service running (data ${dataDir}, control socket ${running.socket.socketPath}).`];
     if (running.browser) lines.push(`Browser mode: open ${running.browser.url}?token=${running.browser.token} on this computer.`);
     const status = await running.service.getStatus({});

@@ -5,7 +5,11 @@
  * across a restart of the service, and the adoption run writing exactly what the report announced.
  */
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { repoRoot } from '../../../lab/connection.ts';
+import { defaultSocketPath } from '../../src/base/locations.ts';
 import type { HandoverReport } from '../../src/contract/handover.ts';
 import { controlClient, RemoteError, type ControlEndpoint } from '../../src/service/control-client.ts';
 import { startService, type RunningService } from '../../src/service/daemon.ts';
@@ -214,3 +218,91 @@ for (const tool of ['cloud-sync', 'dirsync'] as const) {
     });
   });
 }
+
+/**
+ * The service process killed (SIGKILL) in the middle of the conversion and in the middle of the adoption run,
+ * then started again: the takeover resumes where it stood, and nothing is duplicated or lost.
+ */
+describe('a takeover survives the service killed during the conversion and the adoption', () => {
+  let harness: Harness;
+  let seed: TenantSeed;
+  let service: { child: ChildProcess; exited: Promise<number | null> } | undefined;
+
+  const dirsyncArgs = (dataDir: string, args: ReadonlyArray<string>): string[] => [join(repoRoot, 'engine', 'bin', 'dirsync.js'), '--data-dir', dataDir, ...args];
+  const objects = (type: 'user' | 'group'): Obj[] => ((harness.tenant.state.dump() as { objects: Record<string, Obj[]> }).objects[type] ?? []);
+
+  function startServiceProcess(): void {
+    const child = spawn(process.execPath, dirsyncArgs(harness.dataDir, ['service', 'run', '--no-schedule', '--handover-poll', '1']), { stdio: 'ignore' });
+    service = { child, exited: new Promise((resolve) => child.once('exit', resolve)) };
+  }
+
+  async function killService(): Promise<void> {
+    service?.child.kill('SIGKILL');
+    await service?.exited;
+    service = undefined;
+  }
+
+  async function endpoint(): Promise<ControlEndpoint> {
+    const socketPath = defaultSocketPath(harness.dataDir);
+    await until('the service socket', async () => controlClient({ socketPath }).getStatus({}).then(() => true, () => false), (up) => up, 30_000);
+    return { socketPath };
+  }
+
+  before(async () => {
+    const ad = await sharedAd();
+    seed = await entraConnectSeed(ad, { baseOu: 'OU=Sales,OU=Contoso', lastSyncDateTime: new Date(Date.now() - 3 * 3600_000) });
+    const sandbox = await createAdSandbox(ad, 'Test Takeover Kills');
+    try {
+      harness = await startHarness({ tenant: { seed }, scopeOuGuids: [await sandbox.guidOf(scopeDnOf(ad, 'OU=Sales,OU=Contoso'))] });
+    } finally {
+      await sandbox.close();
+    }
+    harness.tenant.state.setOldSync({ running: false, conversionPerSecond: 25 });
+    harness.store.close();
+  });
+
+  after(async () => {
+    await killService();
+    await harness?.close();
+  });
+
+  it('resumes after each kill and adopts every object exactly once', { timeout: 10 * 60_000 }, async () => {
+    const usersBefore = objects('user').length;
+    const groupsBefore = objects('group').length;
+    startServiceProcess();
+    const api = controlClient(await endpoint());
+    const status = await api.getHandover({});
+    // The switch through the CLI, as an administrator runs it: it asks the running service, and waits for the sign-in.
+    const cli = spawn(process.execPath, dirsyncArgs(harness.dataDir, ['handover', 'switch', '--confirm', status.confirmation]), { stdio: 'ignore' });
+    const cliExit = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    const code = await until('the switch sign-in', async () => harness.tenant.state.pendingUserCodes()[0], (c) => c !== undefined, 30_000);
+    harness.tenant.state.approveDeviceCode(code as string, harness.tenant.connection.globalAdminUpn);
+    assert.equal(await cliExit, 0, 'dirsync handover switch succeeded');
+
+    const converting = await until('the conversion under way', () => api.getHandover({}), (s) => s.state?.phase === 'converting' && (s.state.remaining?.user ?? 0) > 0, 30_000);
+    assert.ok((converting.state?.remaining?.user ?? 0) < (converting.state?.synchronizedAtSwitch.user ?? 0) + 1);
+    await killService();
+    // Kills land inside the adoption's batches: half of them are answered 300 ms late.
+    harness.tenant.state.injectFaults({ mode: 'latency', latencyMs: 300, ratio: 0.5, pathPrefix: '/v1.0/$batch', when: 'after' });
+    const seq = lastSeq(harness.tenant);
+    startServiceProcess();
+    await until('the adoption to write', async () => harness.tenant.state.requestLog(seq).filter((r) => r.isWrite && /\/users\//.test(r.path)).length, (n) => n >= 40, 180_000);
+    await killService();
+    harness.tenant.state.clearFaults();
+    startServiceProcess();
+    const again = controlClient(await endpoint());
+    const done = await until('the adoption', () => again.getHandover({}), (s) => s.state?.phase === 'done', 300_000);
+    const runs = await again.listRuns({ limit: 10 });
+    assert.ok(runs.some((r) => r.status === 'failed' && /stopped before the run finished/.test(r.message ?? '')), 'the killed adoption run is recorded as failed');
+    assert.equal(objects('user').length, usersBefore, 'no user created twice');
+    assert.equal(objects('group').length, groupsBefore, 'no group created twice');
+    const synced = (seed.users ?? []).filter((u) => u.props?.['onPremisesSyncEnabled'] === true).map((u) => u.userPrincipalName.toLowerCase());
+    const anchor = `extension_${harness.tenant.connection.clientId.replace(/-/g, '')}_sourceAnchor`;
+    const unadopted = objects('user').filter((u) => synced.includes(String(u['userPrincipalName']).toLowerCase()) && typeof u[anchor] !== 'string');
+    assert.ok(unadopted.length <= 2, `every valid synchronized user is adopted (left: ${unadopted.map((u) => u['userPrincipalName']).join(', ')})`);
+    assert.equal(objects('user').filter((u) => u['onPremisesSyncEnabled'] === true).length, 0, 'every object converted');
+    const next = await again.startRun({ kind: 'full' });
+    const after = await until('the next full run', () => again.listRuns({ limit: 1 }), (r) => r[0]?.id === next.runId && r[0].status !== 'running');
+    assert.deepEqual(after[0]?.exported, {}, `a full run after the adoption writes nothing (adopted by run ${done.state?.adoptionRunId})`);
+  });
+});
