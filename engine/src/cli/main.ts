@@ -17,6 +17,7 @@ import { cloudCaFile, cloudConnectorFor, openStore, readConfig, requireConfig, s
 import { approvePlan, rejectPlan } from '../run/approval.ts';
 import { runSync, type RunProgress } from '../run/run.ts';
 import { synchronizedTenantNote, tenantSyncState } from '../run/tenant-state.ts';
+import { readHandover } from '../run/handover.ts';
 import { adCursorKey, PRIMARY_SOURCE } from '../store/keys.ts';
 import { adSourcesOf, type AdSource } from '../run/sources.ts';
 import { callControl, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
@@ -340,11 +341,13 @@ program.command('status')
       const cursor = store.getCursor(adCursorKey(PRIMARY_SOURCE));
       const changeTracking = cursor ? (AdConnector.cursorMode(cursor) === 'dirsync' ? 'DirSync' : 'uSNChanged (the account lacks Replicating Directory Changes)') : 'none yet (the first run is full)';
       const tenant = tenantSyncState(store);
+      const handover = readHandover(store);
       const status = { configured: config !== undefined, stagingMode: config?.stagingMode ?? false, tenant, changeTracking, lastRun: last, pendingApprovals: pending,
         managed: store.managedCount(), links: store.linkCount(),
-        synchronizedByAnotherTool: store.syncedCount() };
+        synchronizedByAnotherTool: store.syncedCount(), handover };
       print(status, () => [
-        ...(tenant?.synchronized ? [`${synchronizedTenantNote(tenant)} In the tenant: ${status.synchronizedByAnotherTool.user} users and ${status.synchronizedByAnotherTool.group} groups it synchronizes (as of the last full run).`] : []),
+        ...(tenant?.synchronized ? [`${synchronizedTenantNote(tenant)} In the tenant: ${status.synchronizedByAnotherTool.user} users and ${status.synchronizedByAnotherTool.group} groups it synchronizes (as of the last full run). To take over from it: dirsync handover status.`] : []),
+        ...(handover ? [`Takeover: ${handover.phase}${handover.phase === 'done' ? ` (adopted by run ${handover.adoptionRunId ?? '?'})` : ` since ${handover.switchedAt}`}: dirsync handover status.`] : []),
         config ? `Configured: AD ${primarySource(config).ad.url} (${primarySource(config).ad.baseDn}) → tenant ${config.cloud.tenantId}${config.stagingMode ? ' — STAGING MODE: plans only, never exports' : ''}` : 'Not configured: run `dirsync init` or the Configuration Wizard.',
         `Change tracking: ${changeTracking}`,
         `Managed in the tenant: ${status.managed.user} users, ${status.managed.group} groups`,

@@ -3,6 +3,8 @@
  * to fix. It only reads: a store of another schema version is reported, never migrated; nothing is
  * written to AD or the tenant.
  */
+import type { CloudConnector } from '../cloud/connector.ts';
+import { handoverStatus } from '../run/handover.ts';
 import { SERVER_ID } from '../store/keys.ts';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
@@ -258,6 +260,8 @@ async function cloudChecks(store: Store, config: DirSyncConfig, now: Date): Prom
     out.push(check('tenant-connection', 'Microsoft Entra connection', 'failed', message(error), 'Check this computer\'s internet access and clock; if the app\'s credential expired or was removed, run the Configuration Wizard again.'));
     return out;
   }
+  const takeover = await takeoverCheck(store, connector, now);
+  if (takeover) out.push(takeover);
   try {
     const holder = await readOwnership(connector.graph, config.cloud.tenantId);
     const me = store.getCursor(SERVER_ID);
@@ -269,6 +273,21 @@ async function cloudChecks(store: Store, config: DirSyncConfig, now: Date): Prom
     out.push(check('ownership', 'Tenant ownership', 'failed', `The ownership lease could not be read: ${message(error)}.`, 'Check the app\'s permissions (Organization.ReadWrite.All): run the Configuration Wizard again.'));
   }
   return out;
+}
+
+/** Another tool that synchronizes the tenant, or a takeover under way (docs/takeover.md); nothing when neither. */
+async function takeoverCheck(store: Store, connector: CloudConnector, now: Date): Promise<DoctorCheck | undefined> {
+  const title = 'Another synchronization tool';
+  try {
+    const status = await handoverStatus(store, connector, now.getTime());
+    if (status.state?.phase === 'done') return check('takeover', title, 'ok', status.summary);
+    if (status.state) return check('takeover', title, 'warning', status.summary, 'Nothing to do: the service follows the conversion and adopts the objects (dirsync handover status).');
+    if (!status.tenantSynchronized) return undefined;
+    return check('takeover', title, 'warning', `${status.summary} Directory Sync writes none of the objects it synchronizes.`,
+      `To take over from it: dirsync handover report, then dirsync handover switch --confirm "${status.confirmation}" (or the Takeover page of the Operations view).`);
+  } catch (error) {
+    return check('takeover', title, 'warning', `Whether another tool synchronizes the tenant could not be read: ${message(error)}.`);
+  }
 }
 
 function lastRunCheck(store: Store, config: DirSyncConfig, now: Date): DoctorCheck {

@@ -113,6 +113,25 @@ describe('taking over a tenant Entra Connect synchronizes', () => {
     assert.ok(report.notes.some((n) => /password changes made in Active Directory no longer reach/.test(n)));
   });
 
+  it('says the same through dirsync handover and dirsync doctor', async () => {
+    const run = (args: ReadonlyArray<string>): Promise<{ code: number | null; stdout: string }> => new Promise((resolve) => {
+      const child = spawn(process.execPath, [join(repoRoot, 'engine', 'bin', 'dirsync.js'), '--data-dir', harness.dataDir, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+      child.once('exit', (code) => resolve({ code, stdout }));
+    });
+    const status = await run(['handover', 'status']);
+    assert.equal(status.code, 0);
+    assert.match(status.stdout, /^This tenant is synchronized by Microsoft Entra Connect \(or the older DirSync\) on the server AADC01/);
+    assert.match(status.stdout, /To take over: dirsync handover report, then dirsync handover switch --confirm "/);
+    const cliReport = JSON.parse((await run(['--json', 'handover', 'report'])).stdout) as HandoverReport;
+    assert.deepEqual(cliReport.counts, report.counts, 'the CLI reports the same numbers');
+    const doctor = JSON.parse((await run(['--json', 'doctor'])).stdout) as { checks: Array<{ id: string; status: string; fix?: string }> };
+    const takeover = doctor.checks.find((c) => c.id === 'takeover');
+    assert.equal(takeover?.status, 'warning');
+    assert.match(takeover?.fix ?? '', /dirsync handover report/);
+  });
+
   it('refuses the switch with a wrong confirmation, and while the old server still synchronizes', async () => {
     const status = await api().getHandover({});
     await assert.rejects(api().beginHandoverSwitch({ confirmation: 'yes' }), (e: unknown) => e instanceof RemoteError && /type the tenant's name exactly/.test(e.message));
