@@ -78,9 +78,17 @@ export async function handoverStatus(store: Store, cloud: CloudConnector, nowMs:
   observeLastSync(store, organization.onPremisesLastSyncDateTime, nowMs);
   let state = readHandover(store);
   const tenantSynchronized = organization.onPremisesSyncEnabled === true;
-  const counting = tenantSynchronized || state?.phase === 'converting';
+  // Turned off (false, not null) with no takeover on record: the switch was made and the service stopped before it
+  // kept it, or an administrator turned it off by hand. While objects remain to convert, the takeover follows it.
+  const turnedOff = organization.onPremisesSyncEnabled === false && state === undefined;
+  const counting = tenantSynchronized || turnedOff || state?.phase === 'converting';
   const synchronized = counting ? await countSynchronized(cloud.graph) : { user: 0, group: 0 };
   const tool = tenantSynchronized || state === undefined ? syncToolOf(await syncAccounts(cloud.graph)) : state.tool;
+  if (turnedOff && synchronized.user + synchronized.group > 0) {
+    state = { phase: 'converting', switchedAt: organization.onPremisesLastSyncDateTime ?? new Date(nowMs).toISOString(), switchedBy: 'found turned off in the tenant',
+      tool, synchronizedAtSwitch: synchronized };
+    writeHandover(store, state);
+  }
   if (state?.phase === 'converting') {
     state = progressed(state, synchronized, nowMs);
     writeHandover(store, state);

@@ -47,8 +47,14 @@ export class HandoverControl {
 
   public async status(): Promise<HandoverStatus> {
     const config = this.configured();
-    return handoverStatus(this.host.store, cloudConnectorFor(this.host.store, config), this.host.now());
+    const before = readHandover(this.host.store)?.phase;
+    const status = await handoverStatus(this.host.store, cloudConnectorFor(this.host.store, config), this.host.now());
+    // A takeover found under way (switched before a stop, or by hand): the scheduler follows it from now on.
+    if (status.state?.phase !== before && !this.ticking) this.host.changed();
+    return status;
   }
+
+  private ticking = false;
 
   /** The takeover's report: a full dry run on a copy of the store, as if Microsoft had converted every object. */
   public async report(): Promise<HandoverReport> {
@@ -111,15 +117,18 @@ export class HandoverControl {
     return phase === 'converting' || phase === 'adopting';
   }
 
-  /** One check of the conversion; when it is done, the adoption run. */
-  public async tick(): Promise<void> {
+  /** One check of the conversion; when it is done, the adoption run. `look`: check the tenant even when no takeover is on record. */
+  public async tick(look = false): Promise<void> {
     const config = this.host.config();
-    if (!config || !this.following()) return;
+    if (!config || (!look && !this.following())) return;
+    this.ticking = true;
     try {
-      if (readHandover(this.host.store)?.phase === 'converting') await this.status();
+      if (look || readHandover(this.host.store)?.phase === 'converting') await this.status();
       if (readHandover(this.host.store)?.phase === 'adopting') await this.host.startAdoptionRun();
     } catch (error) {
       this.host.log.warn({ err: error }, 'the takeover could not be checked: trying again later');
+    } finally {
+      this.ticking = false;
     }
     this.host.changed();
   }

@@ -3,7 +3,8 @@
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
 import type { HandoverReport, HandoverStatus } from '../contract/handover.ts';
-import { adoptionFinished, readHandover } from '../run/handover.ts';
+import { adoptionFinished, readHandover, runsWaitForHandover } from '../run/handover.ts';
+import { HandoverRefusedError } from '../errors/handover-errors.ts';
 import { HandoverControl } from './handover-control.ts';
 import { readinessChecks } from '../diagnostics/readiness.ts';
 import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInProgress, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
@@ -113,6 +114,7 @@ export class DirSyncService implements ControlRequests {
         return true;
       },
       changed: () => {
+        if (this.stopped) return;
         if (!this.running) this.schedule();
         void this.getStatus({}).then((status) => this.options.events.emit('onDidChangeStatus', status), () => undefined);
       },
@@ -124,12 +126,24 @@ export class DirSyncService implements ControlRequests {
     removeStalePreviews(this.options.dataDir);
     this.log.info({ dataDir: this.options.dataDir }, 'service started');
     this.schedule();
+    // The tenant was synchronized by another tool when last seen: a switch may have been made just before a stop.
+    if (this.config() && tenantSyncState(this.store)?.synchronized && !this.handover.following()) this.followHandover(true);
   }
+
+  /** One step of a takeover the service follows (stop() waits for it). */
+  private followHandover(look: boolean): void {
+    if (this.stopped || this.handoverWork) return;
+    this.handoverWork = this.handover.tick(look).catch((error: unknown) => this.log.warn({ err: error }, 'the takeover could not be followed'))
+      .finally(() => { this.handoverWork = undefined; });
+  }
+
+  private handoverWork?: Promise<void>;
 
   /** Stops scheduling; waits for a run in progress to finish. */
   public async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
+    await this.handoverWork;
     if (this.running) await this.running.promise.catch(() => undefined);
     this.previewGeneration += 1;
     if (this.previewing) await this.previewing.catch(() => undefined);
@@ -150,7 +164,7 @@ export class DirSyncService implements ControlRequests {
     if (config && !this.stopped && this.handover.following()) {
       // A takeover the administrator switched: the conversion is checked (runs wait for it), then the adoption run starts.
       this.next = undefined;
-      this.timer = this.clock.setTimer(() => void this.handover.tick(), (this.options.handoverPollSeconds ?? 60) * 1000);
+      this.timer = this.clock.setTimer(() => this.followHandover(false), (this.options.handoverPollSeconds ?? 60) * 1000);
       return undefined;
     }
     if (!config || this.stopped || this.options.schedule === false) {
@@ -338,6 +352,8 @@ export class DirSyncService implements ControlRequests {
     const config = this.config();
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet: run the Configuration Wizard, or `dirsync init`.');
     if (this.running) throw new RunInProgressError(`A ${this.running.kind} run is in progress; wait for it to finish.`);
+    const waiting = args.dryRun || args.adoption ? undefined : runsWaitForHandover(this.store);
+    if (waiting) throw new HandoverRefusedError(waiting);
     this.timer?.cancel();
     // A full run is what the hold waits for; a delta run or a preview leaves it in place.
     if (!args.dryRun && args.kind === 'full') this.holdScheduleUntil = undefined;

@@ -181,8 +181,8 @@ describe('taking over a tenant Entra Connect synchronizes', () => {
  * Cloud Sync, and the old DirSync (immutable ids from objectGUID, also for users whose ms-DS-ConsistencyGuid
  * differs): both detected and adopted, on the Sales OU of the lab (fewer objects, the same rules).
  */
-for (const tool of ['cloud-sync', 'dirsync'] as const) {
-  describe(`taking over a tenant ${tool === 'cloud-sync' ? 'Cloud Sync' : 'DirSync'} synchronizes`, () => {
+for (const tool of ['cloud-sync', 'dirsync', 'by hand'] as const) {
+  describe(`taking over a tenant ${tool === 'cloud-sync' ? 'Cloud Sync' : tool === 'dirsync' ? 'DirSync' : 'Entra Connect synchronizes, turned off by hand'}${tool === 'by hand' ? '' : ' synchronizes'}`, () => {
     let harness: Harness;
     let running: RunningService;
     let seed: TenantSeed;
@@ -193,7 +193,7 @@ for (const tool of ['cloud-sync', 'dirsync'] as const) {
     before(async () => {
       const ad = await sharedAd();
       // DirSync's server stopped three hours ago: more than two of Connect's default 30-minute cycles.
-      seed = await entraConnectSeed(ad, { baseOu: 'OU=Sales,OU=Contoso', tool, sourceAnchor: 'mS-DS-ConsistencyGuid',
+      seed = await entraConnectSeed(ad, { baseOu: 'OU=Sales,OU=Contoso', tool: tool === 'by hand' ? 'entra-connect' : tool, sourceAnchor: 'mS-DS-ConsistencyGuid',
         ...(tool === 'dirsync' ? { lastSyncDateTime: new Date(Date.now() - 3 * 3600_000) } : {}) });
       const sandbox = await createAdSandbox(ad, `Test Takeover ${tool}`);
       try {
@@ -215,6 +215,7 @@ for (const tool of ['cloud-sync', 'dirsync'] as const) {
     it('is detected, reported and adopted by its anchors, with nothing created twice', async () => {
       const status = await api().getHandover({});
       assert.equal(status.tool?.kind, tool === 'cloud-sync' ? 'cloud-sync' : 'entra-connect');
+      if (tool === 'by hand') harness.tenant.state.setOldSync({ conversionPerSecond: 40 });
       assert.match(status.summary, tool === 'cloud-sync' ? /Microsoft Entra Cloud Sync/ : /on the server SYNC01/);
       const report = await api().handoverReport({});
       const synced = (seed.users ?? []).filter((u) => u.props?.['onPremisesSyncEnabled'] === true);
@@ -222,10 +223,20 @@ for (const tool of ['cloud-sync', 'dirsync'] as const) {
       assert.equal(report.counts.create + report.counts.orphan + report.counts.conflict + report.counts.blocked, 0, JSON.stringify(report.counts));
       assert.equal(report.counts.adoptWithChanges, 0, JSON.stringify(report.objects.filter((o) => (o.changes?.length ?? 0) > 0).slice(0, 3)));
       const before = new Map(users().map((u) => [u.id, u['onPremisesImmutableId']]));
-      // Cloud Sync's agent is simply gone here: the administrator says so instead of waiting for its cycles.
-      const prompt = await api().beginHandoverSwitch({ confirmation: status.confirmation, oldToolGone: tool === 'cloud-sync' });
-      harness.tenant.state.approveDeviceCode(prompt.userCode, harness.tenant.connection.globalAdminUpn);
-      await api().completeHandoverSwitch({ signInId: prompt.signInId });
+      if (tool === 'by hand') {
+        // An administrator turns directory synchronization off with PowerShell (Set-EntraDirSyncEnabled): the service finds it and follows.
+        const t = harness.tenant.state.tenant;
+        t.store.update(t.organization(), { onPremisesSyncEnabled: false });
+        const found = await api().getHandover({});
+        assert.equal(found.state?.phase, 'converting');
+        assert.equal(found.state?.switchedBy, 'found turned off in the tenant');
+        await assert.rejects(api().startRun({ kind: 'full' }), (e: unknown) => e instanceof RemoteError && /Runs wait while Microsoft Entra ID converts/.test(e.message));
+      } else {
+        // Cloud Sync's agent is simply gone here: the administrator says so instead of waiting for its cycles.
+        const prompt = await api().beginHandoverSwitch({ confirmation: status.confirmation, oldToolGone: tool === 'cloud-sync' });
+        harness.tenant.state.approveDeviceCode(prompt.userCode, harness.tenant.connection.globalAdminUpn);
+        await api().completeHandoverSwitch({ signInId: prompt.signInId });
+      }
       const done = await until('the adoption', () => api().getHandover({}), (s) => s.state?.phase === 'done', 180_000);
       const adoption = (await api().listRuns({ limit: 5 })).find((r) => r.id === done.state?.adoptionRunId);
       assert.ok(adoption);
