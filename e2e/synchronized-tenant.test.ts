@@ -44,7 +44,7 @@ describe('the wizard in a tenant Entra Connect synchronizes', () => {
     const s = session as WizardSession;
     const { notices, accountDn } = await throughWizardToReadiness(page, s, ad, scopeDnOf(ad), 'synchronized-tenant-01');
     accounts.push(accountDn);
-    assert.match(notices[0] ?? '', /^This tenant is synchronized by another tool \(Entra Connect, Cloud Sync or DirSync\), last on /);
+    assert.match(notices[0] ?? '', /^This tenant is synchronized by another tool: Microsoft Entra Connect \(or the older DirSync\) on the server SYNC01, \d+ users and 24 groups, last on .* \(it still runs\)\./);
     assert.deepEqual(s.consoleErrors, []);
   });
 

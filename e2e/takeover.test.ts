@@ -45,8 +45,10 @@ describe('taking over from Entra Connect in the wizard', () => {
 
   it('configures Directory Sync in the synchronized tenant and opens the takeover from the Operations view', async () => {
     const s = session as WizardSession;
-    const { accountDn } = await throughWizardToReadiness(page, s, ad, scopeDnOf(ad), 'takeover-01');
+    const { accountDn, notices } = await throughWizardToReadiness(page, s, ad, scopeDnOf(ad), 'takeover-01');
     accounts.push(accountDn);
+    const users = (seed.users ?? []).filter((u) => u.props?.['onPremisesSyncEnabled'] === true).length;
+    assert.match(notices[0] ?? '', new RegExp(`^This tenant is synchronized by another tool: Microsoft Entra Connect \\(or the older DirSync\\) on the server AADC02, ${users} users and 24 groups, last on .* \\(it still runs\\)\\. .*open the Takeover page`));
     const finish = await onToFinish(page);
     await finish.finish();
     await finish.waitForResult();

@@ -20,7 +20,7 @@ export type SyncToolIdentity = {
 /** Whether the old tool still synchronizes: its last sync time, as seen to move. */
 export type OldToolActivity = {
   readonly lastSyncDateTime?: string;
-  /** Its cycle: the shortest interval seen between two last sync times, else the tool's default. */
+  /** Its cycle: the median interval seen between last sync times, else the tool's default. */
   readonly cycleSeconds: number;
   readonly cycleObserved: boolean;
   /** Two cycles without a new last sync time (or none at all): stopped. */
@@ -95,6 +95,8 @@ export type HandoverReport = {
     readonly managerChanges: number;
   };
   readonly objects: ReadonlyArray<HandoverObject>;
+  /** The old tool's accounts, which can be removed after the takeover (Directory Sync never removes them itself). */
+  readonly oldAccounts: { readonly cloud: ReadonlyArray<string>; readonly ad: ReadonlyArray<string> };
   /** What changes for users and what to do afterwards, in words. */
   readonly notes: ReadonlyArray<string>;
 };

@@ -105,5 +105,13 @@ export type RunSummary = {
 };
 
 /** What the tenant says of the other tool that synchronizes it. */
-export type TenantSynchronized = { readonly lastSyncDateTime?: string };
+export type TenantSynchronized = {
+  readonly lastSyncDateTime?: string;
+  /** Which tool, where it can be told (its cloud sync account): "Microsoft Entra Connect (or the older DirSync) on the server SYNC01". */
+  readonly tool?: string;
+  /** Users and groups it synchronizes. */
+  readonly objects?: { readonly user: number; readonly group: number };
+  /** Whether it still runs: its last sync time is within two of its cycles. */
+  readonly stillRunning?: boolean;
+};
 

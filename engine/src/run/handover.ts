@@ -10,7 +10,7 @@
 import type {
   HandoverChange, HandoverObject, HandoverReport, HandoverState, HandoverStatus, OldToolActivity, SyncToolIdentity, SyncToolKind,
 } from '../contract/handover.ts';
-import type { SyncObjectType } from '../contract/model.ts';
+import type { SyncObjectType, TenantSynchronized } from '../contract/model.ts';
 import { countSynchronized, syncAccounts, syncToolOf, turnOffDirectorySync } from '../cloud/sync-tool.ts';
 import type { CloudConnector, Organization } from '../cloud/connector.ts';
 import { HandoverRefusedError } from '../errors/handover-errors.ts';
@@ -57,18 +57,35 @@ function readObservations(store: Store): Observation[] {
 }
 
 /**
- * Whether the old tool still synchronizes. Its cycle is the shortest interval between two last sync times
+ * Whether the old tool still synchronizes. Its cycle is the median interval between the last sync times
  * seen (else the tool's default); it has stopped when its last sync time is older than two cycles.
  */
 export function oldToolActivity(store: Store, kind: SyncToolKind, lastSync: string | null | undefined, nowMs: number): OldToolActivity {
   const times = readObservations(store).map((o) => Date.parse(o.lastSync)).filter(Number.isFinite).sort((a, b) => a - b);
-  const gaps = times.slice(1).map((t, i) => t - (times[i] as number)).filter((g) => g > 0);
+  const gaps = times.slice(1).map((t, i) => t - (times[i] as number)).filter((g) => g > 0).sort((a, b) => a - b);
   const observed = gaps.length > 0;
-  const cycleSeconds = observed ? Math.max(1, Math.round(Math.min(...gaps) / 1000)) : DEFAULT_CYCLE_SECONDS[kind];
+  // The median interval, rounded up: last sync times have a resolution of a second, and one early cycle must not make the tool look stopped.
+  const cycleSeconds = observed ? Math.max(1, Math.ceil((gaps[Math.floor(gaps.length / 2)] as number) / 1000)) : DEFAULT_CYCLE_SECONDS[kind];
   const last = lastSync ? Date.parse(lastSync) : Number.NaN;
   if (!Number.isFinite(last)) return { cycleSeconds, cycleObserved: observed, stopped: true };
   const stoppedAt = last + 2 * cycleSeconds * 1000;
   return { lastSyncDateTime: lastSync ?? undefined, cycleSeconds, cycleObserved: observed, stopped: nowMs >= stoppedAt, stoppedAfter: new Date(stoppedAt).toISOString() };
+}
+
+/**
+ * What the tenant tells of the tool that synchronizes it, as the app just registered reads it (the Microsoft
+ * Entra page): which tool, how many objects, whether it still runs. Undefined when it cannot be read.
+ */
+export async function detectOtherTool(store: Store, cloud: Pick<CloudConnector, 'graph'>, organization: Organization, nowMs: number): Promise<Omit<TenantSynchronized, 'lastSyncDateTime'> | undefined> {
+  try {
+    const tool = syncToolOf(await syncAccounts(cloud.graph));
+    const objects = await countSynchronized(cloud.graph);
+    observeLastSync(store, organization.onPremisesLastSyncDateTime, nowMs);
+    const activity = oldToolActivity(store, tool.kind, organization.onPremisesLastSyncDateTime, nowMs);
+    return { tool: tool.description, objects, stillRunning: !activity.stopped };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where the takeover stands, read from the tenant now (and kept: the observation, the tenant's sync state, the conversion's progress). */
@@ -186,7 +203,8 @@ export function assumeConverted(store: Store): number {
 }
 
 /** What a takeover preview's plan says, object by object (see HandoverReport). */
-export function handoverReport(store: Store, runId: number, planId: number | undefined, anchorProperty: string, tool: SyncToolIdentity | undefined): HandoverReport {
+export function handoverReport(store: Store, runId: number, planId: number | undefined, anchorProperty: string, tool: SyncToolIdentity | undefined,
+  ownAccounts: ReadonlyArray<string> = []): HandoverReport {
   const objects: HandoverObject[] = [];
   const counts = { adopt: 0, adoptWithChanges: 0, create: 0, orphan: 0, conflict: 0, blocked: 0, invalid: 0, memberChanges: 0, managerChanges: 0 };
   const add = (object: HandoverObject & { category: 'adopt' | 'create' | 'orphan' | 'conflict' | 'blocked' | 'invalid' }): void => {
@@ -226,18 +244,27 @@ export function handoverReport(store: Store, runId: number, planId: number | und
     .all(runId) as Array<{ dn: string; object_type: SyncObjectType; reason: string }>) {
     add({ category: 'invalid', objectType: e.object_type, name: e.dn, reason: e.reason });
   }
-  return { generatedAt: new Date().toISOString(), counts, objects, notes: handoverNotes(tool) };
+  const ad = oldServiceAccounts(store, ownAccounts);
+  return { generatedAt: new Date().toISOString(), counts, objects, oldAccounts: { cloud: tool?.accounts ?? [], ad }, notes: handoverNotes(tool, ad) };
+}
+
+/** AD accounts the old tool signs in with (DirSync's and Connect's `MSOL_…`, Connect's `AAD_…`), besides Directory Sync's own. */
+function oldServiceAccounts(store: Store, ownAccounts: ReadonlyArray<string>): string[] {
+  const own = new Set(ownAccounts.map((n) => n.toLowerCase()));
+  const rows = store.db.prepare(`SELECT dn FROM ad_objects WHERE object_class = 'user' AND deleted = 0 AND (dn LIKE 'CN=MSOL\\_%' ESCAPE '\\' OR dn LIKE 'CN=AAD\\_%' ESCAPE '\\')
+    ORDER BY dn`).all() as Array<{ dn: string }>;
+  return rows.map((r) => r.dn).filter((dn) => !own.has((/^CN=([^,]+)/i.exec(dn)?.[1] ?? '').toLowerCase()));
 }
 
 /** What changes for users, and what to do afterwards, said plainly. */
-export function handoverNotes(tool: SyncToolIdentity | undefined): string[] {
+export function handoverNotes(tool: SyncToolIdentity | undefined, adAccounts: ReadonlyArray<string> = []): string[] {
   const who = tool?.description ?? 'the old tool';
   return [
     `Passwords ${who} synchronized keep working: users sign in as before. But password changes made in Active Directory no longer reach Microsoft Entra ID, `
       + 'because Directory Sync does not synchronize password hashes: have users change their password in the cloud (self-service password reset), or move them to a federated or pass-through sign-in.',
     'Turning directory synchronization off cannot be cancelled while Microsoft converts the objects (up to 72 hours). Until each object is converted it stays read-only, and Directory Sync does not write it.',
     `Afterwards you can remove ${who}'s cloud sync account${tool && tool.accounts.length > 0 ? ` (${tool.accounts.join(', ')})` : ''} and its service account in Active Directory `
-      + '(Entra Connect: MSOL_… or the ADSync service account) — Directory Sync lists them and never removes them itself.',
+      + `(${adAccounts.length > 0 ? `found: ${adAccounts.join('; ')}` : 'MSOL_… for DirSync and Connect\'s express settings, or the account you gave Connect'}) — Directory Sync lists them and never removes them itself.`,
     'Going back to Entra Connect: turn directory synchronization on again (Set-EntraDirSyncEnabled -EnableDirsync $true) after the conversion has finished, then run Entra Connect: it matches the objects again by their immutable id.',
   ];
 }

@@ -3,7 +3,7 @@
  * API. It runs without any window; closing the wizard never stops synchronization.
  */
 import type { HandoverReport, HandoverStatus } from '../contract/handover.ts';
-import { adoptionFinished, readHandover, runsWaitForHandover } from '../run/handover.ts';
+import { adoptionFinished, detectOtherTool, readHandover, runsWaitForHandover } from '../run/handover.ts';
 import { HandoverRefusedError } from '../errors/handover-errors.ts';
 import { HandoverControl } from './handover-control.ts';
 import { readinessChecks } from '../diagnostics/readiness.ts';
@@ -271,7 +271,7 @@ export class DirSyncService implements ControlRequests {
       const existingAppId = previous?.cloud.tenantId === session.tenantId ? previous.cloud.clientId : undefined;
       const registration = await registerDirectorySyncApp(session, { hostName: this.options.hostName ?? hostname(), existingAppId });
       const timeoutSeconds = this.options.registrationReplicationSeconds ?? 300;
-      await checkAppCredential(registration, { ...pending.settings, timeoutSeconds, onWait: (waiting, elapsedSeconds) => {
+      const checked = await checkAppCredential(registration, { ...pending.settings, timeoutSeconds, onWait: (waiting, elapsedSeconds) => {
         pending.progress = { stage: 'waiting-for-replication', elapsedSeconds,
           message: `${waiting}: ${elapsedSeconds} s so far (new registrations usually take seconds, at times minutes; Directory Sync waits up to ${Math.round(timeoutSeconds / 60)} min).` };
         this.log.info({ waiting, elapsedSeconds }, 'waiting for the app registration to replicate');
@@ -288,7 +288,9 @@ export class DirSyncService implements ControlRequests {
       await session.signOut();
       this.log.info({ appId: registration.appId, created: registration.created, tenantId: registration.tenantId, revokedPermissions: registration.revokedPermissions,
         warnings: registration.warnings }, 'app registration ready');
-      return registrationView(registration);
+      const view = registrationView(registration);
+      const other = view.tenantSynchronized ? await detectOtherTool(this.store, checked.connector, registration.organization, this.clock.now()) : undefined;
+      return other ? { ...view, tenantSynchronized: { ...view.tenantSynchronized, ...other } } : view;
     } finally {
       this.signIns.delete(args.signInId);
     }

@@ -23,7 +23,7 @@ type Obj = Record<string, unknown> & { id: string };
 
 const ORPHANS = 3;
 const DRIFT_EVERY = 150;
-const CYCLE_MS = 1500;
+const CYCLE_MS = 2000;
 
 async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -59,6 +59,8 @@ describe('taking over a tenant Entra Connect synchronizes', () => {
     seed = await entraConnectSeed(ad, { orphans: ORPHANS, driftEvery: DRIFT_EVERY, serverName: 'AADC01' });
     sandbox = await createAdSandbox(ad, 'Test Takeover');
     await sandbox.addUser('Joiner Jo', { sAMAccountName: 'joinerjo', userPrincipalName: 'joiner.jo@contoso.com', displayName: 'Joiner Jo' });
+    // The old DirSync's service account in AD: out of scope (a sync service account), listed for removal afterwards.
+    await sandbox.addUser('MSOL_0a1b2c3d4e5f', { sAMAccountName: 'MSOL_0a1b2c3d4e5f' });
     harness = await startHarness({ tenant: { seed }, scopeOuGuids: [await sandbox.guidOf(scopeDnOf(ad)), await sandbox.guidOf(sandbox.ouDn)] });
     harness.tenant.state.setOldSync({ running: true, cycleMs: CYCLE_MS, conversionPerSecond: 600 });
     const preview = await harness.sync('full', true);
@@ -111,6 +113,9 @@ describe('taking over a tenant Entra Connect synchronizes', () => {
     assert.equal(report.counts.memberChanges, 0, 'memberships are already as AD says');
     assert.equal(report.counts.managerChanges, 0, 'managers too');
     assert.ok(report.notes.some((n) => /password changes made in Active Directory no longer reach/.test(n)));
+    assert.deepEqual(report.oldAccounts.ad, [`CN=MSOL_0a1b2c3d4e5f,${sandbox.ouDn}`]);
+    assert.match(report.oldAccounts.cloud.join(), /^Sync_AADC01_[0-9a-f]{12}@contoso\.onmicrosoft\.com$/);
+    assert.ok(report.notes.some((n) => n.includes(`found: CN=MSOL_0a1b2c3d4e5f,${sandbox.ouDn}`)), 'the notes name the accounts to remove');
   });
 
   it('says the same through dirsync handover and dirsync doctor', async () => {

@@ -29,10 +29,13 @@ function registrationNotices(registration: CloudRegistrationView): Notice[] {
   const revoked: Notice[] = registration.revokedPermissions.length === 0 ? [] : [{ intent: 'info', text:
     `Consent for ${registration.revokedPermissions.join(', ')} was revoked: Directory Sync no longer needs ` +
     `${registration.revokedPermissions.length === 1 ? 'that permission' : 'those permissions'} and keeps only ${registration.permissions.join(', ')}.` }];
-  const synchronized: Notice[] = registration.tenantSynchronized === undefined ? [] : [{ intent: 'warning', text:
-    `This tenant is synchronized by another tool (Entra Connect, Cloud Sync or DirSync)` +
-    `${registration.tenantSynchronized.lastSyncDateTime ? `, last on ${registration.tenantSynchronized.lastSyncDateTime}` : ''}. ` +
-    'Directory Sync never writes the users and groups it synchronizes nor creates them again, and creates nothing new until you approve it.' }];
+  const other = registration.tenantSynchronized;
+  const synchronized: Notice[] = other === undefined ? [] : [{ intent: 'warning', text:
+    `This tenant is synchronized by another tool${other.tool ? `: ${other.tool}` : ' (Entra Connect, Cloud Sync or DirSync)'}` +
+    `${other.objects ? `, ${other.objects.user} users and ${other.objects.group} groups` : ''}` +
+    `${other.lastSyncDateTime ? `, last on ${other.lastSyncDateTime}` : ''}${other.stillRunning === true ? ' (it still runs)' : other.stillRunning === false ? ' (it has stopped)' : ''}. ` +
+    'Directory Sync never writes the users and groups it synchronizes nor creates them again, and creates nothing new until you approve it. ' +
+    'To take over from it, finish this wizard, then open the Takeover page from the Operations view.' }];
   const earlier: Notice[] = registration.earlierRegistrations.length === 0 ? [] : [{ intent: 'info', text:
     `Earlier Directory Sync registrations found: ${registration.earlierRegistrations.map((r) => `${r.displayName} (${r.appId})`).join(', ')}. ` +
     'The users and groups they synchronized are adopted by this registration, never created again.' }];

@@ -27,7 +27,7 @@ export function RunHistory(props: { readonly runs: ReadonlyArray<RunSummary> }) 
         {runs.map((run) => (
           <TableRow key={run.id}>
             <TableCell>{run.id}</TableCell><TableCell>{new Date(run.startedAt).toLocaleString()}</TableCell>
-            <TableCell>{run.kind}{run.dryRun ? ' (preview)' : ''}</TableCell>
+            <TableCell>{run.kind}{run.dryRun ? ' (preview)' : ''}{run.message?.startsWith('Takeover:') ? ' — takeover: adoption' : ''}</TableCell>
             <TableCell><Badge appearance="tint" color={run.status === 'succeeded' ? 'success' : run.status === 'failed' ? 'danger' : 'warning'}>{run.status}</Badge></TableCell>
             <TableCell>{counts(run.exported)}</TableCell><TableCell>{run.errors}</TableCell>
           </TableRow>
