@@ -78,7 +78,10 @@ export type HandoverObject = {
   readonly reason: string;
 };
 
-/** What the takeover would do, object by object, computed on a copy of the store as if the conversion were done. */
+/**
+ * What the takeover would do, object by object, computed on a copy of the store as if the conversion were done.
+ * Adopted objects whose only write is Directory Sync's anchor are counted, not listed.
+ */
 export type HandoverReport = {
   readonly generatedAt: string;
   readonly counts: {

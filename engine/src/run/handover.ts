@@ -231,8 +231,11 @@ export function handoverReport(store: Store, runId: number, planId: number | und
       const previous = op.previous ?? {};
       const changes: HandoverChange[] = Object.keys(properties).filter((p) => p !== anchorProperty).sort()
         .map((property) => ({ property, from: previous[property] ?? null, to: properties[property] ?? null }));
-      if (changes.length > 0) counts.adoptWithChanges += 1;
-      add({ category: 'adopt', objectType: op.objectType, name, cloudId: op.cloudId, changes, reason: op.reason.split(';')[0] ?? op.reason });
+      counts.adopt += 1;
+      // An adoption that writes only the anchor is counted, not listed: at 100,000 objects the list would say nothing.
+      if (changes.length === 0) continue;
+      counts.adoptWithChanges += 1;
+      objects.push({ category: 'adopt', objectType: op.objectType, name, cloudId: op.cloudId, changes, reason: op.reason.split(';')[0] ?? op.reason });
     }
   }
   for (const category of ['conflict', 'blocked'] as const) {
