@@ -5,13 +5,15 @@
  * reaches it directly.
  */
 import { postControl, streamControlEvents } from '../../../engine/src/control/transport.ts';
+import { controlKeyFile } from '../../../engine/src/base/locations.ts';
 
 export { serviceSocketPath } from '../../../engine/src/base/locations.ts';
 
 /** One control API call; resolves with the service's envelope `{ result } | { error }` unchanged. */
 export async function callService(socketPath: string, method: string, args: unknown): Promise<unknown> {
   try {
-    return await postControl({ socketPath }, method, args);
+    // The service proves itself with its control key before anything is sent (engine/src/control/channel-proof.ts).
+    return await postControl({ socketPath, keyFile: controlKeyFile(socketPath) }, method, args);
   } catch (error) {
     return { error: { $isError: true, name: 'ServiceUnavailable', code: 'service-unavailable',
       message: `The Directory Synchronization Service is not running (${(error as Error).message}). Start it (systemctl start dirsync, or the Services console on Windows), then try again.` } };
@@ -20,5 +22,5 @@ export async function callService(socketPath: string, method: string, args: unkn
 
 /** Streams service events; returns a function that stops. */
 export function subscribeService(socketPath: string, onLine: (line: string) => void): () => void {
-  return streamControlEvents({ socketPath }, onLine);
+  return streamControlEvents({ socketPath, keyFile: controlKeyFile(socketPath) }, onLine);
 }

@@ -3,7 +3,7 @@
  * socket. The engine and the Electron shell both read them here (electron/ may import this file).
  */
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Where the service keeps its store, key and logs, per operating system ($DIRSYNC_DATA_DIR first). */
 export function defaultDataDir(): string {
@@ -22,4 +22,12 @@ export function defaultSocketPath(dataDir: string): string {
 /** The running service's control socket: $DIRSYNC_SOCKET, else the default of the default data directory. */
 export function serviceSocketPath(): string {
   return process.env['DIRSYNC_SOCKET'] ?? defaultSocketPath(defaultDataDir());
+}
+
+/**
+ * The key the service proves itself with on its control socket (control/channel-proof.ts): beside the socket in the
+ * data directory, or in the data directory for a named pipe. Readable by the service's account and administrators only.
+ */
+export function controlKeyFile(socketPath: string, dataDir: string = defaultDataDir()): string {
+  return socketPath.startsWith('\\\\.\\pipe\\') ? join(dataDir, 'control.key') : join(dirname(socketPath), 'control.key');
 }

@@ -22,6 +22,7 @@ import { adCursorKey, PRIMARY_SOURCE } from '../store/keys.ts';
 import { adSourcesOf, type AdSource } from '../run/sources.ts';
 import { callControl, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
 import { defaultSocketPath, startService } from '../service/daemon.ts';
+import { controlKeyFile } from '../base/locations.ts';
 import type { Store } from '../store/store.ts';
 import { exportConfiguration, exportHasSecrets, importConfiguration } from '../service/config-transfer.ts';
 import { runDoctor } from '../diagnostics/doctor.ts';
@@ -109,7 +110,7 @@ function withStore<T>(work: (store: Store) => Promise<T> | T): Promise<T> {
 async function serviceEndpoint(dataDir: string): Promise<ControlEndpoint | undefined> {
   const socketPath = defaultSocketPath(dataDir);
   if (process.platform !== 'win32' && !existsSync(socketPath)) return undefined;
-  const endpoint = { socketPath };
+  const endpoint = { socketPath, keyFile: controlKeyFile(socketPath, dataDir) };
   const answered = await Promise.race([
     callControl(endpoint, 'getStatus', {}).then(() => true, () => false),
     new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref()),

@@ -5,9 +5,15 @@
  * The CLI, the tests and the Electron shell all use it (electron/ may import this room).
  */
 import { request, type RequestOptions } from 'node:http';
+import { dirname, join } from 'node:path';
 import type { SerializedError } from '../contract/control-api.ts';
+import { HELLO_PATH, newNonce, proofMatches, readControlKey } from './channel-proof.ts';
 
-export type ControlEndpoint = { readonly socketPath: string } | { readonly url: string; readonly token: string; readonly origin?: string };
+/**
+ * The local socket (the service proves itself with the key in `keyFile` before anything is sent; default: the
+ * key beside the socket, or in the default data directory for a named pipe), or loopback with the browser-mode token.
+ */
+export type ControlEndpoint = { readonly socketPath: string; readonly keyFile?: string } | { readonly url: string; readonly token: string; readonly origin?: string };
 
 /** The service's answer as it came, or a transport failure described as an error of code `bad-response`. */
 export type ControlEnvelope = { readonly result?: unknown; readonly error?: SerializedError };
@@ -25,8 +31,54 @@ function options(endpoint: ControlEndpoint, path: string, method: string): Reque
   };
 }
 
+function refused(code: string, message: string): ControlEnvelope {
+  return { error: { $isError: true, name: 'ServerNotVerified', code, message } };
+}
+
+/** One exchange, its status and JSON body (undefined when not JSON). */
+function exchange(opts: RequestOptions, body: string): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ ...opts, headers: { ...opts.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        let json: unknown;
+        try {
+          json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * On the local socket, the service must prove it holds the control key before anything else is sent: undefined
+ * when it did, else the refusal to return instead of sending. Rejects only when nothing answers.
+ */
+async function verifyServer(endpoint: ControlEndpoint): Promise<ControlEnvelope | undefined> {
+  if (!('socketPath' in endpoint)) return undefined;
+  // Beside a Unix socket by default; a named pipe's callers name it (base/locations.ts controlKeyFile).
+  const keyFile = endpoint.keyFile ?? (endpoint.socketPath.startsWith('\\\\.\\pipe\\') ? undefined : join(dirname(endpoint.socketPath), 'control.key'));
+  if (keyFile === undefined) return refused('control-key-unreadable', `No control key file was given for ${endpoint.socketPath}: the client cannot check the service.`);
+  const read = readControlKey(keyFile);
+  if ('problem' in read) return refused('control-key-unreadable', read.problem);
+  const nonce = newNonce();
+  const answer = await exchange(options(endpoint, HELLO_PATH, 'POST'), JSON.stringify({ nonce }));
+  const proof = (answer.json as { result?: { proof?: unknown } } | undefined)?.result?.proof;
+  if (answer.status === 200 && proofMatches(read.key, nonce, proof)) return undefined;
+  return refused('server-not-verified', `The process answering on ${endpoint.socketPath} did not prove it is the Directory Synchronization Service `
+    + `(it does not hold the service's control key ${keyFile}): nothing was sent to it. Stop that process and start the service again.`);
+}
+
 /** One call: resolves with the service's envelope; rejects only when the service cannot be reached. */
-export function postControl(endpoint: ControlEndpoint, method: string, args: unknown): Promise<ControlEnvelope> {
+export async function postControl(endpoint: ControlEndpoint, method: string, args: unknown): Promise<ControlEnvelope> {
+  const refusal = await verifyServer(endpoint);
+  if (refusal) return refusal;
   const body = JSON.stringify(args ?? {});
   return new Promise((resolve, reject) => {
     const opts = options(endpoint, `/api/${method}`, 'POST');
@@ -47,8 +99,18 @@ export function postControl(endpoint: ControlEndpoint, method: string, args: unk
   });
 }
 
-/** Streams the service's events, one JSON line each; returns a function that stops. */
+/** Streams the service's events, one JSON line each (once the service proved itself); returns a function that stops. */
 export function streamControlEvents(endpoint: ControlEndpoint, onLine: (line: string) => void): () => void {
+  let stopped = false;
+  let stop: () => void = () => { stopped = true; };
+  void verifyServer(endpoint).then((refusal) => {
+    if (refusal || stopped) return;
+    stop = openEventStream(endpoint, onLine);
+  }, () => undefined);
+  return () => stop();
+}
+
+function openEventStream(endpoint: ControlEndpoint, onLine: (line: string) => void): () => void {
   const req = request(options(endpoint, '/api/events', 'GET'), (res) => {
     let buffer = '';
     res.on('data', (chunk: Buffer) => {

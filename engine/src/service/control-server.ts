@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import type { ControlEvents, ControlMethod, ControlRequests, SerializedError } from '../contract/control-api.ts';
 import { EngineError } from '../errors/engine-error.ts';
 import { rendererFiles } from './renderer-files.ts';
+import { channelProof, ensureControlKey, HELLO_PATH } from '../control/channel-proof.ts';
 
 export type EventSink = <E extends keyof ControlEvents>(event: E, data: ControlEvents[E]) => void;
 
@@ -70,7 +71,7 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(text);
 }
 
-type Access = { readonly kind: 'socket' } | { readonly kind: 'loopback'; readonly token: string; readonly port: () => number };
+type Access = { readonly kind: 'socket'; readonly key: Buffer } | { readonly kind: 'loopback'; readonly token: string; readonly port: () => number };
 
 function tokenMatches(expected: string, header: string | undefined): boolean {
   const presented = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
@@ -123,6 +124,17 @@ function handler(api: ControlRequests, hub: EventHub, access: Access, serveFile?
         return;
       }
     }
+    if (access.kind === 'socket' && url.pathname === HELLO_PATH && request.method === 'POST') {
+      // The service proves itself before a client sends anything (control/channel-proof.ts).
+      const body = await readJson(request).catch(() => undefined) as { nonce?: unknown } | undefined;
+      const nonce = body?.nonce;
+      if (typeof nonce !== 'string' || nonce.length < 16 || nonce.length > 128) {
+        send(response, 400, { error: { $isError: true, name: 'BadRequest', code: 'bad-request', message: 'A hello carries a nonce of 16 to 128 characters.' } });
+        return;
+      }
+      send(response, 200, { result: { proof: channelProof(access.key, nonce) } });
+      return;
+    }
     if (url.pathname === '/api/events' && request.method === 'GET') {
       response.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
       response.write('\n');
@@ -159,14 +171,18 @@ function handler(api: ControlRequests, hub: EventHub, access: Access, serveFile?
 
 export type ControlServer = { readonly socketPath?: string; readonly url?: string; readonly token?: string; close(): Promise<void> };
 
-/** The local channel: a Unix socket with owner-only permissions (a named pipe on Windows). */
-export async function listenOnSocket(api: ControlRequests, hub: EventHub, socketPath: string): Promise<ControlServer> {
+/**
+ * The local channel: a Unix socket with owner-only permissions (a named pipe on Windows), on which the service
+ * proves itself with the key in `keyFile` (made on first start) before clients send anything.
+ */
+export async function listenOnSocket(api: ControlRequests, hub: EventHub, socketPath: string, keyFile: string): Promise<ControlServer> {
+  const key = ensureControlKey(keyFile);
   const isPipe = socketPath.startsWith('\\\\.\\pipe\\');
   if (!isPipe) {
     mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
     if (existsSync(socketPath)) rmSync(socketPath);
   }
-  const server: Server = createServer((req, res) => void handler(api, hub, { kind: 'socket' })(req, res));
+  const server: Server = createServer((req, res) => void handler(api, hub, { kind: 'socket', key })(req, res));
   const previousMask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {

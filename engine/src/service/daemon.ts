@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { appRoot } from '../app-root.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
-import { defaultSocketPath } from '../base/locations.ts';
+import { controlKeyFile, defaultSocketPath } from '../base/locations.ts';
 import { EventHub, listenOnLoopback, listenOnSocket, type ControlServer } from './control-server.ts';
 import { DirSyncService, type ServiceClock } from './service.ts';
 
@@ -39,7 +39,8 @@ export async function startService(options: {
   const service = new DirSyncService({ dataDir: options.dataDir, events, clock: options.clock, schedule: options.schedule, writeBudget: options.writeBudget,
     ownershipSettleMs: options.ownershipSettleMs, ownershipVerifySeconds: options.ownershipVerifySeconds, hostName: options.hostName,
     handoverPollSeconds: options.handoverPollSeconds });
-  const socket = await listenOnSocket(service, events, options.socketPath ?? defaultSocketPath(options.dataDir));
+  const socketPath = options.socketPath ?? defaultSocketPath(options.dataDir);
+  const socket = await listenOnSocket(service, events, socketPath, controlKeyFile(socketPath, options.dataDir));
   const browser = options.browser
     ? await listenOnLoopback(service, events, { port: options.browser.port, token: options.browser.token, rendererDist: options.browser.serveRenderer === false ? undefined : rendererDist })
     : undefined;
