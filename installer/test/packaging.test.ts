@@ -77,6 +77,16 @@ describe('the packages (electron-builder configuration)', () => {
     for (const runtime of ['tsx', 'better-sqlite3', 'ldapts', '@azure/msal-node', '@microsoft/microsoft-graph-client']) assert.ok(pkg.dependencies[runtime], `${runtime} is not a runtime dependency`);
   });
 
+  it('stops the Windows service gracefully: WinSW runs `dirsync service stop` with the app, within its stop timeout', () => {
+    const xml = readFileSync(join(repoRoot, 'installer', 'windows', 'service', 'DirectorySyncService.xml'), 'utf8');
+    const element = (name: string): string => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1] ?? '';
+    assert.equal(element('stopexecutable'), element('executable'), 'the stop executable is the app itself, run as Node.js');
+    assert.match(element('stoparguments'), /dirsync\.js" --data-dir "%ProgramData%\\Directory Sync" service stop --wait (\d+)$/);
+    const wait = Number(/--wait (\d+)/.exec(element('stoparguments'))?.[1]);
+    assert.ok(wait < Number(/^(\d+) sec$/.exec(element('stoptimeout'))?.[1]), 'the stop command gives up before WinSW kills the process');
+    assert.match(element('arguments'), /service run$/);
+  });
+
   it('compiles the installer\'s NSIS additions with makensis: the service, the finish page, the uninstall that waits for a run', async () => {
     const nsisInclude = join(require.resolve('app-builder-lib/package.json'), '..', 'templates', 'nsis', 'include');
     const script = join(scratch, 'check.nsi');

@@ -406,7 +406,9 @@ serviceCommand.command('run')
     const { dataDir } = globals();
     const handoverPollSeconds = Number(o.handoverPoll);
     if (!Number.isFinite(handoverPollSeconds) || handoverPollSeconds <= 0) throw new ConfigError(`--handover-poll must be a number of seconds above 0, not "${o.handoverPoll}".`);
-    const running = await startService({ dataDir, schedule: o.schedule, handoverPollSeconds, browser: o.browser ? { port: o.port ? Number(o.port) : undefined } : undefined });
+    let stopRequested: () => void = () => undefined;
+    const running = await startService({ dataDir, schedule: o.schedule, handoverPollSeconds, browser: o.browser ? { port: o.port ? Number(o.port) : undefined } : undefined,
+      onStopRequested: () => stopRequested() });
     const lines = [`Directory Synchronization Service running (data ${dataDir}, control socket ${running.socket.socketPath}).`];
     if (running.browser) lines.push(`Browser mode: open ${running.browser.url}?token=${running.browser.token} on this computer.`);
     const status = await running.service.getStatus({});
@@ -415,9 +417,30 @@ serviceCommand.command('run')
     print({ socketPath: running.socket.socketPath, browserUrl: running.browser?.url, token: running.browser?.token }, () => lines.join('\n'));
     await new Promise<void>((resolve) => {
       const stop = () => void running.stop().then(resolve);
+      stopRequested = stop;
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
+  });
+
+serviceCommand.command('stop')
+  .description('stop the running service gracefully: a run in progress ends after its current page and records why (WinSW\'s stop executable on Windows)')
+  .option('--wait <seconds>', 'how long to wait for it to exit', '280')
+  .action(async (o: { wait: string }) => {
+    const { dataDir } = globals();
+    const endpoint = await serviceEndpoint(dataDir);
+    if (!endpoint) {
+      print({ stopped: true, running: false }, () => 'The Directory Synchronization Service is not running for this data directory.');
+      return;
+    }
+    const answer = await callControl(endpoint, 'stopService', {});
+    const deadline = Date.now() + Number(o.wait) * 1000;
+    while (Date.now() < deadline && (await serviceEndpoint(dataDir)) !== undefined) await new Promise((r) => setTimeout(r, 250));
+    const stopped = (await serviceEndpoint(dataDir)) === undefined;
+    print({ stopped, runId: answer.runId ?? null }, () => stopped
+      ? `The Directory Synchronization Service stopped${answer.runId !== undefined ? ` (run ${answer.runId} was interrupted after its current page; the rest is planned again next run)` : ''}.`
+      : `The service is still stopping after ${o.wait} s: it waits for the page it is exporting.`);
+    if (!stopped) process.exitCode = ExitCode.failed;
   });
 
 const configCommand = program.command('config').description('show, export or import the configuration');

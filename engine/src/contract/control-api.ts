@@ -258,6 +258,11 @@ export type ControlRequests = {
   /** Waits for that sign-in, turns the tenant's directory synchronization off in it, and forgets the session. */
   completeHandoverSwitch(args: { readonly signInId: string }): Promise<HandoverStatus>;
   cancelHandoverSwitch(args: { readonly signInId: string }): Promise<{ readonly cancelled: boolean }>;
+  /**
+   * A graceful stop (what `dirsync service stop`, WinSW's stop executable and systemd ask for): no new run starts,
+   * a run in progress stops after its current export page and records why, then the service exits.
+   */
+  stopService(args: Record<string, never>): Promise<{ readonly stopping: true; readonly runId?: number }>;
 };
 
 export type CloudSignInProgress = {

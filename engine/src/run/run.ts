@@ -46,6 +46,8 @@ export type RunOptions = {
   readonly takeoverPreview?: boolean;
   /** The takeover's adoption run: said in its message, so history shows the handover as its own step. */
   readonly adoption?: boolean;
+  /** Why the export stopped early when mayExport said no (the service asked to stop), to record with the run. */
+  readonly interruption?: () => string | undefined;
   readonly onProgress?: (progress: RunProgress) => void;
   /** Called before each export page: false stops exporting (lease lost, shutdown). */
   readonly mayExport?: () => boolean;
@@ -323,7 +325,8 @@ async function exportRun(run: RunContext, cloud: CloudConnector, plan: PlanOutco
   });
   const errors = plan.errors + result.failed;
   const status = plan.held > 0 ? 'waiting-for-approval' : errors > 0 ? 'completed-with-errors' : 'succeeded';
-  const notes = [...run.notes, plan.held > 0 ? plan.heldReasons.join(' ') : undefined, stopped ? 'Export stopped before the end: the rest is planned again next run.' : undefined,
+  const notes = [...run.notes, plan.held > 0 ? plan.heldReasons.join(' ') : undefined,
+    stopped ? run.options.interruption?.() ?? 'Export stopped before the end: the rest is planned again next run.' : undefined,
     writer.throttledResponses > 0 ? `Microsoft Graph throttled ${writer.throttledResponses} requests; each was retried after its Retry-After.` : undefined,
     replicationNote(result), refused.note()];
   store.finishRun(run.runId, status, { ...baseSummary(run, plan, tenant), errors, exported: result.exported, throttled: writer.throttledResponses, writeRequests: writer.requestsSent },

@@ -89,7 +89,7 @@ const CONTROL_METHODS: Readonly<Record<ControlMethod, true>> = {
   matchReport: true, getPlan: true, approvePlan: true, rejectPlan: true, lookupObject: true, previewConfig: true, listPreviewObjects: true,
   getConfig: true, saveConfig: true, createServiceAccount: true, verifyServiceAccount: true, rotateServiceAccountPassword: true,
   getOwnership: true, claimOwnership: true, beginCloudSignIn: true, completeCloudSignIn: true, cancelCloudSignIn: true, cloudSignInProgress: true,
-  getHandover: true, handoverReport: true, beginHandoverSwitch: true, completeHandoverSwitch: true, cancelHandoverSwitch: true,
+  getHandover: true, handoverReport: true, beginHandoverSwitch: true, completeHandoverSwitch: true, cancelHandoverSwitch: true, stopService: true,
 };
 
 function handler(api: ControlRequests, hub: EventHub, access: Access, serveFile?: ReturnType<typeof rendererFiles>) {

@@ -34,23 +34,32 @@ export async function startService(options: {
   readonly hostName?: string;
   /** How often a takeover's conversion is checked (default 60 s). */
   readonly handoverPollSeconds?: number;
+  /** A client asked the service to stop (stopService); default: stop the service and close its channels. */
+  readonly onStopRequested?: () => void;
 }): Promise<RunningService> {
   const events = new EventHub();
   const service = new DirSyncService({ dataDir: options.dataDir, events, clock: options.clock, schedule: options.schedule, writeBudget: options.writeBudget,
     ownershipSettleMs: options.ownershipSettleMs, ownershipVerifySeconds: options.ownershipVerifySeconds, hostName: options.hostName,
-    handoverPollSeconds: options.handoverPollSeconds });
+    handoverPollSeconds: options.handoverPollSeconds, onStopRequested: () => (options.onStopRequested ? options.onStopRequested() : void running.stop()) });
   const socketPath = options.socketPath ?? defaultSocketPath(options.dataDir);
   const socket = await listenOnSocket(service, events, socketPath, controlKeyFile(socketPath, options.dataDir));
   const browser = options.browser
     ? await listenOnLoopback(service, events, { port: options.browser.port, token: options.browser.token, rendererDist: options.browser.serveRenderer === false ? undefined : rendererDist })
     : undefined;
   service.start();
-  return {
+  let stopping: Promise<void> | undefined;
+  const running: RunningService = {
     service, events, socket, browser,
-    async stop() {
-      await browser?.close();
-      await socket.close();
-      await service.stop();
+    stop() {
+      stopping ??= (async () => {
+        // The run in progress is told first (it ends after its current page), then the channels close.
+        const serviceStopped = service.stop();
+        await browser?.close();
+        await socket.close();
+        await serviceStopped;
+      })();
+      return stopping;
     },
   };
+  return running;
 }

@@ -66,6 +66,8 @@ export type ServiceOptions = {
   readonly replicationWaitMs?: number;
   /** How often a takeover's conversion is checked (default 60 s). */
   readonly handoverPollSeconds?: number;
+  /** Called when a client asks the service to stop (stopService): the process then stops as on SIGTERM. */
+  readonly onStopRequested?: () => void;
 };
 
 
@@ -139,7 +141,7 @@ export class DirSyncService implements ControlRequests {
 
   private handoverWork?: Promise<void>;
 
-  /** Stops scheduling; waits for a run in progress to finish. */
+  /** Stops scheduling; a run in progress stops after its current export page, and is waited for. */
   public async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
@@ -335,6 +337,17 @@ export class DirSyncService implements ControlRequests {
     return { cancelled: this.handover.cancelSwitch(args.signInId) };
   }
 
+  public async stopService(_args: Record<string, never>): Promise<{ stopping: true; runId?: number }> {
+    const runId = this.running?.progress?.runId;
+    this.log.info({ runId }, 'asked to stop');
+    // Answer first; the process stops as on SIGTERM (the run in progress ends after its current page).
+    setImmediate(() => {
+      if (this.options.onStopRequested) this.options.onStopRequested();
+      else void this.stop();
+    });
+    return { stopping: true, ...(runId !== undefined ? { runId } : {}) };
+  }
+
   public async getOwnership(_args: Record<string, never>): Promise<{ thisServer: boolean; holder?: OwnershipHolder }> {
     const config = this.config();
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet.');
@@ -367,7 +380,10 @@ export class DirSyncService implements ControlRequests {
       if (permission.planOnlyReason) this.log.warn({ reason: permission.planOnlyReason }, 'not the owner of the tenant: planning only');
       const session = sessionFor(this.store, config, { writeBudget: this.options.writeBudget, replicationWaitMs: this.options.replicationWaitMs, log: this.log });
       return runSync(session, {
-        kind: args.kind, dryRun: args.dryRun ?? false, adoption: args.adoption, mayExport: permission.mayExport, confirmExport: permission.confirmExport, planOnlyReason: permission.planOnlyReason,
+        kind: args.kind, dryRun: args.dryRun ?? false, adoption: args.adoption,
+        // A stop (SIGTERM, `dirsync service stop`, WinSW's stop executable) ends the export after its current page.
+        mayExport: () => !this.stopped && (permission.mayExport?.() ?? true),
+        interruption: () => (this.stopped ? 'The service was asked to stop (a restart, an upgrade, or the computer shutting down): the run was interrupted after its current export page; the rest is planned again next run.' : undefined), confirmExport: permission.confirmExport, planOnlyReason: permission.planOnlyReason,
         onProgress: (p) => {
           resolveId(p.runId);
           this.progress(p);
