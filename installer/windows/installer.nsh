@@ -39,20 +39,37 @@
   Pop $0
 !macroend
 
-; Uninstall: a synchronization run in progress is waited for, or the removal cancelled; then the
-; service is stopped and removed; the data is kept unless the administrator chooses to delete it.
+; Replaces electron-builder's app-running check (customCheckAppRunning), which would find the service's
+; own executable and kill it mid-run. Before an upgrade or an uninstall: the service is asked over its
+; control channel whether a run is in progress (dirsync-status.cmd runs `dirsync service busy`); a run is
+; waited for, and anything but a clear "no run" is asked about, never assumed (fail closed). Then the
+; service stops gracefully (`net stop` waits; WinSW runs `dirsync service stop`), and only then are the
+; remaining app windows (the wizard, which holds no state) closed.
+!macro customCheckAppRunning
+  SetShellVarContext all
+  ${If} ${FileExists} "$INSTDIR\resources\service\dirsync-status.cmd"
+    DirSyncCheckRun:
+      nsExec::ExecToStack '"$INSTDIR\resources\service\dirsync-status.cmd"'
+      Pop $0
+      Pop $1
+      ${If} $0 == "5"
+        MessageBox MB_RETRYCANCEL|MB_ICONEXCLAMATION "A synchronization is in progress: $1$\r$\nRetry when it has finished (the Operations view shows it), or Cancel to leave Directory Sync as it is." /SD IDCANCEL IDRETRY DirSyncCheckRun
+        Quit
+      ${ElseIf} $0 != "0"
+        MessageBox MB_RETRYCANCEL|MB_ICONSTOP "Directory Sync could not tell whether a synchronization is in progress ($0): $1$\r$\nRetry, or Cancel to leave Directory Sync as it is." /SD IDCANCEL IDRETRY DirSyncCheckRun
+        Quit
+      ${EndIf}
+    nsExec::ExecToLog 'net.exe stop ${DIRSYNC_SERVICE}'
+    Pop $0
+    nsExec::ExecToLog 'taskkill.exe /IM "${APP_EXECUTABLE_FILENAME}" /T /F'
+    Pop $0
+  ${EndIf}
+!macroend
+
+; Uninstall: customCheckAppRunning has waited for a run in progress and stopped the service; it is now
+; removed; the data is kept unless the administrator chooses to delete it.
 !macro customUnInstall
   SetShellVarContext all
-  DirSyncWaitForRun:
-    nsExec::ExecToStack '"$INSTDIR\resources\service\dirsync-status.cmd"'
-    Pop $0
-    Pop $1
-    ${If} $0 == "3"
-      MessageBox MB_RETRYCANCEL|MB_ICONEXCLAMATION "A synchronization is in progress. Retry when it has finished (it appears in the Operations view), or Cancel to keep Directory Sync installed." /SD IDCANCEL IDRETRY DirSyncWaitForRun
-      Abort "Uninstall cancelled: a synchronization is in progress."
-    ${EndIf}
-  nsExec::ExecToLog 'sc.exe stop ${DIRSYNC_SERVICE}'
-  Pop $0
   nsExec::ExecToLog '"${DIRSYNC_WRAPPER}" uninstall'
   Pop $0
   MessageBox MB_YESNO|MB_ICONQUESTION "Keep the configuration and the synchronization state in ${DIRSYNC_DATA}? (Recommended: a reinstall carries on where it stopped.)" /SD IDYES IDYES DirSyncKeepData

@@ -423,6 +423,31 @@ serviceCommand.command('run')
     });
   });
 
+serviceCommand.command('busy')
+  .description('for installers: exit 5 while a run is in progress, 0 when none is (or the service is not running), 1 when the service answers but cannot say (fail closed)')
+  .action(async () => {
+    const { dataDir } = globals();
+    const socketPath = defaultSocketPath(dataDir);
+    let status;
+    try {
+      status = await callControl({ socketPath, keyFile: controlKeyFile(socketPath, dataDir) }, 'getStatus', {});
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ECONNREFUSED') {
+        print({ busy: false, running: false }, () => 'The Directory Synchronization Service is not running: no run is in progress.');
+        return;
+      }
+      // The service answered, or something did, but could not say (not verified, key unreadable): never assume it is idle.
+      print({ busy: null, error: (error as Error).message }, () => `Whether a run is in progress cannot be told: ${(error as Error).message}`);
+      process.exitCode = ExitCode.failed;
+      return;
+    }
+    const run = status.running;
+    print({ busy: run !== undefined, running: true, run: run ?? null }, () => run
+      ? `Run ${run.runId} is in progress (${run.phase}${run.total ? `, ${run.done}/${run.total}` : ''}).` : 'The service runs; no run is in progress.');
+    if (run) process.exitCode = ExitCode.busy;
+  });
+
 serviceCommand.command('stop')
   .description('stop the running service gracefully: a run in progress ends after its current page and records why (WinSW\'s stop executable on Windows)')
   .option('--wait <seconds>', 'how long to wait for it to exit', '280')

@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../../../lab/connection.ts';
@@ -82,9 +84,17 @@ describe('stopping the service during a run', () => {
     await sandbox?.close();
   });
 
+  /** `dirsync service busy`, as the Windows installer runs it (dirsync-status.cmd): its exit code. */
+  async function busy(): Promise<number | null> {
+    const child = spawn(process.execPath, dirsync(['service', 'busy']), { stdio: 'ignore' });
+    return new Promise((resolve) => child.once('exit', resolve));
+  }
+
   it('dirsync service stop: the run ends after its current page, says it was interrupted, and the process exits by itself', async () => {
     await startServiceProcess();
+    assert.equal(await busy(), 0, 'the service runs, no run in progress');
     const runId = await runUntilExporting();
+    assert.equal(await busy(), 5, 'a run is in progress: the installer waits');
     const stop = spawn(process.execPath, dirsync(['service', 'stop', '--wait', '60']), { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     stop.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
@@ -97,6 +107,17 @@ describe('stopping the service during a run', () => {
     assert.notEqual(run.status, 'running');
     assert.match(run.message ?? '', /asked to stop .* interrupted after its current export page; the rest is planned again next run/);
     assert.ok((run.exported['create-user'] ?? 0) < USERS, `the run stopped before the end (${run.exported['create-user'] ?? 0} created)`);
+    assert.equal(await busy(), 0, 'the service is not running: nothing is in progress');
+    // Something else answers on the service's socket: the installer is told it cannot know (fail closed), never "idle".
+    const socketPath = defaultSocketPath(harness.dataDir);
+    const squatter = createServer((_req, res) => res.end(JSON.stringify({ result: { proof: 'x', running: undefined } })));
+    await new Promise<void>((resolve) => squatter.listen(socketPath, resolve));
+    try {
+      assert.equal(await busy(), 1);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+      rmSync(socketPath, { force: true });
+    }
   });
 
   it('SIGTERM does the same, and the next run finishes the work without a duplicate', async () => {
