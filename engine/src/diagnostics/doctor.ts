@@ -3,6 +3,7 @@
  * to fix. It only reads: a store of another schema version is reported, never migrated; nothing is
  * written to AD or the tenant.
  */
+import { readWindowsAcl, unixAccess, windowsAccess, type AccessVerdict } from './data-dir-access.ts';
 import type { CloudConnector } from '../cloud/connector.ts';
 import { handoverStatus } from '../run/handover.ts';
 import { SERVER_ID } from '../store/keys.ts';
@@ -81,13 +82,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     checks.push(check('store', 'State store', 'failed', `There is no state store at ${files.store}.`, 'Configure Directory Sync (Configuration Wizard or dirsync init), or give the right --data-dir.'));
     return finish(checks);
   }
-  const mode = statSync(options.dataDir).mode & 0o777;
+  const access = dataDirAccess(options.dataDir);
   const free = freeBytes(options.dataDir);
-  checks.push(mode & 0o007
-    ? check('data-directory', 'Data directory', 'warning', `${options.dataDir} can be read by every user (mode ${mode.toString(8)}).`, `chmod 700 ${options.dataDir}`)
+  checks.push(!access.ok
+    ? check('data-directory', 'Data directory', 'warning', access.detail, access.fix)
     : free !== undefined && free < 1024 ** 3
       ? check('data-directory', 'Data directory', 'warning', `Only ${(free / 1024 ** 2).toFixed(0)} MB are free on the disk of ${options.dataDir}.`, 'Free disk space: a full disk stops synchronization.')
-      : check('data-directory', 'Data directory', 'ok', `${options.dataDir} (mode ${mode.toString(8)}${free !== undefined ? `, ${(free / 1024 ** 3).toFixed(1)} GB free` : ''}).`));
+      : check('data-directory', 'Data directory', 'ok', `${access.detail}${free !== undefined ? `, ${(free / 1024 ** 3).toFixed(1)} GB free` : ''}.`));
 
   const schema = liveSchemaVersion(files.store);
   const latest = latestSchemaVersion();
@@ -136,6 +137,16 @@ function sqliteVersion(): string {
     return (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
   } finally {
     db.close();
+  }
+}
+
+/** Who can read the data directory: Unix permission bits, or on Windows its ACL (Node reports 0o666 for every Windows folder). */
+function dataDirAccess(dir: string): AccessVerdict {
+  if (process.platform !== 'win32') return unixAccess(dir, statSync(dir).mode & 0o777);
+  try {
+    return windowsAccess(dir, readWindowsAcl(dir));
+  } catch (error) {
+    return { ok: false, detail: `The permissions of ${dir} could not be read: ${(error as Error).message}.`, fix: 'Run dirsync doctor as an administrator.' };
   }
 }
 
