@@ -59,9 +59,19 @@
         MessageBox MB_RETRYCANCEL|MB_ICONSTOP "Directory Sync could not tell whether a synchronization is in progress ($0): $1$\r$\nRetry, or Cancel to leave Directory Sync as it is." /SD IDCANCEL IDRETRY DirSyncCheckRun
         Quit
       ${EndIf}
-    nsExec::ExecToLog 'net.exe stop ${DIRSYNC_SERVICE}'
-    Pop $0
-    nsExec::ExecToLog 'taskkill.exe /IM "${APP_EXECUTABLE_FILENAME}" /T /F'
+    ; net stop waits for the service (WinSW runs `dirsync service stop`; a run ends after its current page). Exit 2:
+    ; the service was not started. Anything else: it did not stop in time — never kill it, ask.
+    DirSyncStopService:
+      nsExec::ExecToStack 'net.exe stop ${DIRSYNC_SERVICE}'
+      Pop $0
+      Pop $1
+      ${If} $0 != "0"
+      ${AndIf} $0 != "2"
+        MessageBox MB_RETRYCANCEL|MB_ICONSTOP "The Directory Synchronization Service has not stopped yet ($0): $1$\r$\nRetry, or Cancel to leave Directory Sync as it is." /SD IDCANCEL IDRETRY DirSyncStopService
+        Quit
+      ${EndIf}
+    ; Only the wizard's windows are left (they hold no state): never a process of the services session.
+    nsExec::ExecToLog 'taskkill.exe /IM "${APP_EXECUTABLE_FILENAME}" /FI "SESSIONNAME ne Services" /T /F'
     Pop $0
   ${EndIf}
 !macroend

@@ -17,7 +17,8 @@ import { cloudCaFile, cloudConnectorFor, openStore, readConfig, requireConfig, s
 import { approvePlan, rejectPlan } from '../run/approval.ts';
 import { runSync, type RunProgress } from '../run/run.ts';
 import { synchronizedTenantNote, tenantSyncState } from '../run/tenant-state.ts';
-import { readHandover } from '../run/handover.ts';
+import { readHandover, runsWaitForHandover } from '../run/handover.ts';
+import { HandoverRefusedError } from '../errors/handover-errors.ts';
 import { adCursorKey, PRIMARY_SOURCE } from '../store/keys.ts';
 import { adSourcesOf, type AdSource } from '../run/sources.ts';
 import { callControl, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
@@ -280,6 +281,8 @@ program.command('sync')
       ? await runThroughService(endpoint, o.full ? 'full' : 'delta', o.dryRun)
       : await withStore(async (store) => {
         const config = requireConfig(store);
+        const waiting = o.dryRun ? undefined : runsWaitForHandover(store);
+        if (waiting) throw new HandoverRefusedError(waiting);
         return runSync(sessionFor(store, config, { log: createLogger({ logDir: storeFiles(globals().dataDir).logs }) }), { kind: o.full ? 'full' : 'delta', dryRun: o.dryRun, onProgress: progressPrinter() });
       });
     print(run, () => describeRun(run));
@@ -428,6 +431,10 @@ serviceCommand.command('busy')
   .action(async () => {
     const { dataDir } = globals();
     const socketPath = defaultSocketPath(dataDir);
+    if (!existsSync(socketPath)) {
+      print({ busy: false, running: false }, () => 'The Directory Synchronization Service is not running: no run is in progress.');
+      return;
+    }
     let status;
     try {
       status = await callControl({ socketPath, keyFile: controlKeyFile(socketPath, dataDir) }, 'getStatus', {});

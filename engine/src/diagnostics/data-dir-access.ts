@@ -31,6 +31,8 @@ export function parseIcacls(dir: string, output: string): AclEntry[] {
     if (!match) continue;
     const principal = (match[1] ?? '').trim();
     const rights = match[2] ?? '';
+    // A DENY entry takes access away: it never opens the folder.
+    if (/\(DENY\)/i.test(rights)) continue;
     entries.push({ principal, rights, inherited: /\(I\)/.test(rights) });
   }
   return entries;

@@ -52,11 +52,11 @@ export async function startService(options: {
     service, events, socket, browser,
     stop() {
       stopping ??= (async () => {
-        // The run in progress is told first (it ends after its current page), then the channels close.
-        const serviceStopped = service.stop();
+        // The run in progress ends after its current page; the channels stay open until the store is closed, so
+        // `dirsync service stop` sees the service gone only when it is.
+        await service.stop();
         await browser?.close();
         await socket.close();
-        await serviceStopped;
       })();
       return stopping;
     },

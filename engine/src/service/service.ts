@@ -111,7 +111,7 @@ export class DirSyncService implements ControlRequests {
         } };
       },
       startAdoptionRun: async () => {
-        if (this.running || this.stopped) return false;
+        if (this.running || this.stopped || this.config()?.stagingMode) return false;
         await this.startRun({ kind: 'full', adoption: true });
         return true;
       },
@@ -140,6 +140,8 @@ export class DirSyncService implements ControlRequests {
   }
 
   private handoverWork?: Promise<void>;
+  /** Adoption runs that ended without adopting everything, in a row (backs the takeover's checks off). */
+  private adoptionAttempts = 0;
 
   /** Stops scheduling; a run in progress stops after its current export page, and is waited for. */
   public async stop(): Promise<void> {
@@ -163,10 +165,12 @@ export class DirSyncService implements ControlRequests {
   public schedule(): ScheduleDecision | undefined {
     this.timer?.cancel();
     const config = this.config();
-    if (config && !this.stopped && this.handover.following()) {
+    if (config && !this.stopped && !config.stagingMode && this.handover.following()) {
       // A takeover the administrator switched: the conversion is checked (runs wait for it), then the adoption run starts.
+      // An adoption run that could not adopt (another server's lease) is tried again less and less often, up to hourly.
       this.next = undefined;
-      this.timer = this.clock.setTimer(() => this.followHandover(false), (this.options.handoverPollSeconds ?? 60) * 1000);
+      const poll = (this.options.handoverPollSeconds ?? 60) * Math.min(2 ** this.adoptionAttempts, 60);
+      this.timer = this.clock.setTimer(() => this.followHandover(false), Math.min(poll, 3600) * 1000);
       return undefined;
     }
     if (!config || this.stopped || this.options.schedule === false) {
@@ -315,6 +319,7 @@ export class DirSyncService implements ControlRequests {
   }
 
   public async handoverReport(_args: Record<string, never>): Promise<HandoverReport> {
+    if (this.stopped) throw new PreviewInProgressError('The service is stopping: make the report again once it is back.');
     if (this.previewing) throw new PreviewInProgressError('A preview is already in progress; wait for it to finish.');
     const work = this.handover.report();
     this.previewing = work;
@@ -364,6 +369,7 @@ export class DirSyncService implements ControlRequests {
   }
 
   public async startRun(args: { readonly kind: RunKind; readonly dryRun?: boolean; readonly adoption?: boolean }): Promise<{ runId: number }> {
+    if (this.stopped) throw new RunInProgressError('The service is stopping: start the run again once it is back.');
     const config = this.config();
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet: run the Configuration Wizard, or `dirsync init`.');
     if (this.running) throw new RunInProgressError(`A ${this.running.kind} run is in progress; wait for it to finish.`);
@@ -394,17 +400,23 @@ export class DirSyncService implements ControlRequests {
     promise.then((summary) => {
       if (summary.kind === 'full' && !summary.dryRun && summary.status !== 'failed') this.store.setCursor(FULL_CONFIG_HASH, fullRunConfigHash(config));
       if (args.adoption) {
-        // Adopted once a run exported its plan (a plan-only run — staging, another server's lease — adopted nothing).
-        const exported = summary.planId !== undefined && this.store.getPlan(summary.planId)?.status !== 'previewed';
-        adoptionFinished(this.store, summary.id, summary.status === 'failed' || !exported, this.clock.now());
+        // Adopted once a run exported its whole plan: not a plan-only run (staging, another server's lease), not one a stop
+        // or a lost lease cut short (its unexported operations stay planned); the held orphans wait for approval anyway.
+        const plan = summary.planId === undefined ? undefined : this.store.getPlan(summary.planId);
+        const complete = plan !== undefined && plan.status !== 'previewed' && !this.stopped
+          && this.store.listOperations(plan.id, { status: 'planned' }).length === 0;
+        adoptionFinished(this.store, summary.id, summary.status === 'failed' || !complete, this.clock.now());
+        this.adoptionAttempts = complete ? 0 : this.adoptionAttempts + 1;
       }
       const cutoff = new Date(this.clock.now() - config.historyDays * 86_400_000).toISOString();
       this.store.pruneRuns(cutoff);
       this.options.events.emit('onDidFinishRun', summary);
     }, () => undefined).finally(() => {
       this.running = undefined;
+      // Stopping: the store closes once this run is over; nothing is scheduled any more.
+      if (this.stopped) return;
       this.schedule();
-      void this.getStatus({}).then((status) => this.options.events.emit('onDidChangeStatus', status));
+      void this.getStatus({}).then((status) => this.options.events.emit('onDidChangeStatus', status), () => undefined);
     });
     const runId = await Promise.race([started, promise.then((s) => s.id)]);
     return { runId };
@@ -476,6 +488,7 @@ export class DirSyncService implements ControlRequests {
   }
 
   public async previewConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<ConfigPreview> {
+    if (this.stopped) throw new PreviewInProgressError('The service is stopping: preview again once it is back.');
     const config = this.withRegistrationFacts(parseConfig(args.config, 'the Configuration Wizard'));
     if (this.previewing) throw new PreviewInProgressError('A preview is already in progress; wait for it to finish.');
     this.discardPreview();

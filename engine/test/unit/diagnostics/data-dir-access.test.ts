@@ -44,6 +44,8 @@ describe('who can read the data directory (dirsync doctor)', () => {
     const inheritedOnly = [`${DIR} NT AUTHORITY\\SYSTEM:(I)(OI)(CI)(F)`, `${pad}BUILTIN\\Administrators:(I)(OI)(CI)(F)`].join('\r\n');
     assert.match(windowsAccess(DIR, inheritedOnly).detail, /inherits permissions from its parent folder/);
     assert.equal(windowsAccess(DIR, 'Access is denied.').ok, false);
+    const denied = [`${DIR} Everyone:(DENY)(OI)(CI)(W)`, `${pad}NT AUTHORITY\\SYSTEM:(OI)(CI)(F)`, `${pad}BUILTIN\\Administrators:(OI)(CI)(F)`].join('\r\n');
+    assert.equal(windowsAccess(DIR, denied).ok, true, 'a DENY entry takes access away: it opens nothing');
   });
 
   it('on Unix: owner only, group and others refused', () => {
