@@ -17,6 +17,7 @@ register('./support/electron-hooks.mjs', import.meta.url);
 const standin = await import('./support/electron-standin.mjs');
 const security = await import('../src/main/security.ts');
 const ipc = await import('../src/main/ipc.ts');
+const { channelProof, ensureControlKey, HELLO_PATH } = await import('../../engine/src/control/channel-proof.ts');
 
 const appUrl = pathToFileURL('/opt/directory-sync/resources/renderer/dist/index.html');
 const isAppUrl = security.appUrlMatcher(appUrl);
@@ -93,11 +94,22 @@ describe('Electron shell: IPC', () => {
   const reached: string[] = [];
 
   before(async () => {
-    socketPath = join(mkdtempSync(join(tmpdir(), 'dirsync-ipc-')), 'service.sock');
+    const dir = mkdtempSync(join(tmpdir(), 'dirsync-ipc-'));
+    socketPath = join(dir, 'service.sock');
+    // A stand-in service that proves itself with its control key, as the real one does (engine/src/control/channel-proof.ts).
+    const key = ensureControlKey(join(dir, 'control.key'));
     server = createServer((req, res) => {
-      reached.push(req.url ?? '');
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ result: { ok: true } }));
+      let body = '';
+      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        if (req.url === HELLO_PATH) {
+          res.end(JSON.stringify({ result: { proof: channelProof(key, (JSON.parse(body) as { nonce: string }).nonce) } }));
+          return;
+        }
+        reached.push(req.url ?? '');
+        res.end(JSON.stringify({ result: { ok: true } }));
+      });
     });
     await new Promise<void>((resolve) => server.listen(socketPath, resolve));
     ipc.registerIpc(socketPath, isAppUrl);
