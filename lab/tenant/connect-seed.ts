@@ -201,10 +201,22 @@ async function readScope(ad: AdConnection, scopeDn: string, sourceAnchor: EntraC
       (await client.search(scopeDn, { scope: 'sub', filter, attributes, explicitBufferAttributes: BINARY_ATTRIBUTES, paged: { pageSize: 500 } })).searchEntries;
     const users = (await search('(&(objectClass=user)(!(objectClass=computer)))', USER_ATTRIBUTES)).filter((e) => !filteredOut(e, 'user'));
     const groups = (await search('(objectClass=group)', GROUP_ATTRIBUTES)).filter((e) => isSecurityGroup(e) && !filteredOut(e, 'group'));
-    return { users: users.map((e) => toUser(e, sourceAnchor)), groups: groups.map((e) => toGroup(e, sourceAnchor)) };
+    return { users: users.map((e) => toUser(e, sourceAnchor)).sort(inTreeOrder), groups: groups.map((e) => toGroup(e, sourceAnchor)).sort(inTreeOrder) };
   } finally {
     await client.unbind();
   }
+}
+
+/**
+ * Objects in the order a sync of the tree meets them (parent containers first, then by name), not the order the DC
+ * returns them: which of two AD objects with the same address gets it in the cloud must not change when the lab's
+ * domain is provisioned again with new GUIDs.
+ */
+function inTreeOrder(a: { readonly dn: string }, b: { readonly dn: string }): number {
+  const path = (dn: string): string => dn.toLowerCase().split(/(?<!\\),/).reverse().join('\u0000');
+  const x = path(a.dn);
+  const y = path(b.dn);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** The values Entra keeps unique (UPNs, proxy addresses), claimed in sync order, and what duplicate attribute resiliency quarantined. */
