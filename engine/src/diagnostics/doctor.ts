@@ -19,6 +19,8 @@ import type { ControlEndpoint } from '../service/control-client.ts';
 import { callControl } from '../service/control-client.ts';
 import { latestSchemaVersion, liveSchemaVersion } from '../store/database.ts';
 import { Store } from '../store/store.ts';
+import { keyFileProtection } from '../store/secrets.ts';
+import { StoreError } from '../errors/store-error.ts';
 import { bundledEngine } from '../app-root.ts';
 import { productVersion } from '../version.ts';
 import { storeFiles, type DirSyncConfig } from '../base/config.ts';
@@ -107,7 +109,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   checks.push(check('store', 'State store', 'ok', `${files.store}: schema ${schema} (current), integrity ok.`));
 
-  const store = Store.open(files.store, files.key);
+  let store: Store;
+  try {
+    store = Store.open(files.store, files.key);
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    checks.push(check('secrets', 'Secrets and key file', 'failed', error.message, 'Restore the key file made on this computer with this store, or enter the secrets again (Configuration Wizard).'));
+    return finish(checks);
+  }
   try {
     checks.push(keyFileCheck(files.key, store));
     const config = readConfigSafely(store);
@@ -189,7 +198,8 @@ function keyFileCheck(keyFile: string, store: Store): DoctorCheck {
   if (platform() !== 'win32' && (mode & 0o077) !== 0) {
     return check('secrets', 'Secrets and key file', 'warning', `The key file ${keyFile} can be read by others (mode ${mode.toString(8)}).`, `chmod 600 ${keyFile}`);
   }
-  return check('secrets', 'Secrets and key file', 'ok', `${store.secrets.names().length} secrets decrypt with the key file (mode ${mode.toString(8)}).`);
+  const held = keyFileProtection(keyFile) === 'protected' ? 'protected by Windows DPAPI (local machine): a copy on another computer does not decrypt' : `mode ${mode.toString(8)}`;
+  return check('secrets', 'Secrets and key file', 'ok', `${store.secrets.names().length} secrets decrypt with the key file (${held}).`);
 }
 
 function readConfigSafely(store: Store): DirSyncConfig | string {

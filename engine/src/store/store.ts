@@ -11,7 +11,7 @@ import { exportPriority } from '../sync/plan.ts';
 import type { Statement } from 'better-sqlite3';
 import { nowIso, openDatabase, type Db } from './database.ts';
 import { IN_SCOPE_BUILT_FOR, PRIMARY_SOURCE } from './keys.ts';
-import { SecretStore, loadOrCreateKey } from './secrets.ts';
+import { SecretStore, loadOrCreateKey, platformKeyProtector, type KeyProtector } from './secrets.ts';
 
 export type LinkState = 'pending-create' | 'linked';
 /** An AD object as planning reads it: with its link and, when the link is live, its cloud object. */
@@ -129,8 +129,9 @@ export class Store {
     return this.db.name;
   }
 
-  public static open(file: string, keyFile: string): Store {
-    return new Store(openDatabase(file), loadOrCreateKey(keyFile));
+  /** Opens (or makes) the store; its secret key is held as this OS holds it (`protector`: DPAPI on Windows, see secrets.ts). */
+  public static open(file: string, keyFile: string, protector: KeyProtector | undefined = platformKeyProtector()): Store {
+    return new Store(openDatabase(file), loadOrCreateKey(keyFile, protector));
   }
 
   /** A store in memory with a key of its own (unit tests of planning; nothing outlives it). */

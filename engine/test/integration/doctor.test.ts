@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -94,6 +94,19 @@ describe('dirsync doctor', () => {
     } finally {
       chmodSync(keyFile, 0o600);
     }
+  });
+
+  it('reports a key file DPAPI protected on another computer (a Windows data folder copied here), and what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dirsync-doctor-dpapi-'));
+    harness.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    copyFileSync(join(harness.dataDir, 'dirsync.db'), join(dir, 'dirsync.db'));
+    writeFileSync(join(dir, 'secret.key'), Buffer.concat([Buffer.from('DIRSYNC-DPAPI-1\n'), randomBytes(230)]));
+    const { code, report } = await doctor(dir);
+    assert.equal(code, 1);
+    const secrets = report.checks.find((c) => c.id === 'secrets');
+    assert.equal(secrets?.status, 'failed');
+    assert.match(secrets?.detail ?? '', /protected by Windows DPAPI on the computer that made it and cannot be read on this operating system/);
+    assert.match(secrets?.fix ?? '', /enter the secrets again/);
   });
 
   it('reports a store from a newer version without touching it', async () => {
