@@ -87,6 +87,31 @@ describe('the packages (electron-builder configuration)', () => {
     assert.match(element('arguments'), /service run$/);
   });
 
+  it('checks every install step in order, verifies the data folder after protecting it, and rolls back on the first failure', () => {
+    const nsh = readFileSync(join(repoRoot, config.nsis.include), 'utf8');
+    const install = /!macro customInstall\n([\s\S]*?)\n!macroend/.exec(nsh)?.[1] ?? '';
+    const [steps, rollback = ''] = install.split('${If} $DirSyncError != ""');
+    assert.ok(rollback.includes('Abort') && /ExecWait '"\$INSTDIR\\Uninstall \$\{PRODUCT_FILENAME\}\.exe" \/S/.test(rollback), 'a failure uninstalls what was installed and aborts');
+    assert.doesNotMatch(steps ?? '', /nsExec::ExecToLog/, 'no step runs without its exit code checked');
+    const order = [...(steps ?? '').matchAll(/!insertmacro DirSyncStep "([^"]+)" '([^']+)'/g)].map((m) => `${m[1]} :: ${m[2]}`);
+    const expected = [/owner .* \/setowner \*S-1-5-32-544 \/T/, /Protecting .* \/inheritance:r \/grant:r "\*S-1-5-18:\(OI\)\(CI\)F" "\*S-1-5-32-544:\(OI\)\(CI\)F" "NT SERVICE\\\$\{DIRSYNC_SERVICE\}:\(OI\)\(CI\)M"/,
+      /Resetting .* \/reset \/T/, /Verifying .* windows check-data-dir/, /Updating .* refresh/, /Registering the Directory Synchronization Service .* install/, /account .* obj= "NT SERVICE/,
+      /Event Log source :: eventcreate\.exe .* \/SO "\$\{DIRSYNC_EVENT_SOURCE\}"/, /PATH .* windows path add "\$INSTDIR\\resources\\bin"/, /Starting .* sc\.exe start/];
+    assert.equal(order.length, expected.length, order.join('\n'));
+    expected.forEach((pattern, i) => assert.match(order[i] ?? '', pattern));
+    assert.match(steps ?? '', /\$\{IfNot\} \$\{FileExists\} "\$\{DIRSYNC_WRAPPER\}"\n\s+StrCpy \$DirSyncError "The service wrapper/, 'a missing WinSW is caught before anything is done');
+    const logger = readFileSync(join(repoRoot, 'engine', 'src', 'base', 'logger.ts'), 'utf8');
+    assert.ok(logger.includes(`'/SO', '${/!define DIRSYNC_EVENT_SOURCE "([^"]+)"/.exec(nsh)?.[1]}'`), 'the engine writes to the source the installer registers');
+  });
+
+  it('ships dirsync for the PATH, and runs the app as invoked (the service starts the same executable as a non-administrator account)', () => {
+    assert.equal((config.win as { requestedExecutionLevel?: string }).requestedExecutionLevel, undefined, 'requireAdministrator would make CreateProcess fail for the service (ERROR_ELEVATION_REQUIRED)');
+    assert.ok(config.win.extraResources.some((r) => r.from === 'installer/windows/bin'));
+    const cmd = readFileSync(join(repoRoot, 'installer', 'windows', 'bin', 'dirsync.cmd'), 'utf8');
+    assert.match(cmd, /\r\n/, 'CRLF, as cmd.exe expects');
+    assert.match(cmd, /set ELECTRON_RUN_AS_NODE=1\r\n"%~dp0\.\.\\\.\.\\Directory Sync\.exe" "%~dp0\.\.\\app\\engine\\bin\\dirsync\.js" --data-dir "%ProgramData%\\Directory Sync" %\*\r\n/);
+  });
+
   it('compiles the installer\'s NSIS additions with makensis: the service, the finish page, the uninstall that waits for a run', async () => {
     const nsisInclude = join(require.resolve('app-builder-lib/package.json'), '..', 'templates', 'nsis', 'include');
     const script = join(scratch, 'check.nsi');
@@ -97,6 +122,7 @@ describe('the packages (electron-builder configuration)', () => {
       `!addincludedir "${nsisInclude}"`,
       '!define PRODUCT_FILENAME "Directory Sync"',
       '!define APP_EXECUTABLE_FILENAME "Directory Sync.exe"',
+      '!define VERSION "0.1.0"',
       'Name "Directory Sync"',
       `OutFile "${join(scratch, 'check.exe')}"`,
       'InstallDir "$PROGRAMFILES64\\Directory Sync"',

@@ -29,6 +29,7 @@ import { exportConfiguration, exportHasSecrets, importConfiguration } from '../s
 import { runDoctor } from '../diagnostics/doctor.ts';
 import { ExitCode } from './exit-codes.ts';
 import { registerHandoverCommands } from './handover-command.ts';
+import { registerWindowsCommands } from './windows-command.ts';
 import { readPassphrase } from './prompt.ts';
 import { limitHeapGrowth } from '../base/heap.ts';
 import { primarySource } from '../base/config.ts';
@@ -542,6 +543,7 @@ program.command('ownership')
   });
 
 registerHandoverCommands(program, { dataDir: () => globals().dataDir, print, serviceEndpoint, withStore });
+registerWindowsCommands(program, { dataDir: () => globals().dataDir, print });
 
 program.hook('preAction', async () => {
   await reexecWithCloudCa(globals().dataDir);
