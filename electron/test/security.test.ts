@@ -17,7 +17,7 @@ register('./support/electron-hooks.mjs', import.meta.url);
 const standin = await import('./support/electron-standin.mjs');
 const security = await import('../src/main/security.ts');
 const ipc = await import('../src/main/ipc.ts');
-const { channelProof, ensureControlKey, HELLO_PATH } = await import('../../engine/src/control/channel-proof.ts');
+const { ChallengeBook, channelProof, CLIENT_PROOF_HEADER, ensureControlKey, HELLO_PATH } = await import('../../engine/src/control/channel-proof.ts');
 
 const appUrl = pathToFileURL('/opt/directory-sync/resources/renderer/dist/index.html');
 const isAppUrl = security.appUrlMatcher(appUrl);
@@ -98,13 +98,19 @@ describe('Electron shell: IPC', () => {
     socketPath = join(dir, 'service.sock');
     // A stand-in service that proves itself with its control key, as the real one does (engine/src/control/channel-proof.ts).
     const key = ensureControlKey(join(dir, 'control.key'));
+    const challenges = new ChallengeBook(key);
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
       req.on('end', () => {
         res.setHeader('content-type', 'application/json');
         if (req.url === HELLO_PATH) {
-          res.end(JSON.stringify({ result: { proof: channelProof(key, (JSON.parse(body) as { nonce: string }).nonce) } }));
+          res.end(JSON.stringify({ result: { proof: channelProof(key, (JSON.parse(body) as { nonce: string }).nonce), challenge: challenges.issue() } }));
+          return;
+        }
+        if (!challenges.redeem(req.headers[CLIENT_PROOF_HEADER] as string | undefined, req.url ?? '')) {
+          res.statusCode = 401;
+          res.end(JSON.stringify({ error: { $isError: true, name: 'ClientNotVerified', code: 'client-not-verified', message: 'no client proof' } }));
           return;
         }
         reached.push(req.url ?? '');

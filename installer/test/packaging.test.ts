@@ -96,7 +96,7 @@ describe('the packages (electron-builder configuration)', () => {
     const order = [...(steps ?? '').matchAll(/!insertmacro DirSyncStep "([^"]+)" '([^']+)'/g)].map((m) => `${m[1]} :: ${m[2]}`);
     const expected = [/owner .* \/setowner \*S-1-5-32-544 \/T/, /Protecting .* \/inheritance:r \/grant:r "\*S-1-5-18:\(OI\)\(CI\)F" "\*S-1-5-32-544:\(OI\)\(CI\)F" "NT SERVICE\\\$\{DIRSYNC_SERVICE\}:\(OI\)\(CI\)M"/,
       /Resetting .* \/reset \/T/, /Verifying .* windows check-data-dir/, /Updating .* refresh/, /Registering the Directory Synchronization Service .* install/, /account .* obj= "NT SERVICE/,
-      /Event Log source :: eventcreate\.exe .* \/SO "\$\{DIRSYNC_EVENT_SOURCE\}"/, /PATH .* windows path add "\$INSTDIR\\resources\\bin"/, /Starting .* sc\.exe start/];
+      /Event Log source :: eventcreate\.exe .* \/SO "\$\{DIRSYNC_EVENT_SOURCE\}"/, /PATH .* windows path add "\$INSTDIR\\resources\\bin"/, /Directory Sync Administrators .* windows admins-group --add-user "\$4\\\$5"/, /Starting .* sc\.exe start/];
     assert.equal(order.length, expected.length, order.join('\n'));
     expected.forEach((pattern, i) => assert.match(order[i] ?? '', pattern));
     assert.match(steps ?? '', /\$\{IfNot\} \$\{FileExists\} "\$\{DIRSYNC_WRAPPER\}"\n\s+StrCpy \$DirSyncError "The service wrapper/, 'a missing WinSW is caught before anything is done');

@@ -96,6 +96,11 @@ Var DirSyncError
   ${If} $DirSyncError == ""
     SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=5000
   ${EndIf}
+  ; The pipe is open to local users; the control key decides who is served: Administrators (elevated), the service,
+  ; and the members of "Directory Sync Administrators" — the installing administrator among them — without elevation.
+  ReadEnvStr $4 USERDOMAIN
+  ReadEnvStr $5 USERNAME
+  !insertmacro DirSyncStep "Letting Directory Sync Administrators use the service" '"$SYSDIR\cmd.exe" /c ""${DIRSYNC_CLI}" windows admins-group --add-user "$4\$5""'
   !insertmacro DirSyncStep "Starting the Directory Synchronization Service" 'sc.exe start ${DIRSYNC_SERVICE}'
   ${If} $DirSyncError != ""
     DetailPrint "$DirSyncError"

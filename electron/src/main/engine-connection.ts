@@ -15,6 +15,14 @@ export async function callService(socketPath: string, method: string, args: unkn
     // The service proves itself with its control key before anything is sent (engine/src/control/channel-proof.ts).
     return await postControl({ socketPath, keyFile: controlKeyFile(socketPath) }, method, args);
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      // The service runs, but this account may not reach it: never "not running".
+      return { error: { $isError: true, name: 'AccessError', code: 'access-denied',
+        message: `This account may not use the Directory Synchronization Service (${code}): ${process.platform === 'win32'
+          ? 'start Directory Sync with "Run as administrator", or sign in as a member of the local group "Directory Sync Administrators"'
+          : 'start it as root or as the account the service runs as'}.` } };
+    }
     return { error: { $isError: true, name: 'ServiceUnavailable', code: 'service-unavailable',
       message: `The Directory Synchronization Service is not running (${(error as Error).message}). Start it (systemctl start dirsync, or the Services console on Windows), then try again.` } };
   }

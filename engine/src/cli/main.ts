@@ -2,7 +2,7 @@
  * `dirsync`: the command line of Directory Sync. Every command takes --data-dir and --json.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
@@ -21,7 +21,8 @@ import { readHandover, runsWaitForHandover } from '../run/handover.ts';
 import { HandoverRefusedError } from '../errors/handover-errors.ts';
 import { adCursorKey, PRIMARY_SOURCE } from '../store/keys.ts';
 import { adSourcesOf, type AdSource } from '../run/sources.ts';
-import { callControl, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
+import { callControl, RemoteError, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
+import { AccessError, accessErrorOf } from '../errors/access-error.ts';
 import { defaultSocketPath, startService } from '../service/daemon.ts';
 import { controlKeyFile } from '../base/locations.ts';
 import type { Store } from '../store/store.ts';
@@ -108,16 +109,38 @@ function withStore<T>(work: (store: Store) => Promise<T> | T): Promise<T> {
   return Promise.resolve(work(store)).finally(() => store.close());
 }
 
-/** The running service's local socket, when a service is running for this data directory. */
+/** Whether the service's Unix socket is there, or this account may not look (an AccessError). */
+function socketPresence(socketPath: string): 'present' | 'absent' | AccessError {
+  try {
+    statSync(socketPath);
+    return 'present';
+  } catch (error) {
+    const refused = accessErrorOf(error, socketPath);
+    return refused instanceof AccessError ? refused : 'absent';
+  }
+}
+
+/**
+ * The running service's local socket, when a service is running for this data directory; undefined when none is.
+ * A channel this account may not use (the socket's folder, the control key) or a process that does not prove it
+ * is the service is an error said as such — never "not running", and never a fallback to the store.
+ */
 async function serviceEndpoint(dataDir: string): Promise<ControlEndpoint | undefined> {
   const socketPath = defaultSocketPath(dataDir);
-  if (process.platform !== 'win32' && !existsSync(socketPath)) return undefined;
+  const presence = process.platform === 'win32' ? 'present' : socketPresence(socketPath);
+  if (presence instanceof AccessError) throw presence;
+  if (presence === 'absent') return undefined;
   const endpoint = { socketPath, keyFile: controlKeyFile(socketPath, dataDir) };
-  const answered = await Promise.race([
-    callControl(endpoint, 'getStatus', {}).then(() => true, () => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref()),
+  const outcome = await Promise.race([
+    callControl(endpoint, 'getStatus', {}).then(() => undefined, (error: unknown) => error),
+    new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2000).unref()),
   ]);
-  return answered ? endpoint : undefined;
+  if (outcome === undefined) return endpoint;
+  if (outcome instanceof RemoteError && outcome.code === 'control-key-unreadable' && !/does not exist/.test(outcome.message)) throw new AccessError(outcome.message);
+  if (outcome instanceof RemoteError && (outcome.code === 'server-not-verified' || outcome.code === 'client-not-verified')) throw new AccessError(outcome.message);
+  const refused = accessErrorOf(outcome, socketPath);
+  if (refused instanceof AccessError) throw refused;
+  return undefined;
 }
 
 /** Asks the service to run and waits for the run to finish, showing its progress. */
@@ -432,8 +455,14 @@ serviceCommand.command('busy')
   .action(async () => {
     const { dataDir } = globals();
     const socketPath = defaultSocketPath(dataDir);
-    if (!existsSync(socketPath)) {
+    const socketState = process.platform === 'win32' ? 'present' : socketPresence(socketPath);
+    if (socketState === 'absent') {
       print({ busy: false, running: false }, () => 'The Directory Synchronization Service is not running: no run is in progress.');
+      return;
+    }
+    if (socketState instanceof AccessError) {
+      print({ busy: null, error: socketState.message }, () => `Whether a run is in progress cannot be told: ${socketState.message}`);
+      process.exitCode = ExitCode.failed;
       return;
     }
     let status;
@@ -552,7 +581,7 @@ program.hook('preAction', async () => {
 try {
   await program.parseAsync(process.argv);
 } catch (caught) {
-  const error = storeErrorOf(caught, globals().dataDir);
+  const error = accessErrorOf(storeErrorOf(caught, globals().dataDir), globals().dataDir);
   if (error instanceof EngineError) {
     if (globals().json) console.log(JSON.stringify({ error: error.toJSON() }, null, 2));
     else console.error(`dirsync: ${error.message}`);

@@ -4,7 +4,9 @@
  * installer can show it and roll back.
  */
 import type { Command } from 'commander';
-import { changeMachinePath } from '../base/windows-system.ts';
+import { ADMINS_GROUP, changeMachinePath, grantAdminsGroup } from '../base/windows-system.ts';
+import { controlKeyFile, defaultSocketPath } from '../base/locations.ts';
+import { ensureControlKey } from '../control/channel-proof.ts';
 import { readWindowsAcl, windowsAccess } from '../diagnostics/data-dir-access.ts';
 import { ExitCode } from './exit-codes.ts';
 
@@ -33,6 +35,17 @@ export function registerWindowsCommands(program: Command, helpers: WindowsCliHel
       if (!onWindowsOnly('path')) return;
       const said = changeMachinePath(dir, change);
       helpers.print({ changed: true, message: said }, () => said);
+    });
+  windows.command('admins-group')
+    .description(`make the local group "${ADMINS_GROUP}" (its members use the service without elevation), add a user to it, and let it read the control key`)
+    .option('--add-user <DOMAIN\\user>', 'the administrator to add (the installer adds the one who installs)')
+    .action((o: { addUser?: string }) => {
+      if (!onWindowsOnly('admins-group')) return;
+      const dir = helpers.dataDir();
+      const keyFile = controlKeyFile(defaultSocketPath(dir), dir);
+      ensureControlKey(keyFile);
+      const said = grantAdminsGroup(keyFile, o.addUser);
+      helpers.print({ group: ADMINS_GROUP, said }, () => said.join('\n'));
     });
   windows.command('check-data-dir')
     .description('verify the data folder\'s ACL after the installer set it: SYSTEM, Administrators and the service only, nothing inherited')

@@ -4,6 +4,12 @@
  * administrator's password, a client secret). The service holds a random key in a file only its account and
  * administrators can read (`control.key`); a client sends a fresh nonce to `POST /api/_hello` and checks the
  * answer, an HMAC of it under that key, before its request goes out. The same code runs on Linux and Windows.
+ *
+ * The client proves itself too: the hello's answer carries a challenge, single-use and short-lived, and the
+ * request that follows carries an HMAC of it and of its own path under the same key (`x-dirsync-client-proof`).
+ * So the channel itself may be open to every local user (the Windows pipe is, so that an administrator whose
+ * token UAC filtered can reach it): who may use the service is decided by who can read `control.key` —
+ * SYSTEM, Administrators, the service account, and on Windows the local group "Directory Sync Administrators".
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +34,43 @@ export function proofMatches(key: Buffer, nonce: string, proof: unknown): boolea
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+export const CLIENT_PROOF_HEADER = 'x-dirsync-client-proof';
+const CLIENT_CONTEXT = 'dirsync-control-client-v1';
+
+/** The header a client sends with a request to `path`, answering the hello's challenge. */
+export function clientProofHeader(key: Buffer, challenge: string, path: string): string {
+  return `${challenge}.${createHmac('sha256', key).update(`${CLIENT_CONTEXT}|${challenge}|${path}`).digest('base64url')}`;
+}
+
+/** The service's side of the client's proof: challenges it issued, each redeemable once within a minute. */
+export class ChallengeBook {
+  private readonly open = new Map<string, number>();
+
+  public constructor(private readonly key: Buffer, private readonly now: () => number = () => Date.now(), private readonly lifetimeMs = 60_000, private readonly capacity = 1024) {}
+
+  public issue(): string {
+    const challenge = newNonce();
+    const now = this.now();
+    for (const [c, expires] of this.open) if (expires <= now || this.open.size >= this.capacity) this.open.delete(c);
+    this.open.set(challenge, now + this.lifetimeMs);
+    return challenge;
+  }
+
+  /** Whether `header` answers an open challenge for `path`; the challenge is spent either way. */
+  public redeem(header: string | undefined, path: string): boolean {
+    if (typeof header !== 'string') return false;
+    const dot = header.indexOf('.');
+    const challenge = header.slice(0, dot);
+    const expires = dot > 0 ? this.open.get(challenge) : undefined;
+    if (expires === undefined) return false;
+    this.open.delete(challenge);
+    if (expires <= this.now()) return false;
+    const expected = Buffer.from(clientProofHeader(this.key, challenge, path));
+    const given = Buffer.from(header);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
 /** The service's key: read, or made on first start (owner-only on Unix; on Windows the data folder's ACL protects it). */
 export function ensureControlKey(file: string): Buffer {
   if (existsSync(file)) {
@@ -50,6 +93,7 @@ export function readControlKey(file: string): { key: Buffer } | { problem: strin
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { problem: `The service's control key ${file} does not exist: the Directory Synchronization Service has not started yet for this data directory.` };
-    return { problem: `This account cannot read the service's control key ${file} (${code ?? 'error'}): run this as an administrator, or as the account the service runs as.` };
+    return { problem: `This account cannot read the service's control key ${file} (${code ?? 'error'}), so the Directory Synchronization Service will not take its requests: ${
+      process.platform === 'win32' ? 'sign in as a member of the local group "Directory Sync Administrators" (the installer adds the administrator who installed it), or run it as administrator' : 'run it as root (sudo) or as the account the service runs as'}.` };
   }
 }

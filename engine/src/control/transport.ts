@@ -7,7 +7,7 @@
 import { request, type RequestOptions } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { SerializedError } from '../contract/control-api.ts';
-import { HELLO_PATH, newNonce, proofMatches, readControlKey } from './channel-proof.ts';
+import { clientProofHeader, CLIENT_PROOF_HEADER, HELLO_PATH, newNonce, proofMatches, readControlKey } from './channel-proof.ts';
 
 /**
  * The local socket (the service proves itself with the key in `keyFile` before anything is sent; default: the
@@ -22,8 +22,8 @@ export type ControlEnvelope = { readonly result?: unknown; readonly error?: Seri
  * A connection of its own per call (`agent: false`): Node's global agent keeps connections alive, and one kept
  * across a restart of the service fails the next call (EPIPE) though the new service answers.
  */
-function options(endpoint: ControlEndpoint, path: string, method: string): RequestOptions {
-  if ('socketPath' in endpoint) return { socketPath: endpoint.socketPath, path, method, agent: false, headers: { host: 'localhost' } };
+function options(endpoint: ControlEndpoint, path: string, method: string, proof?: string): RequestOptions {
+  if ('socketPath' in endpoint) return { socketPath: endpoint.socketPath, path, method, agent: false, headers: { host: 'localhost', ...(proof ? { [CLIENT_PROOF_HEADER]: proof } : {}) } };
   const url = new URL(path, endpoint.url);
   return {
     host: url.hostname, port: url.port, path: url.pathname, method, agent: false,
@@ -56,32 +56,40 @@ function exchange(opts: RequestOptions, body: string): Promise<{ status: number;
   });
 }
 
+/** What the hello left: the refusal to return instead of sending, or the client's proof for the request to `path`. */
+type Verified = { readonly refusal: ControlEnvelope } | { readonly proof: (path: string) => string | undefined };
+
 /**
- * On the local socket, the service must prove it holds the control key before anything else is sent: undefined
- * when it did, else the refusal to return instead of sending. Rejects only when nothing answers.
+ * On the local socket, the service must prove it holds the control key before anything else is sent; its answer
+ * carries the challenge the client's request then answers. Rejects only when nothing answers.
  */
-async function verifyServer(endpoint: ControlEndpoint): Promise<ControlEnvelope | undefined> {
-  if (!('socketPath' in endpoint)) return undefined;
+async function verifyServer(endpoint: ControlEndpoint): Promise<Verified> {
+  if (!('socketPath' in endpoint)) return { proof: () => undefined };
+  const refusal = (code: string, message: string): Verified => ({ refusal: refused(code, message) });
   // Beside a Unix socket by default; a named pipe's callers name it (base/locations.ts controlKeyFile).
   const keyFile = endpoint.keyFile ?? (endpoint.socketPath.startsWith('\\\\.\\pipe\\') ? undefined : join(dirname(endpoint.socketPath), 'control.key'));
-  if (keyFile === undefined) return refused('control-key-unreadable', `No control key file was given for ${endpoint.socketPath}: the client cannot check the service.`);
+  if (keyFile === undefined) return refusal('control-key-unreadable', `No control key file was given for ${endpoint.socketPath}: the client cannot check the service.`);
   const read = readControlKey(keyFile);
-  if ('problem' in read) return refused('control-key-unreadable', read.problem);
+  if ('problem' in read) return refusal('control-key-unreadable', read.problem);
   const nonce = newNonce();
   const answer = await exchange(options(endpoint, HELLO_PATH, 'POST'), JSON.stringify({ nonce }));
-  const proof = (answer.json as { result?: { proof?: unknown } } | undefined)?.result?.proof;
-  if (answer.status === 200 && proofMatches(read.key, nonce, proof)) return undefined;
-  return refused('server-not-verified', `The process answering on ${endpoint.socketPath} did not prove it is the Directory Synchronization Service `
+  const result = (answer.json as { result?: { proof?: unknown; challenge?: unknown } } | undefined)?.result;
+  const challenge = result?.challenge;
+  if (answer.status === 200 && proofMatches(read.key, nonce, result?.proof) && typeof challenge === 'string') {
+    return { proof: (path) => clientProofHeader(read.key, challenge, path) };
+  }
+  return refusal('server-not-verified', `The process answering on ${endpoint.socketPath} did not prove it is the Directory Synchronization Service `
     + `(it does not hold the service's control key ${keyFile}): nothing was sent to it. Stop that process and start the service again.`);
 }
 
 /** One call: resolves with the service's envelope; rejects only when the service cannot be reached. */
 export async function postControl(endpoint: ControlEndpoint, method: string, args: unknown): Promise<ControlEnvelope> {
-  const refusal = await verifyServer(endpoint);
-  if (refusal) return refusal;
+  const verified = await verifyServer(endpoint);
+  if ('refusal' in verified) return verified.refusal;
   const body = JSON.stringify(args ?? {});
+  const path = `/api/${method}`;
   return new Promise((resolve, reject) => {
-    const opts = options(endpoint, `/api/${method}`, 'POST');
+    const opts = options(endpoint, path, 'POST', verified.proof(path));
     const req = request({ ...opts, headers: { ...opts.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -103,15 +111,15 @@ export async function postControl(endpoint: ControlEndpoint, method: string, arg
 export function streamControlEvents(endpoint: ControlEndpoint, onLine: (line: string) => void): () => void {
   let stopped = false;
   let stop: () => void = () => { stopped = true; };
-  void verifyServer(endpoint).then((refusal) => {
-    if (refusal || stopped) return;
-    stop = openEventStream(endpoint, onLine);
+  void verifyServer(endpoint).then((verified) => {
+    if ('refusal' in verified || stopped) return;
+    stop = openEventStream(endpoint, onLine, verified.proof('/api/events'));
   }, () => undefined);
   return () => stop();
 }
 
-function openEventStream(endpoint: ControlEndpoint, onLine: (line: string) => void): () => void {
-  const req = request(options(endpoint, '/api/events', 'GET'), (res) => {
+function openEventStream(endpoint: ControlEndpoint, onLine: (line: string) => void, proof: string | undefined): () => void {
+  const req = request(options(endpoint, '/api/events', 'GET', proof), (res) => {
     let buffer = '';
     res.on('data', (chunk: Buffer) => {
       buffer += chunk.toString('utf8');

@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import type { ControlEvents, ControlMethod, ControlRequests, SerializedError } from '../contract/control-api.ts';
 import { EngineError } from '../errors/engine-error.ts';
 import { rendererFiles } from './renderer-files.ts';
-import { channelProof, ensureControlKey, HELLO_PATH } from '../control/channel-proof.ts';
+import { ChallengeBook, channelProof, CLIENT_PROOF_HEADER, ensureControlKey, HELLO_PATH } from '../control/channel-proof.ts';
 
 export type EventSink = <E extends keyof ControlEvents>(event: E, data: ControlEvents[E]) => void;
 
@@ -71,7 +71,11 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(text);
 }
 
-type Access = { readonly kind: 'socket'; readonly key: Buffer } | { readonly kind: 'loopback'; readonly token: string; readonly port: () => number };
+type Access = { readonly kind: 'socket'; readonly key: Buffer; readonly challenges: ChallengeBook } | { readonly kind: 'loopback'; readonly token: string; readonly port: () => number };
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 function tokenMatches(expected: string, header: string | undefined): boolean {
   const presented = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
@@ -132,7 +136,13 @@ function handler(api: ControlRequests, hub: EventHub, access: Access, serveFile?
         send(response, 400, { error: { $isError: true, name: 'BadRequest', code: 'bad-request', message: 'A hello carries a nonce of 16 to 128 characters.' } });
         return;
       }
-      send(response, 200, { result: { proof: channelProof(access.key, nonce) } });
+      send(response, 200, { result: { proof: channelProof(access.key, nonce), challenge: access.challenges.issue() } });
+      return;
+    }
+    if (access.kind === 'socket' && !access.challenges.redeem(headerValue(request.headers[CLIENT_PROOF_HEADER]), url.pathname)) {
+      // The channel may be open to every local user (the Windows pipe is): only a holder of control.key is served.
+      send(response, 401, { error: { $isError: true, name: 'ClientNotVerified', code: 'client-not-verified',
+        message: 'This process did not prove it holds the service\'s control key: the Directory Synchronization Service takes requests only from the accounts that can read it.' } });
       return;
     }
     if (url.pathname === '/api/events' && request.method === 'GET') {
@@ -172,8 +182,9 @@ function handler(api: ControlRequests, hub: EventHub, access: Access, serveFile?
 export type ControlServer = { readonly socketPath?: string; readonly url?: string; readonly token?: string; close(): Promise<void> };
 
 /**
- * The local channel: a Unix socket with owner-only permissions (a named pipe on Windows), on which the service
- * proves itself with the key in `keyFile` (made on first start) before clients send anything.
+ * The local channel: a Unix socket with owner-only permissions (a named pipe open to local users on Windows), on
+ * which the service proves itself with the key in `keyFile` (made on first start) before clients send anything,
+ * and serves only clients that prove they hold the same key (control/channel-proof.ts).
  */
 export async function listenOnSocket(api: ControlRequests, hub: EventHub, socketPath: string, keyFile: string): Promise<ControlServer> {
   const key = ensureControlKey(keyFile);
@@ -182,12 +193,15 @@ export async function listenOnSocket(api: ControlRequests, hub: EventHub, socket
     mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
     if (existsSync(socketPath)) rmSync(socketPath);
   }
-  const server: Server = createServer((req, res) => void handler(api, hub, { kind: 'socket', key })(req, res));
+  const challenges = new ChallengeBook(key);
+  const server: Server = createServer((req, res) => void handler(api, hub, { kind: 'socket', key, challenges })(req, res));
   const previousMask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(socketPath, () => resolve());
+      // The Windows pipe is opened to every local user (libuv sets its DACL: Everyone read and write): the default
+      // one gives a UAC-filtered administrator read access only. Who is served is decided by the proofs above.
+      server.listen(isPipe ? { path: socketPath, readableAll: true, writableAll: true } : socketPath, () => resolve());
     });
   } finally {
     process.umask(previousMask);

@@ -2,9 +2,10 @@
  * The state store: one SQLite file (better-sqlite3), WAL, forward-only migrations.
  */
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../errors/store-error.ts';
+import { AccessError, accessErrorOf } from '../errors/access-error.ts';
 import { productVersion } from '../version.ts';
 import { migrations, type Migration } from './migrations.ts';
 
@@ -64,6 +65,19 @@ export function openDatabase(file: string, options: { migrations?: ReadonlyArray
   return openDatabaseWithUpgrade(file, options).db;
 }
 
+/** SQLite says only "unable to open database file": whether this account may not read or write the store or its folder. */
+function deniedAccess(file: string): AccessError | undefined {
+  for (const [path, mode] of [[dirname(file), constants.R_OK | constants.W_OK | constants.X_OK], [file, constants.R_OK | constants.W_OK]] as const) {
+    try {
+      accessSync(path, mode);
+    } catch (error) {
+      const refused = accessErrorOf(error, path);
+      if (refused instanceof AccessError) return refused;
+    }
+  }
+  return undefined;
+}
+
 export function openDatabaseWithUpgrade(file: string, options: { migrations?: ReadonlyArray<Migration> } = {}): OpenedDatabase {
   const list = options.migrations ?? migrations;
   const latest = latestSchemaVersion(list);
@@ -74,6 +88,8 @@ export function openDatabaseWithUpgrade(file: string, options: { migrations?: Re
   try {
     db = new Database(file);
   } catch (error) {
+    const refused = deniedAccess(file);
+    if (refused) throw refused;
     throw new StoreError(`Cannot open the state store ${file}: ${(error as Error).message}. Check that the data directory exists and is writable by the service.`);
   }
   // The store holds the configuration and the encrypted secrets: only its owner may read it (the
