@@ -94,12 +94,16 @@ describe('the packages (electron-builder configuration)', () => {
     assert.ok(rollback.includes('Abort') && /ExecWait '"\$INSTDIR\\Uninstall \$\{PRODUCT_FILENAME\}\.exe" \/S/.test(rollback), 'a failure uninstalls what was installed and aborts');
     assert.doesNotMatch(steps ?? '', /nsExec::ExecToLog/, 'no step runs without its exit code checked');
     const order = [...(steps ?? '').matchAll(/!insertmacro DirSyncStep "([^"]+)" '([^']+)'/g)].map((m) => `${m[1]} :: ${m[2]}`);
-    const expected = [/owner .* \/setowner \*S-1-5-32-544 \/T/, /Protecting .* \/inheritance:r \/grant:r "\*S-1-5-18:\(OI\)\(CI\)F" "\*S-1-5-32-544:\(OI\)\(CI\)F" "NT SERVICE\\\$\{DIRSYNC_SERVICE\}:\(OI\)\(CI\)M"/,
-      /Resetting .* \/reset \/T/, /Verifying .* windows check-data-dir/, /Updating .* refresh/, /Registering the Directory Synchronization Service .* install/, /account .* obj= "NT SERVICE/,
-      /Event Log source :: eventcreate\.exe .* \/SO "\$\{DIRSYNC_EVENT_SOURCE\}"/, /PATH .* windows path add "\$INSTDIR\\resources\\bin"/, /Directory Sync Administrators .* windows admins-group --add-user "\$4\\\$5"/, /Starting .* sc\.exe start/];
+    const expected = [/Updating .* refresh/, /Registering the Directory Synchronization Service .* install/, /account .* obj= "NT SERVICE/,
+      /folder of its own .* windows check-data-dir --folder-only/, /owner .* \/setowner \*S-1-5-32-544 \/T/,
+      /Protecting .* \/inheritance:r \/grant:r "\*S-1-5-18:\(OI\)\(CI\)F" "\*S-1-5-32-544:\(OI\)\(CI\)F" "NT SERVICE\\\$\{DIRSYNC_SERVICE\}:\(OI\)\(CI\)M"/,
+      /Resetting .* \/reset \/T/, /Verifying .* windows check-data-dir"/,
+      /Event Log source :: eventcreate\.exe .* \/SO "\$\{DIRSYNC_EVENT_SOURCE\}"/, /PATH .* windows path add "\$INSTDIR\\resources\\bin"/, /Starting .* sc\.exe start/];
     assert.equal(order.length, expected.length, order.join('\n'));
     expected.forEach((pattern, i) => assert.match(order[i] ?? '', pattern));
     assert.match(steps ?? '', /\$\{IfNot\} \$\{FileExists\} "\$\{DIRSYNC_WRAPPER\}"\n\s+StrCpy \$DirSyncError "The service wrapper/, 'a missing WinSW is caught before anything is done');
+    assert.match(steps ?? '', /DirSyncRunAsAdministrator "\$newStartMenuLink"\n\s+!insertmacro DirSyncRunAsAdministrator "\$newDesktopLink"/, 'the shortcuts ask for elevation');
+    assert.match(nsh, /FileSeek \$2 0x15 SET\n\s+FileReadByte \$2 \$3\n\s+IntOp \$3 \$3 \| 0x20/, 'RunAsUser is bit 0x2000 of the LinkFlags at 0x14');
     const logger = readFileSync(join(repoRoot, 'engine', 'src', 'base', 'logger.ts'), 'utf8');
     assert.ok(logger.includes(`'/SO', '${/!define DIRSYNC_EVENT_SOURCE "([^"]+)"/.exec(nsh)?.[1]}'`), 'the engine writes to the source the installer registers');
   });
@@ -127,6 +131,9 @@ describe('the packages (electron-builder configuration)', () => {
       `OutFile "${join(scratch, 'check.exe')}"`,
       'InstallDir "$PROGRAMFILES64\\Directory Sync"',
       'RequestExecutionLevel admin',
+      // electron-builder's shortcut variables (include/installer.nsh), set before customInstall.
+      'Var newStartMenuLink',
+      'Var newDesktopLink',
       `!include "${join(repoRoot, config.nsis.include)}"`,
       `!insertmacro MUI_PAGE_LICENSE "${join(repoRoot, config.nsis.license)}"`,
       '!insertmacro MUI_PAGE_INSTFILES',
@@ -137,6 +144,9 @@ describe('the packages (electron-builder configuration)', () => {
       'Section "Install"',
       '  !insertmacro customCheckAppRunning',
       '  SetOutPath "$INSTDIR"',
+      '  StrCpy $newStartMenuLink "$SMPROGRAMS\\Directory Sync.lnk"',
+      '  CreateShortCut "$newStartMenuLink" "$INSTDIR\\Directory Sync.exe"',
+      '  StrCpy $newDesktopLink "$DESKTOP\\Directory Sync.lnk"',
       '  !insertmacro customInstall',
       '  WriteUninstaller "$INSTDIR\\Uninstall Directory Sync.exe"',
       'SectionEnd',

@@ -45,6 +45,20 @@ Var DirSyncError
   ${EndIf}
 !macroend
 
+; Sets the "Run as administrator" flag of a shortcut: bit 0x2000 (RunAsUser) of the LinkFlags at offset 0x14 of
+; the .lnk file (MS-SHLLINK 2.1.1), i.e. 0x20 in the byte at 0x15.
+!macro DirSyncRunAsAdministrator LINK
+  ${If} ${FileExists} "${LINK}"
+    FileOpen $2 "${LINK}" a
+    FileSeek $2 0x15 SET
+    FileReadByte $2 $3
+    IntOp $3 $3 | 0x20
+    FileSeek $2 0x15 SET
+    FileWriteByte $2 $3
+    FileClose $2
+  ${EndIf}
+!macroend
+
 ; Install or upgrade (customCheckAppRunning has stopped the service gracefully): the service's files are checked,
 ; the data folder is made the Administrators' and closed to everyone but SYSTEM, Administrators and the service
 ; (verified after it is set), the service registered, its Event Log source created, `dirsync` put on the PATH,
@@ -63,6 +77,21 @@ Var DirSyncError
       StrCpy $DirSyncError "The data folder ${DIRSYNC_DATA} could not be created."
     ${EndIf}
   ${EndIf}
+  ; The service is registered first: its virtual account NT SERVICE\DirectorySync exists only once it is, and the
+  ; data folder's ACL names it.
+  ${If} $DirSyncError == ""
+    nsExec::ExecToStack 'sc.exe query ${DIRSYNC_SERVICE}'
+    Pop $0
+    Pop $1
+    ${If} $0 == "0"
+      !insertmacro DirSyncStep "Updating the Directory Synchronization Service" '"${DIRSYNC_WRAPPER}" refresh'
+    ${Else}
+      !insertmacro DirSyncStep "Registering the Directory Synchronization Service" '"${DIRSYNC_WRAPPER}" install'
+    ${EndIf}
+  ${EndIf}
+  !insertmacro DirSyncStep "Setting the service's account" 'sc.exe config ${DIRSYNC_SERVICE} obj= "NT SERVICE\${DIRSYNC_SERVICE}" start= delayed-auto'
+  ; A junction or symbolic link in place of the folder would carry the steps below to its target: refused.
+  !insertmacro DirSyncStep "Checking that ${DIRSYNC_DATA} is a folder of its own" '"$SYSDIR\cmd.exe" /c ""${DIRSYNC_CLI}" windows check-data-dir --folder-only"'
   ; A standard user may have made the folder first: Administrators become its owner, and everything in it too.
   !insertmacro DirSyncStep "Making Administrators the owner of ${DIRSYNC_DATA}" 'icacls "${DIRSYNC_DATA}" /setowner *S-1-5-32-544 /T /C /Q'
   !insertmacro DirSyncStep "Protecting ${DIRSYNC_DATA}" 'icacls "${DIRSYNC_DATA}" /inheritance:r /grant:r "*S-1-5-18:(OI)(CI)F" "*S-1-5-32-544:(OI)(CI)F" "NT SERVICE\${DIRSYNC_SERVICE}:(OI)(CI)M"'
@@ -79,29 +108,19 @@ Var DirSyncError
     FindClose $2
   ${EndIf}
   !insertmacro DirSyncStep "Verifying the permissions of ${DIRSYNC_DATA}" '"$SYSDIR\cmd.exe" /c ""${DIRSYNC_CLI}" windows check-data-dir"'
-  ${If} $DirSyncError == ""
-    nsExec::ExecToStack 'sc.exe query ${DIRSYNC_SERVICE}'
-    Pop $0
-    Pop $1
-    ${If} $0 == "0"
-      !insertmacro DirSyncStep "Updating the Directory Synchronization Service" '"${DIRSYNC_WRAPPER}" refresh'
-    ${Else}
-      !insertmacro DirSyncStep "Registering the Directory Synchronization Service" '"${DIRSYNC_WRAPPER}" install'
-    ${EndIf}
-  ${EndIf}
-  !insertmacro DirSyncStep "Setting the service's account" 'sc.exe config ${DIRSYNC_SERVICE} obj= "NT SERVICE\${DIRSYNC_SERVICE}" start= delayed-auto'
   ; eventcreate run by an administrator creates the source; the service's account can then write to it.
   !insertmacro DirSyncStep "Registering the Event Log source" 'eventcreate.exe /ID 1 /L APPLICATION /T INFORMATION /SO "${DIRSYNC_EVENT_SOURCE}" /D "Directory Sync ${VERSION} was installed."'
   !insertmacro DirSyncStep "Putting dirsync on the PATH" '"$SYSDIR\cmd.exe" /c ""${DIRSYNC_CLI}" windows path add "$INSTDIR\resources\bin""'
   ${If} $DirSyncError == ""
     SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=5000
   ${EndIf}
-  ; The pipe is open to local users; the control key decides who is served: Administrators (elevated), the service,
-  ; and the members of "Directory Sync Administrators" — the installing administrator among them — without elevation.
-  ReadEnvStr $4 USERDOMAIN
-  ReadEnvStr $5 USERNAME
-  !insertmacro DirSyncStep "Letting Directory Sync Administrators use the service" '"$SYSDIR\cmd.exe" /c ""${DIRSYNC_CLI}" windows admins-group --add-user "$4\$5""'
   !insertmacro DirSyncStep "Starting the Directory Synchronization Service" 'sc.exe start ${DIRSYNC_SERVICE}'
+  ; The wizard reaches the service over its pipe, which only elevated administrators may write: the shortcuts ask
+  ; for elevation ("Run as administrator"), as Entra Connect's wizard does.
+  ${If} $DirSyncError == ""
+    !insertmacro DirSyncRunAsAdministrator "$newStartMenuLink"
+    !insertmacro DirSyncRunAsAdministrator "$newDesktopLink"
+  ${EndIf}
   ${If} $DirSyncError != ""
     DetailPrint "$DirSyncError"
     DetailPrint "Rolling back: the service is removed and the files uninstalled; ${DIRSYNC_DATA} is kept."
@@ -162,15 +181,12 @@ Var DirSyncError
   ${EndIf}
 !macroend
 
-; Uninstall: customCheckAppRunning has waited for a run in progress and stopped the service — except in a silent
-; uninstall, where electron-builder skips that check, so it is made here (a run in progress then cancels the
-; uninstall: /SD IDCANCEL). The service, `dirsync` on the PATH and the Event Log source are removed; the data is
-; kept unless the administrator chooses to delete it.
+; Uninstall: customCheckAppRunning has waited for a run in progress and stopped the service (electron-builder
+; calls it from un.onInit when silent — a run in progress then cancels the uninstall: /SD IDCANCEL — and from the
+; uninstall section otherwise). The service, `dirsync` on the PATH and the Event Log source are removed; the data
+; is kept unless the administrator chooses to delete it.
 !macro customUnInstall
   SetShellVarContext all
-  ${If} ${Silent}
-    !insertmacro DirSyncWaitForRunAndStop
-  ${EndIf}
   nsExec::ExecToLog '"${DIRSYNC_WRAPPER}" uninstall'
   Pop $0
   nsExec::ExecToLog '"$SYSDIR\cmd.exe" /c ""${DIRSYNC_CLI}" windows path remove "$INSTDIR\resources\bin""'

@@ -20,7 +20,7 @@ export async function callService(socketPath: string, method: string, args: unkn
       // The service runs, but this account may not reach it: never "not running".
       return { error: { $isError: true, name: 'AccessError', code: 'access-denied',
         message: `This account may not use the Directory Synchronization Service (${code}): ${process.platform === 'win32'
-          ? 'start Directory Sync with "Run as administrator", or sign in as a member of the local group "Directory Sync Administrators"'
+          ? 'start Directory Sync with "Run as administrator" (its shortcuts ask for it)'
           : 'start it as root or as the account the service runs as'}.` } };
     }
     return { error: { $isError: true, name: 'ServiceUnavailable', code: 'service-unavailable',

@@ -4,7 +4,7 @@
  * strings would; and the data folder's ACL verified after it is set. The pure parts are tested here; `reg.exe`
  * and `icacls.exe` are the adapters that never run here (docs/never-runs-here.md).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 
 export const ENVIRONMENT_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment';
 
@@ -60,41 +60,4 @@ export function changeMachinePath(dir: string, change: 'add' | 'remove', run: (c
 
 function runTool(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', windowsHide: true });
-}
-
-/** The local group whose members may use the service without elevation (they can read `control.key`). */
-export const ADMINS_GROUP = 'Directory Sync Administrators';
-
-type Run = (command: string, args: string[]) => { code: number; output: string };
-
-/**
- * Makes the local group (once), adds `user` to it (once: net's "System error 1378", already a member, is not a
- * failure), and grants the group read access to the control key. Every other failure throws with net's or
- * icacls' own words, for the installer to show.
- */
-export function grantAdminsGroup(controlKeyPath: string, user: string | undefined, run: Run = runWithCode): string[] {
-  const said: string[] = [];
-  const fail = (what: string, result: { code: number; output: string }): never => {
-    throw new Error(`${what} failed (exit code ${result.code}): ${result.output.trim()}`);
-  };
-  if (run('net.exe', ['localgroup', ADMINS_GROUP]).code !== 0) {
-    const made = run('net.exe', ['localgroup', ADMINS_GROUP, '/add', '/comment:Members may use the Directory Synchronization Service without elevation.']);
-    if (made.code !== 0) fail(`Creating the local group "${ADMINS_GROUP}"`, made);
-    said.push(`The local group "${ADMINS_GROUP}" was created.`);
-  }
-  if (user !== undefined && user !== '') {
-    const added = run('net.exe', ['localgroup', ADMINS_GROUP, user, '/add']);
-    if (added.code === 0) said.push(`${user} was added to "${ADMINS_GROUP}".`);
-    else if (/\b1378\b/.test(added.output)) said.push(`${user} is already a member of "${ADMINS_GROUP}".`);
-    else fail(`Adding ${user} to "${ADMINS_GROUP}"`, added);
-  }
-  const granted = run('icacls.exe', [controlKeyPath, '/grant', `${ADMINS_GROUP}:(R)`]);
-  if (granted.code !== 0) fail(`Granting "${ADMINS_GROUP}" read access to ${controlKeyPath}`, granted);
-  said.push(`"${ADMINS_GROUP}" may read the control key ${controlKeyPath}.`);
-  return said;
-}
-
-function runWithCode(command: string, args: string[]): { code: number; output: string } {
-  const result = spawnSync(command, args, { encoding: 'utf8', windowsHide: true });
-  return { code: result.status ?? 1, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? result.error.message : ''}` };
 }

@@ -136,8 +136,10 @@ async function serviceEndpoint(dataDir: string): Promise<ControlEndpoint | undef
     new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2000).unref()),
   ]);
   if (outcome === undefined) return endpoint;
-  if (outcome instanceof RemoteError && outcome.code === 'control-key-unreadable' && !/does not exist/.test(outcome.message)) throw new AccessError(outcome.message);
-  if (outcome instanceof RemoteError && (outcome.code === 'server-not-verified' || outcome.code === 'client-not-verified')) throw new AccessError(outcome.message);
+  // No key: the service has never started for this data directory. Anything else it says is not "not running".
+  if (outcome instanceof RemoteError && outcome.code === 'control-key-missing') return undefined;
+  if (outcome instanceof RemoteError && ['control-key-unreadable', 'server-not-verified', 'client-not-verified'].includes(outcome.code)) throw new AccessError(outcome.message);
+  if (outcome instanceof RemoteError && outcome.code === 'control-key-damaged') throw outcome;
   const refused = accessErrorOf(outcome, socketPath);
   if (refused instanceof AccessError) throw refused;
   return undefined;
@@ -470,7 +472,8 @@ serviceCommand.command('busy')
       status = await callControl({ socketPath, keyFile: controlKeyFile(socketPath, dataDir) }, 'getStatus', {});
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ECONNREFUSED') {
+      // Not running: nothing listens, or the service never started here (no control key yet: a fresh install).
+      if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'control-key-missing') {
         print({ busy: false, running: false }, () => 'The Directory Synchronization Service is not running: no run is in progress.');
         return;
       }

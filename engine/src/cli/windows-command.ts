@@ -4,10 +4,8 @@
  * installer can show it and roll back.
  */
 import type { Command } from 'commander';
-import { ADMINS_GROUP, changeMachinePath, grantAdminsGroup } from '../base/windows-system.ts';
-import { controlKeyFile, defaultSocketPath } from '../base/locations.ts';
-import { ensureControlKey } from '../control/channel-proof.ts';
-import { readWindowsAcl, windowsAccess } from '../diagnostics/data-dir-access.ts';
+import { changeMachinePath } from '../base/windows-system.ts';
+import { plainFolder, readWindowsSddl, windowsAccess } from '../diagnostics/data-dir-access.ts';
 import { ExitCode } from './exit-codes.ts';
 
 export type WindowsCliHelpers = {
@@ -36,23 +34,13 @@ export function registerWindowsCommands(program: Command, helpers: WindowsCliHel
       const said = changeMachinePath(dir, change);
       helpers.print({ changed: true, message: said }, () => said);
     });
-  windows.command('admins-group')
-    .description(`make the local group "${ADMINS_GROUP}" (its members use the service without elevation), add a user to it, and let it read the control key`)
-    .option('--add-user <DOMAIN\\user>', 'the administrator to add (the installer adds the one who installs)')
-    .action((o: { addUser?: string }) => {
-      if (!onWindowsOnly('admins-group')) return;
-      const dir = helpers.dataDir();
-      const keyFile = controlKeyFile(defaultSocketPath(dir), dir);
-      ensureControlKey(keyFile);
-      const said = grantAdminsGroup(keyFile, o.addUser);
-      helpers.print({ group: ADMINS_GROUP, said }, () => said.join('\n'));
-    });
   windows.command('check-data-dir')
-    .description('verify the data folder\'s ACL after the installer set it: SYSTEM, Administrators and the service only, nothing inherited')
-    .action(() => {
+    .description('verify the data folder\'s ACL after the installer set it: owned by Administrators, SYSTEM, Administrators and the service only, nothing inherited')
+    .option('--folder-only', 'only check that it is a folder of its own (not a junction or symbolic link), before its ACL is set')
+    .action((o: { folderOnly?: boolean }) => {
       if (!onWindowsOnly('check-data-dir')) return;
       const dir = helpers.dataDir();
-      const verdict = windowsAccess(dir, readWindowsAcl(dir));
+      const verdict = o.folderOnly ? plainFolder(dir) : windowsAccess(dir, readWindowsSddl(dir));
       helpers.print(verdict, () => (verdict.ok ? `The data folder is protected: ${verdict.detail}.` : `${verdict.detail} ${verdict.fix}`));
       if (!verdict.ok) process.exitCode = ExitCode.failed;
     });

@@ -6,10 +6,10 @@
  * answer, an HMAC of it under that key, before its request goes out. The same code runs on Linux and Windows.
  *
  * The client proves itself too: the hello's answer carries a challenge, single-use and short-lived, and the
- * request that follows carries an HMAC of it and of its own path under the same key (`x-dirsync-client-proof`).
- * So the channel itself may be open to every local user (the Windows pipe is, so that an administrator whose
- * token UAC filtered can reach it): who may use the service is decided by who can read `control.key` —
- * SYSTEM, Administrators, the service account, and on Windows the local group "Directory Sync Administrators".
+ * request that follows carries an HMAC of it and of its own path under the same key (`x-dirsync-client-proof`):
+ * a process that can reach the channel but cannot read `control.key` (SYSTEM, Administrators and the service
+ * account only) gets nothing done. The channel's own permissions stay the first guard: only those accounts can
+ * open it (and on Windows only they can create instances of the pipe), so the proofs are defence in depth.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,15 +85,15 @@ export function ensureControlKey(file: string): Buffer {
 }
 
 /** The key as a client reads it, or why it cannot. */
-export function readControlKey(file: string): { key: Buffer } | { problem: string } {
+export function readControlKey(file: string): { key: Buffer } | { problem: string; code: 'control-key-missing' | 'control-key-damaged' | 'control-key-unreadable' } {
   try {
     const key = readFileSync(file);
-    if (key.length !== KEY_BYTES) return { problem: `The service's control key ${file} is damaged: restart the Directory Synchronization Service, which makes a new one.` };
+    if (key.length !== KEY_BYTES) return { code: 'control-key-damaged', problem: `The service's control key ${file} is damaged: restart the Directory Synchronization Service, which makes a new one.` };
     return { key };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { problem: `The service's control key ${file} does not exist: the Directory Synchronization Service has not started yet for this data directory.` };
-    return { problem: `This account cannot read the service's control key ${file} (${code ?? 'error'}), so the Directory Synchronization Service will not take its requests: ${
-      process.platform === 'win32' ? 'sign in as a member of the local group "Directory Sync Administrators" (the installer adds the administrator who installed it), or run it as administrator' : 'run it as root (sudo) or as the account the service runs as'}.` };
+    if (code === 'ENOENT') return { code: 'control-key-missing', problem: `The service's control key ${file} does not exist: the Directory Synchronization Service has not started yet for this data directory.` };
+    return { code: 'control-key-unreadable', problem: `This account cannot read the service's control key ${file} (${code ?? 'error'}), so the Directory Synchronization Service will not take its requests: ${
+      process.platform === 'win32' ? 'open the command prompt with "Run as administrator"' : 'run it as root (sudo) or as the account the service runs as'}.` };
   }
 }

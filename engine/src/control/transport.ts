@@ -70,7 +70,7 @@ async function verifyServer(endpoint: ControlEndpoint): Promise<Verified> {
   const keyFile = endpoint.keyFile ?? (endpoint.socketPath.startsWith('\\\\.\\pipe\\') ? undefined : join(dirname(endpoint.socketPath), 'control.key'));
   if (keyFile === undefined) return refusal('control-key-unreadable', `No control key file was given for ${endpoint.socketPath}: the client cannot check the service.`);
   const read = readControlKey(keyFile);
-  if ('problem' in read) return refusal('control-key-unreadable', read.problem);
+  if ('problem' in read) return refusal(read.code, read.problem);
   const nonce = newNonce();
   const answer = await exchange(options(endpoint, HELLO_PATH, 'POST'), JSON.stringify({ nonce }));
   const result = (answer.json as { result?: { proof?: unknown; challenge?: unknown } } | undefined)?.result;

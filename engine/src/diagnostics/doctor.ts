@@ -3,7 +3,7 @@
  * to fix. It only reads: a store of another schema version is reported, never migrated; nothing is
  * written to AD or the tenant.
  */
-import { readWindowsAcl, unixAccess, windowsAccess, type AccessVerdict } from './data-dir-access.ts';
+import { readWindowsSddl, unixAccess, windowsAccess, type AccessVerdict } from './data-dir-access.ts';
 import type { CloudConnector } from '../cloud/connector.ts';
 import { handoverStatus } from '../run/handover.ts';
 import { SERVER_ID } from '../store/keys.ts';
@@ -153,7 +153,7 @@ function sqliteVersion(): string {
 function dataDirAccess(dir: string): AccessVerdict {
   if (process.platform !== 'win32') return unixAccess(dir, statSync(dir).mode & 0o777);
   try {
-    return windowsAccess(dir, readWindowsAcl(dir));
+    return windowsAccess(dir, readWindowsSddl(dir));
   } catch (error) {
     return { ok: false, detail: `The permissions of ${dir} could not be read: ${(error as Error).message}.`, fix: 'Run dirsync doctor as an administrator.' };
   }

@@ -12,7 +12,7 @@ export class AccessError extends EngineError {
 /** What an administrator does about it on this platform. */
 export function elevationHint(platform: NodeJS.Platform = process.platform): string {
   return platform === 'win32'
-    ? 'open the command prompt with "Run as administrator", or sign in as a member of the local group "Directory Sync Administrators"'
+    ? 'open the command prompt with "Run as administrator"'
     : 'run it as root (sudo) or as the account the service runs as';
 }
 

@@ -182,9 +182,9 @@ function handler(api: ControlRequests, hub: EventHub, access: Access, serveFile?
 export type ControlServer = { readonly socketPath?: string; readonly url?: string; readonly token?: string; close(): Promise<void> };
 
 /**
- * The local channel: a Unix socket with owner-only permissions (a named pipe open to local users on Windows), on
- * which the service proves itself with the key in `keyFile` (made on first start) before clients send anything,
- * and serves only clients that prove they hold the same key (control/channel-proof.ts).
+ * The local channel: a Unix socket with owner-only permissions (a named pipe on Windows), on which the service
+ * proves itself with the key in `keyFile` (made on first start) before clients send anything, and serves only
+ * clients that prove they hold the same key (control/channel-proof.ts).
  */
 export async function listenOnSocket(api: ControlRequests, hub: EventHub, socketPath: string, keyFile: string): Promise<ControlServer> {
   const key = ensureControlKey(keyFile);
@@ -199,9 +199,11 @@ export async function listenOnSocket(api: ControlRequests, hub: EventHub, socket
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      // The Windows pipe is opened to every local user (libuv sets its DACL: Everyone read and write): the default
-      // one gives a UAC-filtered administrator read access only. Who is served is decided by the proofs above.
-      server.listen(isPipe ? { path: socketPath, readableAll: true, writableAll: true } : socketPath, () => resolve());
+      // The pipe keeps the default DACL libuv gives it (full control to SYSTEM, Administrators and the service's
+      // account; read to Everyone): write access — and FILE_CREATE_PIPE_INSTANCE, which is FILE_APPEND_DATA — to
+      // everyone (Node's writableAll) would let any local user add instances of the pipe and sit between a client
+      // and the service. So a non-elevated administrator cannot open it: the wizard's shortcuts ask for elevation.
+      server.listen(socketPath, () => resolve());
     });
   } finally {
     process.umask(previousMask);

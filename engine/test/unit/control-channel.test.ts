@@ -109,11 +109,13 @@ describe('the control channel: the service proves itself before anything is sent
   it('says what to do when this account cannot read the key, or when it is damaged', async () => {
     const socketPath = running.socket.socketPath ?? '';
     const missing = await postControl({ socketPath, keyFile: join(temp(), 'control.key') }, 'getStatus', {});
-    assert.equal(missing.error?.code, 'control-key-unreadable');
+    assert.equal(missing.error?.code, 'control-key-missing');
     assert.match(missing.error?.message ?? '', /has not started yet/);
     const damaged = join(temp(), 'control.key');
     writeFileSync(damaged, 'short');
-    assert.match((await postControl({ socketPath, keyFile: damaged }, 'getStatus', {})).error?.message ?? '', /is damaged/);
+    const damagedAnswer = await postControl({ socketPath, keyFile: damaged }, 'getStatus', {});
+    assert.equal(damagedAnswer.error?.code, 'control-key-damaged');
+    assert.match(damagedAnswer.error?.message ?? '', /is damaged/);
   });
 
   it('serves only a client that proves it holds the key: without a proof, with another key, replayed, or for another method, nothing runs', async () => {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../../../lab/connection.ts';
-import { ADMINS_GROUP, changeMachinePath, ENVIRONMENT_KEY, grantAdminsGroup, parseRegQuery, pathWith, regAddPath } from '../../../src/base/windows-system.ts';
+import { changeMachinePath, ENVIRONMENT_KEY, parseRegQuery, pathWith, regAddPath } from '../../../src/base/windows-system.ts';
 
 const BIN = 'C:\\Program Files\\Directory Sync\\resources\\bin';
 const SYSTEM_PATH = '%SystemRoot%\\system32;%SystemRoot%;%SystemRoot%\\System32\\Wbem;C:\\Program Files\\Git\\cmd\\;C:\\Tools';
@@ -71,39 +71,5 @@ describe('the Windows installer\'s machine PATH', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'engine', 'src', 'cli', 'main.ts'), 'windows', 'path', 'add', BIN], { encoding: 'utf8', cwd: repoRoot });
     assert.equal(result.status, 2, result.stderr);
     assert.match(result.stderr, /dirsync windows path is for the Windows installer; this computer runs linux/);
-  });
-
-  it('makes the group of administrators who use the service without elevation once, adds the installer\'s user once, and lets it read the control key', () => {
-    const groups = new Map<string, Set<string>>();
-    const grants: string[][] = [];
-    const run = (command: string, args: string[]): { code: number; output: string } => {
-      if (command === 'icacls.exe') {
-        grants.push(args);
-        return groups.has(ADMINS_GROUP) ? { code: 0, output: 'processed file: x\r\nSuccessfully processed 1 files; Failed processing 0 files' } : { code: 1332, output: 'No mapping between account names and security IDs was done.' };
-      }
-      assert.equal(command, 'net.exe');
-      const [, group, third, fourth] = args;
-      if (group !== ADMINS_GROUP) return { code: 2, output: 'System error 1376 has occurred.' };
-      if (third === undefined) return groups.has(group) ? { code: 0, output: 'Members\r\n---\r\nThe command completed successfully.' } : { code: 2, output: 'System error 1376 has occurred.' };
-      if (third === '/add') {
-        groups.set(group, new Set());
-        return { code: 0, output: '' };
-      }
-      assert.equal(fourth, '/add');
-      const members = groups.get(group);
-      if (!members) return { code: 2, output: 'System error 1376 has occurred.' };
-      if (members.has(third)) return { code: 2, output: 'System error 1378 has occurred.\r\n\r\nThe specified account name is already a member of the group.' };
-      members.add(third);
-      return { code: 0, output: '' };
-    };
-    const key = 'C:\\ProgramData\\Directory Sync\\control.key';
-    assert.deepEqual(grantAdminsGroup(key, 'CONTOSO\\admin', run), [`The local group "${ADMINS_GROUP}" was created.`, `CONTOSO\\admin was added to "${ADMINS_GROUP}".`, `"${ADMINS_GROUP}" may read the control key ${key}.`]);
-    assert.deepEqual(grantAdminsGroup(key, 'CONTOSO\\admin', run).slice(0, 1), [`CONTOSO\\admin is already a member of "${ADMINS_GROUP}".`], 'an upgrade changes nothing');
-    assert.deepEqual(grants.at(-1), [key, '/grant', `${ADMINS_GROUP}:(R)`], 'read only, never write');
-    assert.throws(() => grantAdminsGroup(key, 'CONTOSO\\nobody', (c, a) => (c === 'net.exe' && a.length === 4 ? { code: 2, output: 'System error 1332 has occurred.' } : run(c, a))),
-      /Adding CONTOSO\\nobody to "Directory Sync Administrators" failed \(exit code 2\): System error 1332/);
-    groups.clear();
-    assert.throws(() => grantAdminsGroup(key, undefined, (c, a) => (c === 'net.exe' && a[2] === '/add' ? { code: 5, output: 'System error 5 has occurred. Access is denied.' } : run(c, a))),
-      /Creating the local group "Directory Sync Administrators" failed \(exit code 5\): System error 5/);
   });
 });
