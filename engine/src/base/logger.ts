@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, win32 } from 'node:path';
 import { pino, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -53,7 +53,7 @@ export function createLogger(options: { logDir?: string; level?: string; maxByte
 /** Writes one line to the operating system's log; best effort (a missing tool is not an error of the run). */
 export function osLog(level: 'info' | 'error', message: string): void {
   const [command, args] = process.platform === 'win32'
-    ? ['eventcreate', ['/T', level === 'error' ? 'ERROR' : 'INFORMATION', '/ID', level === 'error' ? '2' : '1', '/L', 'APPLICATION', '/SO', 'Directory Sync', '/D', message]] as const
+    ? [win32.join(process.env['SystemRoot'] ?? 'C:\\Windows', 'System32', 'eventcreate.exe'), ['/T', level === 'error' ? 'ERROR' : 'INFORMATION', '/ID', level === 'error' ? '2' : '1', '/L', 'APPLICATION', '/SO', 'Directory Sync', '/D', message]] as const
     : ['logger', ['-t', 'directory-sync', '-p', `user.${level === 'error' ? 'err' : 'info'}`, message]] as const;
   const child = spawn(command, [...args], { stdio: 'ignore' });
   child.on('error', () => undefined);

@@ -1,25 +1,39 @@
 /**
  * The Windows installer's steps that need more than a command line (installer/windows/installer.nsh runs them
  * through `dirsync windows …`): the machine PATH edited as data, never truncated the way NSIS's 1,024-character
- * strings would; and the data folder's ACL verified after it is set. The pure parts are tested here; `reg.exe`
- * and `icacls.exe` are the adapters that never run here (docs/never-runs-here.md).
+ * strings would. It is read and written through .NET's registry API in Windows PowerShell, with the script passed
+ * as UTF-16 (`-EncodedCommand`) and the answer as UTF-8: `reg.exe` prints in the console's OEM code page, which
+ * would turn every non-ASCII folder on the PATH into "?" when written back. The pure parts are tested here;
+ * PowerShell itself is the adapter that never runs here (docs/never-runs-here.md).
  */
 import { execFileSync } from 'node:child_process';
+import { win32 } from 'node:path';
 
-export const ENVIRONMENT_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment';
+export const ENVIRONMENT_KEY = 'SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment';
 
-export type RegistryValue = { readonly type: 'REG_SZ' | 'REG_EXPAND_SZ'; readonly data: string };
+/** Windows PowerShell by its full path (never found through the current directory), running `script`. */
+export function powershell(script: string, systemRoot = process.env['SystemRoot'] ?? 'C:\\Windows'): [string, string[]] {
+  return [win32.join(systemRoot, 'System32', 'WindowsPowerShell', 'v1.0', 'powershell.exe'),
+    ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', Buffer.from(script, 'utf16le').toString('base64')]];
+}
 
-/**
- * The value `reg query <key> /v <name>` prints: a line `    <name>    <type>    <data>` (four spaces between
- * columns); undefined when the output has no such line.
- */
-export function parseRegQuery(output: string, name: string): RegistryValue | undefined {
-  for (const line of output.split(/\r?\n/)) {
-    const match = /^\s+(.+?) {4}(REG_SZ|REG_EXPAND_SZ) {4}(.*)$/.exec(line);
-    if (match && match[1]?.toLowerCase() === name.toLowerCase()) return { type: match[2] as RegistryValue['type'], data: match[3] ?? '' };
-  }
-  return undefined;
+/** A PowerShell single-quoted string: quotes doubled, the typographic single quotes PowerShell also ends strings with among them. */
+export function psQuote(value: string): string {
+  return `'${value.replace(/['\u2018\u2019\u201A\u201B]/g, '$&$&')}'`;
+}
+
+const OPEN = `[Microsoft.Win32.Registry]::LocalMachine.OpenSubKey(${psQuote(ENVIRONMENT_KEY)}`;
+
+/** Prints the PATH as stored (its `%variables%` unexpanded), in UTF-8. */
+export const READ_PATH_SCRIPT = [
+  '[Console]::OutputEncoding = [System.Text.Encoding]::UTF8',
+  `$key = ${OPEN})`,
+  "[Console]::Out.Write($key.GetValue('Path', '', [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames))",
+].join('\n');
+
+/** Writes the PATH back as an expandable string, so `%SystemRoot%` and the like stay variables. */
+export function writePathScript(value: string): string {
+  return [`$key = ${OPEN}, $true)`, `$key.SetValue('Path', ${psQuote(value)}, [Microsoft.Win32.RegistryValueKind]::ExpandString)`].join('\n');
 }
 
 const same = (a: string, b: string): boolean => a.replace(/[\\/]+$/, '').toLowerCase() === b.replace(/[\\/]+$/, '').toLowerCase();
@@ -40,21 +54,22 @@ export function pathWith(current: string, dir: string, change: 'add' | 'remove')
   return entries.filter((e) => !same(e, dir)).join(';');
 }
 
-/** The reg.exe command that writes the PATH back, as an expandable string so `%SystemRoot%` and the like stay. */
-export function regAddPath(data: string): [string, string[]] {
-  return ['reg.exe', ['add', ENVIRONMENT_KEY, '/v', 'Path', '/t', 'REG_EXPAND_SZ', '/d', data, '/f']];
-}
+type Run = (command: string, args: string[]) => string;
 
 /** Adds or removes `dir` on the machine PATH (Windows only). Returns what it did, for the installer's log. */
-export function changeMachinePath(dir: string, change: 'add' | 'remove', run: (command: string, args: string[]) => string = runTool): string {
-  const current = parseRegQuery(run('reg.exe', ['query', ENVIRONMENT_KEY, '/v', 'Path']), 'Path');
-  if (!current) throw new Error(`The machine PATH could not be read from ${ENVIRONMENT_KEY}: it was left as it is.`);
-  const next = pathWith(current.data, dir, change);
+export function changeMachinePath(dir: string, change: 'add' | 'remove', run: Run = runTool): string {
+  const read = (): string => {
+    const [command, args] = powershell(READ_PATH_SCRIPT);
+    return run(command, args).replace(/\r?\n$/, '');
+  };
+  const current = read();
+  if (current.includes('\uFFFD')) throw new Error(`The machine PATH did not read back as text (HKLM\\${ENVIRONMENT_KEY}): it was left as it is.`);
+  if (current.trim() === '') throw new Error(`The machine PATH could not be read from HKLM\\${ENVIRONMENT_KEY} (it came back empty): it was left as it is.`);
+  const next = pathWith(current, dir, change);
   if (next === undefined) return change === 'add' ? `${dir} is already on the machine PATH.` : `${dir} was not on the machine PATH.`;
-  const [command, args] = regAddPath(next);
+  const [command, args] = powershell(writePathScript(next));
   run(command, args);
-  const written = parseRegQuery(run('reg.exe', ['query', ENVIRONMENT_KEY, '/v', 'Path']), 'Path');
-  if (written?.data !== next) throw new Error(`The machine PATH did not read back as written (${ENVIRONMENT_KEY}): check it with \`reg query\`.`);
+  if (read() !== next) throw new Error(`The machine PATH did not read back as written (HKLM\\${ENVIRONMENT_KEY}): check it in System Properties, Environment Variables.`);
   return change === 'add' ? `${dir} was added to the machine PATH.` : `${dir} was removed from the machine PATH.`;
 }
 

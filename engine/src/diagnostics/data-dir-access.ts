@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, win32 } from 'node:path';
 
 export type AccessVerdict = { readonly ok: true; readonly detail: string } | { readonly ok: false; readonly detail: string; readonly fix: string };
 
@@ -93,7 +93,7 @@ export function readWindowsSddl(dir: string): string {
   const scratch = mkdtempSync(join(tmpdir(), 'dirsync-acl-'));
   try {
     const file = join(scratch, 'acl.txt');
-    execFileSync(join(process.env['SystemRoot'] ?? 'C:\\Windows', 'System32', 'icacls.exe'), [dir, '/save', file, '/Q'], { windowsHide: true });
+    execFileSync(win32.join(process.env['SystemRoot'] ?? 'C:\\Windows', 'System32', 'icacls.exe'), [dir, '/save', file, '/Q'], { windowsHide: true });
     return sddlFromSaved(readFileSync(file));
   } finally {
     rmSync(scratch, { recursive: true, force: true });

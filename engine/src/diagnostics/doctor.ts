@@ -198,6 +198,10 @@ function keyFileCheck(keyFile: string, store: Store): DoctorCheck {
   if (platform() !== 'win32' && (mode & 0o077) !== 0) {
     return check('secrets', 'Secrets and key file', 'warning', `The key file ${keyFile} can be read by others (mode ${mode.toString(8)}).`, `chmod 600 ${keyFile}`);
   }
+  if (platform() === 'win32' && keyFileProtection(keyFile) === 'clear') {
+    return check('secrets', 'Secrets and key file', 'warning', `The key file ${keyFile} is not protected by Windows DPAPI yet: a copy of the data folder would decrypt the secrets.`,
+      'Restart the Directory Synchronization Service (it protects the key when it opens the store); if this stays, check that nothing else holds the file open.');
+  }
   const held = keyFileProtection(keyFile) === 'protected' ? 'protected by Windows DPAPI (local machine): a copy on another computer does not decrypt' : `mode ${mode.toString(8)}`;
   return check('secrets', 'Secrets and key file', 'ok', `${store.secrets.names().length} secrets decrypt with the key file (${held}).`);
 }

@@ -5,9 +5,12 @@
  * How the key itself is held depends on the operating system:
  * - Windows: protected by DPAPI in the local machine's scope (`@primno/dpapi`, a prebuilt N-API module based on
  *   Microsoft's msal-node-extensions addon), with Directory Sync's own entropy. Only this computer can unprotect
- *   it, so a copy of the data folder (a backup, a stolen disk image) does not decrypt the secrets; on this
- *   computer the data folder's ACL (SYSTEM, Administrators, the service account) keeps other users from the file.
- *   A key an older version left in the clear is protected in place on first open.
+ *   it, so a copy of the data folder (a backup of its files, a folder copied to another server) does not decrypt
+ *   the secrets. It is not more than that: any process on this computer may call DPAPI in the machine scope, so
+ *   here the data folder's ACL (SYSTEM, Administrators, the service account) is what keeps other users from the
+ *   file; and a full image of the system disk carries the machine's DPAPI keys. A key an older version left in
+ *   the clear is protected in place on first open (if that fails — a file held open — it stays as it was and the
+ *   next open tries again; `dirsync doctor` says so).
  * - Elsewhere: the file is readable by the service user alone (mode 0600, the data directory 0700).
  */
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -103,7 +106,13 @@ export function loadOrCreateKey(keyFile: string, protector: KeyProtector | undef
     const content = readFileSync(keyFile);
     if (isProtected(content)) return unprotectKey(keyFile, content, protector);
     if (content.length !== 32) throw damaged(keyFile, 'is damaged (expected 32 bytes)');
-    if (protector) writeKey(keyFile, content, protector, 'w');
+    if (protector) {
+      try {
+        writeKey(keyFile, content, protector, 'w');
+      } catch {
+        // Kept in the clear for now (a file held open, a full disk): the secrets still open, the next open retries.
+      }
+    }
     return content;
   }
   const key = randomBytes(32);

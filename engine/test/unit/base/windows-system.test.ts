@@ -1,51 +1,59 @@
 /**
- * The Windows installer's PATH step, driven against a stand-in registry that answers reg.exe's command lines as
- * reg.exe prints them: the entries an administrator has are kept exactly (order, %variables%, a trailing `;`),
- * ours is added once and removed in every spelling, and a write that does not read back fails.
+ * The Windows installer's PATH step, driven against a stand-in of Windows PowerShell that runs the scripts it is
+ * given against one registry value — decoding `-EncodedCommand` as PowerShell does, reading the single-quoted
+ * literal as PowerShell reads it: the entries an administrator has are kept exactly (order, %variables%,
+ * non-ASCII folders, quotes, a trailing `;`), ours is added once and removed in every spelling, and a write that
+ * does not read back fails.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../../../lab/connection.ts';
-import { changeMachinePath, ENVIRONMENT_KEY, parseRegQuery, pathWith, regAddPath } from '../../../src/base/windows-system.ts';
+import { changeMachinePath, pathWith, powershell, psQuote, READ_PATH_SCRIPT, writePathScript } from '../../../src/base/windows-system.ts';
 
 const BIN = 'C:\\Program Files\\Directory Sync\\resources\\bin';
-const SYSTEM_PATH = '%SystemRoot%\\system32;%SystemRoot%;%SystemRoot%\\System32\\Wbem;C:\\Program Files\\Git\\cmd\\;C:\\Tools';
+const SYSTEM_PATH = "%SystemRoot%\\system32;%SystemRoot%;C:\\Programme\\Überwachung\\bin;C:\\Users\\O'Brien\\tools;C:\\Daten\\‘quoted’;C:\\Program Files\\Git\\cmd\\";
 
-/** reg.exe over one value, printing what Windows' reg.exe prints. */
-function registry(initial: string, options: { dropWrites?: boolean } = {}) {
-  let value = initial;
-  const calls: string[][] = [];
-  const run = (command: string, args: string[]): string => {
-    calls.push([command, ...args]);
-    assert.equal(command, 'reg.exe');
-    assert.equal(args[1], ENVIRONMENT_KEY);
-    if (args[0] === 'query') return `\r\n${ENVIRONMENT_KEY}\r\n    Path    REG_EXPAND_SZ    ${value}\r\n\r\n`;
-    if (args[0] === 'add') {
-      assert.deepEqual(args.slice(2, 6), ['/v', 'Path', '/t', 'REG_EXPAND_SZ']);
-      if (!options.dropWrites) value = args[7] ?? '';
-      return 'The operation completed successfully.\r\n';
-    }
-    throw new Error(`unexpected ${args.join(' ')}`);
-  };
-  return { run, calls, value: () => value };
+/** PowerShell's reading of a single-quoted literal: two quote characters of any of its four kinds are one. */
+function psUnquote(literal: string): string {
+  return literal.slice(1, -1).replace(/(['\u2018\u2019\u201A\u201B])\1/g, '$1');
 }
 
-describe('the Windows installer\'s machine PATH', () => {
-  it('reads the value as reg query prints it, with spaces in the data', () => {
-    assert.deepEqual(parseRegQuery(`\r\n${ENVIRONMENT_KEY}\r\n    Path    REG_EXPAND_SZ    ${SYSTEM_PATH}\r\n`, 'Path'), { type: 'REG_EXPAND_SZ', data: SYSTEM_PATH });
-    assert.equal(parseRegQuery('ERROR: The system was unable to find the specified registry key or value.', 'Path'), undefined);
-  });
+function registry(initial: string, options: { dropWrites?: boolean; oemOutput?: boolean } = {}) {
+  let value = initial;
+  const scripts: string[] = [];
+  const run = (command: string, args: string[]): string => {
+    assert.equal(command, 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
+    assert.deepEqual(args.slice(0, 5), ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand']);
+    const script = Buffer.from(args[5] ?? '', 'base64').toString('utf16le');
+    scripts.push(script);
+    assert.match(script, /OpenSubKey\('SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment'/);
+    if (script.includes('GetValue')) {
+      assert.match(script, /DoNotExpandEnvironmentNames/);
+      assert.match(script, /OutputEncoding = \[System\.Text\.Encoding\]::UTF8/);
+      return options.oemOutput ? value.replace(/[^\x20-\x7e]/g, '\uFFFD') : value;
+    }
+    const literal = /SetValue\('Path', ('(?:[^'\u2018\u2019\u201A\u201B]|(['\u2018\u2019\u201A\u201B])\2)*'), \[Microsoft\.Win32\.RegistryValueKind\]::ExpandString\)/.exec(script)?.[1];
+    assert.ok(literal, script);
+    if (!options.dropWrites) value = psUnquote(literal);
+    return '';
+  };
+  return { run, scripts, value: () => value };
+}
 
-  it('adds the folder once at the end and keeps everything else as it was', () => {
+describe('the Windows installer\'s machine PATH', { concurrency: false }, () => {
+  const systemRoot = process.env['SystemRoot'];
+  process.env['SystemRoot'] = 'C:\\Windows';
+
+  it('adds the folder once at the end and keeps everything else exactly, non-ASCII folders and quotes among them', () => {
     const reg = registry(SYSTEM_PATH);
     assert.match(changeMachinePath(BIN, 'add', reg.run), /was added/);
     assert.equal(reg.value(), `${SYSTEM_PATH};${BIN}`);
     assert.match(changeMachinePath(BIN, 'add', reg.run), /already on the machine PATH/);
     assert.equal(changeMachinePath(`${BIN.toUpperCase()}\\`, 'add', reg.run), `${BIN.toUpperCase()}\\ is already on the machine PATH.`);
     assert.equal(reg.value(), `${SYSTEM_PATH};${BIN}`);
-    assert.equal(reg.calls.filter((c) => c[1] === 'add').length, 1, 'written once');
+    assert.equal(reg.scripts.filter((s) => s.includes('SetValue')).length, 1, 'written once');
     assert.equal(pathWith(`${SYSTEM_PATH};`, BIN, 'add'), `${SYSTEM_PATH};${BIN}`, 'a trailing ; is not doubled');
     assert.equal(pathWith('', BIN, 'add'), BIN);
   });
@@ -57,17 +65,25 @@ describe('the Windows installer\'s machine PATH', () => {
     assert.match(changeMachinePath(BIN, 'remove', reg.run), /was not on the machine PATH/);
   });
 
-  it('fails, saying so, when the PATH cannot be read or does not read back as written', () => {
-    assert.throws(() => changeMachinePath(BIN, 'add', () => 'ERROR: Access is denied.'), /could not be read .*left as it is/);
-    const reg = registry(SYSTEM_PATH, { dropWrites: true });
-    assert.throws(() => changeMachinePath(BIN, 'add', reg.run), /did not read back as written/);
+  it('writes nothing when the PATH does not read back as text, or comes back empty; fails when a write does not read back', () => {
+    const garbled = registry(SYSTEM_PATH, { oemOutput: true });
+    assert.throws(() => changeMachinePath(BIN, 'add', garbled.run), /did not read back as text .*left as it is/);
+    assert.equal(garbled.scripts.filter((s) => s.includes('SetValue')).length, 0);
+    assert.throws(() => changeMachinePath(BIN, 'add', () => ''), /came back empty\): it was left as it is/);
+    assert.throws(() => changeMachinePath(BIN, 'add', registry(SYSTEM_PATH, { dropWrites: true }).run), /did not read back as written/);
   });
 
-  it('writes the PATH as an expandable string, so %SystemRoot% stays a variable', () => {
-    assert.deepEqual(regAddPath('%SystemRoot%;C:\\x'), ['reg.exe', ['add', ENVIRONMENT_KEY, '/v', 'Path', '/t', 'REG_EXPAND_SZ', '/d', '%SystemRoot%;C:\\x', '/f']]);
+  it('passes the value as a PowerShell literal PowerShell cannot end early, and reads the PATH unexpanded', () => {
+    assert.equal(psQuote("a'b’c"), "'a''b’’c'");
+    assert.equal(psUnquote(psQuote("x'‘’‚‛y")), "x'‘’‚‛y");
+    assert.match(writePathScript('%SystemRoot%;C:\\x'), /SetValue\('Path', '%SystemRoot%;C:\\x', \[Microsoft\.Win32\.RegistryValueKind\]::ExpandString\)/);
+    assert.match(READ_PATH_SCRIPT, /DoNotExpandEnvironmentNames/);
+    assert.equal(powershell('x', 'D:\\WINDOWS')[0], 'D:\\WINDOWS\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
   });
 
   it('dirsync windows refuses to run off Windows, saying what it is for', { skip: process.platform === 'win32' ? 'this is Windows' : false }, () => {
+    if (systemRoot === undefined) delete process.env['SystemRoot'];
+    else process.env['SystemRoot'] = systemRoot;
     const result = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'engine', 'src', 'cli', 'main.ts'), 'windows', 'path', 'add', BIN], { encoding: 'utf8', cwd: repoRoot });
     assert.equal(result.status, 2, result.stderr);
     assert.match(result.stderr, /dirsync windows path is for the Windows installer; this computer runs linux/);

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { repoRoot } from '../../../../lab/connection.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -94,6 +95,17 @@ describe('the secret key at rest', () => {
     withKey.close();
   });
 
+  it('keeps a clear key working when protecting it fails, and tries again at the next open', () => {
+    const dir = scratch();
+    const keyFile = join(dir, 'secret.key');
+    const key = loadOrCreateKey(keyFile, undefined);
+    const failing = { description: 'Windows DPAPI (local machine)', protect: (): Buffer => { throw new Error('The process cannot access the file'); }, unprotect: (b: Buffer): Buffer => b };
+    assert.deepEqual(loadOrCreateKey(keyFile, failing), key);
+    assert.equal(keyFileProtection(keyFile), 'clear');
+    assert.deepEqual(loadOrCreateKey(keyFile, dpapiKeyProtector(computer())), key);
+    assert.equal(keyFileProtection(keyFile), 'protected');
+  });
+
   it('refuses a damaged key file instead of making a new key that would lose every secret', () => {
     const dir = scratch();
     const keyFile = join(dir, 'secret.key');
@@ -118,5 +130,10 @@ describe('the secret key at rest', () => {
       return;
     }
     assert.throws(() => platformKeyProtector('win32'), /Windows DPAPI is not available to Directory Sync \(the module @primno\/dpapi has no build for /);
+    for (const arch of ['x64', 'arm64']) {
+      const build = join(repoRoot, 'node_modules', '@primno', 'dpapi', 'prebuilds', `win32-${arch}`, '@primno+dpapi.node');
+      assert.ok(existsSync(build) && statSync(build).size > 10_000, `the Windows ${arch} build ships with the package: ${build}`);
+      assert.equal(readFileSync(build).subarray(0, 2).toString('latin1'), 'MZ', 'a Windows DLL');
+    }
   });
 });
