@@ -42,32 +42,44 @@ export function clientProofHeader(key: Buffer, challenge: string, path: string):
   return `${challenge}.${createHmac('sha256', key).update(`${CLIENT_CONTEXT}|${challenge}|${path}`).digest('base64url')}`;
 }
 
-/** The service's side of the client's proof: challenges it issued, each redeemable once within a minute. */
+/**
+ * The service's side of the client's proof. A challenge carries its own time and an HMAC of it under the key,
+ * so the service keeps nothing for the challenges it hands out — a flood of hellos cannot push an honest
+ * client's challenge out — and only remembers the ones answered, until they expire, to refuse a replay.
+ */
 export class ChallengeBook {
-  private readonly open = new Map<string, number>();
+  private readonly spent = new Map<string, number>();
 
-  public constructor(private readonly key: Buffer, private readonly now: () => number = () => Date.now(), private readonly lifetimeMs = 60_000, private readonly capacity = 1024) {}
+  public constructor(private readonly key: Buffer, private readonly now: () => number = () => Date.now(), private readonly lifetimeMs = 60_000) {}
 
-  public issue(): string {
-    const challenge = newNonce();
-    const now = this.now();
-    for (const [c, expires] of this.open) if (expires <= now || this.open.size >= this.capacity) this.open.delete(c);
-    this.open.set(challenge, now + this.lifetimeMs);
-    return challenge;
+  private seal(issued: string, random: string): string {
+    return createHmac('sha256', this.key).update(`dirsync-control-challenge-v1|${issued}|${random}`).digest('base64url');
   }
 
-  /** Whether `header` answers an open challenge for `path`; the challenge is spent either way. */
+  public issue(): string {
+    const issued = this.now().toString(36);
+    const random = newNonce();
+    return `${issued}~${random}~${this.seal(issued, random)}`;
+  }
+
+  /** Whether `header` answers, for `path`, a challenge this service issued less than a minute ago and nobody answered yet. */
   public redeem(header: string | undefined, path: string): boolean {
     if (typeof header !== 'string') return false;
-    const dot = header.indexOf('.');
-    const challenge = header.slice(0, dot);
-    const expires = dot > 0 ? this.open.get(challenge) : undefined;
-    if (expires === undefined) return false;
-    this.open.delete(challenge);
-    if (expires <= this.now()) return false;
+    const dot = header.lastIndexOf('.');
+    const challenge = dot > 0 ? header.slice(0, dot) : '';
+    const [issued = '', random = '', seal = ''] = challenge.split('~');
+    const expectedSeal = Buffer.from(this.seal(issued, random));
+    if (Buffer.byteLength(seal) !== expectedSeal.length || !timingSafeEqual(Buffer.from(seal), expectedSeal)) return false;
+    const now = this.now();
+    const age = now - parseInt(issued, 36);
+    if (!(age >= -5_000 && age <= this.lifetimeMs)) return false;
     const expected = Buffer.from(clientProofHeader(this.key, challenge, path));
     const given = Buffer.from(header);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+    for (const [c, expires] of this.spent) if (expires <= now) this.spent.delete(c);
+    if (this.spent.has(challenge)) return false;
+    this.spent.set(challenge, now + this.lifetimeMs + 5_000);
+    return true;
   }
 }
 
