@@ -31,6 +31,7 @@ packages=(
   procps              # process tools the lab's stop uses
   jq                  # reading .lab/connection.json in the README's examples
   nsis                # makensis: the tests compile the Windows installer's NSIS script
+  libxml2-utils       # xmllint: the tests validate the Windows service's WinSW configuration
   systemd             # systemd-analyze: the tests verify the service unit
   python3 make g++    # building better-sqlite3 if no prebuilt binary fits
 )
@@ -55,6 +56,7 @@ files=(
   "ca-certificates|/etc/ssl/certs/ca-certificates.crt"
   "jq|/usr/bin/jq"
   "nsis|/usr/bin/makensis"
+  "libxml2-utils|/usr/bin/xmllint"
   "systemd|/usr/bin/systemd-analyze"
 )
 
@@ -64,6 +66,7 @@ npm_files=(
   node_modules/playwright-core/package.json
   node_modules/electron/electron.d.ts
   node_modules/.bin/tsx
+  "node_modules/@primno/dpapi/prebuilds/win32-x64/@primno+dpapi.node"
 )
 
 min_node="20.19.0"

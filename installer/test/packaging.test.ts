@@ -80,11 +80,24 @@ describe('the packages (electron-builder configuration)', () => {
   it('stops the Windows service gracefully: WinSW runs `dirsync service stop` with the app, within its stop timeout', () => {
     const xml = readFileSync(join(repoRoot, 'installer', 'windows', 'service', 'DirectorySyncService.xml'), 'utf8');
     const element = (name: string): string => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1] ?? '';
+    const all = (name: string): string[] => [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1] ?? '');
     assert.equal(element('stopexecutable'), element('executable'), 'the stop executable is the app itself, run as Node.js');
-    assert.match(element('stoparguments'), /dirsync\.js" --data-dir "%ProgramData%\\Directory Sync" service stop --wait (\d+)$/);
-    const wait = Number(/--wait (\d+)/.exec(element('stoparguments'))?.[1]);
-    assert.ok(wait < Number(/^(\d+) sec$/.exec(element('stoptimeout'))?.[1]), 'the stop command gives up before WinSW kills the process');
-    assert.match(element('arguments'), /service run$/);
+    assert.deepEqual(all('stopargument'), ['%BASE%\\..\\app\\engine\\bin\\dirsync.js', '--data-dir', '%ProgramData%\\Directory Sync', 'service', 'stop', '--wait', '280']);
+    assert.deepEqual(all('startargument'), ['%BASE%\\..\\app\\engine\\bin\\dirsync.js', '--data-dir', '%ProgramData%\\Directory Sync', 'service', 'run']);
+    assert.ok(Number(all('stopargument').at(-1)) < Number(/^(\d+) sec$/.exec(element('stoptimeout'))?.[1]), 'the stop command gives up before WinSW kills the process');
+  });
+
+  it('is a service configuration WinSW 2 reads as meant: valid against the schema of what WinSW 2 reads, which refuses WinSW 3\'s forms', async () => {
+    const xsd = join(repoRoot, 'installer', 'windows', 'service', 'winsw-v2.xsd');
+    const file = join(repoRoot, 'installer', 'windows', 'service', 'DirectorySyncService.xml');
+    const valid = await runCommand('xmllint', ['--noout', '--schema', xsd, file], { timeoutMs: 30_000 });
+    assert.equal(valid.code, 0, valid.stdout + valid.stderr);
+    // WinSW 2 ignores <stoparguments> (and <startarguments>): it would kill the service instead of running the stop command.
+    const misread = join(scratch, 'winsw3-forms.xml');
+    writeFileSync(misread, readFileSync(file, 'utf8').replace(/(?:\s*<stopargument>[^<]*<\/stopargument>)+/, '\n  <stoparguments>dirsync.js service stop</stoparguments>'));
+    const refused = await runCommand('xmllint', ['--noout', '--schema', xsd, misread], { timeoutMs: 30_000 });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Element 'stoparguments': This element is not expected/);
   });
 
   it('checks every install step in order, verifies the data folder after protecting it, and rolls back on the first failure', () => {
