@@ -23,7 +23,8 @@ export async function startLab(options: { labDir?: string } = {}): Promise<Start
   const t1 = Date.now();
   await seedDirectory(ad, buildOrganisation(ad.baseDn));
   const t2 = Date.now();
-  const tenant = await startTenantDaemon({ labDir });
+  // Both halves fresh: the DC was provisioned anew (new objectGUIDs), so the tenant starts from its seed too.
+  const tenant = await startTenantDaemon({ labDir, fresh: true });
   const t3 = Date.now();
   const connection: LabConnection = { version: 1, labDir, ad, tenant };
   const connectionFile = writeConnection(connection);

@@ -80,7 +80,12 @@ function logTail(file: string): string {
   return readFileSync(file, 'utf8').split('\n').slice(-30).join('\n');
 }
 
-export async function startTenantDaemon(options: { labDir: string; timeoutMs?: number }): Promise<TenantConnection> {
+/**
+ * Starts the daemon (or returns the running one). `fresh`: forget the state a previous lab saved, as `startLab`
+ * does — its domain controller is provisioned anew, with new objectGUIDs, so the last lab's tenant objects would
+ * come back as conflicts and orphans.
+ */
+export async function startTenantDaemon(options: { labDir: string; timeoutMs?: number; fresh?: boolean }): Promise<TenantConnection> {
   const files = tenantDaemonFiles(options.labDir);
   mkdirSync(files.dir, { recursive: true });
   const status = tenantDaemonStatus(options);
@@ -92,6 +97,7 @@ export async function startTenantDaemon(options: { labDir: string; timeoutMs?: n
     await stopTenantDaemon(options);
   }
   rmSync(files.connection, { force: true });
+  if (options.fresh) rmSync(files.state, { force: true });
   const mainFile = fileURLToPath(new URL('./main.ts', import.meta.url));
   const logFd = openSync(files.log, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', mainFile, '--lab-dir', options.labDir], {

@@ -70,4 +70,19 @@ describe('tenant daemon', () => {
     assert.ok(pid !== undefined && !alive(pid));
     assert.match(readFileSync(files.log, 'utf8'), /SIGTERM: saving state and stopping/);
   });
+
+  it('starts fresh when the lab starts again (its DC is provisioned anew): nothing of the last lab\'s tenant comes back', async () => {
+    const first = await startTenantDaemon({ labDir });
+    const alias = unique('stale');
+    await appGraphClient(first).api('/users').post({
+      accountEnabled: true, displayName: alias, mailNickname: alias, userPrincipalName: `${alias}@contoso.com`, passwordProfile: { password: STRONG_PASSWORD },
+    });
+    await stopTenantDaemon({ labDir });
+    const fresh = await startTenantDaemon({ labDir, fresh: true });
+    const client = appGraphClient(fresh);
+    await assert.rejects(client.api(`/users/${alias}@contoso.com`).get(), (e: unknown) => (e as { statusCode?: number }).statusCode === 404, 'the last lab\'s user is gone');
+    const users = await client.api('/users').select('userPrincipalName').get() as { value: { userPrincipalName: string }[] };
+    assert.ok(users.value.some((u) => u.userPrincipalName === fresh.globalAdminUpn), 'the default seed is there');
+    await stopTenantDaemon({ labDir });
+  });
 });
