@@ -44,9 +44,11 @@ describe('first synchronization from the wizard', () => {
   before(async () => {
     ad = await sharedAd();
     sandbox = await createAdSandbox(ad, 'Test First Sync UI');
+    // Ann manages Ben and Cid: the first sync sets two managers, which are links, not updates (issue 28, item 4).
     for (const name of sandboxUsers) {
       const login = name.replace(/ /g, '').toLowerCase();
-      await sandbox.addUser(name, { sAMAccountName: login.slice(0, 20), userPrincipalName: `${login}@contoso.com`, displayName: name });
+      const manager: Record<string, string> = name === sandboxUsers[0] ? {} : { manager: `CN=${sandboxUsers[0]},${sandbox.ouDn}` };
+      await sandbox.addUser(name, { sAMAccountName: login.slice(0, 20), userPrincipalName: `${login}@contoso.com`, displayName: name, ...manager });
     }
     // The scheduler runs as in production: saving the configuration must not let it race the Finished page's run.
     // The tenant lags as Microsoft Entra ID does: writes reach other requests 0.2–3 s later, a new application's
@@ -202,6 +204,10 @@ describe('first synchronization from the wizard', () => {
     assert.equal(await result.getAttribute('data-status'), 'succeeded');
     assert.equal(await finish.heading().textContent(), 'Directory Sync is configured');
     assert.equal(await finish.count('created').textContent(), '3');
+    assert.equal(await finish.count('updated').textContent(), '0', 'an empty tenant: nothing to update');
+    assert.equal(await finish.count('managers').textContent(), '2 set');
+    assert.equal(await finish.count('memberships').textContent(), 'none');
+    assert.equal(await finish.count('deleted').textContent(), '0');
     assert.equal(await finish.count('errors').textContent(), '0');
     assert.equal(await finish.count('held').textContent(), '0');
     await saveScreenshot(page, 'first-sync-10-result');
@@ -209,6 +215,9 @@ describe('first synchronization from the wizard', () => {
     const dump = tenant.state.dump() as { objects: Record<string, Array<Record<string, unknown>>> };
     const names = (dump.objects['user'] ?? []).map((u) => String(u['displayName']));
     for (const name of sandboxUsers) assert.ok(names.includes(name), `${name} is in the tenant`);
+    const users = dump.objects['user'] ?? [];
+    const ann = users.find((u) => u['displayName'] === sandboxUsers[0]);
+    assert.deepEqual(users.filter((u) => u['managerId'] === ann?.['id']).map((u) => u['displayName']).sort(), [sandboxUsers[1], sandboxUsers[2]], 'the managers are set');
     assert.deepEqual(consoleErrors, []);
   });
   /** Every page of a rerun, keeping what is configured; returns on the Finished page. */

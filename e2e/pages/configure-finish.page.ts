@@ -49,7 +49,7 @@ export class ConfigureFinishPage extends WizardPageObject {
     return result;
   }
 
-  public count(name: 'created' | 'updated' | 'errors' | 'held') {
+  public count(name: 'created' | 'updated' | 'deleted' | 'memberships' | 'managers' | 'errors' | 'held') {
     return this.page.getByTestId(`result-${name}`);
   }
 }

@@ -29,9 +29,18 @@ function sum(counts: OperationCounts, kinds: ReadonlyArray<keyof OperationCounts
 }
 
 
+/** Memberships and managers are links between objects, not updates of them: "3 added, 1 removed", or "none". */
+function addedRemoved(counts: OperationCounts, added: keyof OperationCounts, removed: keyof OperationCounts, verb: 'added' | 'set'): string {
+  const a = counts[added] ?? 0;
+  const r = counts[removed] ?? 0;
+  if (a === 0 && r === 0) return 'none';
+  return [a > 0 ? `${a} ${verb}` : undefined, r > 0 ? `${r} removed` : undefined].filter(Boolean).join(', ');
+}
+
 function RunResult(props: { readonly run: RunSummary }) {
   const layout = usePageLayoutStyles();
   const { run } = props;
+  const restored = run.exported['restore-user'] ?? 0;
   const ok = run.status === 'succeeded';
   const intent = ok ? 'success' : run.status === 'failed' ? 'error' : 'warning';
   const title = ok ? 'The synchronization is complete'
@@ -56,7 +65,13 @@ function RunResult(props: { readonly run: RunSummary }) {
       </MessageBar>
       <dl className={layout.summary}>
         <dt className={layout.term}>Created</dt><dd className={layout.detail} data-testid="result-created">{sum(run.exported, ['create-user', 'create-group'])}</dd>
-        <dt className={layout.term}>Updated</dt><dd className={layout.detail} data-testid="result-updated">{sum(run.exported, ['update-user', 'update-group', 'restore-user', 'add-member', 'remove-member', 'set-manager', 'remove-manager'])}</dd>
+        <dt className={layout.term}>Updated</dt><dd className={layout.detail} data-testid="result-updated">{sum(run.exported, ['update-user', 'update-group'])}</dd>
+        {restored > 0 && <><dt className={layout.term}>Restored</dt><dd className={layout.detail} data-testid="result-restored">{restored}</dd></>}
+        <dt className={layout.term}>Deleted</dt><dd className={layout.detail} data-testid="result-deleted">{sum(run.exported, ['delete-user', 'delete-group'])}</dd>
+        <dt className={layout.term}>Group memberships</dt>
+        <dd className={layout.detail} data-testid="result-memberships">{addedRemoved(run.exported, 'add-member', 'remove-member', 'added')}</dd>
+        <dt className={layout.term}>Managers</dt>
+        <dd className={layout.detail} data-testid="result-managers">{addedRemoved(run.exported, 'set-manager', 'remove-manager', 'set')}</dd>
         <dt className={layout.term}>Errors</dt><dd className={layout.detail} data-testid="result-errors">{run.errors}</dd>
         <dt className={layout.term}>Held for approval</dt><dd className={layout.detail} data-testid="result-held">{run.held}</dd>
       </dl>
