@@ -10,6 +10,17 @@ export class ConfigureEntraPage extends WizardPageObject {
     await this.page.getByRole('radio', { name: 'Use an existing app registration' }).check();
   }
 
+  /** "Use an existing app registration": its fields, typed as an administrator does. */
+  public async fillExistingApp(tenant: string, clientId: string, clientSecret: string): Promise<void> {
+    await this.page.getByRole('textbox', { name: /^Tenant id/ }).fill(tenant);
+    await this.page.getByRole('textbox', { name: /^Application \(client\) id/ }).fill(clientId);
+    await this.page.getByLabel(/^Client secret/).fill(clientSecret);
+  }
+
+  public async testExistingApp(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Test the app' }).click();
+  }
+
   /** Opens "Advanced" and chooses a custom cloud instance with its addresses (the lab's emulated tenant). */
   public async useCustomInstance(authorityHost: string, graphBaseUrl: string, tenant?: string): Promise<void> {
     await this.page.getByRole('button', { name: 'Advanced: cloud instance' }).click();

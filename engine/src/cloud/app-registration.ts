@@ -19,6 +19,7 @@ import type { EngineError } from '../errors/engine-error.ts';
 import { CloudConnector, tenantSynchronizedOf, type EarlierRegistration, type Organization } from './connector.ts';
 import { endpointsFor, type CloudEndpoints, type CloudInstance } from './instances.ts';
 import type { CloudRegistrationView } from '../contract/control-api.ts';
+import { DIRECTORY_SYNC_GRAPH_PERMISSIONS } from '../contract/permissions.ts';
 
 /**
  * The public client the administrator signs in through. Microsoft Graph Command Line Tools is a
@@ -39,9 +40,7 @@ export const MICROSOFT_GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
  * Directory.Read.All, GroupMember.ReadWrite.All and OrgContact.Read.All, asked for before, were
  * covered by these or never used.
  */
-export const DIRECTORY_SYNC_GRAPH_PERMISSIONS: ReadonlyArray<string> = [
-  'User.ReadWrite.All', 'Group.ReadWrite.All', 'Organization.ReadWrite.All', 'Application.ReadWrite.OwnedBy', 'RoleManagement.Read.Directory',
-];
+export { DIRECTORY_SYNC_GRAPH_PERMISSIONS };
 
 /** Delegated permissions the administrator's sign-in asks for: just enough to register and consent the application. */
 export const ADMIN_SIGN_IN_PERMISSIONS: ReadonlyArray<string> = [

@@ -121,6 +121,19 @@ export type CloudInstanceName = 'global' | 'usgov' | 'china' | 'custom';
 export type CloudSignInPrompt = { readonly signInId: string; readonly userCode: string; readonly verificationUri: string; readonly message: string; readonly expiresAt: string };
 
 /** The app registration made for this server; its private key stays in the service. */
+/** An existing app registration tried on the Microsoft Entra page: signed in with its secret, its token's permissions against the ones needed. */
+export type ExistingAppTest = {
+  readonly tenantId: string;
+  readonly tenantDisplayName: string;
+  readonly verifiedDomains: ReadonlyArray<string>;
+  /** The application permissions its token carries. */
+  readonly roles: ReadonlyArray<string>;
+  /** Those Directory Sync needs (DIRECTORY_SYNC_GRAPH_PERMISSIONS) that its token lacks: empty when it may be used. */
+  readonly missing: ReadonlyArray<string>;
+  /** True when the tenant is synchronized by another tool (Entra Connect, Cloud Sync, DirSync). */
+  readonly tenantSynchronized: boolean;
+};
+
 export type CloudRegistrationView = {
   readonly tenantId: string;
   readonly tenantDisplayName: string;
@@ -239,6 +252,14 @@ export type ControlRequests = {
    * with a certificate credential and the least permissions, consented; stores its key.
    */
   completeCloudSignIn(args: { readonly signInId: string }): Promise<CloudRegistrationView>;
+  /**
+   * Signs in as an existing app registration with its client secret (or, without one, the secret the service
+   * stores for the same app) and reads the organization: the token's permissions against those Directory Sync needs.
+   */
+  /** The Microsoft Graph application permissions Directory Sync's application needs (the one definition, for the wizard to show). */
+  graphPermissions(args: Record<string, never>): Promise<ReadonlyArray<string>>;
+  testExistingApp(args: { readonly instance: CloudInstanceName; readonly tenant: string; readonly clientId: string; readonly clientSecret?: string;
+    readonly authorityHost?: string; readonly graphBaseUrl?: string }): Promise<ExistingAppTest>;
   cancelCloudSignIn(args: { readonly signInId: string }): Promise<{ readonly cancelled: boolean }>;
   /** Where a sign-in's completion stands (the wizard polls it while completeCloudSignIn runs): after the sign-in, the registration, then the wait for it to replicate. */
   cloudSignInProgress(args: { readonly signInId: string }): Promise<CloudSignInProgress>;

@@ -7,13 +7,16 @@ import { adoptionFinished, detectOtherTool, readHandover, runsWaitForHandover } 
 import { HandoverRefusedError } from '../errors/handover-errors.ts';
 import { HandoverControl } from './handover-control.ts';
 import { readinessChecks } from '../diagnostics/readiness.ts';
-import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInProgress, CloudSignInPrompt, ControlRequests, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
+import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInProgress, CloudSignInPrompt, ControlRequests, ExistingAppTest, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
 import { OwnershipGuard, readOwnership, type ServerIdentity } from '../cloud/ownership.ts';
 import { beginAdminSignIn, checkAppCredential, registerDirectorySyncApp, registrationView, type AdminSignIn, type CloudSettings } from '../cloud/app-registration.ts';
+import { testExistingApp } from '../cloud/existing-app.ts';
+import { DIRECTORY_SYNC_GRAPH_PERMISSIONS } from '../contract/permissions.ts';
+import { ConfigError } from '../errors/config-error.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PreviewExpiredError, PreviewInProgressError } from '../errors/preview-errors.ts';
@@ -265,6 +268,22 @@ export class DirSyncService implements ControlRequests {
     const signInId = randomUUID();
     this.signIns.set(signInId, { sign, settings, progress: { stage: 'waiting-for-administrator', message: 'Waiting for you to sign in…' } });
     return { signInId, userCode: sign.userCode, verificationUri: sign.verificationUri, message: sign.message, expiresAt: sign.expiresAt.toISOString() };
+  }
+
+  public async graphPermissions(_args: Record<string, never>): Promise<ReadonlyArray<string>> {
+    return DIRECTORY_SYNC_GRAPH_PERMISSIONS;
+  }
+
+  public async testExistingApp(args: Parameters<ControlRequests['testExistingApp']>[0]): Promise<ExistingAppTest> {
+    let clientSecret = args.clientSecret;
+    if (clientSecret === undefined || clientSecret === '') {
+      // A rerun keeps the stored secret of the app in use: only for that same app.
+      const cloud = this.config()?.cloud;
+      const same = cloud?.credential === 'secret' && cloud.clientId.toLowerCase() === args.clientId.toLowerCase() && cloud.tenantId.toLowerCase() === args.tenant.toLowerCase();
+      clientSecret = same ? this.store.secrets.get(SECRET_CLIENT_SECRET) : undefined;
+      if (!clientSecret) throw new ConfigError('Enter the client secret of the app registration to test it.');
+    }
+    return testExistingApp({ instance: args.instance, authorityHost: args.authorityHost, graphBaseUrl: args.graphBaseUrl, tenant: args.tenant, clientId: args.clientId, clientSecret });
   }
 
   public async completeCloudSignIn(args: { readonly signInId: string }): Promise<CloudRegistrationView> {

@@ -1,17 +1,16 @@
-import { Body1, Button, Field, Input, Radio, RadioGroup, Spinner } from '@fluentui/react-components';
+import { Body1, Button, Field, Radio, RadioGroup, Spinner } from '@fluentui/react-components';
 import { useEffect, useRef, useState } from 'react';
-import type { CloudInstanceName, CloudRegistrationView, CloudSignInPrompt } from '../../../../engine/src/contract/control-api.ts';
+import type { CloudInstanceName, CloudRegistrationView, CloudSignInPrompt, ExistingAppTest } from '../../../../engine/src/contract/control-api.ts';
 import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
 import { CloudInstanceFields, DeviceCodePrompt, TenantSummary, type Notice } from './entra-parts.tsx';
+import { ExistingAppFields } from './existing-app-fields.tsx';
 import { useConfigurationWizardState, type CloudDraft, type CloudInstanceSettings } from './wizard-state.tsx';
 
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TENANT = /^[0-9a-f-]{36}$|^[a-z0-9.-]+\.[a-z]+$/i;
 
 type Choice = 'sign-in' | 'existing-app';
 
@@ -53,6 +52,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
   const [tenant, setTenant] = useState(draft.cloud?.credential === 'secret' ? draft.cloud.tenantId : '');
   const [clientId, setClientId] = useState(draft.cloud?.credential === 'secret' ? draft.cloud.clientId : '');
   const [clientSecret, setClientSecret] = useState('');
+  const [appTest, setAppTest] = useState<ExistingAppTest | undefined>();
   const [prompt, setPrompt] = useState<CloudSignInPrompt | undefined>();
   const [progress, setProgress] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -73,7 +73,8 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
   const customIncomplete = instance === 'custom' && (authorityHost.trim() === '' || graphBaseUrl.trim() === '');
   // On a rerun the stored secret of the app in use is kept unless a new one is typed.
   const keepsStoredSecret = draft.cloud?.inUse === true && draft.cloud.credential === 'secret' && draft.cloud.tenantId === tenant.trim() && draft.cloud.clientId === clientId.trim();
-  const existingAppValid = TENANT.test(tenant.trim()) && GUID.test(clientId.trim()) && (clientSecret !== '' || keepsStoredSecret);
+  // The app must have passed "Test the app" for what is typed now (the fields reset the test when they change).
+  const existingAppValid = appTest !== undefined && appTest.missing.length === 0;
 
   async function signIn(): Promise<void> {
     const settings = instanceSettings(instance, authorityHost, graphBaseUrl);
@@ -130,7 +131,8 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
 
   function next(): void {
     if (choice === 'existing-app') {
-      setCloud({ ...instanceSettings(instance, authorityHost, graphBaseUrl), tenantId: tenant.trim(), clientId: clientId.trim(), credential: 'secret', verifiedDomains: [],
+      setCloud({ ...instanceSettings(instance, authorityHost, graphBaseUrl), tenantId: appTest?.tenantId ?? tenant.trim(), clientId: clientId.trim(), credential: 'secret',
+        verifiedDomains: appTest?.verifiedDomains ?? [], tenantDisplayName: appTest?.tenantDisplayName || undefined,
         inUse: keepsStoredSecret && clientSecret === '' }, { clientSecret: clientSecret === '' ? undefined : clientSecret });
     }
     props.onNext();
@@ -170,20 +172,9 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
           </>
         ) : (
           <>
-            <Body1 as="p">
-              Give the app registration Directory Sync should use. It needs the application permissions User.ReadWrite.All,
-              Group.ReadWrite.All and Organization.Read.All, with administrator consent. The client secret is handed to the
-              service once, when you finish the wizard, and never shown again.
-            </Body1>
-            <Field label="Tenant id" required validationMessage={tenant !== '' && !TENANT.test(tenant.trim()) ? 'Enter the tenant id (a GUID) or its initial domain.' : undefined}>
-              <Input value={tenant} onChange={(_event, data) => setTenant(data.value)} />
-            </Field>
-            <Field label="Application (client) id" required validationMessage={clientId !== '' && !GUID.test(clientId.trim()) ? 'Enter the application (client) id, a GUID.' : undefined}>
-              <Input value={clientId} onChange={(_event, data) => setClientId(data.value)} />
-            </Field>
-            <Field label="Client secret" required={!keepsStoredSecret} hint={keepsStoredSecret ? 'Leave it empty to keep the secret the service already stores.' : undefined}>
-              <Input type="password" value={clientSecret} onChange={(_event, data) => setClientSecret(data.value)} />
-            </Field>
+            <ExistingAppFields inputs={{ tenant, clientId, clientSecret }} keepsStoredSecret={keepsStoredSecret} disabled={busy || customIncomplete}
+              cloud={instanceSettings(instance, authorityHost, graphBaseUrl)} tested={appTest} onTested={setAppTest}
+              onInputs={(inputs) => { setTenant(inputs.tenant); setClientId(inputs.clientId); setClientSecret(inputs.clientSecret); }} />
           </>
         )}
       </div>
