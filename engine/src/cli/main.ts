@@ -186,6 +186,7 @@ function describeRun(run: RunSummary): string {
   ];
   if (run.held > 0) lines.push(`  held       ${run.held} operations wait for approval (${(run.heldReasons ?? []).join(' ')}): dirsync approve ${run.planId}`);
   if (run.errors > 0) lines.push(`  errors     ${run.errors} objects skipped: dirsync errors --run ${run.id}`);
+  if (run.waitingOnErrors) lines.push(`  waiting    ${run.waitingOnErrors} membership and manager changes wait for objects in error (not planned; listed in the plan)`);
   if (run.throttled) lines.push(`  throttled  ${run.throttled} requests (retried)`);
   if (run.message) lines.push(`  ${run.message}`);
   return lines.join('\n');
@@ -322,7 +323,7 @@ function describeOperations(store: Store, planId: number): string {
     const what = op.kind.endsWith('member') ? `${op.kind} ${op.member?.dn ?? op.member?.sourceAnchor} ${op.kind === 'add-member' ? 'to' : 'from'} ${op.dn}`
       : op.kind === 'set-manager' ? `${op.kind} ${op.member?.dn ?? op.member?.sourceAnchor} for ${op.dn}` : `${op.kind} ${op.dn ?? op.displayName ?? op.sourceAnchor}`;
     const changes = op.kind.startsWith('update') && op.properties ? ` [${Object.keys(op.properties).join(', ')}]` : '';
-    lines.push(`${stored.status === 'held' ? 'HELD ' : ''}${what}${changes} — ${op.reason}`);
+    lines.push(stored.status === 'skipped' ? `WAITING ${what} — ${stored.error ?? ''}` : `${stored.status === 'held' ? 'HELD ' : ''}${what}${changes} — ${op.reason}`);
   }
   return lines.join('\n');
 }

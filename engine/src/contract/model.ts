@@ -91,6 +91,11 @@ export type RunSummary = {
   readonly notWritable?: number;
   readonly matchReport?: Readonly<Partial<Record<MatchKind, number>>>;
   readonly heldReasons?: ReadonlyArray<string>;
+  /**
+   * Membership and manager additions that wait for an object in error (a refused or conflicting member or
+   * manager): never sent while it is, so not in `planned`; each is in the plan as skipped, naming the object.
+   */
+  readonly waitingOnErrors?: number;
   /** 429 answers from Graph during export (each retried). */
   readonly throttled?: number;
   /** Write requests sent to Graph (inner requests of $batch). */

@@ -211,7 +211,8 @@ export function handoverReport(store: Store, runId: number, planId: number | und
     counts[object.category] += 1;
     objects.push(object);
   };
-  for (const { operation: op } of planId === undefined ? [] : store.listOperations(planId)) {
+  for (const { operation: op, status } of planId === undefined ? [] : store.listOperations(planId)) {
+    if (status === 'skipped') continue; // waits for an object in error: never written by the takeover
     const name = op.dn ?? op.displayName ?? op.cloudId ?? op.sourceAnchor;
     const other = op.member?.dn ?? op.member?.sourceAnchor ?? null;
     if (op.kind === 'add-member' || op.kind === 'remove-member') {

@@ -40,6 +40,8 @@ export type PlanOutcome = {
    * AD object uses): that can change without this object changing, so the next delta plans them again.
    */
   readonly retryAdGuids: ReadonlyArray<string>;
+  /** Membership and manager additions that wait for an object in error (set aside, not in `planned`). */
+  readonly waitingOnErrors: number;
 };
 
 /** Scope evaluation against the store's container tree (parents by GUID, so renamed or moved OUs keep their scope). */
@@ -465,7 +467,14 @@ class Planner {
       threshold: { count: input.config.deletionThreshold.count, percent: input.config.deletionThreshold.percent }, orphanAnchors: this.orphanAnchors,
     });
     const reasons = [...gate.reasons];
+    let waitingOnErrors = 0;
     const heldCreates = store.transaction(() => {
+      // Links to objects in error can never be sent: set aside, named with the error, not counted as planned.
+      for (const [kind, count] of Object.entries(store.setAsideWaitingOnErrors(planId, input.runId))) {
+        this.planned[kind] = (this.planned[kind] ?? 0) - count;
+        if (this.planned[kind] === 0) delete this.planned[kind];
+        waitingOnErrors += count;
+      }
       if (gate.proceed.length > 0) store.addOperations(planId, gate.proceed, 'planned');
       if (gate.held.length > 0) store.addOperations(planId, gate.held, 'held');
       const held = input.tenantSynchronized ? store.holdCreates(planId) : { creates: 0, dependents: 0 };
@@ -474,7 +483,7 @@ class Planner {
       return held;
     });
     return { planId, planned: this.planned, held: gate.held.length + heldCreates.creates + heldCreates.dependents, heldReasons: reasons, errors: this.errors,
-      inScope: pass1.inScopeCount, outOfScope: pass1.outOfScope, notWritable: this.notWritable, matchReport: this.matchReport, retryAdGuids: this.retryAdGuids };
+      inScope: pass1.inScopeCount, outOfScope: pass1.outOfScope, notWritable: this.notWritable, matchReport: this.matchReport, retryAdGuids: this.retryAdGuids, waitingOnErrors };
   }
 }
 

@@ -286,7 +286,8 @@ function plannedTotal(plan: PlanOutcome): number {
 
 function baseSummary(run: RunContext, plan: PlanOutcome, tenant: TenantFacts): Omit<RunSummary, 'id' | 'kind' | 'dryRun' | 'status' | 'startedAt' | 'endedAt' | 'exported'> {
   return { imported: { ...run.counts }, planned: plan.planned, held: plan.held, errors: plan.errors, outOfScope: plan.outOfScope, notWritable: plan.notWritable,
-    inScope: plan.inScope, planId: plan.planId, matchReport: plan.matchReport, heldReasons: plan.heldReasons, ...tenant.summary };
+    inScope: plan.inScope, planId: plan.planId, matchReport: plan.matchReport, heldReasons: plan.heldReasons,
+    ...(plan.waitingOnErrors > 0 ? { waitingOnErrors: plan.waitingOnErrors } : {}), ...tenant.summary };
 }
 
 /** A run that stops at its plan: the plan stays previewed, and the run says why nothing was written. */

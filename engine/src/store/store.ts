@@ -647,6 +647,35 @@ export class Store {
    * Holds a plan's creates, and the membership and manager changes that name an object it creates,
    * for an administrator's approval (a tenant another tool synchronizes).
    */
+  /**
+   * Membership and manager additions whose target has no cloud object and is not created by this plan can never be
+   * sent: the target is an object in error (refused, in conflict). They are set aside as skipped, each naming its
+   * target and that target's error in this run, and counted apart from what the run will write (by kind).
+   */
+  public setAsideWaitingOnErrors(planId: number, runId: number): Record<string, number> {
+    const rows = this.sql(`SELECT seq, kind, json_extract(operation, '$.member.dn') AS member_dn, json_extract(operation, '$.member.sourceAnchor') AS member_anchor
+      FROM plan_operations WHERE plan_id = @plan AND status = 'planned' AND kind IN ('add-member', 'set-manager')
+        AND json_extract(operation, '$.member.cloudId') IS NULL
+        AND json_extract(operation, '$.member.sourceAnchor') NOT IN (SELECT source_anchor FROM plan_operations WHERE plan_id = @plan AND kind IN ('create-user', 'create-group'))`)
+      .all({ plan: planId }) as Array<{ seq: number; kind: string; member_dn: string | null; member_anchor: string }>;
+    const errorOf = this.sql('SELECT reason FROM object_errors WHERE run_id = ? AND dn = ? ORDER BY id LIMIT 1');
+    const said = new Map<string, string>();
+    const counts: Record<string, number> = {};
+    const setAside = this.sql("UPDATE plan_operations SET status = 'skipped', error = ? WHERE plan_id = ? AND seq = ?");
+    for (const row of rows) {
+      const target = row.member_dn ?? row.member_anchor;
+      let why = said.get(target);
+      if (why === undefined) {
+        const error = row.member_dn ? (errorOf.get(runId, row.member_dn) as { reason: string } | undefined)?.reason : undefined;
+        why = `waits for ${target}, which is not in the tenant${error ? `: ${error}` : ' (see its error: dirsync errors)'}`;
+        said.set(target, why);
+      }
+      setAside.run(why, planId, row.seq);
+      counts[row.kind] = (counts[row.kind] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   public holdCreates(planId: number): { creates: number; dependents: number } {
     const creates = this.sql(`UPDATE plan_operations SET status = 'held', gated = 1, operation = json_set(operation, '$.gated', json('true'))
       WHERE plan_id = ? AND status = 'planned' AND kind IN ('create-user', 'create-group')`).run(planId).changes;

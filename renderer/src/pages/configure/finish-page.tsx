@@ -73,6 +73,10 @@ function RunResult(props: { readonly run: RunSummary }) {
         <dt className={layout.term}>Managers</dt>
         <dd className={layout.detail} data-testid="result-managers">{addedRemoved(run.exported, 'set-manager', 'remove-manager', 'set')}</dd>
         <dt className={layout.term}>Errors</dt><dd className={layout.detail} data-testid="result-errors">{run.errors}</dd>
+        {(run.waitingOnErrors ?? 0) > 0 && <>
+          <dt className={layout.term}>Waiting on objects in error</dt>
+          <dd className={layout.detail} data-testid="result-waiting">{run.waitingOnErrors} membership and manager changes</dd>
+        </>}
         <dt className={layout.term}>Held for approval</dt><dd className={layout.detail} data-testid="result-held">{run.held}</dd>
       </dl>
       {run.heldReasons && run.heldReasons.length > 0 && (
