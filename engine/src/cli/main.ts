@@ -109,6 +109,12 @@ function withStore<T>(work: (store: Store) => Promise<T> | T): Promise<T> {
   return Promise.resolve(work(store)).finally(() => store.close());
 }
 
+/** A failure to reach the service that means it is not running: nothing listens, or it never started here (no control key yet). */
+function meansNotRunning(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'control-key-missing';
+}
+
 /** Whether the service's Unix socket is there, or this account may not look (an AccessError). */
 function socketPresence(socketPath: string): 'present' | 'absent' | AccessError {
   try {
@@ -136,8 +142,8 @@ async function serviceEndpoint(dataDir: string): Promise<ControlEndpoint | undef
     new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2000).unref()),
   ]);
   if (outcome === undefined) return endpoint;
-  // No key: the service has never started for this data directory. Anything else it says is not "not running".
-  if (outcome instanceof RemoteError && outcome.code === 'control-key-missing') return undefined;
+  // Anything but "not running" the channel says is said as it is.
+  if (meansNotRunning(outcome)) return undefined;
   if (outcome instanceof RemoteError && ['control-key-unreadable', 'server-not-verified', 'client-not-verified'].includes(outcome.code)) throw new AccessError(outcome.message);
   if (outcome instanceof RemoteError && outcome.code === 'control-key-damaged') throw outcome;
   const refused = accessErrorOf(outcome, socketPath);
@@ -472,9 +478,7 @@ serviceCommand.command('busy')
     try {
       status = await callControl({ socketPath, keyFile: controlKeyFile(socketPath, dataDir) }, 'getStatus', {});
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      // Not running: nothing listens, or the service never started here (no control key yet: a fresh install).
-      if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'control-key-missing') {
+      if (meansNotRunning(error)) {
         print({ busy: false, running: false }, () => 'The Directory Synchronization Service is not running: no run is in progress.');
         return;
       }

@@ -621,6 +621,12 @@ export function tokenRoles(accessToken: string): ReadonlyArray<string> {
   }
 }
 
+/** The permissions Directory Sync needs (DIRECTORY_SYNC_GRAPH_PERMISSIONS) that an application's token lacks, and the ones it carries. */
+export async function tokenPermissions(connector: CloudConnector): Promise<{ readonly roles: ReadonlyArray<string>; readonly missing: ReadonlyArray<string> }> {
+  const roles = tokenRoles(await connector.accessToken());
+  return { roles, missing: DIRECTORY_SYNC_GRAPH_PERMISSIONS.filter((p) => !roles.includes(p)) };
+}
+
 /** Thrown inside the check while the token lacks permissions just granted: the consent has not replicated yet. */
 class PermissionsNotYetEffective extends CloudPermissionError {}
 
@@ -646,8 +652,7 @@ export async function checkAppCredential(registration: Pick<AppRegistration, 'ap
     });
     try {
       // Consent replicates to the token service on its own time: a token without every permission would fail the first sync.
-      const roles = tokenRoles(await connector.accessToken());
-      const missing = DIRECTORY_SYNC_GRAPH_PERMISSIONS.filter((p) => !roles.includes(p));
+      const { missing } = await tokenPermissions(connector);
       if (missing.length > 0) {
         throw new PermissionsNotYetEffective(`The permissions ${missing.join(', ')} granted moments ago are not in the application's token yet.`);
       }

@@ -5,8 +5,7 @@
  * unknown app or tenant, and a missing permission are said here, not first on the Readiness page.
  */
 import type { ExistingAppTest } from '../contract/control-api.ts';
-import { DIRECTORY_SYNC_GRAPH_PERMISSIONS } from '../contract/permissions.ts';
-import { tokenRoles, type CloudSettings } from './app-registration.ts';
+import { tokenPermissions, type CloudSettings } from './app-registration.ts';
 import { CloudConnector } from './connector.ts';
 
 export async function testExistingApp(settings: CloudSettings & { readonly tenant: string; readonly clientId: string; readonly clientSecret: string }): Promise<ExistingAppTest> {
@@ -14,14 +13,13 @@ export async function testExistingApp(settings: CloudSettings & { readonly tenan
     instance: settings.instance, authorityHost: settings.authorityHost, graphBaseUrl: settings.graphBaseUrl,
     tenantId: settings.tenant, clientId: settings.clientId, credential: { kind: 'secret', clientSecret: settings.clientSecret },
   });
-  const roles = [...tokenRoles(await connector.accessToken())].sort();
-  const missing = DIRECTORY_SYNC_GRAPH_PERMISSIONS.filter((p) => !roles.includes(p));
+  const { roles, missing } = await tokenPermissions(connector);
   // Without Organization.ReadWrite.All (or Read) the organization cannot be read: the missing permission says why.
   const organization = missing.some((p) => p.startsWith('Organization.')) ? undefined : await connector.organization();
   return {
     tenantId: organization?.id ?? settings.tenant,
     tenantDisplayName: organization?.displayName ?? '',
     verifiedDomains: organization?.verifiedDomains.map((d) => d.name) ?? [],
-    roles, missing, tenantSynchronized: organization?.onPremisesSyncEnabled === true,
+    roles: [...roles].sort(), missing, tenantSynchronized: organization?.onPremisesSyncEnabled === true,
   };
 }

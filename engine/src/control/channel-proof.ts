@@ -96,6 +96,11 @@ export function ensureControlKey(file: string): Buffer {
   return key;
 }
 
+/** What an administrator does when this account may not use the data directory or the channel, on this platform. */
+export function elevationHint(platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32' ? 'open the command prompt with "Run as administrator"' : 'run it as root (sudo) or as the account the service runs as';
+}
+
 /** The key as a client reads it, or why it cannot. */
 export function readControlKey(file: string): { key: Buffer } | { problem: string; code: 'control-key-missing' | 'control-key-damaged' | 'control-key-unreadable' } {
   try {
@@ -105,7 +110,6 @@ export function readControlKey(file: string): { key: Buffer } | { problem: strin
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { code: 'control-key-missing', problem: `The service's control key ${file} does not exist: the Directory Synchronization Service has not started yet for this data directory.` };
-    return { code: 'control-key-unreadable', problem: `This account cannot read the service's control key ${file} (${code ?? 'error'}), so the Directory Synchronization Service will not take its requests: ${
-      process.platform === 'win32' ? 'open the command prompt with "Run as administrator"' : 'run it as root (sudo) or as the account the service runs as'}.` };
+    return { code: 'control-key-unreadable', problem: `This account cannot read the service's control key ${file} (${code ?? 'error'}), so the Directory Synchronization Service will not take its requests: ${elevationHint()}.` };
   }
 }

@@ -1,3 +1,4 @@
+import { elevationHint } from '../control/channel-proof.ts';
 import { EngineError } from './engine-error.ts';
 
 /**
@@ -7,13 +8,6 @@ import { EngineError } from './engine-error.ts';
 export class AccessError extends EngineError {
   public readonly code = 'access-denied';
   public override readonly name = 'AccessError';
-}
-
-/** What an administrator does about it on this platform. */
-export function elevationHint(platform: NodeJS.Platform = process.platform): string {
-  return platform === 'win32'
-    ? 'open the command prompt with "Run as administrator"'
-    : 'run it as root (sudo) or as the account the service runs as';
 }
 
 /** An access refusal of the file system (EACCES, EPERM) at `path`, as an AccessError; other errors as they are. */

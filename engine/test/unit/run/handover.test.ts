@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HandoverStatus } from '../../../src/contract/handover.ts';
-import { parseConfig } from '../../../src/base/config.ts';
 import { syncToolOf } from '../../../src/cloud/sync-tool.ts';
 import { HandoverRefusedError } from '../../../src/errors/handover-errors.ts';
 import { checkSwitch, observeLastSync, OLD_TOOL_ORPHAN_REASON, oldToolActivity } from '../../../src/run/handover.ts';
 import { buildPlan } from '../../../src/run/planning.ts';
 import { Store } from '../../../src/store/store.ts';
 import type { CloudObject } from '../../../src/sync/cloud-object.ts';
-import { adUser } from '../sync/builders.ts';
+import { adUser, TEST_ANCHOR_PROPERTY, testConfig } from '../sync/builders.ts';
 
-const ANCHOR_PROPERTY = 'extension_5d2c9b7a3e1f4a6b8c0d2f4e6a8b0c1d_sourceAnchor';
-const config = parseConfig({
-  version: 1,
-  ad: { url: 'ldaps://dc1.contoso.test', bindDn: 'CN=MSOL_1,CN=Users,DC=contoso,DC=test', baseDn: 'DC=contoso,DC=test' },
-  cloud: { tenantId: 'f3b7c2d1-5a4e-4c8b-9d6f-1e2a3b4c5d6e', clientId: '5d2c9b7a-3e1f-4a6b-8c0d-2f4e6a8b0c1d', credential: 'secret' },
-}, 'the handover test');
+const ANCHOR_PROPERTY = TEST_ANCHOR_PROPERTY;
+const config = testConfig('the handover test');
 
 const MINUTE = 60_000;
 const at = (ms: number): string => new Date(ms).toISOString();

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PlannedOperation } from '../../../src/contract/model.ts';
-import { parseConfig } from '../../../src/base/config.ts';
 import { buildPlan } from '../../../src/run/planning.ts';
 import { Store } from '../../../src/store/store.ts';
 import type { AdEntry } from '../../../src/sync/ad-entry.ts';
 import type { CloudObject } from '../../../src/sync/cloud-object.ts';
-import { adGroup, adUser } from '../sync/builders.ts';
+import { adGroup, adUser, TEST_ANCHOR_PROPERTY, testConfig } from '../sync/builders.ts';
 
-const ANCHOR_PROPERTY = 'extension_5d2c9b7a3e1f4a6b8c0d2f4e6a8b0c1d_sourceAnchor';
-const config = parseConfig({
-  version: 1,
-  ad: { url: 'ldaps://dc1.contoso.test', bindDn: 'CN=MSOL_1,CN=Users,DC=contoso,DC=test', baseDn: 'DC=contoso,DC=test' },
-  cloud: { tenantId: 'f3b7c2d1-5a4e-4c8b-9d6f-1e2a3b4c5d6e', clientId: '5d2c9b7a-3e1f-4a6b-8c0d-2f4e6a8b0c1d', credential: 'secret' },
-}, 'the planning test');
+const ANCHOR_PROPERTY = TEST_ANCHOR_PROPERTY;
+const config = testConfig('the planning test');
 
 /** A small directory in an in-memory store: Ann is new, Bob is linked and got a new title, Carl was deleted in AD, and a group holds Ann and Bob. */
 function directory(): { store: Store; runId: number; ann: AdEntry; bob: AdEntry; carl: AdEntry; team: AdEntry } {

@@ -1,3 +1,4 @@
+import { parseConfig, type DirSyncConfig } from '../../../src/base/config.ts';
 import type { AdEntry } from '../../../src/sync/ad-entry.ts';
 import type { CloudObject } from '../../../src/sync/cloud-object.ts';
 
@@ -33,4 +34,16 @@ export function cloudUser(id: string, props: Record<string, unknown>, extra: Par
     userPrincipalName: typeof props['userPrincipalName'] === 'string' ? props['userPrincipalName'] : undefined,
     ...extra,
   };
+}
+
+/** The anchor extension property of the test configuration's application. */
+export const TEST_ANCHOR_PROPERTY = 'extension_5d2c9b7a3e1f4a6b8c0d2f4e6a8b0c1d_sourceAnchor';
+
+/** A minimal valid configuration for planning tests (`label` names it in a validation error). */
+export function testConfig(label: string): DirSyncConfig {
+  return parseConfig({
+    version: 1,
+    ad: { url: 'ldaps://dc1.contoso.test', bindDn: 'CN=MSOL_1,CN=Users,DC=contoso,DC=test', baseDn: 'DC=contoso,DC=test' },
+    cloud: { tenantId: 'f3b7c2d1-5a4e-4c8b-9d6f-1e2a3b4c5d6e', clientId: '5d2c9b7a-3e1f-4a6b-8c0d-2f4e6a8b0c1d', credential: 'secret' },
+  }, label);
 }

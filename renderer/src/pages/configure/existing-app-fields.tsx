@@ -6,7 +6,7 @@ import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const TENANT = /^[0-9a-f-]{36}$|^[a-z0-9.-]+\.[a-z]+$/i;
+const TENANT = /^[0-9a-f-]{36}$|^[a-z0-9.-]+\.[a-z]+$/i;
 
 export type ExistingAppInputs = {
   readonly tenant: string;
