@@ -3,28 +3,14 @@
  * certificate (with its fingerprint) so the administrator can decide to trust it, bind, and list
  * the OU tree for scoping.
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { connect, type DetailedPeerCertificate } from 'node:tls';
+import { certificateInfoOf } from '../base/certificates.ts';
 import type { AdConnectionInput, AdConnectionTest, CertificateInfo, OuNode } from '../contract/control-api.ts';
 import { EngineError } from '../errors/engine-error.ts';
 import { AdConnector } from './connector.ts';
 import { guidBufferToString, parseExtendedDn } from './guid.ts';
 import { NO_SEARCH_TIME_LIMIT } from './search-limits.ts';
-
-function toPem(raw: Buffer): string {
-  const b64 = raw.toString('base64').replace(/(.{64})/g, '$1\n').trim();
-  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
-}
-
-function fingerprint(raw: Buffer): string {
-  return createHash('sha256').update(raw).digest('hex').toUpperCase().match(/.{2}/g)?.join(':') ?? '';
-}
-
-function signedBy(child: Buffer, parent: Buffer): boolean {
-  const issuer = new X509Certificate(parent);
-  const subject = new X509Certificate(child);
-  return subject.checkIssued(issuer) && subject.verify(issuer.publicKey);
-}
 
 /** Reads the DC's certificate chain without trusting it (nothing is sent but the TLS handshake). */
 export function fetchCertificate(url: string, servername: string | undefined, trustedCaPem: string | undefined): Promise<CertificateInfo> {
@@ -41,17 +27,7 @@ export function fetchCertificate(url: string, servername: string | undefined, tr
         reject(new Error('the domain controller presented no certificate'));
         return;
       }
-      // The top of what the DC presented. OpenSSL fills in issuers from the local trust store by name:
-      // only a certificate that really signed the one below it belongs to the chain.
-      let top: DetailedPeerCertificate = peer;
-      while (top.issuerCertificate && top.issuerCertificate !== top && top.issuerCertificate.raw && signedBy(top.raw, top.issuerCertificate.raw)) top = top.issuerCertificate;
-      const leaf = new X509Certificate(peer.raw);
-      const trust = new X509Certificate(top.raw);
-      resolve({
-        subject: leaf.subject.replace(/\n/g, ', '), issuer: leaf.issuer.replace(/\n/g, ', '), validFrom: new Date(leaf.validFrom).toISOString(), validTo: new Date(leaf.validTo).toISOString(),
-        fingerprintSha256: fingerprint(peer.raw), caPem: toPem(top.raw), trustSubject: trust.subject.replace(/\n/g, ', '), trustFingerprintSha256: fingerprint(top.raw),
-        trusted: authorized,
-      });
+      resolve(certificateInfoOf(peer, authorized));
     });
     socket.on('timeout', () => socket.destroy(new Error(`no answer from ${parsed.hostname}:${port}`)));
     socket.on('error', reject);

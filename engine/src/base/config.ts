@@ -48,6 +48,19 @@ const sourceSchema = z.object({
   passwordSecret: z.string().min(1).default('ad.password'),
 });
 
+/** How the cloud is reached: which proxy (docs/network.md). The proxy user's password is a stored secret. */
+const proxySchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('none') }),
+  z.object({ mode: z.literal('system') }),
+  z.object({
+    mode: z.literal('url'),
+    url: z.string().regex(/^(https?:\/\/)?[^\s/:@]+(:\d{1,5})?\/?$/i, 'must be the proxy as http://host:port (no user name or password in it: give them apart)'),
+    username: z.string().min(1).optional(),
+  }),
+]);
+
+const networkSchema = z.object({ proxy: proxySchema.default({ mode: 'system' }) }).default({ proxy: { mode: 'system' } });
+
 export const configSchema = z.object({
   version: z.literal(2),
   /** The AD domains to synchronize: exactly one today (several domains and forests come later). */
@@ -74,6 +87,7 @@ export const configSchema = z.object({
       anchorProperty: z.string().regex(/^extension_[0-9a-f]{32}_sourceAnchor$/i, 'must be extension_<app id without dashes>_sourceAnchor'),
     })).default([]),
   }),
+  network: networkSchema,
   attributeFlow: z.object({ user: z.array(flowRule).optional(), group: z.array(flowRule).optional() }).default({}),
   matching: z.object({ softMatchUpn: z.boolean().default(false), softMatchMail: z.boolean().default(false) }).default({ softMatchUpn: false, softMatchMail: false }),
   deletionThreshold: z.object({ count: z.number().int().min(0).default(500), percent: z.number().min(0).max(100).default(10) }).default({ count: 500, percent: 10 }),

@@ -1,7 +1,6 @@
 /**
  * `dirsync`: the command line of Directory Sync. Every command takes --data-dir and --json.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { RunSummary } from '../contract/model.ts';
@@ -12,8 +11,8 @@ import { storeErrorOf } from '../errors/store-error.ts';
 import { RunInProgressError } from '../errors/run-errors.ts';
 import { parseConfig, defaultDataDir, storeFiles, type DirSyncConfig } from '../base/config.ts';
 import { createLogger } from '../base/logger.ts';
-import { cloudCaFile, cloudConnectorFor, openStore, readConfig, requireConfig, saveConfig, sessionFor,
-  SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../run/session.ts';
+import { cloudConnectorFor, openStore, readConfig, requireConfig, saveConfig, sessionFor,
+  SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET, SECRET_PROXY_PASSWORD } from '../run/session.ts';
 import { approvePlan, rejectPlan } from '../run/approval.ts';
 import { runSync, type RunProgress } from '../run/run.ts';
 import { synchronizedTenantNote, tenantSyncState } from '../run/tenant-state.ts';
@@ -51,52 +50,10 @@ function globals(): GlobalOptions {
   return program.opts<GlobalOptions>();
 }
 
-/**
- * When the configuration trusts an extra CA for the cloud, Node must know it from the start: the
- * command runs again in a child process that does. Signals reach the child (a service manager's
- * SIGTERM stops the service cleanly), and this process exits with the child's code; until then the
- * command's own action never starts here.
- */
-function reexecWithCloudCa(dataDir: string): Promise<void> | undefined {
-  const file = cloudCaFile(dataDir);
-  const pem = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-  if (pem === '' || process.env['DIRSYNC_CA_REEXEC'] === '1') return undefined;
-  const extra = process.env['NODE_EXTRA_CA_CERTS'];
-  if (extra && existsSync(extra) && readFileSync(extra, 'utf8').includes(pem)) return undefined;
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: file, DIRSYNC_CA_REEXEC: '1' },
-  });
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
-  return new Promise<void>(() => {
-    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : ExitCode.failed)));
-    child.on('error', (error) => {
-      console.error(`dirsync: could not start itself again with the configured CA: ${error.message}`);
-      process.exit(ExitCode.failed);
-    });
-  });
-}
-
 function labConnectionFile(option: unknown): string {
   const file = typeof option === 'string' ? option : `${process.env['DIRSYNC_LAB_DIR'] ?? '.lab'}/connection.json`;
   if (!existsSync(file)) throw new ConfigError(`The lab's connection file ${file} does not exist: start the lab with \`npm run lab\` first.`);
   return file;
-}
-
-function labCaFile(option: unknown): string | undefined {
-  const lab = JSON.parse(readFileSync(labConnectionFile(option), 'utf8')) as { tenant?: { tenantCaCertFile?: string } };
-  return lab.tenant?.tenantCaCertFile;
-}
-
-/** init tests the cloud connection at once: a CA given on its command line must be trusted from the start. */
-function trustCaForThisCommand(caFile: string | undefined): void {
-  if (!caFile || process.env['DIRSYNC_CA_REEXEC'] === '1') return;
-  const pem = readFileSync(caFile, 'utf8').trim();
-  const extra = process.env['NODE_EXTRA_CA_CERTS'];
-  if (extra && existsSync(extra) && readFileSync(extra, 'utf8').includes(pem)) return;
-  const result = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, DIRSYNC_CA_REEXEC: '1' },
-  });
-  process.exit(result.status ?? ExitCode.failed);
 }
 
 function print(value: unknown, text: () => string): void {
@@ -221,6 +178,15 @@ function readSecretOption(value: string | undefined, envName: string): string | 
   return value ?? process.env[envName];
 }
 
+/** `--proxy system|none|<url>` and `--proxy-user` as the configuration's proxy setting. */
+function proxySettingOf(proxy: string, user: string | undefined): Record<string, unknown> {
+  if (proxy === 'system' || proxy === 'none') {
+    if (user) throw new ConfigError(`--proxy-user goes with a proxy given as http://host:port, not with --proxy ${proxy}.`);
+    return { mode: proxy };
+  }
+  return { mode: 'url', url: proxy, ...(user ? { username: user } : {}) };
+}
+
 program.command('init')
   .description('write the configuration from flags (or from the lab) and test both connections')
   .option('--lab [file]', 'take every connection detail from the lab (.lab/connection.json)')
@@ -236,7 +202,10 @@ program.command('init')
   .option('--client-secret <secret>', 'the application\'s client secret (or DIRSYNC_CLIENT_SECRET)')
   .option('--authority-host <url>', 'custom instance: https authority host')
   .option('--graph-url <url>', 'custom instance: Graph base URL')
-  .option('--cloud-ca-file <pem>', 'custom instance: trust this CA for its TLS')
+  .option('--cloud-ca-file <pem>', 'trust this CA for the cloud\'s TLS (a custom instance, or a proxy that inspects TLS)')
+  .option('--proxy <proxy>', 'how to reach the cloud: system (the system\'s proxy), none, or http://host:port', 'system')
+  .option('--proxy-user <name>', 'the proxy\'s user name, when it asks for one')
+  .option('--proxy-password <password>', 'its password (or DIRSYNC_PROXY_PASSWORD)')
   .option('--ou <guid...>', 'objectGUIDs of the OUs in scope (default: the whole domain)')
   .option('--soft-match-upn', 'take over cloud users with the same UPN (never administrators)', false)
   .option('--soft-match-mail', 'take over cloud users with the same primary address', false)
@@ -246,7 +215,6 @@ program.command('init')
   .option('--no-test', 'do not test the connections')
   .action(async (o: Record<string, string | boolean | string[] | undefined>) => {
     const { dataDir } = globals();
-    trustCaForThisCommand(o['lab'] !== undefined ? labCaFile(o['lab']) : (o['cloudCaFile'] as string | undefined));
     let raw: Record<string, unknown>;
     let adPassword = readSecretOption(o['adPassword'] as string | undefined, 'DIRSYNC_AD_PASSWORD');
     let clientSecret = readSecretOption(o['clientSecret'] as string | undefined, 'DIRSYNC_CLIENT_SECRET');
@@ -256,7 +224,9 @@ program.command('init')
       matching: { softMatchUpn: o['softMatchUpn'] === true, softMatchMail: o['softMatchMail'] === true },
       deletionThreshold: { count: Number(o['deletionThreshold']), percent: Number(o['deletionThresholdPercent']) },
       stagingMode: o['staging'] === true,
+      network: { proxy: proxySettingOf(o['proxy'] as string, o['proxyUser'] as string | undefined) },
     };
+    const proxyPassword = readSecretOption(o['proxyPassword'] as string | undefined, 'DIRSYNC_PROXY_PASSWORD');
     if (o['lab'] !== undefined) {
       const file = labConnectionFile(o['lab']);
       const lab = JSON.parse(readFileSync(file, 'utf8')) as { ad: Record<string, string>; tenant: Record<string, string> };
@@ -286,6 +256,7 @@ program.command('init')
         saveConfig(store, dataDir, config);
         store.secrets.set(SECRET_AD_PASSWORD, adPassword as string);
         store.secrets.set(SECRET_CLIENT_SECRET, clientSecret as string);
+        if (proxyPassword) store.secrets.set(SECRET_PROXY_PASSWORD, proxyPassword);
       });
       const result: Record<string, unknown> = { configured: true, dataDir };
       if (o['test'] !== false) {
@@ -581,10 +552,6 @@ program.command('ownership')
 
 registerHandoverCommands(program, { dataDir: () => globals().dataDir, print, serviceEndpoint, withStore });
 registerWindowsCommands(program, { dataDir: () => globals().dataDir, print });
-
-program.hook('preAction', async () => {
-  await reexecWithCloudCa(globals().dataDir);
-});
 
 try {
   await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { PublicClientApplication, type AccountInfo, type AuthenticationResult, type DeviceCodeRequest } from '@azure/msal-node';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { createGraphClient } from './graph-client.ts';
+import { CloudNetwork } from './network.ts';
 import { TokenRefusals } from './token-refusals.ts';
 import { generate } from 'selfsigned';
 import { AppCredentialCheckError, AppRegistrationError } from '../errors/app-registration-errors.ts';
@@ -63,6 +64,8 @@ export type CloudSettings = {
   readonly authorityHost?: string;
   /** Custom instances: Graph base URL, e.g. `https://127.0.0.1:PORT/`. */
   readonly graphBaseUrl?: string;
+  /** The proxy and trusted certificates (default: direct, Node's and the system's roots). */
+  readonly network?: CloudNetwork;
 };
 
 export type AdminSignInOptions = CloudSettings & {
@@ -123,20 +126,24 @@ export class AdminSession {
 
   public constructor(private readonly pca: PublicClientApplication, private readonly account: AccountInfo, cloud: CloudSettings, scopes: ReadonlyArray<string>) {
     const endpoints = resolveEndpoints(cloud);
-    this.cloud = { instance: cloud.instance, authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl };
+    this.cloud = { instance: cloud.instance, authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl, network: cloud.network };
     this.graphBaseUrl = endpoints.graphBaseUrl;
     this.tenantId = account.tenantId.toLowerCase();
     this.userPrincipalName = account.username;
     this.userId = account.localAccountId;
     this.scopes = [...scopes];
-    this.graph = createGraphClient(endpoints.graphBaseUrl, () => this.accessToken(), (refused) => this.tokenRefusals.refused(refused));
+    this.network = cloud.network ?? CloudNetwork.direct();
+    this.graph = createGraphClient(endpoints.graphBaseUrl, () => this.accessToken(), (refused) => this.tokenRefusals.refused(refused), this.network);
   }
+
+  private readonly network: CloudNetwork;
 
   private readonly tokenRefusals = new TokenRefusals();
 
   /** A delegated Graph access token, renewed silently from the in-memory cache (or the refresh token, after Graph refused one). */
   public async accessToken(): Promise<string> {
     if (this.signedOut) throw new SignInExpiredError('The administrator has signed out of this session. Sign in again.');
+    const started = Date.now();
     try {
       const forceRefresh = this.tokenRefusals.takeRefresh();
       const result = await this.pca.acquireTokenSilent({ account: this.account, scopes: this.scopes, ...(forceRefresh ? { forceRefresh } : {}) });
@@ -144,7 +151,7 @@ export class AdminSession {
       this.tokenRefusals.issued(result.accessToken);
       return result.accessToken;
     } catch (error) {
-      throw mapSignInError(error);
+      throw this.network.failureSince(started) ?? mapSignInError(error);
     }
   }
 
@@ -154,6 +161,18 @@ export class AdminSession {
     await this.pca.getTokenCache().removeAccount(this.account);
     this.pca.clearCache();
   }
+}
+
+/** msal's public client for the device-code sign-in, its requests through the network. */
+function publicClient(instance: CloudInstance, endpoints: CloudEndpoints, tenant: string, clientId: string, network: CloudNetwork): PublicClientApplication {
+  return new PublicClientApplication({
+    system: { networkClient: network.msalClient() },
+    auth: {
+      clientId,
+      authority: `${endpoints.authorityHost}/${tenant}`,
+      ...(instance === 'custom' ? { knownAuthorities: [new URL(endpoints.authorityHost).host] } : {}),
+    },
+  });
 }
 
 /**
@@ -167,13 +186,9 @@ export async function beginAdminSignIn(options: AdminSignInOptions): Promise<Adm
   // https://graph…/ names the token response (short names) never matches msal's cache and every call renews.
   const scopes = [...(options.scopes ?? ADMIN_SIGN_IN_PERMISSIONS)];
   const clientId = options.clientId ?? DEFAULT_ADMIN_CLIENT_ID;
-  const pca = new PublicClientApplication({
-    auth: {
-      clientId,
-      authority: `${endpoints.authorityHost}/${tenant}`,
-      ...(options.instance === 'custom' ? { knownAuthorities: [new URL(endpoints.authorityHost).host] } : {}),
-    },
-  });
+  const network = options.network ?? CloudNetwork.direct();
+  const started = Date.now();
+  const pca = publicClient(options.instance, endpoints, tenant, clientId, network);
 
   let state: AdminSignInStatus = 'pending';
   let showCode: (code: { userCode: string; verificationUri: string; message: string; expiresIn: number }) => void = () => undefined;
@@ -222,7 +237,7 @@ export async function beginAdminSignIn(options: AdminSignInOptions): Promise<Adm
     }
     finish('signed-in', new AdminSession(pca, auth.account, options, scopes));
   }, (error: unknown) => {
-    const mapped = refusal ?? mapSignInError(error);
+    const mapped = refusal ?? network.failureSince(started) ?? mapSignInError(error);
     failBeforeCode(mapped);
     finish(mapped instanceof SignInCancelledError ? 'cancelled' : 'failed', undefined, mapped);
   });
@@ -646,7 +661,7 @@ export async function checkAppCredential(registration: Pick<AppRegistration, 'ap
   for (;;) {
     // A new connector each time: a token issued before the consent replicated would lack the permissions.
     const connector = new CloudConnector({
-      instance: options.instance, authorityHost: options.authorityHost, graphBaseUrl: options.graphBaseUrl,
+      instance: options.instance, authorityHost: options.authorityHost, graphBaseUrl: options.graphBaseUrl, network: options.network,
       tenantId: registration.tenantId, clientId: registration.appId,
       credential: { kind: 'certificate', privateKeyPem: registration.privateKeyPem, thumbprintSha256: registration.thumbprintSha256, certificatePem: registration.certificatePem },
     });

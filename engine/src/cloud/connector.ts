@@ -10,6 +10,7 @@ import { mapCloudError } from '../errors/cloud-errors.ts';
 import type { EngineError } from '../errors/engine-error.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
 import { endpointsFor, type CloudInstance } from './instances.ts';
+import { CloudNetwork } from './network.ts';
 import { TokenRefusals } from './token-refusals.ts';
 
 export type CloudCredential =
@@ -25,6 +26,8 @@ export type CloudConnectorOptions = {
   readonly graphBaseUrl?: string;
   /** Anchor extension properties of earlier Directory Sync registrations in this tenant: objects carrying them are adopted. */
   readonly earlierRegistrations?: ReadonlyArray<EarlierRegistration>;
+  /** The proxy and trusted certificates for every request (default: direct, Node's and the system's roots). */
+  readonly network?: CloudNetwork;
 };
 
 /** An earlier Directory Sync app registration of the tenant and the anchor property it wrote. */
@@ -79,16 +82,20 @@ export class CloudConnector {
         : { clientCertificate: { thumbprintSha256: options.credential.thumbprintSha256, privateKey: options.credential.privateKeyPem, x5c: options.credential.certificatePem } }),
       ...(options.instance === 'custom' ? { knownAuthorities: [authorityUrl.host] } : {}),
     };
-    this.msal = new ConfidentialClientApplication({ auth });
+    this.network = options.network ?? CloudNetwork.direct();
+    this.msal = new ConfidentialClientApplication({ auth, system: { networkClient: this.network.msalClient() } });
     // Graph's .default scope is always on the Graph host of the instance (graph.microsoft.com for custom hosts too).
     this.scope = options.instance === 'custom' ? 'https://graph.microsoft.com/.default' : `${endpoints.graphBaseUrl}.default`;
-    this.graph = createGraphClient(endpoints.graphBaseUrl, () => this.accessToken(), (refused) => this.tokenRefusals.refused(refused));
+    this.graph = createGraphClient(endpoints.graphBaseUrl, () => this.accessToken(), (refused) => this.tokenRefusals.refused(refused), this.network);
   }
+
+  public readonly network: CloudNetwork;
 
   /** Access tokens Graph refused (expired or not yet valid on its clock) and the clock difference seen. */
   public readonly tokenRefusals = new TokenRefusals();
 
   public async accessToken(): Promise<string> {
+    const started = Date.now();
     try {
       // msal's cache judges a token's lifetime on this computer's clock; after Graph refused it, ask for a new one.
       const skipCache = this.tokenRefusals.takeRefresh();
@@ -98,7 +105,8 @@ export class CloudConnector {
       this.tokenRefusals.issued(result.accessToken);
       return result.accessToken;
     } catch (error) {
-      this.signInError = mapCloudError(error, 'sign in to the tenant');
+      // msal reports a failed network path as its own code (endpoints_resolution_error): name the path's failure instead.
+      this.signInError = this.network.failureSince(started) ?? mapCloudError(error, 'sign in to the tenant');
       throw this.signInError;
     }
   }

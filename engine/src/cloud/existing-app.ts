@@ -10,7 +10,7 @@ import { CloudConnector } from './connector.ts';
 
 export async function testExistingApp(settings: CloudSettings & { readonly tenant: string; readonly clientId: string; readonly clientSecret: string }): Promise<ExistingAppTest> {
   const connector = new CloudConnector({
-    instance: settings.instance, authorityHost: settings.authorityHost, graphBaseUrl: settings.graphBaseUrl,
+    instance: settings.instance, authorityHost: settings.authorityHost, graphBaseUrl: settings.graphBaseUrl, network: settings.network,
     tenantId: settings.tenant, clientId: settings.clientId, credential: { kind: 'secret', clientSecret: settings.clientSecret },
   });
   const { roles, missing } = await tokenPermissions(connector);

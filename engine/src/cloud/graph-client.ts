@@ -4,7 +4,8 @@
  * own middleware chain, with reads also retried on 500 and 502 and on a dropped connection, and a
  * request whose token Graph refused sent again with a new token.
  */
-import { AuthenticationHandler, Client, HTTPMessageHandler, RedirectHandler, RetryHandler, TelemetryHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, RedirectHandler, RetryHandler, TelemetryHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import type { CloudNetwork } from './network.ts';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -81,13 +82,26 @@ export class TokenRefreshHandler implements Middleware {
   }
 }
 
-export function createGraphClient(graphBaseUrl: string, getAccessToken: () => Promise<string>, onTokenRefused?: (refused: RefusedToken) => void): Client {
+/**
+ * The last middleware: sends the request through the cloud network (its proxy and trusted certificates),
+ * where the SDK's HTTPMessageHandler would use the global fetch.
+ */
+export class NetworkHandler implements Middleware {
+  public constructor(private readonly network: CloudNetwork) {}
+
+  public async execute(context: Context): Promise<void> {
+    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    context.response = await this.network.fetch(url, context.options as Parameters<CloudNetwork['fetch']>[1]);
+  }
+}
+
+export function createGraphClient(graphBaseUrl: string, getAccessToken: () => Promise<string>, onTokenRefused: ((refused: RefusedToken) => void) | undefined, network: CloudNetwork): Client {
   const authentication = new AuthenticationHandler({ getAccessToken });
   return Client.initWithMiddleware({
     baseUrl: graphBaseUrl,
     defaultVersion: 'v1.0',
     customHosts: new Set([new URL(graphBaseUrl).hostname]),
     middleware: [...(onTokenRefused ? [new TokenRefreshHandler(onTokenRefused)] : []), authentication, new RetryHandler(), new ReadRetryHandler(),
-      new RedirectHandler(), new TelemetryHandler(), new HTTPMessageHandler()],
+      new RedirectHandler(), new TelemetryHandler(), new NetworkHandler(network)],
   });
 }

@@ -156,11 +156,38 @@ export type CloudRegistrationView = {
 export type RegisteredTenant = { readonly tenantDisplayName: string; readonly verifiedDomains: ReadonlyArray<string>; readonly appDisplayName: string };
 
 /** Secrets the wizard may hand to the service once (bring your own app); they never come back. */
+/** How the wizard says the cloud is reached before the configuration is saved (docs/network.md). */
+export type ProxyInput =
+  | { readonly mode: 'none' }
+  | { readonly mode: 'system' }
+  | { readonly mode: 'url'; readonly url: string; readonly username?: string };
+
+export type CloudNetworkInput = {
+  readonly proxy: ProxyInput;
+  /** The proxy user's password; without it, the stored one for the same proxy and user. */
+  readonly proxyPassword?: string;
+  /** Authorities trusted for cloud traffic (PEM): what "Trust this certificate" added. */
+  readonly trustedCaPem?: string;
+};
+
+/** What the Microsoft Entra page's connection test found: the route, or the first step that failed and why. */
+export type CloudConnectionTest =
+  | { readonly ok: true; readonly route: string; readonly endpoints: ReadonlyArray<string> }
+  | {
+    readonly ok: false;
+    readonly reason: 'proxy-unreachable' | 'proxy-auth' | 'proxy-denied' | 'destination-unreachable' | 'tls-untrusted' | 'unreachable' | 'bad-proxy-setting' | 'unknown-tenant';
+    readonly message: string;
+    /** The chain presented, when it is not trusted: what "Trust this certificate" would trust. */
+    readonly certificate?: CertificateInfo;
+  };
+
 export type CloudAndAdSecrets = {
   readonly adPassword?: string;
   readonly clientSecret?: string;
   readonly certificateKeyPem?: string;
   readonly certificateThumbprintSha256?: string;
+  /** The password of the proxy's user (network.proxy.username). */
+  readonly proxyPassword?: string;
 };
 
 export type ReadinessCheck = {
@@ -246,7 +273,15 @@ export type ControlRequests = {
   verifyServiceAccount(args: Record<string, never>): Promise<RightsReport>;
   rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string }): Promise<{ readonly rotated: true }>;
   /** Starts an administrator's device-code sign-in; the wizard shows the code and the address. */
-  beginCloudSignIn(args: { readonly instance: CloudInstanceName; readonly tenant?: string; readonly authorityHost?: string; readonly graphBaseUrl?: string }): Promise<CloudSignInPrompt>;
+  beginCloudSignIn(args: { readonly instance: CloudInstanceName; readonly tenant?: string; readonly authorityHost?: string; readonly graphBaseUrl?: string;
+    readonly network?: CloudNetworkInput }): Promise<CloudSignInPrompt>;
+  /**
+   * Reaches the identity platform and Microsoft Graph of the instance the way the service will (the proxy
+   * given, else the saved one, and the trusted authorities): the route, or what failed — the proxy, its
+   * credentials, the destination, or a certificate chain not trusted (with the chain, to trust it).
+   */
+  testCloudConnection(args: { readonly instance: CloudInstanceName; readonly tenant?: string; readonly authorityHost?: string; readonly graphBaseUrl?: string;
+    readonly network?: CloudNetworkInput }): Promise<CloudConnectionTest>;
   /**
    * Waits for that sign-in, then creates or updates the app registration "Directory Sync (<host>)"
    * with a certificate credential and the least permissions, consented; stores its key.
@@ -259,7 +294,7 @@ export type ControlRequests = {
   /** The Microsoft Graph application permissions Directory Sync's application needs (the one definition, for the wizard to show). */
   graphPermissions(args: Record<string, never>): Promise<ReadonlyArray<string>>;
   testExistingApp(args: { readonly instance: CloudInstanceName; readonly tenant: string; readonly clientId: string; readonly clientSecret?: string;
-    readonly authorityHost?: string; readonly graphBaseUrl?: string }): Promise<ExistingAppTest>;
+    readonly authorityHost?: string; readonly graphBaseUrl?: string; readonly network?: CloudNetworkInput }): Promise<ExistingAppTest>;
   cancelCloudSignIn(args: { readonly signInId: string }): Promise<{ readonly cancelled: boolean }>;
   /** Where a sign-in's completion stands (the wizard polls it while completeCloudSignIn runs): after the sign-in, the registration, then the wait for it to replicate. */
   cloudSignInProgress(args: { readonly signInId: string }): Promise<CloudSignInProgress>;

@@ -20,7 +20,7 @@ export class CloudPermissionError extends EngineError {
 
 export class CloudUnreachableError extends EngineError {
   public readonly code = 'cloud-unreachable';
-  public override readonly name = 'CloudUnreachableError';
+  public override readonly name: string = 'CloudUnreachableError';
 }
 
 export class CloudThrottledError extends EngineError {

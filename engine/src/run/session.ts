@@ -2,11 +2,12 @@
  * Opens the engine over a data directory: the store, the configuration, the secrets, and connectors
  * built from them. The CLI, the service and the tests all start here.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudAndAdSecrets } from '../contract/control-api.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { CloudConnector, type CloudCredential } from '../cloud/connector.ts';
+import { CloudNetwork } from '../cloud/network.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
 import { ConfigError } from '../errors/config-error.ts';
 import { NotConfiguredError } from '../errors/run-errors.ts';
@@ -16,9 +17,9 @@ import type { Logger } from '../base/logger.ts';
 import type { EngineSession } from './run.ts';
 import type { AdSource } from './sources.ts';
 
-import { SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET } from '../store/keys.ts';
+import { SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET, SECRET_PROXY_PASSWORD } from '../store/keys.ts';
 
-export { SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET };
+export { SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET, SECRET_PROXY_PASSWORD };
 
 /** Stores the secrets given (the wizard hands each over once); those not given stay as they are. */
 export function storeSecrets(store: Store, secrets: CloudAndAdSecrets | undefined): void {
@@ -26,6 +27,7 @@ export function storeSecrets(store: Store, secrets: CloudAndAdSecrets | undefine
   if (secrets?.clientSecret) store.secrets.set(SECRET_CLIENT_SECRET, secrets.clientSecret);
   if (secrets?.certificateKeyPem) store.secrets.set(SECRET_CERTIFICATE_KEY, secrets.certificateKeyPem);
   if (secrets?.certificateThumbprintSha256) store.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, secrets.certificateThumbprintSha256);
+  if (secrets?.proxyPassword) store.secrets.set(SECRET_PROXY_PASSWORD, secrets.proxyPassword);
 }
 
 export function openStore(dataDir: string): Store {
@@ -45,16 +47,23 @@ export function requireConfig(store: Store): DirSyncConfig {
   return config;
 }
 
-/** The file the CLI points NODE_EXTRA_CA_CERTS at when the configuration trusts an extra CA for the cloud. */
-export function cloudCaFile(dataDir: string): string {
+/** Where versions before the cloud network kept the cloud's trusted CA for NODE_EXTRA_CA_CERTS: removed, it is read from the configuration. */
+function legacyCloudCaFile(dataDir: string): string {
   return join(dataDir, 'cloud-ca.pem');
 }
 
 export function saveConfig(store: Store, dataDir: string, config: DirSyncConfig): void {
   store.writeConfigJson(JSON.stringify(config));
-  const caFile = cloudCaFile(dataDir);
-  if (config.cloud.trustedCaPem) writeFileSync(caFile, config.cloud.trustedCaPem, { mode: 0o644 });
-  else if (existsSync(caFile)) writeFileSync(caFile, '');
+  rmSync(legacyCloudCaFile(dataDir), { force: true });
+}
+
+/** The network the configuration reaches the cloud through: its proxy (the user's password from the secrets) and trusted authorities. */
+export function cloudNetworkFor(store: Store, config: DirSyncConfig): CloudNetwork {
+  const proxy = config.network.proxy;
+  return new CloudNetwork({
+    proxy, trustedCaPem: config.cloud.trustedCaPem,
+    proxyPassword: proxy.mode === 'url' && proxy.username ? store.secrets.get(SECRET_PROXY_PASSWORD) ?? undefined : undefined,
+  });
 }
 
 function cloudCredential(store: Store, config: DirSyncConfig): CloudCredential {
@@ -74,6 +83,7 @@ export function cloudConnectorFor(store: Store, config: DirSyncConfig): CloudCon
     instance: config.cloud.instance, tenantId: config.cloud.tenantId, clientId: config.cloud.clientId,
     credential: cloudCredential(store, config), authorityHost: config.cloud.authorityHost, graphBaseUrl: config.cloud.graphBaseUrl,
     earlierRegistrations: config.cloud.earlierRegistrations.filter((r) => r.appId.toLowerCase() !== config.cloud.clientId.toLowerCase()),
+    network: cloudNetworkFor(store, config),
   });
 }
 

@@ -92,7 +92,8 @@ const CONTROL_METHODS: Readonly<Record<ControlMethod, true>> = {
   getStatus: true, getReadiness: true, testAdConnection: true, listOus: true, startRun: true, listRuns: true, listErrors: true,
   matchReport: true, getPlan: true, approvePlan: true, rejectPlan: true, lookupObject: true, previewConfig: true, listPreviewObjects: true,
   getConfig: true, saveConfig: true, createServiceAccount: true, verifyServiceAccount: true, rotateServiceAccountPassword: true,
-  getOwnership: true, claimOwnership: true, beginCloudSignIn: true, completeCloudSignIn: true, testExistingApp: true, graphPermissions: true, cancelCloudSignIn: true, cloudSignInProgress: true,
+  getOwnership: true, claimOwnership: true, beginCloudSignIn: true, testCloudConnection: true, completeCloudSignIn: true, testExistingApp: true,
+  graphPermissions: true, cancelCloudSignIn: true, cloudSignInProgress: true,
   getHandover: true, handoverReport: true, beginHandoverSwitch: true, completeHandoverSwitch: true, cancelHandoverSwitch: true, stopService: true,
 };
 

@@ -13,7 +13,7 @@ import type { Logger } from '../base/logger.ts';
 import { NotConfiguredError } from '../errors/run-errors.ts';
 import { checkSwitch, handoverReport, handoverStatus, readHandover, switchDirectorySync } from '../run/handover.ts';
 import { runSync } from '../run/run.ts';
-import { cloudConnectorFor, sessionFor } from '../run/session.ts';
+import { cloudConnectorFor, cloudNetworkFor, sessionFor } from '../run/session.ts';
 import type { Store } from '../store/store.ts';
 
 /** What the switch's sign-in asks for: the switch's own permission, and who signs in. Nothing else; forgotten after. */
@@ -77,7 +77,7 @@ export class HandoverControl {
     const request = { confirmation: args.confirmation, oldToolGone: args.oldToolGone === true };
     checkSwitch(await this.status(), request);
     const sign = await beginAdminSignIn({ instance: config.cloud.instance, authorityHost: config.cloud.authorityHost, graphBaseUrl: config.cloud.graphBaseUrl,
-      tenant: config.cloud.tenantId, scopes: SWITCH_SIGN_IN_SCOPES });
+      network: cloudNetworkFor(this.host.store, config), tenant: config.cloud.tenantId, scopes: SWITCH_SIGN_IN_SCOPES });
     const signInId = randomUUID();
     this.switches.set(signInId, { sign, ...request });
     return { signInId, userCode: sign.userCode, verificationUri: sign.verificationUri, message: sign.message, expiresAt: sign.expiresAt.toISOString() };

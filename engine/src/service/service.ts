@@ -7,14 +7,16 @@ import { adoptionFinished, detectOtherTool, readHandover, runsWaitForHandover } 
 import { HandoverRefusedError } from '../errors/handover-errors.ts';
 import { HandoverControl } from './handover-control.ts';
 import { readinessChecks } from '../diagnostics/readiness.ts';
-import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudInstanceName, CloudRegistrationView, CloudSignInProgress, CloudSignInPrompt, ControlRequests, ExistingAppTest, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
+import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, CloudConnectionTest, CloudNetworkInput, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudRegistrationView, CloudSignInProgress, CloudSignInPrompt, ControlRequests, ExistingAppTest, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
 import { OwnershipGuard, readOwnership, type ServerIdentity } from '../cloud/ownership.ts';
 import { beginAdminSignIn, checkAppCredential, registerDirectorySyncApp, registrationView, type AdminSignIn, type CloudSettings } from '../cloud/app-registration.ts';
+import { testCloudConnection } from '../cloud/connection-test.ts';
 import { testExistingApp } from '../cloud/existing-app.ts';
+import { CloudNetwork } from '../cloud/network.ts';
 import { DIRECTORY_SYNC_GRAPH_PERMISSIONS } from '../contract/permissions.ts';
 import { ConfigError } from '../errors/config-error.ts';
 import { randomUUID } from 'node:crypto';
@@ -26,7 +28,7 @@ import { parseConfig, storeFiles, type DirSyncConfig } from '../base/config.ts';
 import { createLogger, type Logger } from '../base/logger.ts';
 import type { EventHub } from './control-server.ts';
 import { approvePlan, rejectPlan } from '../run/approval.ts';
-import { cloudConnectorFor, openStore, readConfig, saveConfig, sessionFor, storeSecrets, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET } from '../run/session.ts';
+import { cloudConnectorFor, cloudNetworkFor, openStore, readConfig, saveConfig, sessionFor, storeSecrets, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET, SECRET_PROXY_PASSWORD } from '../run/session.ts';
 import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccountRights } from '../ad/service-account.ts';
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
 import { phaseEtaSeconds, runSync } from '../run/run.ts';
@@ -262,8 +264,40 @@ export class DirSyncService implements ControlRequests {
 
   private readonly signIns = new Map<string, { sign: AdminSignIn; settings: CloudSettings; progress: CloudSignInProgress }>();
 
-  public async beginCloudSignIn(args: { readonly instance: CloudInstanceName; readonly tenant?: string; readonly authorityHost?: string; readonly graphBaseUrl?: string }): Promise<CloudSignInPrompt> {
-    const settings: CloudSettings = { instance: args.instance, authorityHost: args.authorityHost, graphBaseUrl: args.graphBaseUrl };
+  /**
+   * The network the wizard's cloud calls go through: the one typed on the Microsoft Entra page, else the saved
+   * configuration's. A proxy password not typed again is the stored one, for the same proxy and user only.
+   */
+  private networkFor(input: CloudNetworkInput | undefined): CloudNetwork {
+    const config = this.config();
+    if (!input) return config ? cloudNetworkFor(this.store, config) : new CloudNetwork({ proxy: { mode: 'system' } });
+    const saved = config?.network.proxy;
+    const proxy = input.proxy;
+    const sameProxy = proxy.mode === 'url' && saved?.mode === 'url' && saved.url === proxy.url && saved.username === proxy.username;
+    const proxyPassword = input.proxyPassword || (sameProxy ? this.store.secrets.get(SECRET_PROXY_PASSWORD) ?? undefined : undefined);
+    try {
+      return new CloudNetwork({ proxy, proxyPassword, trustedCaPem: input.trustedCaPem });
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
+
+  public async testCloudConnection(args: Parameters<ControlRequests['testCloudConnection']>[0]): Promise<CloudConnectionTest> {
+    let network: CloudNetwork;
+    try {
+      network = this.networkFor(args.network);
+    } catch (error) {
+      return { ok: false, reason: 'bad-proxy-setting', message: (error as Error).message };
+    }
+    try {
+      return await testCloudConnection(args, network);
+    } finally {
+      await network.close();
+    }
+  }
+
+  public async beginCloudSignIn(args: Parameters<ControlRequests['beginCloudSignIn']>[0]): Promise<CloudSignInPrompt> {
+    const settings: CloudSettings = { instance: args.instance, authorityHost: args.authorityHost, graphBaseUrl: args.graphBaseUrl, network: this.networkFor(args.network) };
     const sign = await beginAdminSignIn({ ...settings, tenant: args.tenant });
     const signInId = randomUUID();
     this.signIns.set(signInId, { sign, settings, progress: { stage: 'waiting-for-administrator', message: 'Waiting for you to sign in…' } });
@@ -283,7 +317,13 @@ export class DirSyncService implements ControlRequests {
       clientSecret = same ? this.store.secrets.get(SECRET_CLIENT_SECRET) : undefined;
       if (!clientSecret) throw new ConfigError('Enter the client secret of the app registration to test it.');
     }
-    return testExistingApp({ instance: args.instance, authorityHost: args.authorityHost, graphBaseUrl: args.graphBaseUrl, tenant: args.tenant, clientId: args.clientId, clientSecret });
+    const network = this.networkFor(args.network);
+    try {
+      return await testExistingApp({ instance: args.instance, authorityHost: args.authorityHost, graphBaseUrl: args.graphBaseUrl, network,
+        tenant: args.tenant, clientId: args.clientId, clientSecret });
+    } finally {
+      await network.close();
+    }
   }
 
   public async completeCloudSignIn(args: { readonly signInId: string }): Promise<CloudRegistrationView> {

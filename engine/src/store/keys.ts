@@ -47,3 +47,5 @@ export const SECRET_AD_PASSWORD = 'ad.password';
 export const SECRET_CLIENT_SECRET = 'cloud.clientSecret';
 export const SECRET_CERTIFICATE_KEY = 'cloud.certificateKey';
 export const SECRET_CERTIFICATE_THUMBPRINT = 'cloud.certificateThumbprintSha256';
+/** The password of the configured proxy's user (network.proxy.username). */
+export const SECRET_PROXY_PASSWORD = 'network.proxyPassword';
