@@ -32,6 +32,7 @@ packages=(
   jq                  # reading .lab/connection.json in the README's examples
   nsis                # makensis: the tests compile the Windows installer's NSIS script
   libxml2-utils       # xmllint: the tests validate the Windows service's WinSW configuration
+  squid-openssl       # a real proxy for the network tests: CONNECT with Basic authentication, TLS inspection (ssl-bump)
   systemd             # systemd-analyze: the tests verify the service unit
   python3 make g++    # building better-sqlite3 if no prebuilt binary fits
 )
@@ -57,6 +58,9 @@ files=(
   "jq|/usr/bin/jq"
   "nsis|/usr/bin/makensis"
   "libxml2-utils|/usr/bin/xmllint"
+  "squid-openssl|/usr/sbin/squid"
+  "squid-openssl|/usr/lib/squid/basic_ncsa_auth"
+  "squid-openssl|/usr/lib/squid/security_file_certgen"
   "systemd|/usr/bin/systemd-analyze"
 )
 

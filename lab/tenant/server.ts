@@ -6,6 +6,7 @@ import { parseOldSync, type OldSyncSettings, type OldSyncState } from './old-syn
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { existsSync } from 'node:fs';
 import type { TenantConnection } from '../connection.ts';
 import { defaultCaDir, ensureLabCa, issueServerCertificate } from './ca.ts';
@@ -46,6 +47,11 @@ export type TenantOptions = {
   readonly faultSeed?: number;
   /** Eventual consistency (lab/tenant/README.md); undefined = strongly consistent. */
   readonly consistency?: ConsistencyOptions;
+  /**
+   * Accept connections only from these source addresses (e.g. a proxy's `tcp_outgoing_address` 127.0.0.3):
+   * any other peer's connection is closed before TLS, as a firewall would drop it. Undefined = every peer.
+   */
+  readonly acceptFrom?: ReadonlyArray<string>;
 };
 
 export type TenantDump = JsonObject;
@@ -83,6 +89,8 @@ export type TenantServer = {
   readonly connection: TenantConnection;
   readonly port: number;
   readonly state: TenantControl;
+  /** Connections closed because their peer was not in `acceptFrom`. */
+  refusedPeers(): number;
   close(): Promise<void>;
 };
 
@@ -159,6 +167,21 @@ function listen(server: Server, port: number, host: string): Promise<number> {
       resolveListen(typeof address === 'object' && address ? address.port : port);
     });
   });
+}
+
+/** Keeps connections alive 5 s; closes, before TLS, every connection whose peer is not one of `addresses` (as a firewall would drop it). */
+function guardConnections(server: Server, addresses: ReadonlyArray<string> | undefined): () => number {
+  server.keepAliveTimeout = 5000;
+  let refused = 0;
+  if (!addresses) return () => refused;
+  const allowed = new Set(addresses.map((a) => a.replace(/^::ffff:/, '')));
+  server.on('connection', (socket: Socket) => {
+    if (!allowed.has((socket.remoteAddress ?? '').replace(/^::ffff:/, ''))) {
+      refused += 1;
+      socket.destroy();
+    }
+  });
+  return () => refused;
 }
 
 /** The tenant of a persisted state, or a new one built from the seed. */
@@ -307,7 +330,7 @@ export async function startTenantServer(options: TenantOptions = {}): Promise<Te
         JSON.stringify({ error: { code: 'InternalServerError', message: error instanceof Error ? error.message : String(error) } }));
     });
   });
-  server.keepAliveTimeout = 5000;
+  const refusedPeers = guardConnections(server, options.acceptFrom);
   const preferred = options.port ?? snapshot?.port ?? 0;
   try {
     port = await listen(server, preferred, host);
@@ -379,6 +402,7 @@ export async function startTenantServer(options: TenantOptions = {}): Promise<Te
     connection,
     port,
     state: control,
+    refusedPeers,
     close: async () => {
       if (closed) return;
       closed = true;

@@ -2,7 +2,8 @@ import {
   Body1, Button, Checkbox, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, PresenceBadge, Spinner, Subtitle2, Text, makeStyles, tokens,
 } from '@fluentui/react-components';
 import { useState } from 'react';
-import type { AdConnectionTest, CertificateInfo } from '../../../../engine/src/contract/control-api.ts';
+import type { AdConnectionTest } from '../../../../engine/src/contract/control-api.ts';
+import { CertificateDetails } from '../../components/certificate-details.tsx';
 import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
@@ -11,34 +12,12 @@ import { ConfigureStep, configureSteps } from './configure-steps.ts';
 import { useConfigurationWizardState } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
-  fingerprint: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: 'anywhere' },
   checks: { listStyle: 'none', padding: 0, margin: 0, display: 'flex', flexDirection: 'column', gap: '8px' },
   check: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '2px 8px', alignItems: 'center' },
   checkDetail: { gridColumn: '2', color: tokens.colorNeutralForeground2 },
 });
 
 type Busy = 'testing' | 'creating' | undefined;
-
-function CertificateDetails(props: { readonly certificate: CertificateInfo }) {
-  const styles = useStyles();
-  const layout = usePageLayoutStyles();
-  const c = props.certificate;
-  return (
-    <dl className={layout.summary} data-testid="certificate">
-      <dt className={layout.term}>Subject</dt><dd className={layout.detail}>{c.subject}</dd>
-      <dt className={layout.term}>Issuer</dt><dd className={layout.detail}>{c.issuer}</dd>
-      <dt className={layout.term}>Valid</dt><dd className={layout.detail}>{new Date(c.validFrom).toLocaleString()} to {new Date(c.validTo).toLocaleString()}</dd>
-      <dt className={layout.term}>SHA-256 fingerprint</dt><dd className={`${layout.detail} ${styles.fingerprint}`} data-testid="fingerprint">{c.fingerprintSha256}</dd>
-      {c.trustFingerprintSha256 !== c.fingerprintSha256 && (
-        <>
-          <dt className={layout.term}>Issuing authority</dt><dd className={layout.detail} data-testid="trust-subject">{c.trustSubject}</dd>
-          <dt className={layout.term}>Its SHA-256 fingerprint</dt>
-          <dd className={`${layout.detail} ${styles.fingerprint}`} data-testid="trust-fingerprint">{c.trustFingerprintSha256}</dd>
-        </>
-      )}
-    </dl>
-  );
-}
 
 /**
  * Configuration Wizard — Active Directory: the domain controller and an enterprise administrator, the

@@ -2,7 +2,7 @@
  * What the Configuration Wizard has collected, and the configuration it makes of it: pure functions,
  * unit-tested without a browser. On a rerun the draft starts from the saved configuration.
  */
-import type { CloudInstanceName, RegisteredTenant, ServiceAccountView } from '../../../../engine/src/contract/control-api.ts';
+import type { CloudInstanceName, ProxyInput, RegisteredTenant, ServiceAccountView } from '../../../../engine/src/contract/control-api.ts';
 
 /** Where the tenant lives: a national cloud, or a custom one (the lab) with its own addresses. */
 export type CloudInstanceSettings = {
@@ -22,6 +22,12 @@ export type CloudDraft = CloudInstanceSettings & {
   readonly appDisplayName?: string;
   /** The saved configuration's app, whose credential the service already keeps (a rerun of the wizard). */
   readonly inUse?: boolean;
+};
+
+/** How the cloud is reached: the proxy, and the authorities trusted for cloud traffic ("Trust this certificate"). */
+export type NetworkDraft = {
+  readonly proxy: ProxyInput;
+  readonly trustedCaPem?: string;
 };
 
 export type AdDraft = {
@@ -54,6 +60,7 @@ export type ConfigurationDraft = {
   /** The saved configuration when the wizard is rerun: what the wizard does not show is kept as it is. */
   readonly saved?: SavedConfig;
   readonly cloud?: CloudDraft;
+  readonly network?: NetworkDraft;
   readonly ad?: AdDraft;
   readonly scope?: ScopeDraft;
   readonly options?: OptionsDraft;
@@ -76,6 +83,7 @@ export type SavedConfig = {
   readonly schedule: { readonly intervalMinutes: number; readonly fullEveryHours: number };
   readonly stagingMode: boolean;
   readonly serviceAccountNames: ReadonlyArray<string>;
+  readonly network?: { readonly proxy: ProxyInput } & Readonly<Record<string, unknown>>;
 } & Readonly<Record<string, unknown>>;
 
 /** The wizard's starting point on a rerun: every page shows what is configured now. */
@@ -90,6 +98,7 @@ export function draftFromSaved(saved: SavedConfig, serviceAccount: ServiceAccoun
     cloud: { instance: cloud.instance, authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl, tenantId: cloud.tenantId, clientId: cloud.clientId,
       credential: cloud.credential, certificatePem: cloud.certificatePem, inUse: true,
       tenantDisplayName: tenant?.tenantDisplayName, verifiedDomains: tenant?.verifiedDomains ?? [], appDisplayName: tenant?.appDisplayName },
+    network: { proxy: saved.network?.proxy ?? { mode: 'system' }, trustedCaPem: cloud.trustedCaPem },
     ad: { url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, baseDn: ad.baseDn, serviceAccount: account, inUse: true },
     scope: { includedOuGuids: source.scope.includedOuGuids, ldapFilter: source.scope.ldapFilter },
     options: { deletionThreshold: saved.deletionThreshold, intervalMinutes: saved.schedule.intervalMinutes, stagingMode: saved.stagingMode },
@@ -102,7 +111,7 @@ export function draftFromSaved(saved: SavedConfig, serviceAccount: ServiceAccoun
  * matching, excluded OUs, history) is kept from the saved configuration.
  */
 export function buildConfig(draft: ConfigurationDraft): Readonly<Record<string, unknown>> | undefined {
-  const { cloud, ad, scope, options, saved } = draft;
+  const { cloud, ad, scope, options, saved, network } = draft;
   if (!cloud || !ad) return undefined;
   const savedSource = saved?.sources[0];
   const sameDomain = savedSource !== undefined && savedSource.ad.baseDn.toLowerCase() === ad.baseDn.toLowerCase();
@@ -131,7 +140,8 @@ export function buildConfig(draft: ConfigurationDraft): Readonly<Record<string, 
     // Settings of the same cloud the wizard does not show (a CA trusted for a custom instance) are kept.
     cloud: { ...(saved?.cloud.instance === cloud.instance ? saved.cloud : {}), instance: cloud.instance, tenantId: cloud.tenantId, clientId: cloud.clientId,
       credential: cloud.credential, certificatePem: cloud.credential === 'certificate' ? cloud.certificatePem : undefined,
-      authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl },
+      authorityHost: cloud.authorityHost, graphBaseUrl: cloud.graphBaseUrl, ...(network ? { trustedCaPem: network.trustedCaPem } : {}) },
+    ...(network ? { network: { ...saved?.network, proxy: network.proxy } } : {}),
     serviceAccountNames: [...new Set([ad.serviceAccount.samAccountName, ...(sameDomain && saved ? saved.serviceAccountNames : [])])],
     ...chosen,
   };

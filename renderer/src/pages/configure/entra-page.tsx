@@ -8,6 +8,7 @@ import { asControlError, call, type ControlError } from '../../lib/engine-client
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
 import { CloudInstanceFields, DeviceCodePrompt, TenantSummary, type Notice } from './entra-parts.tsx';
 import { ExistingAppFields } from './existing-app-fields.tsx';
+import { NetworkFields, useCloudNetwork } from './network-fields.tsx';
 import { useConfigurationWizardState, type CloudDraft, type CloudInstanceSettings } from './wizard-state.tsx';
 
 
@@ -44,7 +45,8 @@ function registrationNotices(registration: CloudRegistrationView): Notice[] {
 /** Configuration Wizard — Microsoft Entra ID: a Global Administrator's sign-in registers the app, or an existing app is used. */
 export function EntraPage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
   const layout = usePageLayoutStyles();
-  const { draft, setCloud } = useConfigurationWizardState();
+  const { draft, setCloud, setNetwork } = useConfigurationWizardState();
+  const network = useCloudNetwork(draft.network);
   const [choice, setChoice] = useState<Choice>(draft.cloud?.credential === 'secret' ? 'existing-app' : 'sign-in');
   const [instance, setInstance] = useState<CloudInstanceName>(draft.cloud?.instance ?? 'global');
   const [authorityHost, setAuthorityHost] = useState(draft.cloud?.authorityHost ?? '');
@@ -84,7 +86,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
     setNotices([]);
     let signInId: string | undefined;
     try {
-      const started = await call('beginCloudSignIn', { ...settings, tenant: tenant.trim() || undefined });
+      const started = await call('beginCloudSignIn', { ...settings, tenant: tenant.trim() || undefined, network: network.input() });
       signInId = started.signInId;
       pendingSignIn.current = signInId;
       setPrompt(started);
@@ -102,6 +104,8 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
       const failure = asControlError(caught);
       // A sign-in the administrator cancelled ends with an error that is no news to them.
       if (signInId === undefined || pendingSignIn.current === signInId) setError(failure);
+      // The cloud could not be reached: the network section tests the path and shows what to change (or a chain to trust).
+      if (failure.code === 'cloud-unreachable') void network.run({ ...settings, tenant: tenant.trim() || undefined });
     } finally {
       if (signInId === undefined || pendingSignIn.current === signInId) {
         pendingSignIn.current = undefined;
@@ -130,6 +134,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
   }
 
   function next(): void {
+    setNetwork(network.draft(), network.password);
     if (choice === 'existing-app') {
       setCloud({ ...instanceSettings(instance, authorityHost, graphBaseUrl), tenantId: appTest?.tenantId ?? tenant.trim(), clientId: clientId.trim(), credential: 'secret',
         verifiedDomains: appTest?.verifiedDomains ?? [], tenantDisplayName: appTest?.tenantDisplayName || undefined,
@@ -153,6 +158,8 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
 
         <CloudInstanceFields instance={instance} authorityHost={authorityHost} graphBaseUrl={graphBaseUrl} tenant={choice === 'sign-in' ? tenant : undefined} busy={busy}
           onInstance={setInstance} onAuthorityHost={setAuthorityHost} onGraphBaseUrl={setGraphBaseUrl} onTenant={setTenant} />
+        <NetworkFields network={network} disabled={busy || customIncomplete}
+          cloud={{ ...instanceSettings(instance, authorityHost, graphBaseUrl), tenant: tenant.trim() || undefined }} />
 
         {choice === 'sign-in' ? (
           <>
@@ -173,7 +180,7 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
         ) : (
           <>
             <ExistingAppFields inputs={{ tenant, clientId, clientSecret }} keepsStoredSecret={keepsStoredSecret} disabled={busy || customIncomplete}
-              cloud={instanceSettings(instance, authorityHost, graphBaseUrl)} tested={appTest} onTested={setAppTest}
+              cloud={instanceSettings(instance, authorityHost, graphBaseUrl)} network={network.input()} tested={appTest} onTested={setAppTest}
               onInputs={(inputs) => { setTenant(inputs.tenant); setClientId(inputs.clientId); setClientSecret(inputs.clientSecret); }} />
           </>
         )}

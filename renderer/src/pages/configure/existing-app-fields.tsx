@@ -1,6 +1,6 @@
 import { Body1, Button, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Spinner } from '@fluentui/react-components';
 import { useEffect, useState } from 'react';
-import type { CloudInstanceName, ExistingAppTest } from '../../../../engine/src/contract/control-api.ts';
+import type { CloudInstanceName, CloudNetworkInput, ExistingAppTest } from '../../../../engine/src/contract/control-api.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
@@ -24,6 +24,8 @@ export function ExistingAppFields(props: {
   readonly onInputs: (inputs: ExistingAppInputs) => void;
   readonly keepsStoredSecret: boolean;
   readonly cloud: { readonly instance: CloudInstanceName; readonly authorityHost?: string; readonly graphBaseUrl?: string };
+  /** How the cloud is reached (Advanced: network). */
+  readonly network: CloudNetworkInput;
   readonly disabled: boolean;
   readonly tested: ExistingAppTest | undefined;
   readonly onTested: (tested: ExistingAppTest | undefined) => void;
@@ -49,7 +51,7 @@ export function ExistingAppFields(props: {
     setError(undefined);
     props.onTested(undefined);
     try {
-      props.onTested(await call('testExistingApp', { ...props.cloud, tenant: inputs.tenant.trim(), clientId: inputs.clientId.trim(),
+      props.onTested(await call('testExistingApp', { ...props.cloud, network: props.network, tenant: inputs.tenant.trim(), clientId: inputs.clientId.trim(),
         clientSecret: inputs.clientSecret === '' ? undefined : inputs.clientSecret }));
     } catch (caught) {
       setError(asControlError(caught));

@@ -8,9 +8,9 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import type { CloudAndAdSecrets } from '../../../../engine/src/contract/control-api.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
-import { draftFromSaved, type AdDraft, type CloudDraft, type ConfigurationDraft, type OptionsDraft, type SavedConfig, type ScopeDraft } from './configuration-draft.ts';
+import { draftFromSaved, type AdDraft, type CloudDraft, type ConfigurationDraft, type NetworkDraft, type OptionsDraft, type SavedConfig, type ScopeDraft } from './configuration-draft.ts';
 
-export { buildConfig, defaultOptions, type AdDraft, type CloudDraft, type CloudInstanceSettings, type ConfigurationDraft, type OptionsDraft, type ScopeDraft } from './configuration-draft.ts';
+export { buildConfig, defaultOptions, type AdDraft, type CloudDraft, type CloudInstanceSettings, type ConfigurationDraft, type NetworkDraft, type OptionsDraft, type ScopeDraft } from './configuration-draft.ts';
 
 /** The enterprise administrator typed on the Active Directory page: kept in memory for the wizard's lifetime only, never stored. */
 export type AdAdminCredentials = { readonly bindDn: string; readonly password: string };
@@ -18,6 +18,8 @@ export type AdAdminCredentials = { readonly bindDn: string; readonly password: s
 export type ConfigurationWizardState = {
   readonly draft: ConfigurationDraft;
   setCloud(cloud: CloudDraft | undefined, secrets?: Pick<CloudAndAdSecrets, 'clientSecret'>): void;
+  /** How the cloud is reached; a proxy password typed is kept in memory for saveConfig. */
+  setNetwork(network: NetworkDraft, proxyPassword: string | undefined): void;
   /** Also keeps the administrator's credentials in memory (the Scope page reads the OUs with them). */
   setAd(ad: AdDraft | undefined, admin?: AdAdminCredentials): void;
   setScope(scope: ScopeDraft | undefined): void;
@@ -51,6 +53,10 @@ export function ConfigurationWizardStateProvider(props: { readonly children: Rea
     secrets.current = { ...secrets.current, clientSecret: cloud?.credential === 'secret' ? cloudSecrets?.clientSecret : undefined };
     setDraft((previous) => ({ ...previous, cloud }));
   }, []);
+  const setNetwork = useCallback((network: NetworkDraft, proxyPassword: string | undefined) => {
+    secrets.current = { ...secrets.current, proxyPassword: network.proxy.mode === 'url' && network.proxy.username ? proxyPassword || undefined : undefined };
+    setDraft((previous) => ({ ...previous, network }));
+  }, []);
   const admin = useRef<AdAdminCredentials | undefined>(undefined);
   const setAd = useCallback((ad: AdDraft | undefined, adminCredentials?: AdAdminCredentials) => {
     admin.current = ad ? adminCredentials : undefined;
@@ -61,8 +67,8 @@ export function ConfigurationWizardStateProvider(props: { readonly children: Rea
   const setOptions = useCallback((options: OptionsDraft | undefined) => setDraft((previous) => ({ ...previous, options })), []);
   const adminCredentials = useCallback(() => admin.current, []);
   const pendingSecrets = useCallback(() => secrets.current, []);
-  const value = useMemo(() => ({ draft, setCloud, setAd, setScope, setOptions, adminCredentials, pendingSecrets }),
-    [draft, setCloud, setAd, setScope, setOptions, adminCredentials, pendingSecrets]);
+  const value = useMemo(() => ({ draft, setCloud, setNetwork, setAd, setScope, setOptions, adminCredentials, pendingSecrets }),
+    [draft, setCloud, setNetwork, setAd, setScope, setOptions, adminCredentials, pendingSecrets]);
   if (error) return <ErrorBar error={error} title="The current configuration could not be read" />;
   if (!loaded) return <Spinner label="Reading the current configuration…" />;
   return <WizardStateContext.Provider value={value}>{props.children}</WizardStateContext.Provider>;
