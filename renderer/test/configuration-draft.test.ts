@@ -24,6 +24,7 @@ const saved: SavedConfig = {
   matching: { softMatchUpn: true, softMatchMail: false },
   attributeFlow: { user: { department: null } },
   historyDays: 90,
+  network: { proxy: { mode: 'url', url: 'http://proxy.contoso.com:8080', username: 'svc-proxy' } },
 };
 
 describe('the Configuration Wizard draft', () => {
@@ -76,9 +77,18 @@ describe('the Configuration Wizard draft', () => {
     const config = buildConfig({ ...draft, cloud: { instance: 'global', tenantId: 'contoso.onmicrosoft.com', clientId: '12345678-1234-1234-1234-123456789012',
       credential: 'certificate', certificatePem: 'CERT', verifiedDomains: ['contoso.com'] } });
     const cloud = config?.['cloud'] as Record<string, unknown>;
-    assert.equal(cloud['trustedCaPem'], undefined);
+    assert.equal(cloud['trustedCaPem'], 'CLOUD-CA', 'authorities trusted on the network section belong to the network, not to the cloud instance');
     assert.equal(cloud['authorityHost'], undefined);
     assert.equal(cloud['certificatePem'], 'CERT');
+  });
+
+  it('carries the network section: the proxy chosen and the authorities trusted, the proxy password apart', () => {
+    const draft = draftFromSaved(saved, account);
+    assert.deepEqual(draft.network, { proxy: saved['network']?.proxy, trustedCaPem: 'CLOUD-CA' });
+    const config = buildConfig({ ...draft, network: { proxy: { mode: 'none' }, trustedCaPem: 'INSPECTION-CA' } });
+    assert.deepEqual(config?.['network'], { proxy: { mode: 'none' } });
+    assert.equal((config?.['cloud'] as Record<string, unknown>)['trustedCaPem'], 'INSPECTION-CA');
+    assert.ok(!/proxyPassword/i.test(JSON.stringify(config)), 'no proxy password in the configuration');
   });
 
   it('is incomplete until both connections are made', () => {
