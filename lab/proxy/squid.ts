@@ -95,6 +95,9 @@ function configText(dir: string, port: number, options: SquidOptions, runAs: str
     ...(bump ? [
       `sslcrtd_program ${HELPERS}/security_file_certgen -s ${join(dir, 'ssl_db')} -M 4MB`,
       'sslcrtd_children 2 startup=1 idle=1',
+      // Peek at the server first, then bump: the certificate Squid makes mimics the server's (its names), as inspecting proxies do.
+      'acl step1 at_step SslBump1',
+      'ssl_bump peek step1',
       'ssl_bump bump all',
       `tls_outgoing_options cafile=${bump.upstreamCaFile}`,
     ] : []),

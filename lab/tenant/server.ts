@@ -323,7 +323,8 @@ export async function startTenantServer(options: TenantOptions = {}): Promise<Te
     respond(res, status, outHeaders, outBody);
   };
 
-  const server = createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
+  // The chain with its authority, as servers send their intermediates: a wizard that does not trust it yet can show whom to trust.
+  const server = createServer({ cert: `${certificate.certPem.trim()}\n${ca.certPem.trim()}\n`, key: certificate.keyPem }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       console.error('[lab tenant] internal error', error);
       respond(res, 500, { 'Content-Type': 'application/json' },

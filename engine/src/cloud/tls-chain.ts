@@ -88,7 +88,7 @@ export function untrustedMessage(target: URL, inspection: ChainInspection, proxy
   const { certificate } = inspection;
   const { host } = hostPort(target);
   if (HOST_MISMATCH.has(inspection.authorizationError ?? '')) {
-    return `The certificate ${host} presented is for another name (${certificate.subject}): check the address of the cloud instance.`;
+    return `The certificate ${host} presented (${certificate.subject}, issued by '${commonName(certificate.issuer)}') is not for the name ${host}: check the address of the cloud instance.`;
   }
   const issuer = commonName(certificate.issuer);
   const inspecting = proxy ? ` ${describeProxy(proxy).replace(/^the proxy/, 'The proxy')} may inspect TLS and re-sign what it passes with its own authority.` : '';
