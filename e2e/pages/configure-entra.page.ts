@@ -69,4 +69,34 @@ export class ConfigureEntraPage extends WizardPageObject {
   public appName() {
     return this.page.getByTestId('app-name');
   }
+
+  /** Opens "Advanced: network" (when closed) and chooses a proxy with its user and password. */
+  public async useProxy(url: string, user: string, password: string): Promise<void> {
+    if (!(await this.page.getByTestId('network-fields').isVisible())) await this.page.getByRole('button', { name: 'Advanced: network' }).click();
+    await this.page.getByRole('radio', { name: 'Through this proxy' }).check();
+    await this.page.getByRole('textbox', { name: /^Proxy address/ }).fill(url);
+    await this.page.getByRole('textbox', { name: /^Proxy user name/ }).fill(user);
+    await this.page.getByLabel(/^Proxy password/).fill(password);
+  }
+
+  public async testConnection(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Test the connection' }).click();
+  }
+
+  /** What the connection test (or a failed sign-in's) found wrong; `data-reason` says which step. */
+  public networkFailure() {
+    return this.page.getByTestId('network-failure');
+  }
+
+  public networkOk() {
+    return this.page.getByTestId('network-ok');
+  }
+
+  public async trustCertificate(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Trust this certificate' }).click();
+  }
+
+  public signInError() {
+    return this.page.getByTestId('error-bar');
+  }
 }

@@ -37,6 +37,11 @@ export async function throughWizardToReadiness(page: Page, session: WizardSessio
   const notices = await entra.notices().allTextContents();
   await saveScreenshot(page, `${shots}-entra`);
   await entra.next();
+  return { notices, ...await fromActiveDirectoryToReadiness(page, ad, ouDn) };
+}
+
+/** From the Active Directory page (reached): the DC trusted, the MSOL_ account, one OU ticked, to Readiness. Returns the account's DN if this test created it. */
+export async function fromActiveDirectoryToReadiness(page: Page, ad: AdConnection, ouDn: string): Promise<{ accountDn?: string }> {
   const adPage = new ConfigureActiveDirectoryPage(page);
   await adPage.heading().filter({ hasText: 'Connect to Active Directory' }).waitFor();
   await adPage.connectTrusting({ url: ad.ldapsUrl, user: ad.adminBindDn, password: ad.adminPassword });
@@ -50,7 +55,7 @@ export async function throughWizardToReadiness(page: Page, session: WizardSessio
   await scope.tick(ouDn);
   await scope.next();
   await page.waitForURL(/#\/configure\/readiness$/);
-  return { notices, accountDn };
+  return { accountDn };
 }
 
 /** Readiness (already counted), Options and Configure, to the Finished page. */

@@ -645,7 +645,7 @@ export class DirSyncService implements ControlRequests {
   public async getConfig(_args: Record<string, never>): Promise<{ config?: Readonly<Record<string, unknown>>; secrets: ReadonlyArray<string>; serviceAccount?: ServiceAccountView;
     tenant?: { tenantDisplayName: string; verifiedDomains: ReadonlyArray<string>; appDisplayName: string } }> {
     const config = this.config();
-    const names = [SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET, SECRET_CERTIFICATE_KEY].filter((n) => this.store.secrets.get(n) !== undefined);
+    const names = [SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET, SECRET_CERTIFICATE_KEY, SECRET_PROXY_PASSWORD].filter((n) => this.store.secrets.get(n) !== undefined);
     return { config, secrets: names, serviceAccount: this.serviceAccountView(), tenant: config ? this.registeredTenant(config) : undefined };
   }
 
