@@ -59,6 +59,8 @@ export type TenantConnection = {
   readonly labControlKey: string;
   /** A Global Administrator of the tenant, for the device-code sign-in of the wizard. */
   readonly globalAdminUpn: string;
+  /** The Global Administrator's password: typed on the lab's sign-in page (<authorityHost>/devicelogin) when the wizard shows a device code. */
+  readonly globalAdminPassword: string;
 };
 
 export type LabConnection = {

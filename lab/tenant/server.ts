@@ -169,6 +169,11 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** The chain with its authority, as servers send their intermediates: a wizard that does not trust it yet can show whom to trust. */
+function chainOf(certPem: string, caPem: string): string {
+  return `${certPem.trim()}\n${caPem.trim()}\n`;
+}
+
 /** Keeps connections alive 5 s; closes, before TLS, every connection whose peer is not one of `addresses` (as a firewall would drop it). */
 function guardConnections(server: Server, addresses: ReadonlyArray<string> | undefined): () => number {
   server.keepAliveTimeout = 5000;
@@ -323,8 +328,7 @@ export async function startTenantServer(options: TenantOptions = {}): Promise<Te
     respond(res, status, outHeaders, outBody);
   };
 
-  // The chain with its authority, as servers send their intermediates: a wizard that does not trust it yet can show whom to trust.
-  const server = createServer({ cert: `${certificate.certPem.trim()}\n${ca.certPem.trim()}\n`, key: certificate.keyPem }, (req, res) => {
+  const server = createServer({ cert: chainOf(certificate.certPem, ca.certPem), key: certificate.keyPem }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       console.error('[lab tenant] internal error', error);
       respond(res, 500, { 'Content-Type': 'application/json' },
@@ -359,7 +363,7 @@ export async function startTenantServer(options: TenantOptions = {}): Promise<Te
     tenantCaCertFile: ca.certFile,
     labControlUrl: `${origin}/_lab`,
     labControlKey: s.labControlKey,
-    globalAdminUpn: s.globalAdminUpn,
+    globalAdminUpn: s.globalAdminUpn, globalAdminPassword: s.globalAdminPassword,
   };
 
   let closed = false;
