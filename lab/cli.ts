@@ -30,6 +30,7 @@ function describeConnection(c: LabConnection, file: string): string {
     `  Authority        ${c.tenant.authority}`,
     `  Token endpoint   ${c.tenant.tokenEndpoint}`,
     `  Graph base URL   ${c.tenant.graphBaseUrl}v1.0/`,
+    `  In the wizard    Advanced: cloud instance → Custom; Authority host ${c.tenant.authorityHost}, Microsoft Graph address ${c.tenant.graphBaseUrl}`,
     `  TLS CA           ${c.tenant.tenantCaCertFile}  (the wizard offers to trust it; the CLI and tests: NODE_EXTRA_CA_CERTS=<this file>)`,
     `  Global admin     ${c.tenant.globalAdminUpn}  /  ${c.tenant.globalAdminPassword}`,
     `  Sign-in page     ${c.tenant.authorityHost}/devicelogin  (where the wizard's device code is entered)`,

@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
-export const REDACTED_KEYS = ['password', 'adminPassword', 'clientSecret', 'secret', 'token', 'accessToken', 'refreshToken', 'privateKey', 'privateKeyPem', 'authorization', 'unicodePwd'];
+export const REDACTED_KEYS = ['password', 'adminPassword', 'clientSecret', 'secret', 'token', 'accessToken', 'refreshToken', 'privateKey', 'privateKeyPem', 'authorization', 'unicodePwd', 'proxyPassword'];
 
 /** A synchronous file stream that rotates `file` → `file.1` → … → `file.<keep>` past `maxBytes`. */
 export class RotatingFile {

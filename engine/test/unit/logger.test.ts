@@ -10,13 +10,14 @@ describe('logger', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dirsync-log-'));
     const log = createLogger({ logDir: dir });
     const run = log.child({ runId: 42 });
-    run.info({ ad: { bindDn: 'CN=MSOL_1', password: 'P@ssw0rd-Secret' }, clientSecret: 'cs-Secret', headers: { authorization: 'Bearer abc.def' } }, 'run started');
+    run.info({ ad: { bindDn: 'CN=MSOL_1', password: 'P@ssw0rd-Secret' }, clientSecret: 'cs-Secret', headers: { authorization: 'Bearer abc.def' },
+      args: { network: { proxyPassword: 'Proxy-Secret' } } }, 'run started');
     log.flush();
     const lines = readFileSync(join(dir, 'dirsync.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines[0]?.['runId'], 42);
     assert.equal(lines[0]?.['msg'], 'run started');
     const text = readFileSync(join(dir, 'dirsync.log'), 'utf8');
-    for (const secret of ['P@ssw0rd-Secret', 'cs-Secret', 'abc.def']) assert.equal(text.includes(secret), false, `${secret} must not be logged`);
+    for (const secret of ['P@ssw0rd-Secret', 'cs-Secret', 'abc.def', 'Proxy-Secret']) assert.equal(text.includes(secret), false, `${secret} must not be logged`);
   });
 
   it('rotates the file past its size limit and keeps a bounded number of files', () => {
