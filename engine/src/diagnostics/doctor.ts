@@ -4,7 +4,9 @@
  * written to AD or the tenant.
  */
 import { readWindowsSddl, unixAccess, windowsAccess, type AccessVerdict } from './data-dir-access.ts';
+import { testCloudConnection } from '../cloud/connection-test.ts';
 import type { CloudConnector } from '../cloud/connector.ts';
+import type { CloudNetwork } from '../cloud/network.ts';
 import { handoverStatus } from '../run/handover.ts';
 import { SERVER_ID } from '../store/keys.ts';
 import Database from 'better-sqlite3';
@@ -24,7 +26,7 @@ import { StoreError } from '../errors/store-error.ts';
 import { bundledEngine } from '../app-root.ts';
 import { productVersion } from '../version.ts';
 import { storeFiles, type DirSyncConfig } from '../base/config.ts';
-import { cloudConnectorFor, readConfig, SECRET_AD_PASSWORD } from '../run/session.ts';
+import { cloudConnectorFor, cloudNetworkFor, readConfig, SECRET_AD_PASSWORD } from '../run/session.ts';
 import { primarySource } from '../base/config.ts';
 
 export type DoctorStatus = 'ok' | 'warning' | 'failed' | 'skipped';
@@ -269,6 +271,29 @@ async function adChecks(store: Store, config: DirSyncConfig, now: Date): Promise
   return out;
 }
 
+/** The route to the cloud (the proxy) and the certificates trusted for it, the path checked step by step (docs/network.md). */
+async function networkCheck(store: Store, config: DirSyncConfig): Promise<DoctorCheck> {
+  let network: CloudNetwork;
+  try {
+    network = cloudNetworkFor(store, config);
+  } catch (error) {
+    return check('cloud-network', 'Network to Microsoft Entra ID', 'failed', message(error), 'Correct the proxy under "Advanced: network" on the Microsoft Entra page of the Configuration Wizard.');
+  }
+  try {
+    const { instance, tenantId: tenant, authorityHost, graphBaseUrl } = config.cloud;
+    const test = await testCloudConnection({ instance, tenant, authorityHost, graphBaseUrl }, network);
+    const t = network.trustSources;
+    const trusted = `certificates trusted: ${t.node} of Node.js, ${t.system} of the system's store, ${t.configured} chosen in the wizard`;
+    return test.ok
+      ? check('cloud-network', 'Network to Microsoft Entra ID', 'ok', `${test.endpoints.join(' and ')} reached through ${test.route}; ${trusted}.`)
+      : check('cloud-network', 'Network to Microsoft Entra ID', 'failed', test.message, test.reason === 'tls-untrusted'
+        ? 'Trust the authority on the Microsoft Entra page of the Configuration Wizard ("Advanced: network", Trust this certificate), or add it to the system\'s certificates.'
+        : 'Check the proxy under "Advanced: network" on the Microsoft Entra page of the Configuration Wizard (see docs/network.md).');
+  } finally {
+    await network.close();
+  }
+}
+
 async function cloudChecks(store: Store, config: DirSyncConfig, now: Date): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];
   if (config.cloud.credential === 'certificate' && config.cloud.certificatePem) {
@@ -276,6 +301,9 @@ async function cloudChecks(store: Store, config: DirSyncConfig, now: Date): Prom
     out.push(certificateCheck('app-credential', 'App credential', new Date(certificate.validTo), `The app's certificate (${certificate.subject.replace(/\n/g, ', ')})`, now,
       'Run the Configuration Wizard again: signing in as a Global Administrator renews the app\'s certificate.'));
   }
+  const network = await networkCheck(store, config);
+  out.push(network);
+  if (network.status === 'failed') return out;
   let connector;
   try {
     connector = cloudConnectorFor(store, config);

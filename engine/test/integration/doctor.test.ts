@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../../../lab/connection.ts';
 import { sharedAd } from '../../../lab/test/support/shared-lab.ts';
-import { SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../../src/run/session.ts';
+import { parseConfig } from '../../src/base/config.ts';
+import { saveConfig, SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../../src/run/session.ts';
 import type { DoctorReport } from '../../src/diagnostics/doctor.ts';
 import { latestSchemaVersion } from '../../src/store/database.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
@@ -55,8 +56,9 @@ describe('dirsync doctor', () => {
       'versions': 'ok', 'data-directory': 'ok', 'store': 'ok', 'secrets': 'ok', 'configuration': 'ok',
       // No service runs for this data directory, and no server has claimed the tenant yet.
       'service': 'warning',
-      'ad-certificate': 'ok', 'ad-connection': 'ok', 'ad-rights': 'ok', 'tenant-connection': 'ok', 'ownership': 'warning', 'last-run': 'ok',
+      'ad-certificate': 'ok', 'ad-connection': 'ok', 'ad-rights': 'ok', 'cloud-network': 'ok', 'tenant-connection': 'ok', 'ownership': 'warning', 'last-run': 'ok',
     });
+    assert.match(text, /^ok +Network to Microsoft Entra ID: 127\.0\.0\.1:\d+ and 127\.0\.0\.1:\d+ reached through a direct connection \(no proxy\); certificates trusted: \d+ of Node\.js, \d+ of the system's store, 0 chosen in the wizard\.$/m);
     // This test machine has no systemd (skipped) or has it without the package installed (warning).
     assert.ok(registration === 'skipped' || registration === 'warning', `service-registration: ${registration}`);
     assert.match(text, /^ok +State store: .*schema \d+ \(current\), integrity ok\.$/m);
@@ -80,6 +82,24 @@ describe('dirsync doctor', () => {
     } finally {
       harness.store.secrets.set(SECRET_AD_PASSWORD, harness.ad.adminPassword);
       harness.store.secrets.set(SECRET_CLIENT_SECRET, harness.tenant.connection.clientSecret);
+    }
+  });
+
+  it('fails the network check on a proxy that cannot be reached, naming it, and tries no sign-in behind it', async () => {
+    const saved = harness.config;
+    harness.config = parseConfig({ ...saved, network: { proxy: { mode: 'url', url: 'http://127.0.0.1:1' } } }, 'the doctor test');
+    saveConfig(harness.store, harness.dataDir, harness.config);
+    try {
+      const { code, report, text } = await doctor(harness.dataDir);
+      assert.equal(code, 1, text);
+      const network = report.checks.find((c) => c.id === 'cloud-network');
+      assert.equal(network?.status, 'failed');
+      assert.match(network?.detail ?? '', /^Cannot reach the proxy 127\.0\.0\.1:1 \(from the configuration\) \(ECONNREFUSED\)/);
+      assert.match(network?.fix ?? '', /Advanced: network/);
+      assert.equal(report.checks.find((c) => c.id === 'tenant-connection'), undefined, 'no sign-in is tried behind a path that fails');
+    } finally {
+      harness.config = saved;
+      saveConfig(harness.store, harness.dataDir, saved);
     }
   });
 
