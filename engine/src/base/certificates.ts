@@ -45,7 +45,7 @@ export function certificateInfoOf(peer: DetailedPeerCertificate, trusted: boolea
   return {
     subject: oneLine(leaf.subject), issuer: oneLine(leaf.issuer), validFrom: new Date(leaf.validFrom).toISOString(), validTo: new Date(leaf.validTo).toISOString(),
     fingerprintSha256: fingerprint(peer.raw), caPem: toPem(top.raw), trustSubject: oneLine(trust.subject), trustFingerprintSha256: fingerprint(top.raw),
-    trusted,
+    trustSelfSigned: trust.checkIssued(trust) && trust.verify(trust.publicKey), trusted,
   };
 }
 

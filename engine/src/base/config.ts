@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors/config-error.ts';
+import { proxyUrlProblem } from './proxy-address.ts';
 
 const flowRule = z.object({
   target: z.string().min(1),
@@ -54,12 +55,19 @@ const proxySchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('system') }),
   z.object({
     mode: z.literal('url'),
-    url: z.string().regex(/^(https?:\/\/)?[^\s/:@]+(:\d{1,5})?\/?$/i, 'must be the proxy as http://host:port (no user name or password in it: give them apart)'),
+    url: z.string().superRefine((value, context) => {
+      const problem = proxyUrlProblem(value);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
     username: z.string().min(1).optional(),
   }),
 ]);
 
-const networkSchema = z.object({ proxy: proxySchema.default({ mode: 'system' }) }).default({ proxy: { mode: 'system' } });
+/**
+ * A configuration written before the network setting existed reached the cloud directly (Node's fetch reads no
+ * proxy setting): it keeps doing so. The wizard and `dirsync init` write the system's proxy for a new installation.
+ */
+const networkSchema = z.object({ proxy: proxySchema.default({ mode: 'system' }) }).default({ proxy: { mode: 'none' } });
 
 export const configSchema = z.object({
   version: z.literal(2),

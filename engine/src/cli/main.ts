@@ -12,7 +12,7 @@ import { RunInProgressError } from '../errors/run-errors.ts';
 import { parseConfig, defaultDataDir, storeFiles, type DirSyncConfig } from '../base/config.ts';
 import { createLogger } from '../base/logger.ts';
 import { cloudConnectorFor, openStore, readConfig, requireConfig, saveConfig, sessionFor,
-  SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET, SECRET_PROXY_PASSWORD } from '../run/session.ts';
+  SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET, storeProxyPassword } from '../run/session.ts';
 import { approvePlan, rejectPlan } from '../run/approval.ts';
 import { runSync, type RunProgress } from '../run/run.ts';
 import { synchronizedTenantNote, tenantSyncState } from '../run/tenant-state.ts';
@@ -256,7 +256,7 @@ program.command('init')
         saveConfig(store, dataDir, config);
         store.secrets.set(SECRET_AD_PASSWORD, adPassword as string);
         store.secrets.set(SECRET_CLIENT_SECRET, clientSecret as string);
-        if (proxyPassword) store.secrets.set(SECRET_PROXY_PASSWORD, proxyPassword);
+        if (proxyPassword) storeProxyPassword(store, config.network.proxy, proxyPassword);
       });
       const result: Record<string, unknown> = { configured: true, dataDir };
       if (o['test'] !== false) {

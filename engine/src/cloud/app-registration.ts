@@ -10,6 +10,7 @@ import { PublicClientApplication, type AccountInfo, type AuthenticationResult, t
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { createGraphClient } from './graph-client.ts';
 import { CloudNetwork } from './network.ts';
+import type { CloudNetworkError } from '../errors/network-errors.ts';
 import { TokenRefusals } from './token-refusals.ts';
 import { generate } from 'selfsigned';
 import { AppCredentialCheckError, AppRegistrationError } from '../errors/app-registration-errors.ts';
@@ -153,6 +154,11 @@ export class AdminSession {
     } catch (error) {
       throw this.network.failureSince(started) ?? mapSignInError(error);
     }
+  }
+
+  /** The network failure behind an error of this session's Graph client (its reason and chain kept), if it was one. */
+  public networkFailureBehind(error: unknown): CloudNetworkError | undefined {
+    return this.network.failureBehind(error);
   }
 
   /** Forgets the administrator's tokens. */
@@ -338,7 +344,7 @@ function quote(value: string): string {
 
 /** Graph errors while acting as the administrator: a refusal is about the account's role, not an application permission. */
 function mapAdminError(error: unknown, operation: string, session: AdminSession): EngineError {
-  const mapped = mapCloudError(error, operation);
+  const mapped = session.networkFailureBehind(error) ?? mapCloudError(error, operation);
   if (mapped instanceof CloudPermissionError) {
     return new AdminRoleRequiredError(`Microsoft Entra ID did not allow ${session.userPrincipalName} to ${operation}. ` +
       'Sign in with a Global Administrator (or a Privileged Role Administrator who may also register applications) of the tenant and try again.');

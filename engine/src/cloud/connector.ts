@@ -113,7 +113,7 @@ export class CloudConnector {
 
   /** The Graph client wraps a failed sign-in in its own error: report the sign-in failure itself. */
   private fail(error: unknown, operation: string): EngineError {
-    return this.signInError ?? mapCloudError(error, operation);
+    return this.signInError ?? this.network.failureBehind(error) ?? mapCloudError(error, operation);
   }
 
   /** The directory extension property that marks objects this product manages. */

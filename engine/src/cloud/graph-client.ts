@@ -5,9 +5,13 @@
  * request whose token Graph refused sent again with a new token.
  */
 import { AuthenticationHandler, Client, RedirectHandler, RetryHandler, TelemetryHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { CloudNetworkError, type NetworkFailureReason } from '../errors/network-errors.ts';
 import type { CloudNetwork } from './network.ts';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Failures of the network path that do not pass by themselves. */
+const LASTING_REASONS: ReadonlySet<NetworkFailureReason> = new Set(['proxy-auth', 'proxy-denied', 'tls-untrusted', 'bad-proxy-setting']);
 
 /**
  * Retries a GET that got 500 or 502, or whose connection dropped: the SDK's RetryHandler retries only
@@ -30,7 +34,8 @@ export class ReadRetryHandler implements Middleware {
         await this.next?.execute(context);
         if (method !== 'GET' || attempt >= this.attempts || ![500, 502].includes(context.response?.status ?? 0)) return;
       } catch (error) {
-        if (method !== 'GET' || attempt >= this.attempts) throw error;
+        // A proxy that refuses the credentials or the destination, or a chain not trusted, answers the same again.
+        if (method !== 'GET' || attempt >= this.attempts || (error instanceof CloudNetworkError && LASTING_REASONS.has(error.reason))) throw error;
       }
       await delay(this.baseDelayMs * 2 ** (attempt - 1));
     }

@@ -15,8 +15,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
-import type { CloudNetworkError } from '../errors/network-errors.ts';
-import { chooseProxy, environmentProxy, parseProxyUrl, proxyAuthorization, type ProxyChoice, type ProxySetting, type SystemProxy } from './proxy.ts';
+import { CloudNetworkError } from '../errors/network-errors.ts';
+import { chooseProxy, environmentProxy, proxyAuthorization, proxyUrlProblem, type ProxyChoice, type ProxySetting, type SystemProxy } from './proxy.ts';
 import { diagnosePath } from './tls-chain.ts';
 import { readWinHttpProxy } from './windows-proxy.ts';
 
@@ -54,8 +54,25 @@ function osCertificates(files: ReadonlyArray<string>): string[] {
   return [];
 }
 
+/** How long a path's check answers for the requests that fail with it. */
+const DIAGNOSIS_REUSE_MS = 5000;
+/** How long the machine's WinHTTP proxy, once read, is taken as it is (reading it starts PowerShell). */
+const WINHTTP_REUSE_MS = 5 * 60_000;
+let winHttp: { readonly at: number; readonly value?: SystemProxy; readonly error?: Error } | undefined;
+
+/** The system's proxy: the environment on Linux; on Windows the WinHTTP proxy, read once every few minutes for the whole process. */
 function defaultSystemProxy(): SystemProxy {
-  return process.platform === 'win32' ? readWinHttpProxy() : environmentProxy(process.env);
+  if (process.platform !== 'win32') return environmentProxy(process.env);
+  const now = Date.now();
+  if (!winHttp || now - winHttp.at > WINHTTP_REUSE_MS) {
+    try {
+      winHttp = { at: now, value: readWinHttpProxy() };
+    } catch (error) {
+      winHttp = { at: now, error: error as Error };
+    }
+  }
+  if (winHttp.error) throw new Error(`The machine's WinHTTP proxy setting could not be read (${winHttp.error.message}).`);
+  return winHttp.value as SystemProxy;
 }
 
 export class CloudNetwork {
@@ -64,10 +81,13 @@ export class CloudNetwork {
   public readonly trustSources: { readonly node: number; readonly system: number; readonly configured: number };
   private system: SystemProxy | undefined;
   private readonly dispatchers = new Map<string, Dispatcher>();
-  private lastFailure: { readonly at: number; readonly error: CloudNetworkError } | undefined;
+  private msalFailure: { readonly at: number; readonly error: CloudNetworkError } | undefined;
+  private readonly recent = new Map<string, CloudNetworkError>();
+  private readonly diagnoses = new Map<string, { readonly at: number; readonly result: Promise<CloudNetworkError | undefined> }>();
 
   public constructor(public readonly options: CloudNetworkOptions) {
-    if (options.proxy.mode === 'url') parseProxyUrl(options.proxy.url);
+    const problem = options.proxy.mode === 'url' ? proxyUrlProblem(options.proxy.url) : undefined;
+    if (problem) throw new Error(problem.startsWith('must') ? `The proxy address ${problem}.` : problem);
     const system = process.platform === 'win32' ? [] : osCertificates(options.osCaBundles ?? OS_CA_BUNDLES);
     // NODE_EXTRA_CA_CERTS extends Node's roots for every Node program: honoured here as Node would.
     const extraFile = process.env['NODE_EXTRA_CA_CERTS'];
@@ -101,33 +121,77 @@ export class CloudNetwork {
     return dispatcher;
   }
 
+  /** The proxy for `target`, a setting that cannot be read or used named as such. */
+  private routeFor(target: URL): ProxyChoice | undefined {
+    try {
+      return this.proxyFor(target);
+    } catch (error) {
+      throw new CloudNetworkError(`${(error as Error).message} Choose the proxy, or "Directly", under "Advanced: network" on the Microsoft Entra page.`, 'bad-proxy-setting');
+    }
+  }
+
+  /**
+   * Why the path to `target` fails: checked step by step, once for every request that fails together — the
+   * answer is reused for a few seconds, so a burst of failed requests costs one check.
+   */
+  private explain(target: URL, proxy: ProxyChoice | undefined): Promise<CloudNetworkError | undefined> {
+    const key = `${target.host}|${proxy?.url.href ?? 'direct'}`;
+    const now = Date.now();
+    const known = this.diagnoses.get(key);
+    if (known && now - known.at < DIAGNOSIS_REUSE_MS) return known.result;
+    const result = diagnosePath(target, proxy, this.secureContext).catch(() => undefined);
+    this.diagnoses.set(key, { at: now, result });
+    return result;
+  }
+
   /** fetch through the chosen proxy with the trusted certificates; a failure of the network path is named. */
   public readonly fetch = async (input: string | URL, init?: FetchInit): Promise<Response> => {
     const target = new URL(String(input));
-    const proxy = this.proxyFor(target);
+    const proxy = this.routeFor(target);
     try {
       return await undiciFetch(target, { ...init, dispatcher: this.dispatcherFor(proxy) }) as unknown as Response;
     } catch (error) {
-      if ((error as Error).name === 'AbortError') throw error;
-      const named = await diagnosePath(target, proxy, this.secureContext).catch(() => undefined);
+      // A request given up on (its own time limit) says nothing of the path.
+      if (['AbortError', 'TimeoutError'].includes((error as Error).name)) throw error;
+      const named = await this.explain(target, proxy);
       if (!named) throw error;
-      this.lastFailure = { at: Date.now(), error: named };
+      this.recent.set(named.message, named);
+      if (this.recent.size > 8) this.recent.delete(this.recent.keys().next().value as string);
       throw named;
     }
   };
 
-  /** The network failure seen since `since` (a Date.now()), if any: what msal's own error code hides. */
+  /** The network failure msal's network client met since `since` (a Date.now()), if any: what msal's own error code hides. */
   public failureSince(since: number): CloudNetworkError | undefined {
-    return this.lastFailure && this.lastFailure.at >= since ? this.lastFailure.error : undefined;
+    return this.msalFailure && this.msalFailure.at >= since ? this.msalFailure.error : undefined;
+  }
+
+  /**
+   * The network failure behind an error a client library made of it (the Graph client keeps only its name and
+   * message): the failure itself, with its reason and the chain to trust.
+   */
+  public failureBehind(error: unknown): CloudNetworkError | undefined {
+    if (error instanceof CloudNetworkError) return error;
+    const e = error as { code?: unknown; name?: unknown; message?: unknown } | undefined;
+    if (e?.code !== 'CloudNetworkError' && e?.name !== 'CloudNetworkError') return undefined;
+    return typeof e.message === 'string' ? this.recent.get(e.message) : undefined;
   }
 
   /** msal-node's network client: its GETs and POSTs through this network. */
   public msalClient(): INetworkModule {
     const send = async <T>(url: string, method: 'GET' | 'POST', options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> => {
-      const response = await this.fetch(url, {
-        method, headers: options?.headers ?? {}, ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
-        ...(timeout ? { signal: AbortSignal.timeout(timeout) } : {}),
-      });
+      const started = Date.now();
+      let response: Response;
+      try {
+        response = await this.fetch(url, {
+          method, headers: options?.headers ?? {}, ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
+          ...(timeout ? { signal: AbortSignal.timeout(timeout) } : {}),
+        });
+      } catch (error) {
+        // msal turns what its network client throws into its own codes: the failure is kept for the caller, stamped when the request began.
+        if (error instanceof CloudNetworkError && (!this.msalFailure || this.msalFailure.at <= started)) this.msalFailure = { at: started, error };
+        throw error;
+      }
       const headers: Record<string, string> = {};
       response.headers.forEach((value, name) => {
         headers[name.toLowerCase()] = value;

@@ -1,11 +1,15 @@
 /**
  * Which proxy a request to the cloud goes through (docs/network.md): none, the system's, or one named in
- * the configuration. "The system's" is, on Linux, the `https_proxy`/`HTTPS_PROXY` (else `http_proxy`/
- * `HTTP_PROXY`) and `no_proxy`/`NO_PROXY` variables of the service's environment, as curl and most tools
- * read them; on Windows, the machine's WinHTTP proxy (`netsh winhttp set proxy`), which the service
+ * the configuration. "The system's" is, on Linux, the `https_proxy`/`HTTPS_PROXY` (else `all_proxy`/
+ * `ALL_PROXY`) and `no_proxy`/`NO_PROXY` variables of the service's environment, as curl reads them for
+ * HTTPS (this computer's own addresses too, unless NO_PROXY names them, as curl does); on Windows, the machine's WinHTTP proxy (`netsh winhttp set proxy`), which the service
  * reads through WinHttpGetDefaultProxyConfiguration (windows-proxy.ts). Pure: the environment and the
  * WinHTTP answer are given.
  */
+
+import { parseProxyUrl } from '../base/proxy-address.ts';
+
+export { parseProxyUrl, proxyUrlProblem, withoutUserInfo } from '../base/proxy-address.ts';
 
 /** The proxy setting of the configuration. */
 export type ProxySetting =
@@ -19,22 +23,6 @@ export type SystemProxy = { readonly server?: string | undefined; readonly bypas
 /** The proxy one request goes through: its URL (credentials apart) and where the setting came from. */
 export type ProxyChoice = { readonly url: URL; readonly username?: string | undefined; readonly password?: string | undefined; readonly source: string };
 
-/** A proxy URL as administrators type it ("proxy.contoso.com:8080" means http://proxy.contoso.com:8080). */
-export function parseProxyUrl(text: string): URL {
-  const trimmed = text.trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new Error(`"${text}" is not a proxy address: give it as http://host:port (for example http://proxy.contoso.com:8080).`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`The proxy ${url.host} must be reached over http:// or https://, not ${url.protocol}//.`);
-  if (url.hostname === '') throw new Error(`"${text}" names no proxy host: give it as http://host:port.`);
-  if (url.pathname !== '/' && url.pathname !== '') throw new Error(`The proxy address "${text}" must not have a path: give it as http://host:port.`);
-  return url;
-}
-
 /** The proxy variables of a Linux environment (lower case first, as curl reads them). */
 export function environmentProxy(env: NodeJS.ProcessEnv): SystemProxy {
   const pick = (...names: string[]): [string, string] | undefined => {
@@ -44,7 +32,8 @@ export function environmentProxy(env: NodeJS.ProcessEnv): SystemProxy {
     }
     return undefined;
   };
-  const server = pick('https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY');
+  // Every cloud request is HTTPS: as curl, the HTTPS variable, else ALL_PROXY (never HTTP_PROXY, which is for http:// only).
+  const server = pick('https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY');
   const bypass = pick('no_proxy', 'NO_PROXY');
   return {
     server: server?.[1],
@@ -104,17 +93,10 @@ export function chooseProxy(target: URL, setting: ProxySetting, system: () => Sy
     return { url: withoutCredentials(url), username: setting.username || decode(url.username) || undefined,
       password: password || decode(url.password) || undefined, source: 'the configuration' };
   }
-  // The system's proxy never carries a request to this computer itself: the proxy's loopback is not ours.
-  if (isLoopback(target)) return undefined;
   const found = system();
   if (!found.server || bypasses(target, found.bypass)) return undefined;
   const url = parseProxyUrl(found.server);
   return { url: withoutCredentials(url), username: decode(url.username) || undefined, password: decode(url.password) || undefined, source: found.source };
-}
-
-export function isLoopback(target: URL): boolean {
-  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
 }
 
 function decode(value: string): string {

@@ -8,6 +8,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { connect as netConnect, type Socket } from 'node:net';
+import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, type DetailedPeerCertificate, type SecureContext } from 'node:tls';
 import { certificateInfoOf, commonName } from '../base/certificates.ts';
 import type { CertificateInfo } from '../contract/control-api.ts';
@@ -66,7 +67,8 @@ export type ChainInspection = { readonly certificate: CertificateInfo; readonly 
 export function inspectChain(target: URL, socket: Socket, secureContext: SecureContext): Promise<ChainInspection> {
   const { host } = hostPort(target);
   return new Promise((resolve, reject) => {
-    const tls = tlsConnect({ socket, secureContext, rejectUnauthorized: false, ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }) }, () => {
+    // `host` names whom the certificate must be for: through a tunnel the socket's own peer is the proxy.
+    const tls = tlsConnect({ socket, host, secureContext, rejectUnauthorized: false, ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }) }, () => {
       const peer = tls.getPeerCertificate(true) as DetailedPeerCertificate;
       tls.end();
       if (!peer?.raw) {
@@ -92,10 +94,17 @@ export function untrustedMessage(target: URL, inspection: ChainInspection, proxy
   }
   const issuer = commonName(certificate.issuer);
   const inspecting = proxy ? ` ${describeProxy(proxy).replace(/^the proxy/, 'The proxy')} may inspect TLS and re-sign what it passes with its own authority.` : '';
-  const trustable = certificate.trustFingerprintSha256 !== certificate.fingerprintSha256 || certificate.subject === certificate.issuer;
-  const what = trustable
-    ? ` If '${commonName(certificate.trustSubject)}' (SHA-256 ${certificate.trustFingerprintSha256}) is your organisation's authority, trust it on the Microsoft Entra page ("Trust this certificate") or add it to this computer's trusted certificates.`
-    : ` The server did not send the authority's own certificate: add '${issuer}' to this computer's trusted certificates (on Linux: /usr/local/share/ca-certificates and update-ca-certificates).`;
+  // Node does not read the Windows certificate store (docs/network.md): there the wizard's trust is the way.
+  const elsewhere = process.platform === 'win32' ? ' (Directory Sync does not read the Windows certificate store)' : ' or add it to this computer\'s trusted certificates';
+  let what: string;
+  if (certificate.trustSelfSigned) {
+    what = ` If '${commonName(certificate.trustSubject)}' (SHA-256 ${certificate.trustFingerprintSha256}) is your organisation's authority, trust it on the Microsoft Entra page ("Trust this certificate")${elsewhere}.`;
+  } else if (certificate.trustFingerprintSha256 !== certificate.fingerprintSha256) {
+    what = ` The server sent the authority '${commonName(certificate.trustSubject)}' but not the root that issued it ('${commonName(new X509Certificate(certificate.caPem).issuer.replace(/\n/g, ', '))}'): ` +
+      `add that root to this computer's trusted certificates${process.platform === 'linux' ? ' (/usr/local/share/ca-certificates, then update-ca-certificates)' : ''}, or ask your network team for it.`;
+  } else {
+    what = ` The server did not send the authority's own certificate: add '${issuer}' to this computer's trusted certificates${process.platform === 'linux' ? ' (/usr/local/share/ca-certificates, then update-ca-certificates)' : ''}.`;
+  }
   return `The certificate of ${host} is issued by '${issuer}', which this computer does not trust (${inspection.authorizationError ?? 'not trusted'}).${inspecting}${what}`;
 }
 

@@ -63,6 +63,8 @@ export type CertificateInfo = {
   /** Subject and SHA-256 fingerprint of the certificate in `caPem`: what the administrator trusts, shown before they do. */
   readonly trustSubject: string;
   readonly trustFingerprintSha256: string;
+  /** The top of the chain is self-signed (a root): trusted, it anchors the chain. An intermediate alone does not. */
+  readonly trustSelfSigned: boolean;
   readonly trusted: boolean;
 };
 

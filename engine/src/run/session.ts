@@ -8,6 +8,7 @@ import type { CloudAndAdSecrets } from '../contract/control-api.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { CloudConnector, type CloudCredential } from '../cloud/connector.ts';
 import { CloudNetwork } from '../cloud/network.ts';
+import type { ProxySetting } from '../cloud/proxy.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
 import { ConfigError } from '../errors/config-error.ts';
 import { NotConfiguredError } from '../errors/run-errors.ts';
@@ -21,13 +22,38 @@ import { SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRI
 
 export { SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET, SECRET_PROXY_PASSWORD };
 
-/** Stores the secrets given (the wizard hands each over once); those not given stay as they are. */
-export function storeSecrets(store: Store, secrets: CloudAndAdSecrets | undefined): void {
+/**
+ * Stores the secrets given (the wizard hands each over once); those not given stay as they are. The proxy's
+ * password is stored for the proxy and user of `config` (their configuration, at the same time).
+ */
+export function storeSecrets(store: Store, secrets: CloudAndAdSecrets | undefined, config?: DirSyncConfig): void {
   if (secrets?.adPassword) store.secrets.set(SECRET_AD_PASSWORD, secrets.adPassword);
   if (secrets?.clientSecret) store.secrets.set(SECRET_CLIENT_SECRET, secrets.clientSecret);
   if (secrets?.certificateKeyPem) store.secrets.set(SECRET_CERTIFICATE_KEY, secrets.certificateKeyPem);
   if (secrets?.certificateThumbprintSha256) store.secrets.set(SECRET_CERTIFICATE_THUMBPRINT, secrets.certificateThumbprintSha256);
-  if (secrets?.proxyPassword) store.secrets.set(SECRET_PROXY_PASSWORD, secrets.proxyPassword);
+  if (secrets?.proxyPassword && config) storeProxyPassword(store, config.network.proxy, secrets.proxyPassword);
+}
+
+/** Which proxy and user the stored proxy password belongs to: it is never sent to another. */
+const PROXY_PASSWORD_FOR = 'network.proxyPassword.for';
+
+function proxyIdentity(proxy: ProxySetting): string | undefined {
+  return proxy.mode === 'url' && proxy.username ? `${proxy.url.trim().toLowerCase()}|${proxy.username}` : undefined;
+}
+
+/** Stores the password of this proxy's user (a proxy without a user has none). */
+export function storeProxyPassword(store: Store, proxy: ProxySetting, password: string): void {
+  const identity = proxyIdentity(proxy);
+  if (!identity) return;
+  store.secrets.set(SECRET_PROXY_PASSWORD, password);
+  store.setCursor(PROXY_PASSWORD_FOR, identity);
+}
+
+/** The stored password of this proxy's user: only when it was stored for this very proxy and user. */
+export function proxyPasswordFor(store: Store, proxy: ProxySetting): string | undefined {
+  const identity = proxyIdentity(proxy);
+  if (!identity || store.getCursor(PROXY_PASSWORD_FOR) !== identity) return undefined;
+  return store.secrets.get(SECRET_PROXY_PASSWORD) ?? undefined;
 }
 
 export function openStore(dataDir: string): Store {
@@ -60,10 +86,7 @@ export function saveConfig(store: Store, dataDir: string, config: DirSyncConfig)
 /** The network the configuration reaches the cloud through: its proxy (the user's password from the secrets) and trusted authorities. */
 export function cloudNetworkFor(store: Store, config: DirSyncConfig): CloudNetwork {
   const proxy = config.network.proxy;
-  return new CloudNetwork({
-    proxy, trustedCaPem: config.cloud.trustedCaPem,
-    proxyPassword: proxy.mode === 'url' && proxy.username ? store.secrets.get(SECRET_PROXY_PASSWORD) ?? undefined : undefined,
-  });
+  return new CloudNetwork({ proxy, trustedCaPem: config.cloud.trustedCaPem, proxyPassword: proxyPasswordFor(store, proxy) });
 }
 
 function cloudCredential(store: Store, config: DirSyncConfig): CloudCredential {

@@ -28,7 +28,7 @@ import { parseConfig, storeFiles, type DirSyncConfig } from '../base/config.ts';
 import { createLogger, type Logger } from '../base/logger.ts';
 import type { EventHub } from './control-server.ts';
 import { approvePlan, rejectPlan } from '../run/approval.ts';
-import { cloudConnectorFor, cloudNetworkFor, openStore, readConfig, saveConfig, sessionFor, storeSecrets, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET, SECRET_PROXY_PASSWORD } from '../run/session.ts';
+import { cloudConnectorFor, cloudNetworkFor, openStore, proxyPasswordFor, readConfig, saveConfig, sessionFor, storeSecrets, SECRET_AD_PASSWORD, SECRET_CERTIFICATE_KEY, SECRET_CERTIFICATE_THUMBPRINT, SECRET_CLIENT_SECRET, SECRET_PROXY_PASSWORD } from '../run/session.ts';
 import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccountRights } from '../ad/service-account.ts';
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
 import { phaseEtaSeconds, runSync } from '../run/run.ts';
@@ -230,7 +230,8 @@ export class DirSyncService implements ControlRequests {
   }
 
   private ownershipGuard(config: DirSyncConfig): OwnershipGuard {
-    const key = `${config.cloud.tenantId}/${config.cloud.clientId}`;
+    // The network is part of it: a proxy or an authority changed in the wizard is used at once, not after a restart.
+    const key = `${config.cloud.tenantId}/${config.cloud.clientId}/${JSON.stringify(config.network)}/${config.cloud.trustedCaPem ?? ''}`;
     if (this.guard?.key !== key) {
       const connector = cloudConnectorFor(this.store, config);
       this.guard = { key, guard: new OwnershipGuard({ graph: connector.graph, tenantId: config.cloud.tenantId, me: this.me(),
@@ -271,12 +272,9 @@ export class DirSyncService implements ControlRequests {
   private networkFor(input: CloudNetworkInput | undefined): CloudNetwork {
     const config = this.config();
     if (!input) return config ? cloudNetworkFor(this.store, config) : new CloudNetwork({ proxy: { mode: 'system' } });
-    const saved = config?.network.proxy;
-    const proxy = input.proxy;
-    const sameProxy = proxy.mode === 'url' && saved?.mode === 'url' && saved.url === proxy.url && saved.username === proxy.username;
-    const proxyPassword = input.proxyPassword || (sameProxy ? this.store.secrets.get(SECRET_PROXY_PASSWORD) ?? undefined : undefined);
+    const proxyPassword = input.proxyPassword || proxyPasswordFor(this.store, input.proxy);
     try {
-      return new CloudNetwork({ proxy, proxyPassword, trustedCaPem: input.trustedCaPem });
+      return new CloudNetwork({ proxy: input.proxy, proxyPassword, trustedCaPem: input.trustedCaPem });
     } catch (error) {
       throw new ConfigError((error as Error).message);
     }
@@ -297,8 +295,12 @@ export class DirSyncService implements ControlRequests {
   }
 
   public async beginCloudSignIn(args: Parameters<ControlRequests['beginCloudSignIn']>[0]): Promise<CloudSignInPrompt> {
-    const settings: CloudSettings = { instance: args.instance, authorityHost: args.authorityHost, graphBaseUrl: args.graphBaseUrl, network: this.networkFor(args.network) };
-    const sign = await beginAdminSignIn({ ...settings, tenant: args.tenant });
+    const network = this.networkFor(args.network);
+    const settings: CloudSettings = { instance: args.instance, authorityHost: args.authorityHost, graphBaseUrl: args.graphBaseUrl, network };
+    const sign = await beginAdminSignIn({ ...settings, tenant: args.tenant }).catch(async (error: unknown) => {
+      await network.close();
+      throw error;
+    });
     const signInId = randomUUID();
     this.signIns.set(signInId, { sign, settings, progress: { stage: 'waiting-for-administrator', message: 'Waiting for you to sign in…' } });
     return { signInId, userCode: sign.userCode, verificationUri: sign.verificationUri, message: sign.message, expiresAt: sign.expiresAt.toISOString() };
@@ -358,6 +360,7 @@ export class DirSyncService implements ControlRequests {
       return other ? { ...view, tenantSynchronized: { ...view.tenantSynchronized, ...other } } : view;
     } finally {
       this.signIns.delete(args.signInId);
+      await pending.settings.network?.close();
     }
   }
 
@@ -370,6 +373,7 @@ export class DirSyncService implements ControlRequests {
     const pending = this.signIns.get(args.signInId);
     pending?.sign.cancel();
     this.signIns.delete(args.signInId);
+    await pending?.settings.network?.close();
     return { cancelled: pending !== undefined };
   }
 
@@ -569,7 +573,7 @@ export class DirSyncService implements ControlRequests {
       copy = openPreviewStore(this.store, file, storeFiles(this.options.dataDir).key);
       const scratch = copy;
       // Secrets typed in the wizard but not saved yet exist only in the copy, which is deleted afterwards.
-      scratch.transaction(() => storeSecrets(scratch, secrets));
+      scratch.transaction(() => storeSecrets(scratch, secrets, config));
       const log = this.log.child({ previewId: id });
       log.info({ scope: primarySource(config).scope }, 'configuration preview started');
       const run = await runSync(sessionFor(scratch, config, { log }), {
@@ -688,8 +692,10 @@ export class DirSyncService implements ControlRequests {
     this.discardPreview();
     this.store.transaction(() => {
       saveConfig(this.store, this.options.dataDir, config);
-      storeSecrets(this.store, args.secrets);
+      storeSecrets(this.store, args.secrets, config);
     });
+    // The lease is read through the network of the configuration saved (a new proxy password among it).
+    if (args.secrets?.proxyPassword) this.guard = undefined;
     this.log.info({ stagingMode: config.stagingMode, scope: primarySource(config).scope }, 'configuration saved');
     const fullRunNeeded = this.store.getCursor(FULL_CONFIG_HASH) !== fullRunConfigHash(config);
     const hold = Math.min(Math.max(0, args.holdScheduleSeconds ?? 0), 3600);

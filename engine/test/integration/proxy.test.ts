@@ -13,7 +13,8 @@ import { startSquid, type Squid } from '../../../lab/proxy/squid.ts';
 import { beginAdminSignIn } from '../../src/cloud/app-registration.ts';
 import { testCloudConnection } from '../../src/cloud/connection-test.ts';
 import { CloudNetwork } from '../../src/cloud/network.ts';
-import { SECRET_PROXY_PASSWORD } from '../../src/run/session.ts';
+import { parseConfig } from '../../src/base/config.ts';
+import { saveConfig, storeProxyPassword } from '../../src/run/session.ts';
 import { adCursorKey, PRIMARY_SOURCE } from '../../src/store/keys.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { lastSeq, managedInTenant, startHarness, writesSince, type Harness } from '../support/engine-harness.ts';
@@ -43,7 +44,7 @@ describe('a company proxy between Directory Sync and the cloud', () => {
       config: { scope: { includedOuGuids: [await sandbox.guidOf(sandbox.ouDn)], excludedOuGuids: [] },
         network: { proxy: { mode: 'url', url: squid.url, username: PROXY_USER } } },
     });
-    harness.store.secrets.set(SECRET_PROXY_PASSWORD, PROXY_PASSWORD);
+    storeProxyPassword(harness.store, harness.config.network.proxy, PROXY_PASSWORD);
   });
   after(async () => {
     await harness?.close();
@@ -116,7 +117,7 @@ describe('a company proxy between Directory Sync and the cloud', () => {
 
   it('a wrong proxy password fails the run with a clear error: nothing written, the DirSync cookie unmoved', async () => {
     await sandbox.addUser('Proxy Dee', { sAMAccountName: 'proxydee', userPrincipalName: 'proxy.dee@contoso.com', displayName: 'Proxy Dee' });
-    harness.store.secrets.set(SECRET_PROXY_PASSWORD, 'an old password');
+    storeProxyPassword(harness.store, harness.config.network.proxy, 'an old password');
     const cookie = harness.store.getCursor(adCursorKey(PRIMARY_SOURCE));
     const seq = lastSeq(harness.tenant);
     const refusal = new RegExp(`The proxy 127\\.0\\.0\\.1:${squid.port} \\(from the configuration\\) refused the user name and password \\(407`);
@@ -132,9 +133,68 @@ describe('a company proxy between Directory Sync and the cloud', () => {
     assert.equal(writesSince(harness.tenant, seq).length, 0, 'nothing written');
     assert.equal(harness.store.getCursor(adCursorKey(PRIMARY_SOURCE)), cookie, 'the DirSync cookie did not move');
 
-    harness.store.secrets.set(SECRET_PROXY_PASSWORD, PROXY_PASSWORD);
+    storeProxyPassword(harness.store, harness.config.network.proxy, PROXY_PASSWORD);
     const again = await harness.sync('delta');
     assert.equal(again.status, 'succeeded', again.message);
     assert.deepEqual(again.exported, { 'create-user': 1 }, 'the change waited for the next run');
+  });
+
+  it('the system\'s proxy, a new installation\'s default: HTTPS_PROXY with its credentials, and NO_PROXY honoured', async () => {
+    const saved = harness.config;
+    const names = ['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'];
+    const environment = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+    try {
+      for (const n of names) delete process.env[n];
+      process.env['HTTPS_PROXY'] = `http://${PROXY_USER}:${encodeURIComponent(PROXY_PASSWORD)}@127.0.0.1:${squid.port}`;
+      process.env['NO_PROXY'] = 'dc1.contoso.test,.corp.contoso.com';
+      harness.config = parseConfig({ ...saved, network: { proxy: { mode: 'system' } } }, 'the proxy test');
+      saveConfig(harness.store, harness.dataDir, harness.config);
+      const route = await testCloudConnection(cloud(), new CloudNetwork({ proxy: { mode: 'system' } }));
+      assert.ok(route.ok, JSON.stringify(route));
+      assert.equal(route.route, `the proxy 127.0.0.1:${squid.port} (from the environment variable HTTPS_PROXY)`, 'the credentials in the variable are never shown');
+      const before = tunnels().length;
+      await sandbox.addUser('Proxy Eve', { sAMAccountName: 'proxyeve', userPrincipalName: 'proxy.eve@contoso.com', displayName: 'Proxy Eve' });
+      const run = await harness.sync('delta');
+      assert.equal(run.status, 'succeeded', run.message);
+      assert.deepEqual(run.exported, { 'create-user': 1 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.ok(tunnels().length > before, 'through the system\'s proxy, as its user');
+
+      process.env['NO_PROXY'] = '127.0.0.1';
+      const direct = await testCloudConnection(cloud(), new CloudNetwork({ proxy: { mode: 'system' } }));
+      assert.equal(direct.ok, false, 'NO_PROXY sends it directly, where the tenant refuses it');
+      assert.equal(direct.ok === false && direct.reason, 'unreachable');
+    } finally {
+      for (const n of names) {
+        if (environment[n] === undefined) delete process.env[n];
+        else process.env[n] = environment[n];
+      }
+      harness.config = saved;
+      saveConfig(harness.store, harness.dataDir, saved);
+    }
+  });
+
+  it('never sends the stored password to another proxy: a new proxy address needs its password typed again', async () => {
+    const other = await startSquid({ users: { [PROXY_USER]: PROXY_PASSWORD }, outgoingAddress: '127.0.0.3' });
+    const saved = harness.config;
+    try {
+      harness.config = parseConfig({ ...saved, network: { proxy: { mode: 'url', url: other.url, username: PROXY_USER } } }, 'the proxy test');
+      saveConfig(harness.store, harness.dataDir, harness.config);
+      await assert.rejects(harness.sync('delta'), (error: Error) => {
+        assert.match(error.message, new RegExp(`The proxy 127\\.0\\.0\\.1:${other.port} \\(from the configuration\\) refused the user name and password`));
+        return true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.ok(other.accessLog().some((l) => / TCP_DENIED\/407 /.test(l)), 'the other proxy was asked, without the password');
+      assert.ok(!other.accessLog().some((l) => /TCP_TUNNEL\/200/.test(l)), 'and let nothing through');
+      storeProxyPassword(harness.store, harness.config.network.proxy, PROXY_PASSWORD);
+      const run = await harness.sync('delta');
+      assert.equal(run.status, 'succeeded', run.message);
+    } finally {
+      harness.config = saved;
+      saveConfig(harness.store, harness.dataDir, saved);
+      storeProxyPassword(harness.store, saved.network.proxy, PROXY_PASSWORD);
+      await other.stop();
+    }
   });
 });

@@ -143,7 +143,9 @@ export function EntraPage(props: { readonly onBack: () => void; readonly onNext:
     props.onNext();
   }
 
-  const ready = choice === 'sign-in' ? registered !== undefined : existingAppValid && !customIncomplete;
+  // A proxy chosen must be named before going on (the configuration would refuse it at the end).
+  const networkIncomplete = network.mode === 'url' && network.url.trim() === '';
+  const ready = (choice === 'sign-in' ? registered !== undefined : existingAppValid && !customIncomplete) && !networkIncomplete;
 
   return (
     <WizardFrame title="Connect to Microsoft Entra ID" steps={configureSteps} currentStep={ConfigureStep.Entra}

@@ -34,6 +34,8 @@ export type CloudNetworkState = {
   /** Tests the connection with what is typed; opens the section to show the answer. */
   run(cloud: CloudInstanceSettings & { readonly tenant?: string }, trustedCaPem?: string): Promise<CloudConnectionTest | undefined>;
   trust(pem: string): void;
+  /** Forgets every authority trusted here (the next test shows the chain again). */
+  forgetTrusted(): void;
 };
 
 /** The network settings of the page, from the draft (the saved configuration on a rerun). */
@@ -73,7 +75,12 @@ export function useCloudNetwork(initial: NetworkDraft | undefined): CloudNetwork
     }
   }, [input, trustedCaPem]);
   const trust = useCallback((pem: string) => setTrustedCaPem((current) => (current?.includes(pem.trim()) ? current : `${current ? `${current.trim()}\n` : ''}${pem.trim()}\n`)), []);
-  return { mode, url, username, password, trustedCaPem, open, test, testing, change, setOpen, input: () => input(), draft: () => ({ proxy: proxyInput(), trustedCaPem }), run, trust };
+  const forgetTrusted = useCallback(() => {
+    setTrustedCaPem(undefined);
+    setTest(undefined);
+  }, []);
+  return { mode, url, username, password, trustedCaPem, open, test, testing, change, setOpen, input: () => input(), draft: () => ({ proxy: proxyInput(), trustedCaPem }), run, trust,
+    forgetTrusted };
 }
 
 /** The section itself: the proxy choice, the test, and the trust prompt for a chain not trusted. */
@@ -82,8 +89,8 @@ export function NetworkFields(props: { readonly network: CloudNetworkState; read
   const { network } = props;
   const test = network.test;
   const untrusted = test?.ok === false && test.reason === 'tls-untrusted' ? test.certificate : undefined;
-  // Only an authority (not the server's own certificate) can be trusted for every certificate it issues.
-  const trustable = untrusted !== undefined && (untrusted.trustFingerprintSha256 !== untrusted.fingerprintSha256 || untrusted.subject === untrusted.issuer);
+  // Only a root (self-signed) anchors the chain once trusted: an intermediate alone would not, and the message says what to get.
+  const trustable = untrusted?.trustSelfSigned === true;
   async function trustAndTest(pem: string): Promise<void> {
     network.trust(pem);
     const combined = network.trustedCaPem?.includes(pem.trim()) ? network.trustedCaPem : `${network.trustedCaPem ? `${network.trustedCaPem.trim()}\n` : ''}${pem.trim()}\n`;
@@ -141,7 +148,14 @@ export function NetworkFields(props: { readonly network: CloudNetworkState; read
                 </MessageBarBody>
               </MessageBar>
             )}
-            {network.trustedCaPem && <Text data-testid="network-trusted">Trusted for cloud traffic: {countCertificates(network.trustedCaPem)} authorit{countCertificates(network.trustedCaPem) === 1 ? 'y' : 'ies'} chosen here.</Text>}
+            {network.trustedCaPem && (
+              <div className={layout.row}>
+                <Text data-testid="network-trusted">
+                  Trusted for cloud traffic: {countCertificates(network.trustedCaPem)} authorit{countCertificates(network.trustedCaPem) === 1 ? 'y' : 'ies'} chosen here.
+                </Text>
+                <Button size="small" disabled={props.disabled || network.testing} onClick={network.forgetTrusted}>Forget</Button>
+              </div>
+            )}
           </div>
         </AccordionPanel>
       </AccordionItem>
