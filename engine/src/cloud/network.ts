@@ -11,7 +11,7 @@
  * behind it, a certificate not trusted. msal wraps what its network client throws in its own codes
  * (endpoints_resolution_error), so the last such failure is kept for the caller to report instead.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
@@ -61,6 +61,40 @@ const WINHTTP_REUSE_MS = 5 * 60_000;
 let winHttp: { readonly at: number; readonly value?: SystemProxy; readonly error?: Error } | undefined;
 
 /** The system's proxy: the environment on Linux; on Windows the WinHTTP proxy, read once every few minutes for the whole process. */
+type Trust = { readonly secureContext: SecureContext; readonly sources: CloudNetwork['trustSources'] };
+
+/**
+ * The certificates trusted for cloud traffic, as one TLS context. Making it parses some 450 certificates
+ * (about 0.1 s), so it is made once for the same files (and their modification times: a store that
+ * update-ca-certificates rewrote is read again) and the same authorities trusted in the wizard.
+ */
+const trusts = new Map<string, Trust>();
+
+function trustFor(bundles: ReadonlyArray<string>, extraFile: string | undefined, trustedCaPem: string | undefined): Trust {
+  const stamp = (file: string): string => {
+    try {
+      return `${file}@${statSync(file).mtimeMs}`;
+    } catch {
+      return `${file}@-`;
+    }
+  };
+  const key = [...bundles.map(stamp), extraFile ? stamp(extraFile) : '', trustedCaPem ?? ''].join('|');
+  let trust = trusts.get(key);
+  if (!trust) {
+    // NODE_EXTRA_CA_CERTS extends Node's roots for every Node program: honoured here as Node would.
+    const extra = extraFile ? osCertificates([extraFile]) : [];
+    const system = osCertificates(bundles);
+    const configured = pemCertificates(trustedCaPem);
+    trust = {
+      secureContext: createSecureContext({ ca: [...rootCertificates, ...extra, ...system, ...configured] }),
+      sources: { node: rootCertificates.length + extra.length, system: system.length, configured: configured.length },
+    };
+    if (trusts.size >= 16) trusts.delete(trusts.keys().next().value as string);
+    trusts.set(key, trust);
+  }
+  return trust;
+}
+
 function defaultSystemProxy(): SystemProxy {
   if (process.platform !== 'win32') return environmentProxy(process.env);
   const now = Date.now();
@@ -88,13 +122,9 @@ export class CloudNetwork {
   public constructor(public readonly options: CloudNetworkOptions) {
     const problem = options.proxy.mode === 'url' ? proxyUrlProblem(options.proxy.url) : undefined;
     if (problem) throw new Error(problem.startsWith('must') ? `The proxy address ${problem}.` : problem);
-    const system = process.platform === 'win32' ? [] : osCertificates(options.osCaBundles ?? OS_CA_BUNDLES);
-    // NODE_EXTRA_CA_CERTS extends Node's roots for every Node program: honoured here as Node would.
-    const extraFile = process.env['NODE_EXTRA_CA_CERTS'];
-    const extra = extraFile ? osCertificates([extraFile]) : [];
-    const configured = pemCertificates(options.trustedCaPem);
-    this.secureContext = createSecureContext({ ca: [...rootCertificates, ...extra, ...system, ...configured] });
-    this.trustSources = { node: rootCertificates.length + extra.length, system: system.length, configured: configured.length };
+    const trust = trustFor(process.platform === 'win32' ? [] : options.osCaBundles ?? OS_CA_BUNDLES, process.env['NODE_EXTRA_CA_CERTS'], options.trustedCaPem);
+    this.secureContext = trust.secureContext;
+    this.trustSources = trust.sources;
   }
 
   /** No proxy, Node's roots and the system's store: what a network without settings means. */
