@@ -8,11 +8,8 @@ import { defaultCaDir } from '../lab/tenant/ca.ts';
 import { startTenantServer, type TenantServer } from '../lab/tenant/index.ts';
 import { sharedAd } from '../lab/test/support/shared-lab.ts';
 import { createAdSandbox, type AdSandbox } from '../engine/test/support/ad-sandbox.ts';
-import { ConfigureEntraPage } from './pages/configure-entra.page.ts';
-import { ConfigureWelcomePage } from './pages/configure-welcome.page.ts';
 import { saveScreenshot } from './support/browser.ts';
-import { fromActiveDirectoryToReadiness, onToFinish } from './support/complete-wizard.ts';
-import { throughSetupWizard } from './support/setup-to-configure.ts';
+import { fromActiveDirectoryToReadiness, onToFinish, toEntraSignIn } from './support/complete-wizard.ts';
 import { startWizardSession, type WizardSession } from './support/wizard-session.ts';
 
 /**
@@ -48,16 +45,8 @@ describe('the wizard against the lab, as the README walks it', () => {
   });
 
   it('trusts the lab\'s CA from the Microsoft Entra page and signs in on the lab\'s sign-in page', async () => {
-    await page.goto(session?.startUrl ?? '');
-    await throughSetupWizard(page);
-    const welcome = new ConfigureWelcomePage(page);
-    await welcome.heading().filter({ hasText: 'Welcome to the Configuration Wizard' }).waitFor();
-    await welcome.next();
-    const entra = new ConfigureEntraPage(page);
-    await entra.heading().filter({ hasText: 'Connect to Microsoft Entra ID' }).waitFor();
+    const entra = await toEntraSignIn(page, session as WizardSession, false);
     const t = tenant.connection;
-    await entra.chooseSignIn();
-    await entra.useCustomInstance(t.authorityHost, t.graphBaseUrl);
     await entra.signIn();
     await entra.signInError().waitFor({ timeout: 30_000 });
     assert.match(await entra.signInError().textContent() ?? '', /The certificate of 127\.0\.0\.1 is issued by 'Directory Sync Lab CA', which this computer does not trust/);

@@ -10,10 +10,8 @@ import { startTenantServer, type TenantServer } from '../lab/tenant/index.ts';
 import { sharedAd } from '../lab/test/support/shared-lab.ts';
 import { createAdSandbox, type AdSandbox } from '../engine/test/support/ad-sandbox.ts';
 import { ConfigureEntraPage } from './pages/configure-entra.page.ts';
-import { ConfigureWelcomePage } from './pages/configure-welcome.page.ts';
 import { saveScreenshot } from './support/browser.ts';
-import { fromActiveDirectoryToReadiness, onToFinish } from './support/complete-wizard.ts';
-import { throughSetupWizard } from './support/setup-to-configure.ts';
+import { fromActiveDirectoryToReadiness, onToFinish, toEntraSignIn } from './support/complete-wizard.ts';
 import { startWizardSession, type WizardSession } from './support/wizard-session.ts';
 
 const PROXY_USER = 'sync-proxy';
@@ -54,16 +52,7 @@ describe('the wizard behind an authenticating, TLS-inspecting proxy', () => {
   });
 
   it('names a wrong proxy password, then the untrusted chain with its authority, and trusts it', async () => {
-    await page.goto(session?.startUrl ?? '');
-    await throughSetupWizard(page);
-    const welcome = new ConfigureWelcomePage(page);
-    await welcome.heading().filter({ hasText: 'Welcome to the Configuration Wizard' }).waitFor();
-    await welcome.next();
-    const entra = new ConfigureEntraPage(page);
-    await entra.heading().filter({ hasText: 'Connect to Microsoft Entra ID' }).waitFor();
-    const t = tenant.connection;
-    await entra.chooseSignIn();
-    await entra.useCustomInstance(t.authorityHost, t.graphBaseUrl, t.tenantId);
+    const entra = await toEntraSignIn(page, session as WizardSession);
 
     await entra.useProxy(squid.url, PROXY_USER, 'wrong-password');
     await entra.testConnection();

@@ -19,8 +19,11 @@ import { saveScreenshot } from './browser.ts';
 import { throughSetupWizard } from './setup-to-configure.ts';
 import type { WizardSession } from './wizard-session.ts';
 
-/** Setup, then the Configuration Wizard's pages up to Readiness: sign-in, the MSOL_ account, one OU ticked. Returns the notices and the account's DN. */
-export async function throughWizardToReadiness(page: Page, session: WizardSession, ad: AdConnection, ouDn: string, shots: string): Promise<{ notices: string[]; accountDn?: string }> {
+/**
+ * Setup, the Configuration Wizard's Welcome, then the Microsoft Entra page with "Sign in as a Global Administrator" and
+ * the session tenant's custom instance chosen (its tenant id too, unless `withTenant` is false), before signing in.
+ */
+export async function toEntraSignIn(page: Page, session: WizardSession, withTenant = true): Promise<ConfigureEntraPage> {
   await page.goto(session.startUrl);
   await throughSetupWizard(page);
   const welcome = new ConfigureWelcomePage(page);
@@ -30,7 +33,14 @@ export async function throughWizardToReadiness(page: Page, session: WizardSessio
   await entra.heading().filter({ hasText: 'Connect to Microsoft Entra ID' }).waitFor();
   const t = session.tenant.connection;
   await entra.chooseSignIn();
-  await entra.useCustomInstance(t.authorityHost, t.graphBaseUrl, t.tenantId);
+  await entra.useCustomInstance(t.authorityHost, t.graphBaseUrl, withTenant ? t.tenantId : undefined);
+  return entra;
+}
+
+/** Setup, then the Configuration Wizard's pages up to Readiness: sign-in, the MSOL_ account, one OU ticked. Returns the notices and the account's DN. */
+export async function throughWizardToReadiness(page: Page, session: WizardSession, ad: AdConnection, ouDn: string, shots: string): Promise<{ notices: string[]; accountDn?: string }> {
+  const entra = await toEntraSignIn(page, session);
+  const t = session.tenant.connection;
   await entra.signIn();
   session.tenant.state.approveDeviceCode(await entra.userCode(), t.globalAdminUpn);
   await entra.waitForTenant();

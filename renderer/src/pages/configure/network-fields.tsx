@@ -33,7 +33,8 @@ export type CloudNetworkState = {
   draft(): NetworkDraft;
   /** Tests the connection with what is typed; opens the section to show the answer. */
   run(cloud: CloudInstanceSettings & { readonly tenant?: string }, trustedCaPem?: string): Promise<CloudConnectionTest | undefined>;
-  trust(pem: string): void;
+  /** Adds an authority to those trusted here; returns them all (for a test run before the state is updated). */
+  trust(pem: string): string;
   /** Forgets every authority trusted here (the next test shows the chain again). */
   forgetTrusted(): void;
 };
@@ -74,7 +75,11 @@ export function useCloudNetwork(initial: NetworkDraft | undefined): CloudNetwork
       setTesting(false);
     }
   }, [input, trustedCaPem]);
-  const trust = useCallback((pem: string) => setTrustedCaPem((current) => (current?.includes(pem.trim()) ? current : `${current ? `${current.trim()}\n` : ''}${pem.trim()}\n`)), []);
+  const trust = useCallback((pem: string): string => {
+    const combined = trustedCaPem?.includes(pem.trim()) ? trustedCaPem : `${trustedCaPem ? `${trustedCaPem.trim()}\n` : ''}${pem.trim()}\n`;
+    setTrustedCaPem(combined);
+    return combined;
+  }, [trustedCaPem]);
   const forgetTrusted = useCallback(() => {
     setTrustedCaPem(undefined);
     setTest(undefined);
@@ -92,9 +97,7 @@ export function NetworkFields(props: { readonly network: CloudNetworkState; read
   // Only a root (self-signed) anchors the chain once trusted: an intermediate alone would not, and the message says what to get.
   const trustable = untrusted?.trustSelfSigned === true;
   async function trustAndTest(pem: string): Promise<void> {
-    network.trust(pem);
-    const combined = network.trustedCaPem?.includes(pem.trim()) ? network.trustedCaPem : `${network.trustedCaPem ? `${network.trustedCaPem.trim()}\n` : ''}${pem.trim()}\n`;
-    await network.run(props.cloud, combined);
+    await network.run(props.cloud, network.trust(pem));
   }
   return (
     <Accordion collapsible openItems={network.open ? ['network'] : []} onToggle={(_event, data) => network.setOpen(data.openItems.includes('network'))}>
