@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { repoRoot } from '../../lab/connection.ts';
+import { readableAppDir } from '../../engine/test/support/readable-app.ts';
 import { runCommand } from '../../lab/samba/system.ts';
 
 const template = join(repoRoot, 'installer', 'linux', 'directory-sync.service.in');
@@ -65,36 +66,9 @@ async function accountExists(): Promise<boolean> {
   return (await runCommand('getent', ['passwd', own.account])).code === 0;
 }
 
-/** Whether the test's account can read what the service and the uninstall test run from an app directory. */
-async function readableByAccount(appDir: string): Promise<boolean> {
-  const files = ['engine/bin/dirsync.js', 'engine/src/cli/main.ts', 'installer/test/support/mark-run.ts', 'node_modules/tsx/package.json', 'node_modules/better-sqlite3/package.json'];
-  const readsAll = await runCommand('runuser', ['-u', own.account, '--', 'sh', '-c', 'for f; do test -r "$f" || exit 1; done', 'sh', ...files.map((f) => join(appDir, f))]);
-  return readsAll.code === 0;
-}
-
-/** Copies what the account runs of the checkout into dir with cp and the given options; whether cp succeeded. */
-async function copyApp(dir: string, options: ReadonlyArray<string>): Promise<boolean> {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { mode: 0o755 });
-  const parts = ['package.json', 'tsconfig.json', 'tsconfig.base.json', 'engine', 'installer', 'dist', 'node_modules'].map((p) => join(repoRoot, p)).filter((p) => existsSync(p));
-  return (await runCommand('cp', [...options, '-t', dir, ...parts], { timeoutMs: 300_000 })).code === 0;
-}
-
-/**
- * Where the account runs the app from: the checkout where it can read it (an installed copy always can), else
- * (a checkout under a private directory, e.g. a CI clone in a mktemp -d) a copy of the test's own in its
- * scratch root — hard links (instant, and readable where only a parent directory of the checkout is private),
- * else (another file system, or private files) a real copy opened to others.
- */
-async function findAppDir(): Promise<string> {
-  if (await readableByAccount(repoRoot)) return repoRoot;
-  const dir = join(scratch, 'app');
-  if ((await copyApp(dir, ['-alH'])) && (await readableByAccount(dir))) return dir;
-  assert.ok(await copyApp(dir, ['-RH']), `could not copy ${repoRoot} to ${dir}`);
-  assert.equal((await runCommand('chmod', ['-R', 'go+rX', dir])).code, 0);
-  assert.ok(await readableByAccount(dir), `the account ${own.account} cannot read the copy of the app in ${dir}`);
-  return dir;
-}
+/** What the service and the uninstall test run from an app directory, which the test's account must read. */
+const APP_FILES = ['engine/bin/dirsync.js', 'engine/src/cli/main.ts', 'installer/test/support/mark-run.ts', 'node_modules/tsx/package.json', 'node_modules/better-sqlite3/package.json'];
+const findAppDir = (): Promise<string> => readableAppDir(own.account, scratch, APP_FILES);
 let appDirFound: Promise<string> | undefined;
 const appDir = (): Promise<string> => (appDirFound ??= findAppDir());
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { repoRoot } from '../../../lab/connection.ts';
+import { readableAppDir } from '../support/readable-app.ts';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,13 +161,16 @@ describe('the control channel: the service proves itself before anything is sent
     assert.equal(book.redeem(clientProofHeader(key, other, '/api/x'), '/api/x'), false, 'a challenge sealed under another key');
   });
 
-  it('tells an account that may not use the service so, and what to do — never that the service is not running', { skip: typeof process.getuid !== 'function' }, () => {
+  it('tells an account that may not use the service so, and what to do — never that the service is not running', { skip: typeof process.getuid !== 'function' }, async () => {
     // Another local account (nobody) as the administrator whose rights do not reach the data directory, then the
-    // control key: on Windows, the administrator whose token UAC filtered.
+    // control key: on Windows, the administrator whose token UAC filtered. It runs the CLI from where it can read it
+    // (a copy in a scratch root when the checkout is private, as a CI clone in a mktemp -d is).
+    const root = process.getuid?.() === 0;
+    const appDir = root ? await readableAppDir('nobody', mkdtempSync(join(tmpdir(), 'dirsync-channel-app-')), ['engine/src/cli/main.ts', 'node_modules/tsx/package.json']) : repoRoot;
     const asOther = (...args: string[]) => {
-      const command = [process.execPath, '--import', 'tsx', join(repoRoot, 'engine', 'src', 'cli', 'main.ts'), '--data-dir', dataDir, ...args];
-      const [file, ...rest] = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...command] : command;
-      return spawnSync(file ?? '', rest, { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+      const command = [process.execPath, '--import', 'tsx', join(appDir, 'engine', 'src', 'cli', 'main.ts'), '--data-dir', dataDir, ...args];
+      const [file, ...rest] = root ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...command] : command;
+      return spawnSync(file ?? '', rest, { cwd: appDir, encoding: 'utf8', timeout: 60_000 });
     };
     const mode = statSync(dataDir).mode & 0o777;
     const socketPath = running.socket.socketPath ?? '';
