@@ -4,7 +4,7 @@
  * links (instant, and readable where only a parent directory of the checkout is private), else (another file system,
  * or private files) a real copy opened to others. Never skipped for the machine's state.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { repoRoot } from '../../../lab/connection.ts';
@@ -26,6 +26,8 @@ async function copyApp(dir: string, options: ReadonlyArray<string>): Promise<boo
 
 export async function readableAppDir(account: string, scratch: string, files: ReadonlyArray<string>): Promise<string> {
   if (await readableBy(account, repoRoot, files)) return repoRoot;
+  // The test's own scratch root (often a mktemp -d, 0700) must let the account through to the copy.
+  chmodSync(scratch, 0o755);
   const dir = join(scratch, 'app');
   if ((await copyApp(dir, ['-alH'])) && (await readableBy(account, dir, files))) return dir;
   assert.ok(await copyApp(dir, ['-RH']), `could not copy ${repoRoot} to ${dir}`);
