@@ -132,6 +132,7 @@ export async function toAdEntry(entry: Entry, readRange: RangedReader): Promise<
   const managerGuid = asStrings(entry['manager']).map((v) => parseExtendedDn(v).guid).find((g) => g !== undefined);
   const deleted = asStrings(entry['isDeleted'])[0]?.toUpperCase() === 'TRUE';
   const sid = sidOf(asBuffer(entry['objectSid']));
+  const foreignMembers = objectClass === 'group' ? foreignMembersOf(memberValues) : [];
   return {
     guid: guidBufferToString(raw),
     guidBase64: raw.toString('base64'),
@@ -143,8 +144,21 @@ export async function toAdEntry(entry: Entry, readRange: RangedReader): Promise<
     deleted,
     attributes,
     memberGuids: objectClass === 'group' ? memberValues.map((v) => parseExtendedDn(v).guid).filter((g): g is string => g !== undefined) : undefined,
+    // Only when there are any: the entry of a group without them is stored as it always was.
+    ...(foreignMembers.length > 0 ? { foreignMembers } : {}),
     managerGuid,
   };
+}
+
+/** Members in CN=ForeignSecurityPrincipals of the domain: accounts of another forest (or well-known SIDs), named by SID. */
+function foreignMembersOf(memberValues: ReadonlyArray<string>): Array<{ sid: string; dn: string }> {
+  const out: Array<{ sid: string; dn: string }> = [];
+  for (const value of memberValues) {
+    const { dn } = parseExtendedDn(value);
+    const match = /^CN=(S-1-[0-9-]+),CN=ForeignSecurityPrincipals,/i.exec(dn);
+    if (match) out.push({ sid: match[1] as string, dn });
+  }
+  return out;
 }
 
 /**

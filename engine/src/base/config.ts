@@ -43,11 +43,34 @@ const scopeSchema = z.object({
 const sourceSchema = z.object({
   /** Stable: the store keys this source's objects and change cursor by it. */
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'must be letters, digits, dots, dashes or underscores'),
+  /**
+   * The DNS name of the forest's root domain (contoso.com): the domains of one forest share it, its service account
+   * and its password. Missing (every configuration before forests): the domain's own name, a forest of one domain.
+   */
+  forest: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'must be the DNS name of the forest root domain, e.g. contoso.com').optional(),
   ad: adConnectionSchema,
   scope: scopeSchema,
   /** The name of the stored secret that holds the password of the account the source is read as. */
   passwordSecret: z.string().min(1).default('ad.password'),
 });
+
+/** A domain is configured once: two sources never share an id or a naming context. */
+function distinctSources(sources: ReadonlyArray<{ id: string; ad: { baseDn: string } }>, context: z.RefinementCtx): void {
+  const ids = new Set<string>();
+  const naming = new Set<string>();
+  for (const [index, source] of sources.entries()) {
+    if (ids.has(source.id.toLowerCase())) context.addIssue({ code: 'custom', path: [index, 'id'], message: `"${source.id}" names another source too: give each source its own id` });
+    const nc = normalizeDn(source.ad.baseDn);
+    if (naming.has(nc)) context.addIssue({ code: 'custom', path: [index, 'ad', 'baseDn'], message: `${source.ad.baseDn} is configured twice: a domain is one source` });
+    ids.add(source.id.toLowerCase());
+    naming.add(nc);
+  }
+}
+
+/** A DN compared as AD compares it: case-insensitive, without the spaces around its separators. */
+export function normalizeDn(dn: string): string {
+  return dn.split(',').map((part) => part.trim().replace(/\s*=\s*/, '=')).join(',').toLowerCase();
+}
 
 /** How the cloud is reached: which proxy (docs/network.md). The proxy user's password is a stored secret. */
 const proxySchema = z.discriminatedUnion('mode', [
@@ -71,8 +94,13 @@ const networkSchema = z.object({ proxy: proxySchema.default({ mode: 'system' }) 
 
 export const configSchema = z.object({
   version: z.literal(2),
-  /** The AD domains to synchronize: exactly one today (several domains and forests come later). */
-  sources: z.array(sourceSchema).length(1, 'must name exactly one directory source: a second one is not offered yet'),
+  /** The AD domains to synchronize: every ticked domain of every forest (docs/forests.md). */
+  sources: z.array(sourceSchema).min(1, 'must name at least one directory source (an AD domain)').superRefine(distinctSources),
+  /**
+   * When the same UPN or mail is used in two forests and neither object is synchronized yet, the object of this
+   * forest keeps the value; without it, neither is written (docs/forests.md "Conflicts between forests").
+   */
+  preferredForest: z.string().optional(),
   cloud: z.object({
     instance: z.enum(['global', 'usgov', 'china', 'custom']).default('global'),
     tenantId: z.string().regex(/^[0-9a-f-]{36}$|^[a-z0-9.-]+\.[a-z]+$/i, 'must be the tenant id (GUID) or its initial domain'),
@@ -125,12 +153,37 @@ const configInput = z.preprocess(upgradeConfig, configSchema);
 export type DirSyncConfig = z.infer<typeof configSchema>;
 export type SourceConfig = DirSyncConfig['sources'][number];
 
-/** The one directory source a configuration names today. */
+/** The first directory source: the one an installation of one domain names (and the wizard's first forest's first domain). */
 export function primarySource(config: DirSyncConfig): SourceConfig {
   return config.sources[0] as SourceConfig;
 }
 
-/** The configuration with its one directory source changed (its connection or its scope). */
+/** A domain's DNS name from its naming context: DC=emea,DC=contoso,DC=com → emea.contoso.com. */
+export function domainNameOf(baseDn: string): string {
+  return normalizeDn(baseDn).split(',').filter((part) => part.startsWith('dc=')).map((part) => part.slice(3)).join('.');
+}
+
+/** The forest a source's domain belongs to (its root domain's DNS name, lower case). */
+export function forestOf(source: SourceConfig): string {
+  return (source.forest ?? domainNameOf(source.ad.baseDn)).toLowerCase();
+}
+
+/** The source whose naming context holds this DN (the longest that does), or undefined. */
+export function sourceOfDn<S extends { readonly ad: { readonly baseDn: string } }>(sources: ReadonlyArray<S>, dn: string): S | undefined {
+  const normalized = normalizeDn(dn);
+  let best: S | undefined;
+  let bestLength = -1;
+  for (const source of sources) {
+    const nc = normalizeDn(source.ad.baseDn);
+    if ((normalized === nc || normalized.endsWith(`,${nc}`)) && nc.length > bestLength) {
+      best = source;
+      bestLength = nc.length;
+    }
+  }
+  return best;
+}
+
+/** The configuration with its first directory source changed (its connection or its scope). */
 export function withPrimarySource(config: DirSyncConfig, change: (source: SourceConfig) => SourceConfig): DirSyncConfig {
   return { ...config, sources: config.sources.map((source, i) => (i === 0 ? change(source) : source)) };
 }

@@ -394,10 +394,12 @@ program.command('match')
       const run = await runSync(sessionFor(store, config), { kind: 'full', dryRun: true, onProgress: progressPrinter() });
       const reports = store.listMatchReports(run.id);
       const notWritable = store.listReports(run.id, 'not-writable');
-      print({ counts: run.matchReport, objects: reports, notWritable }, () => [
-        `Match report (${counts(run.matchReport ?? {})}; not writable through Graph ${notWritable.length})`,
+      const foreignMembers = store.listReports(run.id, 'foreign-member');
+      print({ counts: run.matchReport, objects: reports, notWritable, foreignMembers }, () => [
+        `Match report (${counts(run.matchReport ?? {})}; not writable through Graph ${notWritable.length}; members from another forest ${foreignMembers.length})`,
         ...reports.map((r) => `  ${r.category.padEnd(16)} ${r.dn} — ${r.reason}`),
         ...notWritable.map((r) => `  not-writable     ${r.dn} — ${r.reason}`),
+        ...foreignMembers.map((r) => `  foreign-member   ${r.dn} — ${r.reason}`),
       ].join('\n'));
     });
   });

@@ -98,6 +98,10 @@ export type RunSummary = {
   readonly waitingOnErrors?: number;
   /** 429 answers from Graph during export (each retried). */
   readonly throttled?: number;
+  /** Members of planned groups that are accounts of another forest (foreign security principals): reported per group, not written. */
+  readonly foreignMembers?: number;
+  /** With several domains: what each gave this run (objects read) or why it could not be read. */
+  readonly sources?: ReadonlyArray<SourceRunSummary>;
   /** Write requests sent to Graph (inner requests of $batch). */
   readonly writeRequests?: number;
   readonly planId?: number;
@@ -107,6 +111,20 @@ export type RunSummary = {
    * (organization onPremisesSyncEnabled): every surface says so first.
    */
   readonly tenantSynchronized?: TenantSynchronized;
+};
+
+/** One domain's part of a run (configurations of several domains). */
+export type SourceRunSummary = {
+  /** The source's id in the configuration. */
+  readonly id: string;
+  /** The domain's DNS name, e.g. emea.contoso.com. */
+  readonly domain: string;
+  /** The forest's root domain, e.g. contoso.com. */
+  readonly forest: string;
+  /** AD objects read from it this run. */
+  readonly imported: number;
+  /** Why it could not be read: its objects were left as they are, none deleted. */
+  readonly error?: string;
 };
 
 /** What the tenant says of the other tool that synchronizes it. */

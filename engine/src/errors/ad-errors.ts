@@ -75,3 +75,12 @@ export function mapLdapError(error: unknown, context: LdapErrorContext): EngineE
   }
   return new AdOperationError(`Active Directory could not ${context.operation} (${context.url}): ${message}`);
 }
+
+/** No configured domain could be reached: the run has nothing to import. Each domain's own failure is in the message. */
+export class AllSourcesUnreachableError extends EngineError {
+  public readonly code = 'ad-all-domains-unreachable';
+  public override readonly name = 'AllSourcesUnreachableError';
+  public constructor(sources: ReadonlyArray<{ readonly domain: string; readonly error?: string }>) {
+    super(`No configured domain could be read: ${sources.map((s) => `${s.domain}: ${s.error ?? 'not reached'}`).join('; ')}. Nothing was changed.`);
+  }
+}

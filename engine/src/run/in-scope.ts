@@ -11,10 +11,10 @@ import type { AttributeFlow } from '../sync/attribute-flow.ts';
 import { mapEntry, type MapResult } from '../sync/map.ts';
 import type { MemberRef } from '../sync/plan.ts';
 import type { ScopeDecision } from '../sync/scope.ts';
-import { findDuplicates, validateDesired, type TenantDomains, type UniqueKey } from '../sync/validate.ts';
+import { findDuplicates, validateDesired, type ForestRule, type TenantDomains, type UniqueKey } from '../sync/validate.ts';
 import type { Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
-import { primarySource } from '../base/config.ts';
+import { forestOf, primarySource, sourceOfDn } from '../base/config.ts';
 
 export type PlanMode = { readonly kind: 'full' } | { readonly kind: 'delta'; readonly changedAfterRun: number };
 
@@ -39,7 +39,10 @@ export type InScopeObjects = {
 
 /** A digest of the settings that decide which objects are in scope and what their unique values are. */
 function inScopeSettingsDigest(config: DirSyncConfig): string {
-  return createHash('sha256').update(JSON.stringify({ scope: primarySource(config).scope, flow: config.attributeFlow ?? null, accounts: config.serviceAccountNames })).digest('hex');
+  // An installation of one domain digests what it always did (its table is not rebuilt by an upgrade).
+  const scope = config.sources.length === 1 ? primarySource(config).scope : config.sources.map((s) => [s.ad.baseDn, s.forest ?? null, s.scope]);
+  return createHash('sha256').update(JSON.stringify({ scope, flow: config.attributeFlow ?? null, accounts: config.serviceAccountNames,
+    ...(config.preferredForest !== undefined ? { preferredForest: config.preferredForest } : {}) })).digest('hex');
 }
 
 /** The user's values that must be unique in the tenant, once mapped. */
@@ -73,7 +76,7 @@ export function inScopeObjects(input: {
       });
     }
     const inScopeCount = store.countInScope();
-    return { inScopeCount, outOfScope: store.countAdCandidates() - inScopeCount, inScopeAnchors: new Set(), duplicatesOf: storedDuplicates(store) };
+    return { inScopeCount, outOfScope: store.countAdCandidates() - inScopeCount, inScopeAnchors: new Set(), duplicatesOf: storedDuplicates(store, forestRule(input.config)) };
   }
 
   const maintain = !input.dryRun;
@@ -124,7 +127,8 @@ export function inScopeObjects(input: {
     mails.push(...shared('mail'));
   }
   const duplicated = new Map<string, ObjectError[]>();
-  for (const e of [...findDuplicates('userPrincipalName', upns, linked), ...findDuplicates('mail', mails, linked)]) {
+  const forests = forestRule(input.config);
+  for (const e of [...findDuplicates('userPrincipalName', upns, linked, forests), ...findDuplicates('mail', mails, linked, forests)]) {
     duplicated.set(e.adGuid ?? '', [...(duplicated.get(e.adGuid ?? '') ?? []), e]);
   }
   return { exportable, inScopeCount, outOfScope, inScopeAnchors, duplicatesOf: (guid) => duplicated.get(guid) ?? [] };
@@ -135,8 +139,15 @@ function linkedObjects(store: Store): Pick<ReadonlySet<string>, 'has'> {
   return { has: (guid) => store.getLink(guid) !== undefined };
 }
 
+/** With several forests: which forest an object is in (by the domain that holds its DN), and the one chosen to win a conflict. */
+function forestRule(config: DirSyncConfig): ForestRule | undefined {
+  if (new Set(config.sources.map(forestOf)).size < 2) return undefined;
+  return { forestOf: (dn) => { const source = sourceOfDn(config.sources, dn); return source ? forestOf(source) : undefined; },
+    ...(config.preferredForest !== undefined ? { preferred: config.preferredForest.toLowerCase() } : {}) };
+}
+
 /** Duplicates looked up in the store's in-scope table, value by value (each value's verdict computed once). */
-function storedDuplicates(store: Store): (guid: string) => ReadonlyArray<ObjectError> {
+function storedDuplicates(store: Store, forests: ForestRule | undefined): (guid: string) => ReadonlyArray<ObjectError> {
   const linked = linkedObjects(store);
   const verdicts = new Map<string, ReadonlyArray<ObjectError>>();
   const verdict = (attribute: 'upn' | 'mail', value: string): ReadonlyArray<ObjectError> => {
@@ -145,7 +156,7 @@ function storedDuplicates(store: Store): (guid: string) => ReadonlyArray<ObjectE
     if (!errors) {
       const sharing = store.inScopeSharing(attribute, value);
       const keys: UniqueKey[] = sharing.map((r) => ({ adGuid: r.guid, dn: r.dn, objectType: 'user', value: r.value }));
-      errors = findDuplicates(attribute === 'upn' ? 'userPrincipalName' : 'mail', keys, linked);
+      errors = findDuplicates(attribute === 'upn' ? 'userPrincipalName' : 'mail', keys, linked, forests);
       verdicts.set(key, errors);
     }
     return errors;

@@ -20,7 +20,7 @@ import { validateDesired, type TenantDomains } from '../sync/validate.ts';
 import type { PlanCandidate, Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
 import { inScopeObjects, type InScopeObjects, type MemberBasis, type PlanMode, type ScopeEvaluator } from './in-scope.ts';
-import { primarySource } from '../base/config.ts';
+import { sourceOfDn } from '../base/config.ts';
 import { OLD_TOOL_ORPHAN_REASON } from './handover.ts';
 
 export type { PlanMode, ScopeEvaluator } from './in-scope.ts';
@@ -42,24 +42,34 @@ export type PlanOutcome = {
   readonly retryAdGuids: ReadonlyArray<string>;
   /** Membership and manager additions that wait for an object in error (set aside, not in `planned`). */
   readonly waitingOnErrors: number;
+  /** Members of planned groups that are accounts of another forest (foreign security principals), each reported. */
+  readonly foreignMembers: number;
 };
 
-/** Scope evaluation against the store's container tree (parents by GUID, so renamed or moved OUs keep their scope). */
+/**
+ * Scope evaluation against the store's container tree (parents by GUID, so renamed or moved OUs keep their scope):
+ * each object by the scope of its own domain (the source whose naming context holds its DN).
+ */
 export function scopeEvaluator(store: Store, config: DirSyncConfig): ScopeEvaluator {
   const parents = store.containerParents();
-  // One source today: its scope is the scope (a second source will evaluate each object by its own source's).
-  const configured = primarySource(config).scope;
-  const scope: ScopeConfig = { includedOuGuids: configured.includedOuGuids, excludedOuGuids: configured.excludedOuGuids, groupGuid: configured.groupGuid };
-  const scopingGroupMembers = configured.groupGuid ? new Set(store.getAdEntry(configured.groupGuid)?.memberGuids ?? []) : undefined;
   const serviceAccountNames = new Set(config.serviceAccountNames.map((n) => n.toLowerCase()));
+  const bySource = config.sources.map((source) => {
+    const configured = source.scope;
+    const scope: ScopeConfig = { includedOuGuids: configured.includedOuGuids, excludedOuGuids: configured.excludedOuGuids, groupGuid: configured.groupGuid };
+    const scopingGroupMembers = configured.groupGuid ? new Set(store.getAdEntry(configured.groupGuid)?.memberGuids ?? []) : undefined;
+    return { ad: source.ad, scope, scopingGroupMembers };
+  });
+  const only = bySource.length === 1 ? bySource[0] : undefined;
   return (entry) => {
+    const own = only ?? sourceOfDn(bySource, entry.dn);
+    if (!own) return { inScope: false, code: 'outside-ous', reason: 'not in any configured domain' };
     const ancestorGuids: string[] = [];
     let next = entry.parentGuid;
     for (let depth = 0; next !== undefined && depth < 64; depth += 1) {
       ancestorGuids.push(next);
       next = parents.get(next);
     }
-    return evaluateScope(entry, scope, { ancestorGuids, scopingGroupMembers, serviceAccountNames });
+    return evaluateScope(entry, own.scope, { ancestorGuids, scopingGroupMembers: own.scopingGroupMembers, serviceAccountNames });
   };
 }
 
@@ -100,6 +110,11 @@ export type PlanInput = {
    * its orphans, planned for deletion and always held for approval (full runs).
    */
   readonly oldToolOrphans?: boolean;
+  /**
+   * Domains this run could not read (docs/forests.md): their objects in the store are as last read, so nothing is an orphan
+   * in this run — a managed cloud object may be one of theirs that the store never saw.
+   */
+  readonly unreadDomains?: ReadonlyArray<string>;
 };
 
 export function buildPlan(input: PlanInput): PlanOutcome {
@@ -135,6 +150,7 @@ class Planner {
   /** Member references worked out on delta passes (a full pass has them all in pass1.exportable). */
   private readonly memberBases = new Map<string, MemberBasis | null>();
   private errors = 0;
+  private foreignMembers = 0;
   private notWritable = 0;
 
   public constructor(private readonly input: PlanInput) {
@@ -193,12 +209,28 @@ class Planner {
         this.input.runId);
     }
     if (desired.objectType === 'group') {
+      this.reportForeignMembers(entry);
       // The group's own operations first, then its membership changes in slices as they are planned.
       this.emit(ops);
       this.planMembers(desired, match.cloud?.id);
       return;
     }
     this.emit([...ops, ...this.managerOperations(entry, desired, match)]);
+  }
+
+  /**
+   * A group's members from another forest (foreign security principals) cannot be its members in the tenant: each is
+   * reported with the group's DN and the member's SID, never dropped without a word (docs/forests.md).
+   */
+  private reportForeignMembers(entry: AdEntry): void {
+    for (const member of entry.foreignMembers ?? []) {
+      this.foreignMembers += 1;
+      const wellKnown = !/^S-1-5-21-/i.test(member.sid);
+      this.store.addReport(this.input.runId, { dn: entry.dn, objectType: 'group', category: 'foreign-member',
+        reason: `member ${member.dn} is a foreign security principal (SID ${member.sid}): ${wellKnown ? 'a well-known security principal, not an account'
+          : 'an account of another forest'}; Microsoft Entra ID cannot hold it as a member of this group, so it is not written. `
+          + 'Give the person an account of a synchronized domain in the group, or a cloud group membership.' });
+    }
   }
 
   /** The object as the tenant should hold it, or undefined when it is not writable or invalid (reported). */
@@ -427,7 +459,7 @@ class Planner {
 
   /** Phase (full runs): orphans — managed cloud objects that no AD object in scope claims. */
   public planOrphans(): void {
-    if (this.input.mode.kind !== 'full') return;
+    if (this.input.mode.kind !== 'full' || (this.input.unreadDomains?.length ?? 0) > 0) return;
     const { store } = this;
     for (const page of store.managedCloudObjects()) {
       for (const cloud of page) {
@@ -446,7 +478,7 @@ class Planner {
 
   /** Phase (full runs of a takeover): the old tool's orphans — objects it synchronized that no AD object in scope claims. */
   public planOldToolOrphans(): void {
-    if (this.input.mode.kind !== 'full' || !this.input.oldToolOrphans) return;
+    if (this.input.mode.kind !== 'full' || !this.input.oldToolOrphans || (this.input.unreadDomains?.length ?? 0) > 0) return;
     const { store } = this;
     for (const page of store.formerlySyncedCloudObjects()) {
       for (const cloud of page) {
@@ -483,7 +515,8 @@ class Planner {
       return held;
     });
     return { planId, planned: this.planned, held: gate.held.length + heldCreates.creates + heldCreates.dependents, heldReasons: reasons, errors: this.errors,
-      inScope: pass1.inScopeCount, outOfScope: pass1.outOfScope, notWritable: this.notWritable, matchReport: this.matchReport, retryAdGuids: this.retryAdGuids, waitingOnErrors };
+      inScope: pass1.inScopeCount, outOfScope: pass1.outOfScope, notWritable: this.notWritable, matchReport: this.matchReport, retryAdGuids: this.retryAdGuids, waitingOnErrors,
+      foreignMembers: this.foreignMembers };
   }
 }
 

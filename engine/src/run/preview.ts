@@ -50,12 +50,12 @@ const REPORT_CATEGORIES: Readonly<Partial<Record<PreviewCategory, ReadonlyArray<
   matched: ['linked', 'hard-match', 'soft-match-upn', 'soft-match-mail'],
   conflict: ['conflict'],
   blocked: ['blocked'],
-  'out-of-scope': ['out-of-scope', 'not-writable'],
+  'out-of-scope': ['out-of-scope', 'not-writable', 'foreign-member'],
 };
 
 const MATCH_DETAIL: Readonly<Record<string, string>> = {
   linked: 'already synchronized', 'hard-match': 'hard match (source anchor)', 'soft-match-upn': 'soft match (userPrincipalName)',
-  'soft-match-mail': 'soft match (mail)', 'not-writable': 'not writable through Microsoft Graph',
+  'soft-match-mail': 'soft match (mail)', 'not-writable': 'not writable through Microsoft Graph', 'foreign-member': 'a member from another forest',
 };
 
 /** Invalid objects are those with validation errors; conflicts and blocked matches are counted on their own. */

@@ -4,7 +4,8 @@
  * below; `failRun` is the one place a run fails.
  */
 import type { RunPhase, RunProgress } from '../contract/control-api.ts';
-import type { RunKind, RunSummary } from '../contract/model.ts';
+import type { RunKind, RunSummary, SourceRunSummary } from '../contract/model.ts';
+import { AllSourcesUnreachableError } from '../errors/ad-errors.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { tenantSynchronizedOf, type CloudConnector } from '../cloud/connector.ts';
 import { defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
@@ -89,6 +90,8 @@ type RunContext = {
   readonly watermark: number;
   /** The directory sources, each with where its change stream was read to. */
   readonly sources: ReadonlyArray<{ readonly source: AdSource; readonly cursor: string | undefined }>;
+  /** What each source gave this run: how many objects, or why it could not be read (docs/forests.md). */
+  readonly sourceOutcomes: Map<string, SourceRunSummary>;
   readonly log?: Logger;
   readonly counts: RunCounts;
   readonly notes: string[];
@@ -105,12 +108,21 @@ type TenantFacts = {
 export async function runSync(session: EngineSession, options: RunOptions): Promise<RunSummary> {
   return withRunLock(session.store, async () => {
     const run = startRun(session, options);
-    // Every source is reached before anything else is done: a DC that cannot be reached fails the run at once.
-    const connections: AdConnector[] = [];
+    // Every source is reached before anything else is done. With one domain, a DC that cannot be reached fails the run at
+    // once; with several, only its own part (its objects stay as they are, none deleted), unless no domain can be reached.
+    const connections = new Map<string, AdConnector>();
     try {
-      for (const { source } of run.sources) connections.push(await session.connectAd(source));
+      for (const { source } of run.sources) {
+        try {
+          connections.set(source.id, await session.connectAd(source));
+        } catch (error) {
+          if (run.sources.length === 1) throw error;
+          sourceFailed(run, source, error);
+        }
+      }
+      if (connections.size === 0) throw new AllSourcesUnreachableError([...run.sourceOutcomes.values()]);
     } catch (error) {
-      await Promise.all(connections.map((c) => c.close()));
+      await Promise.all([...connections.values()].map((c) => c.close()));
       return failRun(session.store, run.runId, error, run.counts, run.log);
     }
     try {
@@ -118,7 +130,10 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
       const refusalsBefore = cloud.tokenRefusals.count;
       run.progress('starting', 0);
       const tenant = await readTenant(run, cloud);
-      for (const [index, { source, cursor }] of run.sources.entries()) await importAd(run, source, cursor, connections[index] as AdConnector);
+      for (const { source, cursor } of run.sources) {
+        const connection = connections.get(source.id);
+        if (connection) await importSource(run, source, cursor, connection);
+      }
       if (run.kind === 'full') await importCloud(run, cloud);
       if (options.takeoverPreview) {
         if (!options.dryRun) throw new Error('A takeover preview is a dry run on a copy of the store.');
@@ -135,9 +150,43 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
     } catch (caught) {
       return failRun(session.store, run.runId, caught, run.counts, run.log);
     } finally {
-      await Promise.all(connections.map((c) => c.close()));
+      await Promise.all([...connections.values()].map((c) => c.close()));
     }
   });
+}
+
+/** Imports one source; with several, a source that fails midway fails only its own part (what it gave is kept, its cursor stays). */
+async function importSource(run: RunContext, source: AdSource, cursor: string | undefined, connection: AdConnector): Promise<void> {
+  const before = run.counts.ad;
+  try {
+    await importAd(run, source, cursor, connection);
+    run.sourceOutcomes.set(source.id, { ...describeSource(source), imported: run.counts.ad - before });
+  } catch (error) {
+    if (run.sources.length === 1) throw error;
+    sourceFailed(run, source, error, run.counts.ad - before);
+  }
+}
+
+function describeSource(source: AdSource): Omit<SourceRunSummary, 'imported'> {
+  return { id: source.id, domain: source.domain, forest: source.forest };
+}
+
+/** A domain that could not be read: said in the run's errors (by its naming context), its notes and its summary. */
+function sourceFailed(run: RunContext, source: AdSource, error: unknown, imported = 0): void {
+  const reason = error instanceof Error ? error.message : String(error);
+  run.sourceOutcomes.set(source.id, { ...describeSource(source), imported, error: reason });
+  run.log?.warn({ source: source.id, domain: source.domain, err: reason }, 'domain could not be read');
+  run.session.store.addErrors(run.runId, [{
+    dn: source.connection.baseDn, code: 'domain-unreachable',
+    reason: `The domain ${source.domain} (forest ${source.forest}, ${source.connection.url}) could not be read: ${reason}`,
+    hint: 'Its objects are left as they are (none is deleted) and its changes are read when it answers again. Check that its domain controller runs and is reachable (dirsync doctor).',
+  }]);
+  run.notes.push(`The domain ${source.domain} could not be read (${reason}): its objects were left as they are, none deleted; its changes are read when it answers again.`);
+}
+
+/** Domains that could not be read in this run. */
+function unreadSources(run: RunContext): ReadonlyArray<SourceRunSummary> {
+  return [...run.sourceOutcomes.values()].filter((s) => s.error !== undefined);
 }
 
 /** Records the run's start: a delta with no full run before it is a full run. */
@@ -169,7 +218,7 @@ function startRun(session: EngineSession, options: RunOptions): RunContext {
   log?.info({ kind, dryRun: options.dryRun }, 'run started');
   if (!options.dryRun) osLog('info', `Directory Sync: ${kind} run ${runId} started.`);
   store.heartbeatRunLock(runId);
-  return { session, options, runId, kind, watermark, sources, log, counts: { ad: 0, cloud: 0 }, notes, progress };
+  return { session, options, runId, kind, watermark, sources, sourceOutcomes: new Map(), log, counts: { ad: 0, cloud: 0 }, notes, progress };
 }
 
 /** Whether this run may write: not a preview, not staging, not told to plan only. */
@@ -261,6 +310,7 @@ function planRun(run: RunContext, tenant: TenantFacts): PlanOutcome {
     domains: tenant.domains, anchorProperty: tenant.anchorProperty, inScopeBefore: inScopeBefore(store), dryRun: run.options.dryRun,
     recordMatches: run.options.dryRun, recordOutOfScope: run.options.recordOutOfScope, tenantSynchronized: tenant.summary.tenantSynchronized !== undefined,
     oldToolOrphans: run.options.takeoverPreview === true || plansOldToolOrphans(store),
+    unreadDomains: unreadSources(run).map((s) => s.domain),
   });
   // A held plan keeps the old count, so that approving or rejecting is the only way past the guard.
   if (!run.options.dryRun && !config.stagingMode && plan.held === 0) store.setCursor(IN_SCOPE_COUNT, String(plan.inScope));
@@ -285,16 +335,19 @@ function plannedTotal(plan: PlanOutcome): number {
 }
 
 function baseSummary(run: RunContext, plan: PlanOutcome, tenant: TenantFacts): Omit<RunSummary, 'id' | 'kind' | 'dryRun' | 'status' | 'startedAt' | 'endedAt' | 'exported'> {
-  return { imported: { ...run.counts }, planned: plan.planned, held: plan.held, errors: plan.errors, outOfScope: plan.outOfScope, notWritable: plan.notWritable,
+  const several = run.sources.length > 1;
+  return { imported: { ...run.counts }, planned: plan.planned, held: plan.held, errors: plan.errors + unreadSources(run).length, outOfScope: plan.outOfScope, notWritable: plan.notWritable,
+    ...(several ? { sources: run.sources.map(({ source }) => run.sourceOutcomes.get(source.id) ?? { ...describeSource(source), imported: 0 }) } : {}),
     inScope: plan.inScope, planId: plan.planId, matchReport: plan.matchReport, heldReasons: plan.heldReasons,
-    ...(plan.waitingOnErrors > 0 ? { waitingOnErrors: plan.waitingOnErrors } : {}), ...tenant.summary };
+    ...(plan.waitingOnErrors > 0 ? { waitingOnErrors: plan.waitingOnErrors } : {}), ...(plan.foreignMembers > 0 ? { foreignMembers: plan.foreignMembers } : {}), ...tenant.summary };
 }
 
 /** A run that stops at its plan: the plan stays previewed, and the run says why nothing was written. */
 function finishWithPlan(run: RunContext, plan: PlanOutcome, tenant: TenantFacts, why: string, refusals: string | undefined): RunSummary {
   const { store } = run.session;
   store.setPlanStatus(plan.planId, 'previewed');
-  store.finishRun(run.runId, plan.errors > 0 ? 'completed-with-errors' : 'succeeded', { ...baseSummary(run, plan, tenant), exported: {} },
+  const summary = baseSummary(run, plan, tenant);
+  store.finishRun(run.runId, summary.errors > 0 ? 'completed-with-errors' : 'succeeded', { ...summary, exported: {} },
     [...run.notes, why, refusals].filter(Boolean).join(' '));
   run.log?.info({ planned: plan.planned, held: plan.held, errors: plan.errors }, 'preview finished');
   return store.getRun(run.runId) as RunSummary;
@@ -324,7 +377,7 @@ async function exportRun(run: RunContext, cloud: CloudConnector, plan: PlanOutco
       store.markChangedForNextRun([...result.failedAdGuids, ...result.waitingAdGuids, ...plan.retryAdGuids], run.runId + 1);
     }
   });
-  const errors = plan.errors + result.failed;
+  const errors = plan.errors + unreadSources(run).length + result.failed;
   const status = plan.held > 0 ? 'waiting-for-approval' : errors > 0 ? 'completed-with-errors' : 'succeeded';
   const notes = [...run.notes, plan.held > 0 ? plan.heldReasons.join(' ') : undefined,
     stopped ? run.options.interruption?.() ?? 'Export stopped before the end: the rest is planned again next run.' : undefined,

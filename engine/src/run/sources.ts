@@ -1,14 +1,18 @@
 /**
  * The directory sources a run imports. A source is one AD domain: its connection, the secret that
- * holds its account's password, and its scope (the configuration's `sources`). The store keys AD
- * objects and change cursors by source; a run imports each source in turn. Exactly one today; a
- * forest's domains and other forests will be further turns of the same loop.
+ * holds its account's password, its scope, and the forest it belongs to (the configuration's
+ * `sources`). The store keys AD objects and change cursors by source; a run imports each source in
+ * turn, and a source that cannot be read fails only its own part of the run (docs/forests.md).
  */
-import type { DirSyncConfig, SourceConfig } from '../base/config.ts';
+import { domainNameOf, forestOf, sourceOfDn, type DirSyncConfig, type SourceConfig } from '../base/config.ts';
 
 export type AdSource = {
   /** Stable: the store keys this source's objects and cursor by it. */
   readonly id: string;
+  /** The domain's DNS name (emea.contoso.com), from its naming context. */
+  readonly domain: string;
+  /** The forest's root domain DNS name (contoso.com). */
+  readonly forest: string;
   readonly connection: SourceConfig['ad'];
   /** The name of the secret that holds the password of the account the source is read as. */
   readonly passwordSecret: string;
@@ -18,5 +22,17 @@ export type AdSource = {
 export { PRIMARY_SOURCE } from '../store/keys.ts';
 
 export function adSourcesOf(config: DirSyncConfig): ReadonlyArray<AdSource> {
-  return config.sources.map((source) => ({ id: source.id, connection: source.ad, passwordSecret: source.passwordSecret, scope: source.scope }));
+  return config.sources.map((source) => ({
+    id: source.id, domain: domainNameOf(source.ad.baseDn), forest: forestOf(source), connection: source.ad, passwordSecret: source.passwordSecret, scope: source.scope,
+  }));
+}
+
+/** The source (domain) an AD object belongs to, by its DN; the first source when none holds it. */
+export function sourceForDn(sources: ReadonlyArray<AdSource>, dn: string): AdSource {
+  return sourceOfDn(sources.map((source) => ({ source, ad: source.connection })), dn)?.source ?? (sources[0] as AdSource);
+}
+
+/** Whether the configuration names more than one domain (surfaces then say which domain each object is in). */
+export function severalSources(config: DirSyncConfig): boolean {
+  return config.sources.length > 1;
 }

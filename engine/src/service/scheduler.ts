@@ -11,8 +11,13 @@ export type ScheduleDecision = { readonly kind: 'full' | 'delta'; readonly at: n
 
 /** The parts of the configuration that change what is in scope or how it maps: changing them needs a full run. */
 export function fullRunConfigHash(config: DirSyncConfig): string {
-  const relevant = { ad: { url: primarySource(config).ad.url, baseDn: primarySource(config).ad.baseDn }, cloud: { tenantId: config.cloud.tenantId, clientId: config.cloud.clientId },
-    scope: primarySource(config).scope, attributeFlow: config.attributeFlow, matching: config.matching };
+  const first = primarySource(config);
+  // One domain hashes as it always did; more: every domain, its forest and scope, and the forest that wins a conflict.
+  const domains = config.sources.length === 1 ? {} : {
+    sources: config.sources.map((s) => ({ url: s.ad.url, baseDn: s.ad.baseDn, forest: s.forest ?? null, scope: s.scope })), preferredForest: config.preferredForest ?? null,
+  };
+  const relevant = { ad: { url: first.ad.url, baseDn: first.ad.baseDn }, cloud: { tenantId: config.cloud.tenantId, clientId: config.cloud.clientId },
+    scope: first.scope, attributeFlow: config.attributeFlow, matching: config.matching, ...domains };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex');
 }
 

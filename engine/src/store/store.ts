@@ -758,14 +758,14 @@ export class Store {
     return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as ObjectError);
   }
 
-  public addReport(runId: number, entry: { dn: string; objectType: string; category: 'not-writable' | 'out-of-scope' | MatchReportEntry['kind']; reason: string }): void {
+  public addReport(runId: number, entry: { dn: string; objectType: string; category: 'not-writable' | 'out-of-scope' | 'foreign-member' | MatchReportEntry['kind']; reason: string }): void {
     this.sql('INSERT INTO object_reports (run_id, dn, object_type, category, reason) VALUES (?, ?, ?, ?, ?)').run(runId, entry.dn, entry.objectType, entry.category, entry.reason);
   }
 
   /** The match report of a run: one row per object matched, created, in conflict or blocked (not those out of scope or not writable). */
   public listMatchReports(runId: number): ReadonlyArray<{ dn: string; objectType: string; category: MatchReportEntry['kind']; reason: string }> {
     return this.listReports(runId).filter((r): r is { dn: string; objectType: string; category: MatchReportEntry['kind']; reason: string } =>
-      r.category !== 'not-writable' && r.category !== 'out-of-scope');
+      r.category !== 'not-writable' && r.category !== 'out-of-scope' && r.category !== 'foreign-member');
   }
 
   public listReports(runId: number, category?: string): ReadonlyArray<{ dn: string; objectType: string; category: string; reason: string }> {

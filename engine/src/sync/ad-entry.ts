@@ -22,6 +22,11 @@ export type AdEntry = {
   readonly attributes: Readonly<Record<string, ReadonlyArray<string>>>;
   /** Groups: objectGUIDs of direct members (resolved from extended DNs, ranged retrieval included). */
   readonly memberGuids?: ReadonlyArray<string>;
+  /**
+   * Groups: members that are foreign security principals (CN=<SID>,CN=ForeignSecurityPrincipals,…) — accounts of
+   * another forest, which the tenant cannot hold as this group's members; reported per group. Absent when none.
+   */
+  readonly foreignMembers?: ReadonlyArray<{ readonly sid: string; readonly dn: string }>;
   /** Users: objectGUID of the manager. */
   readonly managerGuid?: string;
 };

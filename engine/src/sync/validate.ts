@@ -96,12 +96,16 @@ export function validateDesired(desired: DesiredObject, domains: TenantDomains):
 
 export type UniqueKey = { readonly adGuid: string; readonly dn: string; readonly objectType: DesiredObject['objectType']; readonly value: string };
 
+/** Which forest a DN is in, and the forest the administrator chose to win a conflict between forests (docs/forests.md). */
+export type ForestRule = { readonly forestOf: (dn: string) => string | undefined; readonly preferred?: string };
+
 /**
  * Values that must be unique in the tenant (UPN, mail): every object after the first that uses a
  * value gets an error. `preferred` (already linked objects) keep their value first; it is asked
- * only about objects that share a value.
+ * only about objects that share a value. Objects of different forests are never one person to this
+ * product: when neither is linked and no forest was chosen to win, none of them keeps the value.
  */
-export function findDuplicates(attribute: string, keys: ReadonlyArray<UniqueKey>, preferred: Pick<ReadonlySet<string>, 'has'>): ReadonlyArray<ObjectError> {
+export function findDuplicates(attribute: string, keys: ReadonlyArray<UniqueKey>, preferred: Pick<ReadonlySet<string>, 'has'>, forests?: ForestRule): ReadonlyArray<ObjectError> {
   const groups = new Map<string, UniqueKey[]>();
   for (const key of keys) {
     const normalized = key.value.toLowerCase();
@@ -112,16 +116,28 @@ export function findDuplicates(attribute: string, keys: ReadonlyArray<UniqueKey>
   const errors: ObjectError[] = [];
   for (const list of groups.values()) {
     if (list.length < 2) continue;
+    const forestOf = (key: UniqueKey): string | undefined => forests?.forestOf(key.dn);
+    const spansForests = forests !== undefined && new Set(list.map(forestOf)).size > 1;
     const ordered = [...list].sort((a, b) =>
-      Number(preferred.has(b.adGuid)) - Number(preferred.has(a.adGuid)) || a.dn.localeCompare(b.dn));
+      Number(preferred.has(b.adGuid)) - Number(preferred.has(a.adGuid))
+      || (spansForests ? Number(forestOf(b) === forests.preferred) - Number(forestOf(a) === forests.preferred) : 0)
+      || a.dn.localeCompare(b.dn));
     const keeper = ordered[0] as UniqueKey;
-    for (const duplicate of ordered.slice(1)) {
-      errors.push({
-        dn: duplicate.dn, adGuid: duplicate.adGuid, objectType: duplicate.objectType, attribute, value: duplicate.value,
-        code: `duplicate-${attribute.toLowerCase()}`,
-        reason: `${attribute} "${duplicate.value}" is also used by ${keeper.dn}; Microsoft Entra ID requires it to be unique`,
-        hint: `Give one of the two objects a different ${attribute} in Active Directory.`,
-      });
+    const keeps = !spansForests || preferred.has(keeper.adGuid) || (forests.preferred !== undefined && forestOf(keeper) === forests.preferred);
+    for (const duplicate of keeps ? ordered.slice(1) : ordered) {
+      const code = `duplicate-${attribute.toLowerCase()}`;
+      const base = { dn: duplicate.dn, adGuid: duplicate.adGuid, objectType: duplicate.objectType, attribute, value: duplicate.value, code };
+      if (!spansForests) {
+        errors.push({ ...base, reason: `${attribute} "${duplicate.value}" is also used by ${keeper.dn}; Microsoft Entra ID requires it to be unique`,
+          hint: `Give one of the two objects a different ${attribute} in Active Directory.` });
+        continue;
+      }
+      const others = list.filter((k) => k !== duplicate).map((k) => `${k.dn} (forest ${forestOf(k) ?? '?'})`).join(', ');
+      errors.push({ ...base, code: `${code}-across-forests`,
+        reason: `${attribute} "${duplicate.value}" of this object (forest ${forestOf(duplicate) ?? '?'}) is also used by ${others}: objects of two forests are never joined `
+          + `into one cloud object, ${keeps ? `and ${keeper.dn} keeps it (${preferred.has(keeper.adGuid) ? 'it is already synchronized' : `forest ${forests.preferred} was chosen to win`})`
+            : 'and neither is written while both use it'}`,
+        hint: `Give one of them a different ${attribute} in Active Directory, leave one out of scope, or choose the forest that wins (dirsync config: preferredForest).` });
     }
   }
   return errors;
