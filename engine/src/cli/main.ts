@@ -19,7 +19,8 @@ import { synchronizedTenantNote, tenantSyncState } from '../run/tenant-state.ts'
 import { readHandover, runsWaitForHandover } from '../run/handover.ts';
 import { HandoverRefusedError } from '../errors/handover-errors.ts';
 import { adCursorKey, PRIMARY_SOURCE } from '../store/keys.ts';
-import { adSourcesOf, type AdSource } from '../run/sources.ts';
+import { adSourcesOf, domainStatuses, type AdSource } from '../run/sources.ts';
+import type { DomainStatus } from '../contract/control-api.ts';
 import { callControl, RemoteError, subscribeControl, type ControlEndpoint } from '../service/control-client.ts';
 import { AccessError, accessErrorOf } from '../errors/access-error.ts';
 import { defaultSocketPath, startService } from '../service/daemon.ts';
@@ -142,13 +143,15 @@ function describeRun(run: RunSummary): string {
   const lines = [
     ...(run.tenantSynchronized ? [`${synchronizedTenantNote(run.tenantSynchronized)}`] : []),
     `Run ${run.id} (${run.kind}${run.dryRun ? ', preview' : ''}): ${run.status}`,
-    `  imported   AD ${run.imported.ad}, cloud ${run.imported.cloud}`,
+    `  imported   AD ${run.imported.ad}${run.sources ? ` (${run.sources.map((s) => `${s.domain} ${s.error !== undefined ? 'NOT READ' : s.imported}`).join(', ')})` : ''}, cloud ${run.imported.cloud}`,
     `  in scope   ${run.inScope ?? '-'}   out of scope ${run.outOfScope}   not writable through Graph ${run.notWritable ?? 0}`,
     `  planned    ${counts(run.planned)}`,
     `  exported   ${counts(run.exported)}`,
   ];
   if (run.held > 0) lines.push(`  held       ${run.held} operations wait for approval (${(run.heldReasons ?? []).join(' ')}): dirsync approve ${run.planId}`);
   if (run.errors > 0) lines.push(`  errors     ${run.errors} objects skipped: dirsync errors --run ${run.id}`);
+  if (run.foreignMembers) lines.push(`  foreign    ${run.foreignMembers} group members from another forest (foreign security principals), reported per group, not written: dirsync match`);
+  for (const source of run.sources ?? []) if (source.error !== undefined) lines.push(`  domain     ${source.domain} (forest ${source.forest}) could not be read: ${source.error} — its objects were left as they are`);
   if (run.waitingOnErrors) lines.push(`  waiting    ${run.waitingOnErrors} membership and manager changes wait for objects in error (not planned; listed in the plan)`);
   if (run.throttled) lines.push(`  throttled  ${run.throttled} requests (retried)`);
   if (run.message) lines.push(`  ${run.message}`);
@@ -350,20 +353,27 @@ program.command('status')
       const changeTracking = cursor ? (AdConnector.cursorMode(cursor) === 'dirsync' ? 'DirSync' : 'uSNChanged (the account lacks Replicating Directory Changes)') : 'none yet (the first run is full)';
       const tenant = tenantSyncState(store);
       const handover = readHandover(store);
-      const status = { configured: config !== undefined, stagingMode: config?.stagingMode ?? false, tenant, changeTracking, lastRun: last, pendingApprovals: pending,
+      const domains = config ? domainStatuses(store, config, last) : [];
+      const status = { configured: config !== undefined, stagingMode: config?.stagingMode ?? false, tenant, changeTracking, domains, lastRun: last, pendingApprovals: pending,
         managed: store.managedCount(), links: store.linkCount(),
         synchronizedByAnotherTool: store.syncedCount(), handover };
       print(status, () => [
         ...(tenant?.synchronized ? [`${synchronizedTenantNote(tenant)} In the tenant: ${status.synchronizedByAnotherTool.user} users and ${status.synchronizedByAnotherTool.group} groups it synchronizes (as of the last full run). To take over from it: dirsync handover status.`] : []),
         ...(handover ? [`Takeover: ${handover.phase}${handover.phase === 'done' ? ` (adopted by run ${handover.adoptionRunId ?? '?'})` : ` since ${handover.switchedAt}`}: dirsync handover status.`] : []),
-        config ? `Configured: AD ${primarySource(config).ad.url} (${primarySource(config).ad.baseDn}) → tenant ${config.cloud.tenantId}${config.stagingMode ? ' — STAGING MODE: plans only, never exports' : ''}` : 'Not configured: run `dirsync init` or the Configuration Wizard.',
-        `Change tracking: ${changeTracking}`,
+        config ? `Configured: AD ${primarySource(config).ad.url} (${primarySource(config).ad.baseDn})${domains.length > 1 ? ` and ${domains.length - 1} more domains` : ''} → tenant ${config.cloud.tenantId}${config.stagingMode ? ' — STAGING MODE: plans only, never exports' : ''}` : 'Not configured: run `dirsync init` or the Configuration Wizard.',
+        ...(domains.length > 1 ? ['Domains:', ...domains.map(describeDomain)] : [`Change tracking: ${changeTracking}`]),
         `Managed in the tenant: ${status.managed.user} users, ${status.managed.group} groups`,
         last ? `Last run: ${describeRun(last)}` : 'No run yet.',
         ...pending.map((p) => `Plan ${p.id} waits for approval: ${p.held.length} operations held. ${p.reasons.join(' ')}\n${p.held.map((op) => `  ${op.kind} ${op.dn ?? op.displayName ?? op.sourceAnchor} — ${op.reason}`).join('\n')}\n  Approve: dirsync approve ${p.id}   Reject: dirsync reject ${p.id}`),
       ].join('\n'));
     });
   });
+
+/** One domain of `dirsync status`: forest, DC, objects, change tracking, and the last run's failure to read it. */
+function describeDomain(d: DomainStatus): string {
+  const tracking = d.changeTracking === 'dirsync' ? 'DirSync' : d.changeTracking === 'usn' ? 'uSNChanged' : 'not read yet';
+  return `  ${d.domain} (forest ${d.forest}) from ${d.url}: ${d.objects} objects; changes by ${tracking}${d.lastError ? `\n    The last run could not read it: ${d.lastError}` : ''}`;
+}
 
 program.command('history')
   .description('recent runs with their counts')

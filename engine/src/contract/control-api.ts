@@ -21,6 +21,19 @@ export type RunProgress = {
   readonly preview?: boolean;
 };
 
+export type DomainStatus = {
+  readonly id: string;
+  readonly domain: string;
+  readonly forest: string;
+  /** The domain controller it is read from. */
+  readonly url: string;
+  readonly changeTracking: 'dirsync' | 'usn' | 'none';
+  /** Users, groups and contacts read from it (in the store). */
+  readonly objects: number;
+  /** Why the last run could not read it (its objects were left as they are). */
+  readonly lastError?: string;
+};
+
 export type OwnershipHolder = { readonly serverId: string; readonly hostName: string; readonly claimedAt: string; readonly generation: number };
 
 export type ServiceStatus = {
@@ -30,7 +43,10 @@ export type ServiceStatus = {
   /** `active`: this server exports; `staging`: plans only; `not-owner`: another server holds the lease. */
   readonly role: 'active' | 'staging' | 'not-owner' | 'unconfigured';
   readonly ownership?: { readonly thisServer: boolean; readonly holder?: OwnershipHolder };
+  /** How the first domain's changes are read (every domain's: `domains`). */
   readonly changeTracking: 'dirsync' | 'usn' | 'none';
+  /** Every configured domain: its forest, how its changes are read, its objects, and what the last run made of it. */
+  readonly domains?: ReadonlyArray<DomainStatus>;
   readonly running?: RunProgress;
   readonly lastRun?: RunSummary;
   readonly nextRunAt?: string;

@@ -4,6 +4,11 @@
  * `sources`). The store keys AD objects and change cursors by source; a run imports each source in
  * turn, and a source that cannot be read fails only its own part of the run (docs/forests.md).
  */
+import type { DomainStatus } from '../contract/control-api.ts';
+import type { RunSummary } from '../contract/model.ts';
+import { AdConnector } from '../ad/connector.ts';
+import { adCursorKey } from '../store/keys.ts';
+import type { Store } from '../store/store.ts';
 import { domainNameOf, forestOf, sourceOfDn, type DirSyncConfig, type SourceConfig } from '../base/config.ts';
 
 export type AdSource = {
@@ -35,4 +40,15 @@ export function sourceForDn(sources: ReadonlyArray<AdSource>, dn: string): AdSou
 /** Whether the configuration names more than one domain (surfaces then say which domain each object is in). */
 export function severalSources(config: DirSyncConfig): boolean {
   return config.sources.length > 1;
+}
+
+/** Every configured domain as status shows it: forest, change tracking, objects read, and the last run's failure to read it. */
+export function domainStatuses(store: Store, config: DirSyncConfig, lastRun: RunSummary | undefined): ReadonlyArray<DomainStatus> {
+  const counts = store.adCandidateCountsBySource();
+  return adSourcesOf(config).map((source) => {
+    const cursor = store.getCursor(adCursorKey(source.id));
+    const lastError = lastRun?.sources?.find((s) => s.id === source.id)?.error;
+    return { id: source.id, domain: source.domain, forest: source.forest, url: source.connection.url,
+      changeTracking: cursor ? AdConnector.cursorMode(cursor) : 'none', objects: counts[source.id] ?? 0, ...(lastError !== undefined ? { lastError } : {}) };
+  });
 }

@@ -33,6 +33,7 @@ import { createServiceAccount, rotateServiceAccountPassword, verifyServiceAccoun
 import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.ts';
 import { phaseEtaSeconds, runSync } from '../run/run.ts';
 import { tenantSyncState } from '../run/tenant-state.ts';
+import { domainStatuses } from '../run/sources.ts';
 import { adCursorKey, CLOUD_REGISTRATION, PRIMARY_SOURCE, FULL_CONFIG_HASH, SERVER_ID, SERVICE_ACCOUNT, SERVICE_ACCOUNT_RIGHTS } from '../store/keys.ts';
 import { scopeEvaluator } from '../run/planning.ts';
 import { listPreviewObjects, openPreviewStore, previewCounts, previewFile, removePreviewFiles, removeStalePreviews } from '../run/preview.ts';
@@ -510,6 +511,7 @@ export class DirSyncService implements ControlRequests {
       role: !config ? 'unconfigured' : config.stagingMode ? 'staging' : notOwner ? 'not-owner' : 'active',
       ownership: lease ? { thisServer: lease.state === 'owner', holder: lease.holder ?? undefined } : undefined,
       changeTracking: cursor ? AdConnector.cursorMode(cursor) : 'none',
+      ...(config ? { domains: domainStatuses(this.store, config, last) } : {}),
       running: this.running?.progress,
       lastRun: last,
       nextRunAt: this.next ? new Date(this.next.at).toISOString() : undefined,

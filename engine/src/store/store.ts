@@ -361,6 +361,12 @@ export class Store {
     return new Map(rows.map((r) => [r.guid, r.parent ?? undefined]));
   }
 
+  /** Users, groups and contacts read from each source (domain), by source id. */
+  public adCandidateCountsBySource(): Record<string, number> {
+    const rows = this.sql("SELECT source, COUNT(*) AS n FROM ad_objects WHERE object_class IN ('user', 'group', 'contact') AND deleted = 0 GROUP BY source").all() as Array<{ source: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.source, r.n]));
+  }
+
   public countAdCandidates(): number {
     return (this.sql("SELECT COUNT(*) AS n FROM ad_objects WHERE object_class IN ('user', 'group', 'contact') AND deleted = 0").get() as { n: number }).n;
   }

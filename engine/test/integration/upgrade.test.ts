@@ -27,6 +27,7 @@ describe('upgrading in place', () => {
   });
 
   for (const file of fixtures) {
+    // The fixture of the current schema is a store today's installations leave (schema 7: one domain, before forests).
     it(`opens the store of ${file.replace('.tar.xz', '')}, keeps everything, and the next runs write only what changed`, async () => {
       const root = join(scratch, file.replace('.tar.xz', ''));
       await unpackFixture(join(storeFixturesDir, file), root);
@@ -44,11 +45,15 @@ describe('upgrading in place', () => {
       assert.deepEqual(report.adObjectSources, ['primary'], 'every AD object belongs to the installation\'s one source');
       assert.equal(report.linksAfter, report.linksBefore);
       assert.equal(report.linksBefore, meta.managed.users + meta.managed.groups);
-      // The upgrade is recorded, with a backup of the store as it was.
-      assert.equal(report.upgrades.length, 1);
-      assert.equal(report.upgrades[0]?.from_version, meta.schemaVersion);
-      assert.equal(report.upgrades[0]?.to_version, latestSchemaVersion());
-      assert.equal(report.backupSchema, meta.schemaVersion);
+      if (meta.schemaVersion < latestSchemaVersion()) {
+        // The upgrade is recorded, with a backup of the store as it was.
+        assert.equal(report.upgrades.length, 1);
+        assert.equal(report.upgrades[0]?.from_version, meta.schemaVersion);
+        assert.equal(report.upgrades[0]?.to_version, latestSchemaVersion());
+        assert.equal(report.backupSchema, meta.schemaVersion);
+      } else {
+        assert.equal(report.upgrades.length, 0, 'a store of the current schema was migrated');
+      }
 
       assert.equal(report.delta.status, 'succeeded', report.delta.message);
       assert.deepEqual(report.delta.writes, [], 'the first delta run after the upgrade wrote to the tenant');
