@@ -26,8 +26,9 @@ import { StoreError } from '../errors/store-error.ts';
 import { bundledEngine } from '../app-root.ts';
 import { productVersion } from '../version.ts';
 import { storeFiles, type DirSyncConfig } from '../base/config.ts';
-import { cloudConnectorFor, cloudNetworkFor, readConfig, SECRET_AD_PASSWORD } from '../run/session.ts';
-import { primarySource } from '../base/config.ts';
+import { cloudConnectorFor, cloudNetworkFor, readConfig } from '../run/session.ts';
+import { domainNameOf, primarySource } from '../base/config.ts';
+import { adSourcesOf, type AdSource } from '../run/sources.ts';
 
 export type DoctorStatus = 'ok' | 'warning' | 'failed' | 'skipped';
 export type DoctorCheck = { readonly id: string; readonly title: string; readonly status: DoctorStatus; readonly detail: string; readonly fix?: string };
@@ -126,7 +127,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       checks.push(check('configuration', 'Configuration', 'failed', config, 'Run the Configuration Wizard again, or dirsync config import a good configuration.'));
       return finish(checks);
     }
-    checks.push(check('configuration', 'Configuration', 'ok', `AD ${primarySource(config).ad.url} as ${primarySource(config).ad.bindDn}; tenant ${config.cloud.tenantId} (${config.cloud.instance}); ${config.stagingMode ? 'staging mode' : 'active mode'}.`));
+    const domains = config.sources.length > 1 ? ` and ${config.sources.length - 1} more domains (${config.sources.slice(1).map((s) => domainNameOf(s.ad.baseDn)).join(', ')})` : '';
+    checks.push(check('configuration', 'Configuration', 'ok', `AD ${primarySource(config).ad.url} as ${primarySource(config).ad.bindDn}${domains}; tenant ${config.cloud.tenantId} (${config.cloud.instance}); ${config.stagingMode ? 'staging mode' : 'active mode'}.`));
     checks.push(await serviceCheck(options.service));
     checks.push(serviceRegistration());
     checks.push(...await adChecks(store, config, now));
@@ -232,41 +234,52 @@ async function serviceCheck(endpoint: ControlEndpoint | undefined): Promise<Doct
   }
 }
 
+/** Every configured domain is checked on its own: its DC's certificate, the sign-in, and the account's rights on its naming context. */
 async function adChecks(store: Store, config: DirSyncConfig, now: Date): Promise<DoctorCheck[]> {
+  const sources = adSourcesOf(config);
   const out: DoctorCheck[] = [];
+  for (const source of sources) out.push(...await domainChecks(store, source, sources.length > 1, now));
+  return out;
+}
+
+async function domainChecks(store: Store, source: AdSource, several: boolean, now: Date): Promise<DoctorCheck[]> {
+  const out: DoctorCheck[] = [];
+  const ad = source.connection;
+  // One domain keeps the checks' names; several say which domain each is about.
+  const named = (id: string, title: string): [string, string] => (several ? [`${id}/${source.domain}`, `${title} (${source.domain}, forest ${source.forest})`] : [id, title]);
   try {
-    const certificate = await fetchCertificate(primarySource(config).ad.url, primarySource(config).ad.tlsServerName, primarySource(config).ad.trustedCaPem);
+    const certificate = await fetchCertificate(ad.url, ad.tlsServerName, ad.trustedCaPem);
     out.push(certificate.trusted
-      ? certificateCheck('ad-certificate', 'Domain controller certificate', new Date(certificate.validTo), `The certificate of ${primarySource(config).ad.url} (${certificate.subject}, SHA-256 ${certificate.fingerprintSha256})`, now,
+      ? certificateCheck(...named('ad-certificate', 'Domain controller certificate'), new Date(certificate.validTo), `The certificate of ${ad.url} (${certificate.subject}, SHA-256 ${certificate.fingerprintSha256})`, now,
         'Renew the domain controller\'s LDAPS certificate before it expires (then trust its CA again in the Configuration Wizard if it changed).')
-      : check('ad-certificate', 'Domain controller certificate', 'failed', `The certificate of ${primarySource(config).ad.url} (${certificate.subject}, SHA-256 ${certificate.fingerprintSha256}) is not trusted.`,
+      : check(...named('ad-certificate', 'Domain controller certificate'), 'failed', `The certificate of ${ad.url} (${certificate.subject}, SHA-256 ${certificate.fingerprintSha256}) is not trusted.`,
         'Trust the DC\'s CA on the Active Directory page of the Configuration Wizard (compare the fingerprint with the DC\'s).'));
   } catch (error) {
-    out.push(check('ad-connection', 'Active Directory connection', 'failed', `Cannot reach ${primarySource(config).ad.url}: ${message(error)}.`, 'Check the DC name, that port 636 is open from this computer and that the DC is running.'));
+    out.push(check(...named('ad-connection', 'Active Directory connection'), 'failed', `Cannot reach ${ad.url}: ${message(error)}.`,
+      `Check the DC name, that port 636 is open from this computer and that the DC is running${several ? ' (the other domains are still synchronized meanwhile)' : ''}.`));
     return out;
   }
-  const password = store.secrets.get(SECRET_AD_PASSWORD);
+  const password = store.secrets.get(source.passwordSecret);
   if (!password) {
-    out.push(check('ad-connection', 'Active Directory connection', 'failed', `No password is stored for ${primarySource(config).ad.bindDn}.`, 'Enter it on the Active Directory page of the Configuration Wizard.'));
+    out.push(check(...named('ad-connection', 'Active Directory connection'), 'failed', `No password is stored for ${ad.bindDn}.`, 'Enter it on the Active Directory page of the Configuration Wizard.'));
     return out;
   }
   try {
-    const { ad } = primarySource(config);
     const rights = await verifyServiceAccountRights({ url: ad.url, bindDn: ad.bindDn, password, baseDn: ad.baseDn, trustedCaPem: ad.trustedCaPem, tlsServerName: ad.tlsServerName });
     const bind = rights.checks.find((c) => c.name === 'bind');
     out.push(rights.bind
-      ? check('ad-connection', 'Active Directory connection', 'ok', bind?.detail ?? `Signed in as ${primarySource(config).ad.bindDn}.`)
-      : check('ad-connection', 'Active Directory connection', 'failed', bind?.detail ?? 'The sign-in was refused.', 'Rotate the service account password in the Configuration Wizard, or enter the right one.'));
+      ? check(...named('ad-connection', 'Active Directory connection'), 'ok', bind?.detail ?? `Signed in as ${ad.bindDn}.`)
+      : check(...named('ad-connection', 'Active Directory connection'), 'failed', bind?.detail ?? 'The sign-in was refused.', 'Rotate the service account password in the Configuration Wizard, or enter the right one.'));
     if (rights.bind) {
       const missing = rights.checks.filter((c) => !c.ok);
       const essential = missing.filter((c) => c.name === 'readDirectory');
       out.push(missing.length === 0
-        ? check('ad-rights', 'Service account rights', 'ok', rights.checks.map((c) => c.name).join(', ') + ': all granted.')
-        : check('ad-rights', 'Service account rights', essential.length > 0 ? 'failed' : 'warning', missing.map((c) => `${c.name}: ${c.detail}`).join(' '),
+        ? check(...named('ad-rights', 'Service account rights'), 'ok', `${rights.checks.map((c) => c.name).join(', ')}: all granted${several ? ` on ${ad.baseDn}` : ''}.`)
+        : check(...named('ad-rights', 'Service account rights'), essential.length > 0 ? 'failed' : 'warning', missing.map((c) => `${c.name}: ${c.detail}`).join(' '),
           'Run the rights self-test in the Configuration Wizard; it grants what the service account lacks.'));
     }
   } catch (error) {
-    out.push(check('ad-connection', 'Active Directory connection', 'failed', message(error), 'Check the DC name, its certificate and that it is running.'));
+    out.push(check(...named('ad-connection', 'Active Directory connection'), 'failed', message(error), 'Check the DC name, its certificate and that it is running.'));
   }
   return out;
 }
