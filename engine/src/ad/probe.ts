@@ -6,9 +6,10 @@
 import { X509Certificate } from 'node:crypto';
 import { connect, type DetailedPeerCertificate } from 'node:tls';
 import { certificateInfoOf } from '../base/certificates.ts';
-import type { AdConnectionInput, AdConnectionTest, CertificateInfo, OuNode } from '../contract/control-api.ts';
+import type { AdConnectionInput, AdConnectionTest, CertificateInfo, ForestView, OuNode } from '../contract/control-api.ts';
 import { EngineError } from '../errors/engine-error.ts';
 import { AdConnector } from './connector.ts';
+import { discoverForest, findDomainControllers } from './forest.ts';
 import { guidBufferToString, parseExtendedDn } from './guid.ts';
 import { NO_SEARCH_TIME_LIMIT } from './search-limits.ts';
 
@@ -81,6 +82,28 @@ export async function listOrganizationalUnits(input: AdConnectionInput & { reado
     }
     const sort = (list: Mutable[]): Mutable[] => list.sort((a, b) => a.name.localeCompare(b.name)).map((n) => ({ ...n, children: sort(n.children) }));
     return sort(roots);
+  } finally {
+    await connector.close();
+  }
+}
+
+/**
+ * The forest of the DC given, as the credentials given read it: every domain (CN=Partitions), the DC given for its own
+ * domain, and for the others the first DC DNS names (`_ldap._tcp.dc._msdcs.<domain>`, LDAPS on 636) or none — then the
+ * administrator types one.
+ */
+export async function discoverForestOf(input: AdConnectionInput): Promise<ForestView> {
+  const connector = await AdConnector.connect({ url: input.url, bindDn: input.bindDn, password: input.password, baseDn: '', trustedCaPem: input.trustedCaPem, tlsServerName: input.tlsServerName });
+  try {
+    const own = (await defaultNamingContext(connector)).toLowerCase();
+    const forest = await discoverForest(connector.ldap);
+    const domains = await Promise.all(forest.domains.map(async (domain) => {
+      const base = { dnsName: domain.dnsName, netbiosName: domain.netbiosName, baseDn: domain.namingContext, forestRoot: domain.forestRoot, ...(domain.parent ? { parent: domain.parent } : {}) };
+      if (domain.namingContext.replace(/\s*,\s*/g, ',').toLowerCase() === own.replace(/\s*,\s*/g, ',')) return { ...base, dcUrl: input.url, dcFoundBy: 'given' as const };
+      const [dc] = await findDomainControllers(domain.dnsName);
+      return dc ? { ...base, dcUrl: `ldaps://${dc.host}:636`, dcFoundBy: 'dns' as const } : { ...base, dcFoundBy: 'none' as const };
+    }));
+    return { name: forest.name, domains };
   } finally {
     await connector.close();
   }

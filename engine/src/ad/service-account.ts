@@ -32,6 +32,8 @@ export type ServiceAccount = {
   /** False when an existing Directory Sync account was reused (its password was reset). */
   readonly created: boolean;
   readonly rights: RightsReport;
+  /** The self-test on each of the forest's other ticked domains. */
+  readonly domainRights: ReadonlyArray<{ readonly baseDn: string; readonly rights: RightsReport }>;
 };
 
 type TlsOptions = {
@@ -51,6 +53,11 @@ export type CreateServiceAccountOptions = TlsOptions & {
   readonly reuseExisting: boolean;
   /** Which rights to grant; DirSync ('Replicating Directory Changes') unless turned off. */
   readonly features?: { readonly dirSync: boolean };
+  /**
+   * The forest's other ticked domains (docs/forests.md): the account, made in the root domain (`baseDn`), is granted the
+   * same rights on each one's naming context, through a DC of that domain, as the enterprise administrator.
+   */
+  readonly otherDomains?: ReadonlyArray<TlsOptions & { readonly baseDn: string }>;
 };
 
 export type VerifyServiceAccountRightsOptions = TlsOptions & {
@@ -161,7 +168,7 @@ export async function writeSecurityDescriptor(client: Client, dn: string, descri
     sdControls(access));
 }
 
-type AccountIdentity = Omit<ServiceAccount, 'password' | 'created' | 'rights'>;
+type AccountIdentity = Omit<ServiceAccount, 'password' | 'created' | 'rights' | 'domainRights'>;
 
 /** Directory Sync's accounts in the domain, newest first. Entra Connect's own MSOL_ accounts are not ours and are left alone. */
 async function findDirectorySyncAccounts(client: Client, baseDn: string): Promise<AccountIdentity[]> {
@@ -248,12 +255,29 @@ export async function createServiceAccount(options: CreateServiceAccountOptions)
   } finally {
     await admin.close();
   }
+  for (const domain of options.otherDomains ?? []) await grantOnDomain(options, domain, account.identity.sid);
   // A fresh connection: the account's token must carry the grant just made.
   const rights = await verifyServiceAccountRights({
     url: options.url, trustedCaPem: options.trustedCaPem, tlsServerName: options.tlsServerName,
     bindDn: account.identity.dn, password, baseDn: options.baseDn,
   });
-  return { ...account.identity, password, created: account.created, rights };
+  const domainRights = [];
+  for (const domain of options.otherDomains ?? []) {
+    domainRights.push({ baseDn: domain.baseDn, rights: await verifyServiceAccountRights({ ...domain, bindDn: account.identity.userPrincipalName, password }) });
+  }
+  return { ...account.identity, password, created: account.created, rights, domainRights };
+}
+
+/** Grants the account the rights on another domain of its forest, through that domain's DC. */
+async function grantOnDomain(options: CreateServiceAccountOptions, domain: TlsOptions & { readonly baseDn: string }, sid: string): Promise<void> {
+  const admin = await connectAsAdministrator({ ...domain, adminBindDn: options.adminBindDn, adminPassword: options.adminPassword });
+  try {
+    await grantRights(admin.ldap, { ...options, ...domain }, sid, (operation) => (error: unknown): never => {
+      throw mapLdapError(error, { url: domain.url, bindDn: options.adminBindDn, operation, insufficientRightsAdvice: ADMIN_ADVICE });
+    });
+  } finally {
+    await admin.close();
+  }
 }
 
 async function provisionAccount(client: Client, options: CreateServiceAccountOptions, password: string): Promise<{ identity: AccountIdentity; created: boolean }> {

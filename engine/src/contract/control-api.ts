@@ -132,6 +132,26 @@ export type ServiceAccountView = {
   readonly userPrincipalName: string;
   readonly created: boolean;
   readonly rights: RightsReport;
+  /** A forest added after the first: its root domain's DNS name (its account's password is kept apart). */
+  readonly forest?: string;
+  /** The rights self-test on the forest's other ticked domains, one by one. */
+  readonly domainRights?: ReadonlyArray<{ readonly baseDn: string; readonly rights: RightsReport }>;
+};
+
+/** A forest as its domain controller describes it (CN=Partitions): every domain, with the DC Directory Sync would read it from. */
+export type ForestView = {
+  /** The forest root domain's DNS name. */
+  readonly name: string;
+  readonly domains: ReadonlyArray<{
+    readonly dnsName: string;
+    readonly netbiosName: string;
+    readonly baseDn: string;
+    readonly parent?: string;
+    readonly forestRoot: boolean;
+    /** `ldaps://…:636`: the DC given (its own domain), one DNS names for the domain, or none (type one). */
+    readonly dcUrl?: string;
+    readonly dcFoundBy: 'given' | 'dns' | 'none';
+  }>;
 };
 
 export type CloudInstanceName = 'global' | 'usgov' | 'china' | 'custom';
@@ -242,7 +262,11 @@ export type PreviewObject = {
 };
 
 /** Where listOus reads the OUs: with credentials typed in the wizard, or (without them) as the configured service account. */
-export type OuSource = { readonly baseDn: string } & (AdConnectionInput | { readonly url?: undefined; readonly bindDn?: undefined; readonly password?: undefined });
+export type OuSource = { readonly baseDn: string } & (AdConnectionInput | {
+  readonly bindDn?: undefined; readonly password?: undefined;
+  /** A domain not configured yet, read as the service account of its forest (`forest`, made by createServiceAccount). */
+  readonly url?: string; readonly tlsServerName?: string; readonly trustedCaPem?: string; readonly forest?: string;
+});
 
 export type ControlRequests = {
   getStatus(args: Record<string, never>): Promise<ServiceStatus>;
@@ -252,6 +276,8 @@ export type ControlRequests = {
   testAdConnection(args: AdConnectionInput): Promise<AdConnectionTest>;
   /** The OU tree, read live with the credentials given, or as the configured service account when none are given. */
   listOus(args: OuSource): Promise<ReadonlyArray<OuNode>>;
+  /** The forest of the DC given (read as the credentials given): its domains, each with a DC found for it. */
+  discoverForest(args: AdConnectionInput): Promise<ForestView>;
   startRun(args: { readonly kind: RunKind; readonly dryRun?: boolean }): Promise<{ readonly runId: number }>;
   listRuns(args: { readonly limit?: number }): Promise<ReadonlyArray<RunSummary>>;
   listErrors(args: { readonly runId?: number }): Promise<ReadonlyArray<ObjectError>>;
@@ -264,6 +290,8 @@ export type ControlRequests = {
   getConfig(args: Record<string, never>): Promise<{ readonly config?: Readonly<Record<string, unknown>>; readonly secrets: ReadonlyArray<string>;
     /** The MSOL_ account in use and its last rights self-test, once created. */
     readonly serviceAccount?: ServiceAccountView;
+    /** The accounts of the forests added after the first, by forest. */
+    readonly forestAccounts?: Readonly<Record<string, ServiceAccountView>>;
     /** The tenant as the administrator's sign-in saw it, while the configuration uses the app it registered. */
     readonly tenant?: RegisteredTenant }>;
   /**
@@ -286,7 +314,11 @@ export type ControlRequests = {
    * credentials, which are used for this call only and never stored; stores the account's password.
    */
   createServiceAccount(args: { readonly url: string; readonly tlsServerName?: string; readonly trustedCaPem?: string; readonly adminBindDn: string;
-    readonly adminPassword: string; readonly baseDn: string; readonly reuseExisting: boolean }): Promise<ServiceAccountView>;
+    readonly adminPassword: string; readonly baseDn: string; readonly reuseExisting: boolean;
+    /** A forest added after the first (its root domain's DNS name): the account's password is kept for it alone. */
+    readonly forest?: string;
+    /** The forest's other ticked domains: the account gets the same rights on each, through its DC. */
+    readonly otherDomains?: ReadonlyArray<{ readonly url: string; readonly tlsServerName?: string; readonly trustedCaPem?: string; readonly baseDn: string }> }): Promise<ServiceAccountView>;
   /** The effective-rights self-test of the configured account. */
   verifyServiceAccount(args: Record<string, never>): Promise<RightsReport>;
   rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string }): Promise<{ readonly rotated: true }>;

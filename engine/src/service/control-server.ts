@@ -89,7 +89,7 @@ function tokenMatches(expected: string, header: string | undefined): boolean {
  * never any other method of the object that implements them.
  */
 const CONTROL_METHODS: Readonly<Record<ControlMethod, true>> = {
-  getStatus: true, getReadiness: true, testAdConnection: true, listOus: true, startRun: true, listRuns: true, listErrors: true,
+  getStatus: true, getReadiness: true, testAdConnection: true, listOus: true, discoverForest: true, startRun: true, listRuns: true, listErrors: true,
   matchReport: true, getPlan: true, approvePlan: true, rejectPlan: true, lookupObject: true, previewConfig: true, listPreviewObjects: true,
   getConfig: true, saveConfig: true, createServiceAccount: true, verifyServiceAccount: true, rotateServiceAccountPassword: true,
   getOwnership: true, claimOwnership: true, beginCloudSignIn: true, testCloudConnection: true, completeCloudSignIn: true, testExistingApp: true,

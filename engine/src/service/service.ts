@@ -7,10 +7,10 @@ import { adoptionFinished, detectOtherTool, readHandover, runsWaitForHandover } 
 import { HandoverRefusedError } from '../errors/handover-errors.ts';
 import { HandoverControl } from './handover-control.ts';
 import { readinessChecks } from '../diagnostics/readiness.ts';
-import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, CloudConnectionTest, CloudNetworkInput, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudRegistrationView, CloudSignInProgress, CloudSignInPrompt, ControlRequests, ExistingAppTest, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
+import type { AdConnectionInput, AdConnectionTest, CloudAndAdSecrets, CloudConnectionTest, CloudNetworkInput, ConfigPreview, OuSource, PreviewCategory, PreviewObject, ReadinessCheck, CloudRegistrationView, CloudSignInProgress, CloudSignInPrompt, ControlRequests, ExistingAppTest, ForestView, ObjectLookup, OuNode, OwnershipHolder, PlanDetails, RightsReport, RunProgress, ServiceAccountView, ServiceStatus } from '../contract/control-api.ts';
 import type { MatchReportEntry, ObjectError, RunKind, RunSummary } from '../contract/model.ts';
 import { AdConnector } from '../ad/connector.ts';
-import { probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
+import { discoverForestOf, probeAdConnection, listOrganizationalUnits } from '../ad/probe.ts';
 import type { WriteBudget } from '../cloud/governor.ts';
 import { OwnershipGuard, readOwnership, type ServerIdentity } from '../cloud/ownership.ts';
 import { beginAdminSignIn, checkAppCredential, registerDirectorySyncApp, registrationView, type AdminSignIn, type CloudSettings } from '../cloud/app-registration.ts';
@@ -34,10 +34,11 @@ import { fullRunConfigHash, nextRun, type ScheduleDecision } from './scheduler.t
 import { phaseEtaSeconds, runSync } from '../run/run.ts';
 import { tenantSyncState } from '../run/tenant-state.ts';
 import { domainStatuses } from '../run/sources.ts';
-import { adCursorKey, CLOUD_REGISTRATION, PRIMARY_SOURCE, FULL_CONFIG_HASH, SERVER_ID, SERVICE_ACCOUNT, SERVICE_ACCOUNT_RIGHTS } from '../store/keys.ts';
+import { adCursorKey, CLOUD_REGISTRATION, PRIMARY_SOURCE, FULL_CONFIG_HASH, SERVER_ID, SERVICE_ACCOUNT, SERVICE_ACCOUNT_RIGHTS, forestPasswordSecret, forestServiceAccountKey,
+  forestServiceAccountRightsKey } from '../store/keys.ts';
 import { scopeEvaluator } from '../run/planning.ts';
 import { listPreviewObjects, openPreviewStore, previewCounts, previewFile, removePreviewFiles, removeStalePreviews } from '../run/preview.ts';
-import { primarySource, withPrimarySource } from '../base/config.ts';
+import { forestOf, primarySource, sourceOfDn } from '../base/config.ts';
 
 export type ServiceClock = {
   now(): number;
@@ -547,9 +548,26 @@ export class DirSyncService implements ControlRequests {
 
   public async listOus(args: OuSource): Promise<ReadonlyArray<OuNode>> {
     if (args.bindDn !== undefined) return listOrganizationalUnits(args);
-    // Without credentials (the wizard rerun): as the configured service account.
-    const account = this.serviceAccountConnection('enter the enterprise administrator\'s credentials on the Active Directory page');
+    // A forest being added: as the service account made for it (its connection from the wizard).
+    if (args.forest !== undefined && args.url !== undefined) {
+      const account = this.forestAccount(args.forest, 'create its service account on the Active Directory page');
+      return listOrganizationalUnits({ url: args.url, tlsServerName: args.tlsServerName, trustedCaPem: args.trustedCaPem, bindDn: account.bindDn, password: account.password, baseDn: args.baseDn });
+    }
+    // Without credentials (the wizard rerun): as the configured service account of the domain.
+    const account = this.serviceAccountConnection('enter the enterprise administrator\'s credentials on the Active Directory page', args.baseDn);
     return listOrganizationalUnits({ ...account, baseDn: args.baseDn });
+  }
+
+  public async discoverForest(args: AdConnectionInput): Promise<ForestView> {
+    return discoverForestOf(args);
+  }
+
+  /** The service account of a forest added after the first, and its password (both stored by createServiceAccount). */
+  private forestAccount(forest: string, fix: string): { readonly bindDn: string; readonly password: string } {
+    const stored = this.store.getCursor(forestServiceAccountKey(forest));
+    const password = this.store.secrets.get(forestPasswordSecret(forest));
+    if (!stored || !password) throw new NotConfiguredError(`No service account is stored for the forest ${forest}: ${fix}.`);
+    return { bindDn: (JSON.parse(stored) as { dn: string }).dn, password };
   }
 
   public async previewConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<ConfigPreview> {
@@ -652,7 +670,13 @@ export class DirSyncService implements ControlRequests {
     tenant?: { tenantDisplayName: string; verifiedDomains: ReadonlyArray<string>; appDisplayName: string } }> {
     const config = this.config();
     const names = [SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET, SECRET_CERTIFICATE_KEY, SECRET_PROXY_PASSWORD].filter((n) => this.store.secrets.get(n) !== undefined);
-    return { config, secrets: names, serviceAccount: this.serviceAccountView(), tenant: config ? this.registeredTenant(config) : undefined };
+    const forests = [...new Set((config?.sources ?? []).filter((source) => source.passwordSecret !== SECRET_AD_PASSWORD).map(forestOf))];
+    const forestAccounts = Object.fromEntries(forests.flatMap((forest) => {
+      const view = this.serviceAccountView(forest);
+      return view ? [[forest, view]] : [];
+    }));
+    return { config, secrets: names, serviceAccount: this.serviceAccountView(), ...(forests.length > 0 ? { forestAccounts } : {}),
+      tenant: config ? this.registeredTenant(config) : undefined };
   }
 
   /**
@@ -678,13 +702,14 @@ export class DirSyncService implements ControlRequests {
     return { tenantDisplayName: registration.tenantDisplayName, verifiedDomains: registration.verifiedDomains ?? [], appDisplayName: registration.appDisplayName ?? config.cloud.clientId };
   }
 
-  private serviceAccountView(): ServiceAccountView | undefined {
-    const account = this.store.getCursor(SERVICE_ACCOUNT);
+  private serviceAccountView(forest?: string): ServiceAccountView | undefined {
+    const account = this.store.getCursor(forest === undefined ? SERVICE_ACCOUNT : forestServiceAccountKey(forest));
     if (!account) return undefined;
-    const { dn, samAccountName, userPrincipalName } = JSON.parse(account) as { dn: string; samAccountName: string; userPrincipalName?: string };
-    const rights = this.store.getCursor(SERVICE_ACCOUNT_RIGHTS);
-    return { dn, samAccountName, userPrincipalName: userPrincipalName ?? samAccountName, created: false,
-      rights: rights ? JSON.parse(rights) as RightsReport : { bind: false, readDirectory: false, dirSync: false, checks: [] } };
+    const { dn, samAccountName, userPrincipalName, domainRights } = JSON.parse(account) as { dn: string; samAccountName: string; userPrincipalName?: string;
+      domainRights?: ServiceAccountView['domainRights'] };
+    const rights = this.store.getCursor(forest === undefined ? SERVICE_ACCOUNT_RIGHTS : forestServiceAccountRightsKey(forest));
+    return { dn, samAccountName, userPrincipalName: userPrincipalName ?? samAccountName, created: false, ...(forest !== undefined ? { forest } : {}),
+      ...(domainRights ? { domainRights } : {}), rights: rights ? JSON.parse(rights) as RightsReport : { bind: false, readDirectory: false, dirSync: false, checks: [] } };
   }
 
   public async saveConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets; readonly holdScheduleSeconds?: number }):
@@ -707,19 +732,27 @@ export class DirSyncService implements ControlRequests {
   }
 
   public async createServiceAccount(args: Parameters<ControlRequests['createServiceAccount']>[0]): Promise<ServiceAccountView> {
-    const account = await createServiceAccount({ ...args });
+    const { forest, ...options } = args;
+    const account = await createServiceAccount(options);
+    // The first forest's account keeps the names it always had; an added forest's are its own.
+    const secret = forest === undefined ? SECRET_AD_PASSWORD : forestPasswordSecret(forest);
+    const view: ServiceAccountView = { dn: account.dn, samAccountName: account.samAccountName, userPrincipalName: account.userPrincipalName, created: account.created,
+      rights: account.rights, ...(forest !== undefined ? { forest: forest.toLowerCase() } : {}), ...(account.domainRights.length > 0 ? { domainRights: account.domainRights } : {}) };
     this.store.transaction(() => {
-      this.store.secrets.set(SECRET_AD_PASSWORD, account.password);
+      this.store.secrets.set(secret, account.password);
       const config = this.config();
       if (config) {
-        saveConfig(this.store, this.options.dataDir, { ...withPrimarySource(config, (source) => ({ ...source, ad: { ...source.ad, bindDn: account.dn } })),
-          serviceAccountNames: [...new Set([...config.serviceAccountNames, account.samAccountName])] });
+        // Every domain read with this password is read as the new account.
+        const sources = config.sources.map((source) => (source.passwordSecret === secret ? { ...source, ad: { ...source.ad, bindDn: account.dn } } : source));
+        saveConfig(this.store, this.options.dataDir, { ...config, sources, serviceAccountNames: [...new Set([...config.serviceAccountNames, account.samAccountName])] });
       }
-      this.store.setCursor(SERVICE_ACCOUNT, JSON.stringify({ dn: account.dn, samAccountName: account.samAccountName, userPrincipalName: account.userPrincipalName }));
-      this.store.setCursor(SERVICE_ACCOUNT_RIGHTS, JSON.stringify(account.rights));
+      this.store.setCursor(forest === undefined ? SERVICE_ACCOUNT : forestServiceAccountKey(forest), JSON.stringify({ dn: view.dn, samAccountName: view.samAccountName,
+        userPrincipalName: view.userPrincipalName, ...(view.domainRights ? { domainRights: view.domainRights } : {}) }));
+      this.store.setCursor(forest === undefined ? SERVICE_ACCOUNT_RIGHTS : forestServiceAccountRightsKey(forest), JSON.stringify(account.rights));
     });
-    this.log.info({ dn: account.dn, created: account.created, rights: account.rights.checks.map((c) => [c.name, c.ok]) }, 'service account ready');
-    return { dn: account.dn, samAccountName: account.samAccountName, userPrincipalName: account.userPrincipalName, created: account.created, rights: account.rights };
+    this.log.info({ dn: account.dn, forest, created: account.created, rights: account.rights.checks.map((c) => [c.name, c.ok]),
+      otherDomains: account.domainRights.map((d) => d.baseDn) }, 'service account ready');
+    return view;
   }
 
   public async verifyServiceAccount(_args: Record<string, never>): Promise<RightsReport> {
@@ -729,11 +762,12 @@ export class DirSyncService implements ControlRequests {
   }
 
   /** How the configured service account connects (its password from the store); `fix` says what to do without one. */
-  private serviceAccountConnection(fix: string): AdConnectionInput & { readonly baseDn: string } {
+  private serviceAccountConnection(fix: string, baseDn?: string): AdConnectionInput & { readonly baseDn: string } {
     const config = this.config();
-    const password = this.store.secrets.get(SECRET_AD_PASSWORD);
-    if (!config || !password) throw new NotConfiguredError(`No service account is configured yet: ${fix}.`);
-    const { ad } = primarySource(config);
+    const source = config ? (baseDn !== undefined ? sourceOfDn(config.sources, baseDn) : undefined) ?? primarySource(config) : undefined;
+    const password = source ? this.store.secrets.get(source.passwordSecret) : undefined;
+    if (!source || !password) throw new NotConfiguredError(`No service account is configured yet: ${fix}.`);
+    const { ad } = source;
     return { url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, bindDn: ad.bindDn, password, baseDn: ad.baseDn };
   }
 

@@ -29,9 +29,16 @@ export const IN_SCOPE_BUILT_FOR = 'plan.inScopeBuiltFor';
 export const TENANT_SYNC_STATE = 'tenant.syncState';
 /** The configuration a full run last ran with (a digest): the scheduler runs a full run when it changes. */
 export const FULL_CONFIG_HASH = 'schedule.fullRunConfigHash';
-/** The MSOL_ service account the wizard created or chose, and its rights self-test. */
+/** The MSOL_ service account the wizard created or chose (the first forest's), and its rights self-test. */
 export const SERVICE_ACCOUNT = 'ad.serviceAccount';
 export const SERVICE_ACCOUNT_RIGHTS = 'ad.serviceAccount.rights';
+/** The MSOL_ account of a forest added after the first (docs/forests.md), and its rights self-test. */
+export function forestServiceAccountKey(forest: string): string {
+  return `${SERVICE_ACCOUNT}/${forest.toLowerCase()}`;
+}
+export function forestServiceAccountRightsKey(forest: string): string {
+  return `${SERVICE_ACCOUNT_RIGHTS}/${forest.toLowerCase()}`;
+}
 /** This installation's id in the tenant ownership lease. */
 export const SERVER_ID = 'server.id';
 /** What the administrator's sign-in registered and learnt of the tenant. */
@@ -44,6 +51,10 @@ export const HANDOVER_OBSERVATIONS = 'handover.observations';
 // ---- secrets: encrypted at rest, never logged, never sent to the wizard -------------------------
 
 export const SECRET_AD_PASSWORD = 'ad.password';
+/** The password of the MSOL_ account of a forest added after the first (its sources' passwordSecret). */
+export function forestPasswordSecret(forest: string): string {
+  return `${SECRET_AD_PASSWORD}/${forest.toLowerCase()}`;
+}
 export const SECRET_CLIENT_SECRET = 'cloud.clientSecret';
 export const SECRET_CERTIFICATE_KEY = 'cloud.certificateKey';
 export const SECRET_CERTIFICATE_THUMBPRINT = 'cloud.certificateThumbprintSha256';
