@@ -249,6 +249,8 @@ export type ConfigPreview = {
   readonly previewId: string;
   readonly run: RunSummary;
   readonly counts: Readonly<Record<PreviewCategory, number>>;
+  /** With several domains: the same counts for each forest (its domains named), by the domain that holds each object. */
+  readonly forests?: ReadonlyArray<{ readonly forest: string; readonly domains: ReadonlyArray<string>; readonly counts: Readonly<Record<PreviewCategory, number>> }>;
 };
 
 export type PreviewObject = {

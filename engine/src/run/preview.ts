@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { PreviewCategory, PreviewObject } from '../contract/control-api.ts';
 import { nowIso } from '../store/database.ts';
 import { OPERATION_COLUMNS, readOperation, Store, type OperationRow } from '../store/store.ts';
+import { domainNameOf, forestOf, sourceOfDn, type DirSyncConfig } from '../base/config.ts';
 
 const PREVIEW_FILE = /^preview-[0-9a-f-]{36}\.db(-wal|-shm)?$/;
 
@@ -66,6 +67,8 @@ function placeholders(values: ReadonlyArray<string>): string {
   return values.map(() => '?').join(', ');
 }
 
+export type ForestPreviewCounts = { readonly forest: string; readonly domains: ReadonlyArray<string>; readonly counts: Readonly<Record<PreviewCategory, number>> };
+
 const CATEGORIES: ReadonlyArray<PreviewCategory> = ['create', 'matched', 'conflict', 'blocked', 'out-of-scope', 'invalid', 'delete'];
 
 /** How many objects of the preview fall in one category. */
@@ -79,6 +82,36 @@ function categoryCount(store: Store, runId: number, planId: number | undefined, 
 
 export function previewCounts(store: Store, runId: number, planId: number | undefined): Record<PreviewCategory, number> {
   return Object.fromEntries(CATEGORIES.map((category) => [category, categoryCount(store, runId, planId, category)])) as Record<PreviewCategory, number>;
+}
+
+/**
+ * With several domains, the counts of each forest (the Readiness page shows them per forest): every object of the preview
+ * is counted in the forest whose domain holds its DN; a deletion of an object no domain names (an orphan) in none.
+ */
+export function previewCountsByForest(store: Store, runId: number, planId: number | undefined, config: DirSyncConfig): ReadonlyArray<ForestPreviewCounts> {
+  const forests = new Map<string, { domains: Set<string>; counts: Record<PreviewCategory, number> }>();
+  for (const source of config.sources) {
+    const forest = forestOf(source);
+    const entry = forests.get(forest) ?? { domains: new Set<string>(), counts: Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<PreviewCategory, number> };
+    entry.domains.add(domainNameOf(source.ad.baseDn));
+    forests.set(forest, entry);
+  }
+  const count = (dn: string | null | undefined, category: PreviewCategory): void => {
+    const source = dn ? sourceOfDn(config.sources, dn) : undefined;
+    const entry = source ? forests.get(forestOf(source)) : undefined;
+    if (entry) entry.counts[category] += 1;
+  };
+  const byKind = new Map<string, PreviewCategory>();
+  for (const [category, kinds] of Object.entries(REPORT_CATEGORIES)) for (const kind of kinds ?? []) byKind.set(kind, category as PreviewCategory);
+  for (const row of store.db.prepare('SELECT dn, category FROM object_reports WHERE run_id = ?').iterate(runId) as Iterable<{ dn: string; category: string }>) {
+    const category = byKind.get(row.category);
+    if (category) count(row.dn, category);
+  }
+  for (const row of store.db.prepare(`SELECT DISTINCT dn FROM object_errors WHERE ${INVALID_WHERE}`).iterate(runId) as Iterable<{ dn: string }>) count(row.dn, 'invalid');
+  if (planId !== undefined) {
+    for (const row of store.db.prepare(`SELECT dn FROM plan_operations WHERE ${DELETE_WHERE}`).iterate(planId) as Iterable<{ dn: string | null }>) count(row.dn, 'delete');
+  }
+  return [...forests.entries()].map(([forest, entry]) => ({ forest, domains: [...entry.domains], counts: entry.counts }));
 }
 
 export function listPreviewObjects(store: Store, runId: number, planId: number | undefined, category: PreviewCategory,

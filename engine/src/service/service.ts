@@ -37,7 +37,7 @@ import { domainStatuses } from '../run/sources.ts';
 import { adCursorKey, CLOUD_REGISTRATION, PRIMARY_SOURCE, FULL_CONFIG_HASH, SERVER_ID, SERVICE_ACCOUNT, SERVICE_ACCOUNT_RIGHTS, forestPasswordSecret, forestServiceAccountKey,
   forestServiceAccountRightsKey } from '../store/keys.ts';
 import { scopeEvaluator } from '../run/planning.ts';
-import { listPreviewObjects, openPreviewStore, previewCounts, previewFile, removePreviewFiles, removeStalePreviews } from '../run/preview.ts';
+import { listPreviewObjects, openPreviewStore, previewCounts, previewCountsByForest, previewFile, removePreviewFiles, removeStalePreviews } from '../run/preview.ts';
 import { forestOf, primarySource, sourceOfDn } from '../base/config.ts';
 
 export type ServiceClock = {
@@ -595,7 +595,7 @@ export class DirSyncService implements ControlRequests {
       // Secrets typed in the wizard but not saved yet exist only in the copy, which is deleted afterwards.
       scratch.transaction(() => storeSecrets(scratch, secrets, config));
       const log = this.log.child({ previewId: id });
-      log.info({ scope: primarySource(config).scope }, 'configuration preview started');
+      log.info({ scopes: config.sources.map((source) => ({ domain: source.ad.baseDn, scope: source.scope })) }, 'configuration preview started');
       const run = await runSync(sessionFor(scratch, config, { log }), {
         kind: 'full', dryRun: true, recordOutOfScope: true, onProgress: (p) => this.options.events.emit('onDidProgress', { ...p, preview: true }),
       });
@@ -603,8 +603,9 @@ export class DirSyncService implements ControlRequests {
       if (generation !== this.previewGeneration) throw new PreviewExpiredError('The configuration was saved while this preview ran: check again.');
       this.preview = { id, store: scratch, file, runId: run.id, planId: run.planId };
       const counts = previewCounts(scratch, run.id, run.planId);
-      log.info({ counts }, 'configuration preview finished');
-      return { previewId: id, run, counts };
+      const forests = config.sources.length > 1 ? previewCountsByForest(scratch, run.id, run.planId, config) : undefined;
+      log.info({ counts, forests }, 'configuration preview finished');
+      return { previewId: id, run, counts, ...(forests ? { forests } : {}) };
     } catch (error) {
       copy?.close();
       removePreviewFiles(file);
