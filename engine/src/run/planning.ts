@@ -144,6 +144,8 @@ class Planner {
   /** Cloud objects an AD object in scope matched (whatever the decision): never orphans. */
   private readonly claimed = new Set<string>();
   private readonly retryAdGuids: string[] = [];
+  /** Successors that took over the cloud object of an object gone (few): planned once, whichever comes first. */
+  private readonly alreadyPlanned = new Set<string>();
   private readonly lookups: SyncedLookups;
   /** In a tenant where another tool synchronizes objects, a member not yet linked may be one of its objects. */
   private readonly syncedObjects: boolean;
@@ -188,9 +190,11 @@ class Planner {
   }
 
   private planCandidate({ entry, link, linkedCloud: linkedRow }: PlanCandidate): void {
+    // Planned already, as the successor of an object whose cloud identity it takes over.
+    if (this.alreadyPlanned.has(entry.guid)) return;
     const decision = this.inScope(entry);
     if (!decision.inScope) {
-      if (link?.state === 'linked' && link.cloudId) {
+      if (link?.state === 'linked' && link.cloudId && !this.handedOver(link, entry.dn)) {
         this.emit([planDeletion({ objectType: link.objectType, sourceAnchor: link.sourceAnchor, cloudId: link.cloudId, adGuid: entry.guid, dn: entry.dn,
           displayName: entry.attributes['displayname']?.[0], reason: `no longer in scope: ${decision.reason}` })]);
       }
@@ -199,6 +203,7 @@ class Planner {
     this.claimCounterparts(entry);
     const desired = this.desiredOf(entry);
     if (!desired) return;
+    if (!link && !this.takesAnchorOver(entry, desired)) return;
     const linkedCloud = link?.state === 'linked' && link.cloudId ? linkedRow : undefined;
     const match = this.matchOf(entry, desired, linkedCloud);
     if (!match) return;
@@ -216,6 +221,46 @@ class Planner {
       return;
     }
     this.emit([...ops, ...this.managerOperations(entry, desired, match)]);
+  }
+
+  /**
+   * An object that carries the anchor of another object's link (an object migrated between forests, whose
+   * ms-DS-ConsistencyGuid was carried over: docs/forests.md) waits while that object is live and in scope — reported
+   * with both DNs — and takes its cloud identity over once it is deleted or leaves the scope. False: not planned now.
+   */
+  private takesAnchorOver(entry: AdEntry, desired: DesiredObject): boolean {
+    const holder = this.store.linkByAnchor(desired.sourceAnchor);
+    if (!holder || holder.adGuid === entry.guid) return true;
+    const holderEntry = this.store.getAdEntry(holder.adGuid);
+    if (holderEntry && !holderEntry.deleted && this.inScope(holderEntry).inScope) {
+      this.errors += 1;
+      this.retryAdGuids.push(entry.guid);
+      this.store.addErrors(this.input.runId, [{ dn: entry.dn, adGuid: entry.guid, objectType: desired.objectType, attribute: 'ms-DS-ConsistencyGuid', value: desired.sourceAnchor,
+        code: 'anchor-in-use', reason: `its source anchor is also the anchor of ${holder.dn}, which is synchronized to that cloud object: an object migrated from another `
+          + 'forest takes its cloud identity over once the other is deleted in Active Directory or leaves the scope; until then it is not written',
+        hint: `Delete ${holder.dn} (or take it out of the scope) when the migration is done; or clear ms-DS-ConsistencyGuid of this object if it is another person.` }]);
+      return false;
+    }
+    // Its holder is gone: this object is now that cloud object (the holder's link is dropped so that it can hold it).
+    if (!this.input.dryRun) this.store.removeLink(holder.adGuid);
+    this.alreadyPlanned.add(entry.guid);
+    return true;
+  }
+
+  /**
+   * Whether a link whose AD object is gone (deleted, or out of scope) is handed over instead of deleted: another live object
+   * in scope carries its anchor (migrated between forests). That object is planned now, and takes the cloud object over.
+   */
+  private handedOver(link: { readonly adGuid: string; readonly sourceAnchor: string }, dn: string): boolean {
+    const successor = this.store.liveAdEntriesByAnchor(link.sourceAnchor).find((e) => e.guid !== link.adGuid && this.inScope(e).inScope);
+    if (!successor) return false;
+    if (!this.alreadyPlanned.has(successor.guid)) {
+      this.planCandidate({ entry: successor, link: this.store.getLink(successor.guid), linkedCloud: undefined });
+      this.alreadyPlanned.add(successor.guid);
+    }
+    this.report({ kind: 'linked', objectType: successor.objectClass === 'group' ? 'group' : 'user', dn: successor.dn, sourceAnchor: link.sourceAnchor,
+      reason: `takes over the cloud object of ${dn} (gone from the scope), whose anchor it carries` });
+    return true;
   }
 
   /**
@@ -447,11 +492,12 @@ class Planner {
     return syncedCounterparts(identity, this.store.getAdEntry(guid)?.sid, this.lookups).length > 0;
   }
 
-  /** Phase: deleted in AD — linked objects whose source is gone. */
+  /** Phase: deleted in AD — linked objects whose source is gone (unless another object now carries its anchor). */
   public planAdDeletions(): void {
     const { mode } = this.input;
-    for (const link of this.store.linksOfDeletedAdObjects(mode.kind === 'delta' ? mode.changedAfterRun : undefined)) {
-      if (link.state !== 'linked' || !link.cloudId) continue;
+    // Read whole first: a successor taking an anchor over removes the link it held.
+    for (const link of [...this.store.linksOfDeletedAdObjects(mode.kind === 'delta' ? mode.changedAfterRun : undefined)]) {
+      if (link.state !== 'linked' || !link.cloudId || this.handedOver(link, link.dn)) continue;
       this.emit([planDeletion({ objectType: link.objectType, sourceAnchor: link.sourceAnchor, cloudId: link.cloudId, adGuid: link.adGuid, dn: link.dn,
         reason: 'deleted in Active Directory' })]);
     }

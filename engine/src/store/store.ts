@@ -329,6 +329,12 @@ export class Store {
     return row ? (JSON.parse(row.entry) as AdEntry) : undefined;
   }
 
+  /** Every live AD object carrying this source anchor (two when an object migrated between forests kept its ms-DS-ConsistencyGuid). */
+  public liveAdEntriesByAnchor(anchor: string): ReadonlyArray<AdEntry> {
+    const rows = this.sql('SELECT entry FROM ad_objects WHERE source_anchor = ? AND deleted = 0').all(anchor) as Array<{ entry: string }>;
+    return rows.map((row) => JSON.parse(row.entry) as AdEntry);
+  }
+
   /** Live AD users, groups and contacts, in pages (keyset pagination: the store can be written meanwhile). */
   public adSyncCandidates(options: { changedAfterRun?: number; pageSize?: number } = {}): Generator<ReadonlyArray<AdEntry>> {
     return this.candidatePages<AdRow, AdEntry>(adCandidatesPageSql(options.changedAfterRun !== undefined), options, (r) => JSON.parse(r.entry) as AdEntry);
