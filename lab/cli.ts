@@ -4,25 +4,33 @@
  */
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
-import { defaultLabDir, readConnection, type LabConnection } from './connection.ts';
+import { defaultLabDir, readConnection, type AdConnection, type LabConnection } from './connection.ts';
 import { labStatus, startLab, stopLab } from './index.ts';
+import { contosoForest, fabrikamForest } from './samba/index.ts';
 import { parseLagRange } from './tenant/consistency.ts';
 import { entraConnectSeed, type OldSyncTool } from './tenant/connect-seed.ts';
 import { labControl, resetLabTenant } from './tenant/lab-reset.ts';
+
+function describeAd(title: string, ad: AdConnection): string[] {
+  return [
+    title,
+    `  LDAPS URL        ${ad.ldapsUrl}   (TLS name ${ad.dcHostName})`,
+    `  Base DN          ${ad.baseDn}`,
+    `  Administrator    ${ad.adminUpn}  /  ${ad.adminPassword}`,
+    `  CA certificate   ${ad.caCertFile}`,
+    `  UPN suffixes     ${ad.domain} (non-routable), ${ad.upnSuffixes.join(', ')}`,
+    `  Try it           LDAPTLS_CACERT=${ad.caCertFile} ldapsearch -H ${ad.ldapsUrl} -x \\`,
+    `                     -D '${ad.adminUpn}' -w '${ad.adminPassword}' -b '${ad.baseDn}' '(objectClass=user)' cn`,
+    '',
+  ];
+}
 
 function describeConnection(c: LabConnection, file: string): string {
   return [
     `Lab is running. Connection details: ${file}`,
     '',
-    'Active Directory (Samba AD DC)',
-    `  LDAPS URL        ${c.ad.ldapsUrl}   (TLS name ${c.ad.dcHostName})`,
-    `  Base DN          ${c.ad.baseDn}`,
-    `  Administrator    ${c.ad.adminUpn}  /  ${c.ad.adminPassword}`,
-    `  CA certificate   ${c.ad.caCertFile}`,
-    `  UPN suffixes     ${c.ad.domain} (non-routable), ${c.ad.upnSuffixes.join(', ')}`,
-    `  Try it           LDAPTLS_CACERT=${c.ad.caCertFile} ldapsearch -H ${c.ad.ldapsUrl} -x \\`,
-    `                     -D '${c.ad.adminUpn}' -w '${c.ad.adminPassword}' -b '${c.ad.baseDn}' '(objectClass=user)' cn`,
-    '',
+    ...describeAd('Active Directory (Samba AD DC)', c.ad),
+    ...c.forests.slice(1).flatMap((ad) => describeAd('Active Directory (second forest, Samba AD DC)', ad)),
     'Microsoft Entra ID (emulated tenant)',
     `  Tenant           ${c.tenant.tenantDisplayName} (${c.tenant.tenantId})`,
     `  Verified domains ${c.tenant.verifiedDomains.join(', ')}`,
@@ -57,7 +65,7 @@ function runWithLab(connection: LabConnection, argv: ReadonlyArray<string>): Pro
   });
 }
 
-const program = new Command('lab').description('The Directory Sync lab: a Samba AD DC and an emulated Entra tenant on loopback.');
+const program = new Command('lab').description('The Directory Sync lab: two Samba AD DCs (forests contoso.test and fabrikam.test) and an emulated Entra tenant on loopback.');
 
 /** `start --lag`: the daemon reads its consistency settings from its environment (lab/tenant/main.ts). */
 function applyLagOptions(options: { lag?: string; tokenLag?: string }): void {
@@ -72,7 +80,7 @@ function applyLagOptions(options: { lag?: string; tokenLag?: string }): void {
   }
 }
 
-program.command('start').description('Provision, start and seed a fresh lab')
+program.command('start').description('Provision, start and seed a fresh lab (both forests\' DCs and the tenant)')
   .option('--lag <min-max>', 'the emulated tenant in eventual consistency mode: each write becomes visible after min-max ms (DIRSYNC_LAB_LAG_MS)')
   .option('--token-lag <min-max>', 'with --lag: the token endpoint sees new apps, credentials and role assignments after min-max ms')
   .action(async (options: { lag?: string; tokenLag?: string }) => {
@@ -81,10 +89,11 @@ program.command('start').description('Provision, start and seed a fresh lab')
     console.log(describeConnection(started.connection, started.connectionFile));
     const t = started.timings;
     console.log(`\nStarted in ${((t.adStartMs + t.seedMs + t.tenantStartMs) / 1000).toFixed(1)} s ` +
-      `(AD ${(t.adStartMs / 1000).toFixed(1)} s, seed ${(t.seedMs / 1000).toFixed(1)} s, tenant ${(t.tenantStartMs / 1000).toFixed(1)} s).`);
+      `(both DCs ${(t.adStartMs / 1000).toFixed(1)} s, seed ${(t.seedMs / 1000).toFixed(1)} s — of which the second forest ${(t.secondForestSeedMs / 1000).toFixed(1)} s, ` +
+      `alongside the first — tenant ${(t.tenantStartMs / 1000).toFixed(1)} s).`);
   });
 
-program.command('stop').description('Stop the lab; nothing is left running').action(async () => {
+program.command('stop').description('Stop the lab (both DCs and the tenant); nothing is left running').action(async () => {
   await stopLab({ labDir: defaultLabDir() });
   console.log('Lab stopped.');
 });
@@ -92,7 +101,8 @@ program.command('stop').description('Stop the lab; nothing is left running').act
 program.command('status').description('Show whether the lab is running').action(() => {
   const status = labStatus({ labDir: defaultLabDir() });
   const connection = readConnection();
-  console.log(`Samba AD DC: ${status.ad.running ? `running (pid ${status.ad.pid})` : 'stopped'}`);
+  console.log(`Samba AD DC (${contosoForest.dnsDomain}, ${contosoForest.hostIp}): ${status.ad.running ? `running (pid ${status.ad.pid})` : 'stopped'}`);
+  console.log(`Samba AD DC, second forest (${fabrikamForest.dnsDomain}, ${fabrikamForest.hostIp}): ${status.secondForest.running ? `running (pid ${status.secondForest.pid})` : 'stopped'}`);
   console.log(`Emulated tenant: ${status.tenant.running ? `running (pid ${status.tenant.pid})` : 'stopped'}`);
   if (connection) console.log(`Connection details: ${defaultLabDir()}/connection.json`);
 });

@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The Samba AD domain controller of the lab. */
+/** A Samba AD domain controller of the lab (the forest's one DC). */
 export type AdConnection = {
-  /** `ldaps://127.0.0.1:636` */
+  /** `ldaps://127.0.0.1:636` (the second forest: `ldaps://127.0.0.2:636`) */
   readonly ldapsUrl: string;
   /** The DC's DNS host name, which its TLS certificate names (use it as the TLS servername). */
   readonly dcHostName: string;
@@ -66,7 +66,13 @@ export type TenantConnection = {
 export type LabConnection = {
   readonly version: 1;
   readonly labDir: string;
+  /** The first forest, contoso.test: the AD the product and the tests use unless they say otherwise. */
   readonly ad: AdConnection;
+  /**
+   * Every forest of the lab, the first one (`ad`) first: contoso.test, then fabrikam.test. A connection.json
+   * written before the lab had a second forest has no `forests`; readConnection gives it `[ad]`.
+   */
+  readonly forests: ReadonlyArray<AdConnection>;
   readonly tenant: TenantConnection;
 };
 
@@ -89,9 +95,10 @@ export function writeConnection(connection: LabConnection): string {
   return file;
 }
 
-/** Reads the connection of a running lab, or returns undefined when none was started. */
+/** Reads the connection of a running lab, or returns undefined when none was started. Without `forests` (an older file), forests is `[ad]`. */
 export function readConnection(labDir: string = defaultLabDir()): LabConnection | undefined {
   const file = connectionFile(labDir);
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as LabConnection;
+  const connection = JSON.parse(readFileSync(file, 'utf8')) as Omit<LabConnection, 'forests'> & { forests?: ReadonlyArray<AdConnection> };
+  return { ...connection, forests: connection.forests ?? [connection.ad] };
 }

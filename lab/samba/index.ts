@@ -1,6 +1,6 @@
-/** The lab's Active Directory: a Samba AD DC on loopback, and the seeding of the fixture organisation. */
+/** The lab's Active Directory: Samba AD DCs on loopback (one per forest), and the seeding of the fixture organisations. */
 export {
-  ensureSambaTemplate, lastSambaDcTimings, sambaDcProcesses, sambaDcStatus, startSambaDc, stopSambaDc,
-  type SambaDcStatus, type SambaDcTimings, type StartSambaDcOptions, type StopSambaDcOptions,
+  contosoForest, ensureSambaTemplate, fabrikamForest, lastSambaDcTimings, sambaDcProcesses, sambaDcStatus, startSambaDc, stopSambaDc,
+  type SambaDcStatus, type SambaDcTimings, type SambaForestProfile, type StartSambaDcOptions, type StopSambaDcOptions,
 } from './dc.ts';
 export { seedDirectory, type SeedReport } from './seed.ts';

@@ -1,6 +1,7 @@
 /**
- * Writes the declarative organisation (lab/fixtures/organisation.ts) into the lab DC over LDAPS,
- * with certificate validation, bound as Administrator.
+ * Writes a declarative organisation (lab/fixtures/organisation.ts, lab/fixtures/fabrikam.ts) into a lab
+ * DC over LDAPS, with certificate validation, bound as Administrator; and adds members of another forest
+ * by SID (seedForeignMembers), which makes the DC create foreign security principals.
  *
  * Samba serializes writes, so more connections do not help; what helps is keeping a few requests
  * in flight on one connection so the DC never waits for the client. Passwords (unicodePwd) are
@@ -9,10 +10,14 @@
 import { readFileSync } from 'node:fs';
 import { Attribute, Change, Client } from 'ldapts';
 import type { AdConnection } from '../connection.ts';
+import type { ForeignMember } from '../fixtures/fabrikam.ts';
 import {
   consistencyGuidBytes, userStringAttributes,
   type FixtureContact, type FixtureGroup, type FixtureOu, type FixtureUser, type Organisation,
 } from '../fixtures/organisation.ts';
+
+/** What seedDirectory writes: the OUs, users, contacts and groups of a fixture organisation (contoso's or fabrikam's). */
+export type DirectoryContent = Pick<Organisation, 'ous' | 'users' | 'groups' | 'contacts'>;
 
 export type SeedReport = {
   readonly ous: number;
@@ -144,21 +149,10 @@ function groupsInDependencyOrder(groups: ReadonlyArray<FixtureGroup>): FixtureGr
  * when the manager already exists, else afterwards), contacts, then groups with their members
  * (nested groups first). Expects a freshly started, empty lab.
  */
-export async function seedDirectory(ad: AdConnection, organisation: Organisation, options: { inFlight?: number } = {}): Promise<SeedReport> {
+export async function seedDirectory(ad: AdConnection, organisation: DirectoryContent, options: { inFlight?: number } = {}): Promise<SeedReport> {
   const started = Date.now();
   const inFlight = options.inFlight ?? defaultInFlight;
-  const client = new Client({
-    url: ad.ldapsUrl,
-    connectTimeout: 5000,
-    timeout: 60_000,
-    tlsOptions: { ca: [readFileSync(ad.caCertFile)], servername: ad.dcHostName },
-  });
-  try {
-    await client.bind(ad.adminUpn, ad.adminPassword);
-  } catch (error) {
-    await client.unbind();
-    throw new Error(`Cannot bind to the lab DC at ${ad.ldapsUrl} as ${ad.adminUpn}: ${(error as Error).message}. Is the lab running (npm run lab:status)?`, { cause: error });
-  }
+  const client = await boundClient(ad);
   try {
     const phase = { ous: 0, users: 0, contacts: 0, groups: 0, managers: 0 };
 
@@ -215,4 +209,74 @@ export async function seedDirectory(ad: AdConnection, organisation: Organisation
   } finally {
     await client.unbind();
   }
+}
+
+/** A client bound as the DC's Administrator over LDAPS, validating its certificate. */
+async function boundClient(ad: AdConnection): Promise<Client> {
+  const client = new Client({
+    url: ad.ldapsUrl,
+    connectTimeout: 5000,
+    timeout: 60_000,
+    tlsOptions: { ca: [readFileSync(ad.caCertFile)], servername: ad.dcHostName },
+  });
+  try {
+    await client.bind(ad.adminUpn, ad.adminPassword);
+  } catch (error) {
+    await client.unbind();
+    throw new Error(`Cannot bind to the lab DC at ${ad.ldapsUrl} as ${ad.adminUpn}: ${(error as Error).message}. Is the lab running (npm run lab:status)?`, { cause: error });
+  }
+  return client;
+}
+
+/** The text form of a binary SID (`S-1-5-21-…`): revision, 48-bit authority (big-endian), sub-authorities (little-endian). */
+export function sidToString(sid: Buffer): string {
+  const count = sid.length >= 2 ? (sid[1] ?? 0) : 0;
+  if (sid.length < 8 || sid.length !== 8 + 4 * count) throw new Error(`Not a binary SID (${sid.length} bytes: ${sid.toString('hex')}).`);
+  const authority = sid.readUIntBE(2, 6);
+  const subAuthorities = Array.from({ length: count }, (_, i) => sid.readUInt32LE(8 + 4 * i));
+  return `S-${sid[0] ?? 0}-${authority}${subAuthorities.map((n) => `-${n}`).join('')}`;
+}
+
+/** What seedForeignMembers added: the member's SID in its own forest, and the foreign security principal the group now holds. */
+export type ForeignMemberReport = ForeignMember & { readonly sid: string; readonly foreignSecurityPrincipalDn: string };
+
+/**
+ * Adds each foreign member to its group in the DC of `target` by SID (`member: <SID=S-1-5-21-…>`), reading the
+ * SID from the member's own forest (one of `forests`, matched by DNS name). AD, and Samba (4.17, without any
+ * trust between the forests), then creates `CN=<SID>,CN=ForeignSecurityPrincipals,<target base DN>` and stores
+ * that as the member. Checks that it did. Run it once both directories are seeded.
+ */
+export async function seedForeignMembers(target: AdConnection, forests: ReadonlyArray<AdConnection>, members: ReadonlyArray<ForeignMember>): Promise<ForeignMemberReport[]> {
+  const reports: ForeignMemberReport[] = [];
+  if (members.length === 0) return reports;
+  const client = await boundClient(target);
+  try {
+    for (const member of members) {
+      const source = forests.find((ad) => ad.domain.toLowerCase() === member.forest.toLowerCase());
+      if (!source) throw new Error(`Seeding the foreign member ${member.memberDn}: no lab forest named ${member.forest} (have ${forests.map((ad) => ad.domain).join(', ')}).`);
+      const sourceClient = await boundClient(source);
+      let sid: string;
+      try {
+        const { searchEntries } = await sourceClient.search(member.memberDn, { scope: 'base', attributes: ['objectSid'], explicitBufferAttributes: ['objectSid'] });
+        const value = searchEntries[0]?.['objectSid'];
+        if (!Buffer.isBuffer(value)) throw new Error(`${member.memberDn} has no objectSid in ${member.forest}: is that forest seeded?`);
+        sid = sidToString(value);
+      } finally {
+        await sourceClient.unbind();
+      }
+      await client.modify(member.groupDn, new Change({ operation: 'add', modification: attribute('member', [`<SID=${sid}>`]) }))
+        .catch((error: unknown) => { throw seedError(`the foreign member ${sid} (${member.memberDn}) to`, member.groupDn, error); });
+      const fspDn = `CN=${sid},CN=ForeignSecurityPrincipals,${target.baseDn}`;
+      const { searchEntries } = await client.search(member.groupDn, { scope: 'base', attributes: ['member'] });
+      const values = [searchEntries[0]?.['member'] ?? []].flat().map(String);
+      if (!values.some((dn) => dn.toLowerCase() === fspDn.toLowerCase())) {
+        throw new Error(`Adding <SID=${sid}> to ${member.groupDn} did not make it a member as ${fspDn} (its members: ${values.join('; ')}). ` +
+          'This Samba does not create foreign security principals the way lab/samba/README.md ("The second forest") describes.');
+      }
+      reports.push({ ...member, sid, foreignSecurityPrincipalDn: fspDn });
+    }
+  } finally {
+    await client.unbind();
+  }
+  return reports;
 }

@@ -160,8 +160,8 @@ export function signal(pid: number, sig: NodeJS.Signals): boolean {
 
 export type PortOwner = { readonly name: string; readonly pid?: number };
 
-/** Who listens on TCP 127.0.0.1:port (or any address), via `ss`; optionally inside a network namespace. */
-export async function tcpListeners(port: number, netns?: string): Promise<PortOwner[]> {
+/** Who listens on TCP port (on `host` or every address when given, else on any), via `ss`; optionally inside a network namespace. */
+export async function tcpListeners(port: number, netns?: string, host?: string): Promise<PortOwner[]> {
   const ss = findExecutable('ss');
   if (!ss) return [];
   const args = ['-Hltnp', `sport = :${port}`];
@@ -172,6 +172,9 @@ export async function tcpListeners(port: number, netns?: string): Promise<PortOw
   const owners: PortOwner[] = [];
   for (const line of result.stdout.split('\n')) {
     if (line.trim() === '') continue;
+    // With a host, only listeners on that address or on every address (0.0.0.0, *, [::]) hold the port for it.
+    const local = line.trim().split(/\s+/)[3] ?? '';
+    if (host !== undefined && ![`${host}:${port}`, `0.0.0.0:${port}`, `*:${port}`, `[::]:${port}`].includes(local)) continue;
     const users = [...line.matchAll(/\("([^"]*)",pid=(\d+)/g)];
     if (users.length === 0) owners.push({ name: 'unknown process (run `ss -ltnp` as root to see it)' });
     for (const match of users) owners.push({ name: match[1] ?? 'unknown', pid: Number(match[2]) });
