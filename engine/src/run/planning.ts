@@ -201,9 +201,10 @@ class Planner {
       return;
     }
     this.claimCounterparts(entry);
+    // Before its values are checked: an object that waits for another's anchor shares its UPN too (a migration copies it).
+    if (!link && !this.takesAnchorOver(entry)) return;
     const desired = this.desiredOf(entry);
     if (!desired) return;
-    if (!link && !this.takesAnchorOver(entry, desired)) return;
     const linkedCloud = link?.state === 'linked' && link.cloudId ? linkedRow : undefined;
     const match = this.matchOf(entry, desired, linkedCloud);
     if (!match) return;
@@ -228,14 +229,15 @@ class Planner {
    * ms-DS-ConsistencyGuid was carried over: docs/forests.md) waits while that object is live and in scope — reported
    * with both DNs — and takes its cloud identity over once it is deleted or leaves the scope. False: not planned now.
    */
-  private takesAnchorOver(entry: AdEntry, desired: DesiredObject): boolean {
-    const holder = this.store.linkByAnchor(desired.sourceAnchor);
+  private takesAnchorOver(entry: AdEntry): boolean {
+    const anchor = sourceAnchorOf(entry);
+    const holder = this.store.linkByAnchor(anchor);
     if (!holder || holder.adGuid === entry.guid) return true;
     const holderEntry = this.store.getAdEntry(holder.adGuid);
     if (holderEntry && !holderEntry.deleted && this.inScope(holderEntry).inScope) {
       this.errors += 1;
       this.retryAdGuids.push(entry.guid);
-      this.store.addErrors(this.input.runId, [{ dn: entry.dn, adGuid: entry.guid, objectType: desired.objectType, attribute: 'ms-DS-ConsistencyGuid', value: desired.sourceAnchor,
+      this.store.addErrors(this.input.runId, [{ dn: entry.dn, adGuid: entry.guid, objectType: entry.objectClass === 'group' ? 'group' : 'user', attribute: 'ms-DS-ConsistencyGuid', value: anchor,
         code: 'anchor-in-use', reason: `its source anchor is also the anchor of ${holder.dn}, which is synchronized to that cloud object: an object migrated from another `
           + 'forest takes its cloud identity over once the other is deleted in Active Directory or leaves the scope; until then it is not written',
         hint: `Delete ${holder.dn} (or take it out of the scope) when the migration is done; or clear ms-DS-ConsistencyGuid of this object if it is another person.` }]);

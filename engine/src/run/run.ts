@@ -257,11 +257,15 @@ async function importAd(run: RunContext, source: AdSource, cursor: string | unde
       if (keepCursor) store.setCursor(cursorKey, startCursor);
     });
   } else {
+    // A domain where nothing changed keeps its cursor as it was (a DirSync cookie carries the time it was made): the
+    // cursor moves with the changes it covers, and a quiet domain's says so (docs/forests.md).
+    let moved = false;
     for await (const batch of ad.deltaImport(cursor as string)) {
+      moved ||= batch.changed.length > 0 || batch.deletedGuids.length > 0;
       store.transaction(() => {
         store.upsertAdEntries(batch.changed, run.runId, source.id);
         store.markAdObjectsDeleted(batch.deletedGuids, run.runId);
-        if (keepCursor) store.setCursor(cursorKey, batch.cursor);
+        if (keepCursor && moved) store.setCursor(cursorKey, batch.cursor);
       });
       run.counts.ad += batch.changed.length + batch.deletedGuids.length;
       run.progress('importing-ad', run.counts.ad);

@@ -29,12 +29,15 @@ export async function adminLdap(ad: AdConnection): Promise<Client> {
   return client;
 }
 
-export async function createAdSandbox(ad: AdConnection, name: string): Promise<AdSandbox> {
+/** A fresh OU for a test (an earlier one of the name is removed first); `reopen`: the existing OU as it is, on a new connection (its DC restarted). */
+export async function createAdSandbox(ad: AdConnection, name: string, options: { readonly reopen?: boolean } = {}): Promise<AdSandbox> {
   const client = await adminLdap(ad);
   const ouDn = `OU=${name},${ad.baseDn}`;
-  const existing = await client.search(ad.baseDn, { scope: 'one', filter: `(ou=${name})`, attributes: ['ou'] });
-  if (existing.searchEntries.length > 0) await client.del(ouDn, [new Control(TREE_DELETE, { critical: true })]);
-  await client.add(ouDn, { objectClass: ['top', 'organizationalUnit'], ou: name });
+  if (!options.reopen) {
+    const existing = await client.search(ad.baseDn, { scope: 'one', filter: `(ou=${name})`, attributes: ['ou'] });
+    if (existing.searchEntries.length > 0) await client.del(ouDn, [new Control(TREE_DELETE, { critical: true })]);
+    await client.add(ouDn, { objectClass: ['top', 'organizationalUnit'], ou: name });
+  }
   const sandbox: AdSandbox = {
     ouDn, client,
     async addUser(cn, attributes, parentDn = ouDn) {

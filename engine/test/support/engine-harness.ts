@@ -14,6 +14,7 @@ import { approvePlan } from '../../src/run/approval.ts';
 import { openStore, saveConfig, sessionFor, SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../../src/run/session.ts';
 import { runSync, type EngineSession } from '../../src/run/run.ts';
 import type { Store } from '../../src/store/store.ts';
+import { forestPasswordSecret } from '../../src/store/keys.ts';
 
 export type HarnessOptions = {
   readonly scopeOuGuids?: ReadonlyArray<string>;
@@ -24,6 +25,13 @@ export type HarnessOptions = {
   readonly existingTenant?: TenantServer;
   /** Read AD as this account (e.g. an MSOL_ service account) instead of the lab's Administrator. */
   readonly adAccount?: { readonly bindDn: string; readonly password: string };
+  /**
+   * A second forest (the lab's fabrikam.test), read as its Administrator: the configuration then has two sources, the
+   * first forest's as always ("primary") and this one's (id = its domain, its password under its own secret).
+   */
+  readonly secondForest?: { readonly ad: AdConnection; readonly scopeOuGuids?: ReadonlyArray<string> };
+  /** The forest that keeps a UPN or mail both forests use (configuration `preferredForest`). */
+  readonly preferredForest?: string;
 };
 
 export type Harness = {
@@ -52,15 +60,21 @@ function build(ad: AdConnection, tenant: TenantServer, options: HarnessOptions, 
   const dataDir = mkdtempSync(join(tmpdir(), 'dirsync-engine-'));
   const store = openStore(dataDir);
   const t = tenant.connection;
-  const config = parseConfig({
-    version: 1,
-    ad: { url: ad.ldapsUrl, bindDn: options.adAccount?.bindDn ?? ad.adminBindDn, baseDn: ad.baseDn, trustedCaPem: readFileSync(ad.caCertFile, 'utf8') },
-    cloud: { instance: 'custom', tenantId: t.tenantId, clientId: t.clientId, credential: 'secret', authorityHost: t.authorityHost, graphBaseUrl: t.graphBaseUrl },
-    scope: { includedOuGuids: options.scopeOuGuids ?? [], excludedOuGuids: [] },
-    ...options.config,
-  }, 'the test harness');
+  const cloud = { instance: 'custom', tenantId: t.tenantId, clientId: t.clientId, credential: 'secret', authorityHost: t.authorityHost, graphBaseUrl: t.graphBaseUrl };
+  const first = { url: ad.ldapsUrl, bindDn: options.adAccount?.bindDn ?? ad.adminBindDn, baseDn: ad.baseDn, trustedCaPem: readFileSync(ad.caCertFile, 'utf8') };
+  const { scope: firstScope, ...settings } = options.config ?? {};
+  const scope = firstScope ?? { includedOuGuids: options.scopeOuGuids ?? [], excludedOuGuids: [] };
+  const second = options.secondForest;
+  const config = parseConfig(second === undefined
+    ? { version: 1, ad: first, cloud, scope, ...settings }
+    : { version: 2, cloud, ...settings, ...(options.preferredForest !== undefined ? { preferredForest: options.preferredForest } : {}), sources: [
+      { id: 'primary', ad: first, scope },
+      { id: second.ad.domain, forest: second.ad.domain, passwordSecret: forestPasswordSecret(second.ad.domain), scope: { includedOuGuids: second.scopeOuGuids ?? [], excludedOuGuids: [] },
+        ad: { url: second.ad.ldapsUrl, bindDn: second.ad.adminBindDn, baseDn: second.ad.baseDn, trustedCaPem: readFileSync(second.ad.caCertFile, 'utf8'), tlsServerName: second.ad.dcHostName } },
+    ] }, 'the test harness');
   saveConfig(store, dataDir, config);
   store.secrets.set(SECRET_AD_PASSWORD, options.adAccount?.password ?? ad.adminPassword);
+  if (second) store.secrets.set(forestPasswordSecret(second.ad.domain), second.ad.adminPassword);
   store.secrets.set(SECRET_CLIENT_SECRET, t.clientSecret);
   const writeBudget = { writes: 3000, windowSeconds: 150 / (options.tenant?.timeScale ?? TIME_SCALE) };
   const harness: Harness = {
