@@ -49,6 +49,20 @@ export class ConfigureFinishPage extends WizardPageObject {
     return result;
   }
 
+  /** With several domains: each domain's part of the run (objects read, or why it was not read). */
+  public async sources(): Promise<Array<{ domain: string; imported: number; error: string | null }>> {
+    const rows: Array<{ domain: string; imported: number; error: string | null }> = [];
+    for (const row of await this.page.getByTestId('run-result').getByTestId('run-source').all()) {
+      rows.push({ domain: (await row.getAttribute('data-domain')) ?? '', imported: Number(await row.getAttribute('data-imported')), error: await row.getAttribute('data-error') });
+    }
+    return rows;
+  }
+
+  /** "N group members from another forest, reported, not written." */
+  public foreignMembers() {
+    return this.page.getByTestId('run-result').getByTestId('foreign-members');
+  }
+
   public count(name: 'created' | 'updated' | 'deleted' | 'memberships' | 'managers' | 'errors' | 'held') {
     return this.page.getByTestId(`result-${name}`);
   }

@@ -40,6 +40,18 @@ export class ConfigureReadinessPage extends WizardPageObject {
     return this.page.getByTestId('preview-object').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-dn') ?? ''));
   }
 
+  /** With several domains: the counts of each forest, and the domains it names. */
+  public async forestCounts(): Promise<Array<{ forest: string; domains: string; counts: Record<PreviewCategoryId, number> }>> {
+    const categories: PreviewCategoryId[] = ['create', 'matched', 'conflict', 'blocked', 'invalid', 'out-of-scope', 'delete'];
+    const rows: Array<{ forest: string; domains: string; counts: Record<PreviewCategoryId, number> }> = [];
+    for (const row of await this.page.getByTestId('preview-forest').all()) {
+      const counts = {} as Record<PreviewCategoryId, number>;
+      for (const category of categories) counts[category] = Number(await row.getByTestId(`preview-forest-count-${category}`).getAttribute('data-count'));
+      rows.push({ forest: (await row.getAttribute('data-forest')) ?? '', domains: (await row.getByRole('cell').nth(1).textContent()) ?? '', counts });
+    }
+    return rows;
+  }
+
   public showMore() {
     return this.page.getByRole('button', { name: 'Show more' });
   }

@@ -31,6 +31,16 @@ export class ConfigureScopePage extends WizardPageObject {
     return (await focused.count()) === 0 ? undefined : (await focused.getAttribute('data-dn')) ?? undefined;
   }
 
+  /** With several domains: the top-level row of a domain (by its naming context), its OUs beneath it. */
+  public domainRow(baseDn: string) {
+    return this.page.getByRole('treeitem').and(this.page.locator(`[data-testid="ou-domain"][data-dn="${baseDn}"]`));
+  }
+
+  /** The names of the top-level domain rows, top to bottom. */
+  public async domainNames(): Promise<string[]> {
+    return this.page.getByTestId('ou-domain').allTextContents();
+  }
+
   public summary() {
     return this.page.getByTestId('scope-summary');
   }

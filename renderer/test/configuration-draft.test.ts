@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceAccountView } from '../../engine/src/contract/control-api.ts';
-import { buildConfig, draftFromSaved, type SavedConfig } from '../src/pages/configure/configuration-draft.ts';
+import { buildConfig, draftDomains, draftFromSaved, type CloudDraft, type SavedConfig, type SavedSource, type ScopeDraft } from '../src/pages/configure/configuration-draft.ts';
 
 const account: ServiceAccountView = { dn: 'CN=MSOL_0123456789ab,CN=Users,DC=contoso,DC=com', samAccountName: 'MSOL_0123456789ab',
   userPrincipalName: 'MSOL_0123456789ab@contoso.com', created: false, rights: { bind: true, readDirectory: true, dirSync: true, checks: [] } };
@@ -94,5 +94,107 @@ describe('the Configuration Wizard draft', () => {
   it('is incomplete until both connections are made', () => {
     assert.equal(buildConfig({}), undefined);
     assert.equal(buildConfig({ cloud: draftFromSaved(saved, account).cloud }), undefined);
+  });
+});
+
+const fabrikamAccount: ServiceAccountView = { dn: 'CN=MSOL_fab000000001,CN=Users,DC=fabrikam,DC=com', samAccountName: 'MSOL_fab000000001',
+  userPrincipalName: 'MSOL_fab000000001@fabrikam.com', created: true, forest: 'fabrikam.com', rights: { bind: true, readDirectory: true, dirSync: true, checks: [] } };
+
+/** Two forests as the service saves them: contoso.com with its child domain emea, and fabrikam.com added after it. */
+const savedForests: SavedConfig = {
+  ...saved,
+  sources: [
+    saved.sources[0] as SavedSource,
+    { id: 'emea.contoso.com', forest: 'contoso.com', ad: { url: 'ldaps://dc1.emea.contoso.com:636', trustedCaPem: 'AD-CA', bindDn: account.dn, baseDn: 'DC=emea,DC=contoso,DC=com', pageSize: 1000 },
+      scope: { includedOuGuids: ['ou-emea'], excludedOuGuids: [] }, passwordSecret: 'ad.password' },
+    { id: 'fabrikam.com', forest: 'fabrikam.com', ad: { url: 'ldaps://dc1.fabrikam.com:636', trustedCaPem: 'FABRIKAM-CA', bindDn: fabrikamAccount.dn, baseDn: 'DC=fabrikam,DC=com', pageSize: 1000 },
+      scope: { includedOuGuids: ['ou-fabrikam-staff'], excludedOuGuids: ['ou-fabrikam-archive'], ldapFilter: '(department=Sales)' }, passwordSecret: 'ad.password/fabrikam.com' },
+  ],
+  serviceAccountNames: ['MSOL_0123456789ab', 'MSOL_old000000000', 'MSOL_fab000000001'],
+};
+
+const cloudDraft: CloudDraft = { instance: 'global', tenantId: 'contoso.onmicrosoft.com', clientId: '12345678-1234-1234-1234-123456789012', credential: 'certificate',
+  certificatePem: 'CERT', verifiedDomains: ['contoso.com'] };
+
+type Source = { id: string; forest?: string; passwordSecret?: string; ad: Record<string, unknown>; scope: Record<string, unknown> };
+
+describe('the Configuration Wizard draft with several domains and forests', () => {
+  it('makes a source of every ticked domain of every forest: ids, forests, password secrets and scopes', () => {
+    const config = buildConfig({
+      cloud: cloudDraft,
+      ad: { url: 'ldaps://dc1.contoso.com:636', trustedCaPem: 'AD-CA', baseDn: 'DC=contoso,DC=com', serviceAccount: account, forest: 'contoso.com',
+        domains: [{ dnsName: 'EMEA.contoso.com', netbiosName: 'EMEA', baseDn: 'DC=emea,DC=contoso,DC=com', url: 'ldaps://dc1.emea.contoso.com:636', trustedCaPem: 'AD-CA' }] },
+      forests: [{ forest: 'fabrikam.com', url: 'ldaps://dc1.fabrikam.com:636', trustedCaPem: 'FABRIKAM-CA', baseDn: 'DC=fabrikam,DC=com', serviceAccount: fabrikamAccount }],
+      scope: { includedOuGuids: ['ou-sales'], domains: { 'dc=emea,dc=contoso,dc=com': { includedOuGuids: ['ou-emea'] }, 'dc=fabrikam,dc=com': { includedOuGuids: [] } } },
+    });
+    assert.deepEqual(JSON.parse(JSON.stringify(config?.['sources'])) as Source[], [
+      { id: 'primary', ad: { url: 'ldaps://dc1.contoso.com:636', trustedCaPem: 'AD-CA', bindDn: account.dn, baseDn: 'DC=contoso,DC=com' },
+        scope: { includedOuGuids: ['ou-sales'], excludedOuGuids: [] } },
+      { id: 'emea.contoso.com', forest: 'contoso.com', passwordSecret: 'ad.password',
+        ad: { url: 'ldaps://dc1.emea.contoso.com:636', trustedCaPem: 'AD-CA', bindDn: account.dn, baseDn: 'DC=emea,DC=contoso,DC=com' },
+        scope: { includedOuGuids: ['ou-emea'], excludedOuGuids: [] } },
+      { id: 'fabrikam.com', forest: 'fabrikam.com', passwordSecret: 'ad.password/fabrikam.com',
+        ad: { url: 'ldaps://dc1.fabrikam.com:636', trustedCaPem: 'FABRIKAM-CA', bindDn: fabrikamAccount.dn, baseDn: 'DC=fabrikam,DC=com' },
+        scope: { includedOuGuids: [], excludedOuGuids: [] } },
+    ]);
+    assert.deepEqual(config?.['serviceAccountNames'], ['MSOL_0123456789ab', 'MSOL_fab000000001'], 'every forest\'s account is this installation\'s, never synchronized');
+  });
+
+  it('names the forest of the first forest\'s domains when the domain controller given is in a child domain', () => {
+    const config = buildConfig({ cloud: cloudDraft, ad: { url: 'ldaps://dc1.emea.contoso.com:636', baseDn: 'DC=emea,DC=contoso,DC=com', serviceAccount: account, forest: 'contoso.com' } });
+    const [source] = config?.['sources'] as Source[];
+    assert.equal(source?.forest, 'contoso.com');
+    assert.equal(source?.passwordSecret, undefined, 'the first forest keeps the default secret');
+  });
+
+  it('opens a rerun of two forests on both, every domain with its scope and each forest with its account', () => {
+    const draft = draftFromSaved(savedForests, account, undefined, { 'fabrikam.com': fabrikamAccount });
+    assert.equal(draft.ad?.inUse, true);
+    assert.equal(draft.ad?.forest, 'contoso.com');
+    assert.deepEqual(draft.ad?.domains?.map((d) => [d.dnsName, d.url]), [['emea.contoso.com', 'ldaps://dc1.emea.contoso.com:636']]);
+    assert.equal(draft.forests?.length, 1);
+    assert.equal(draft.forests?.[0]?.forest, 'fabrikam.com');
+    assert.equal(draft.forests?.[0]?.inUse, true);
+    assert.equal(draft.forests?.[0]?.serviceAccount, fabrikamAccount);
+    assert.equal(draft.forests?.[0]?.trustedCaPem, 'FABRIKAM-CA');
+    assert.deepEqual(draft.scope, { includedOuGuids: ['ou-sales'], ldapFilter: '(department=Sales)', domains: {
+      'dc=emea,dc=contoso,dc=com': { includedOuGuids: ['ou-emea'], ldapFilter: undefined },
+      'dc=fabrikam,dc=com': { includedOuGuids: ['ou-fabrikam-staff'], ldapFilter: '(department=Sales)' } } });
+    assert.deepEqual(draftDomains(draft).map((d) => [d.dnsName, d.forest, d.forestIndex]),
+      [['contoso.com', 'contoso.com', 0], ['emea.contoso.com', 'contoso.com', 0], ['fabrikam.com', 'fabrikam.com', 1]]);
+  });
+
+  it('gives back exactly the saved configuration of two forests when nothing is changed', () => {
+    const draft = draftFromSaved(savedForests, account, undefined, { 'fabrikam.com': fabrikamAccount });
+    assert.deepEqual(JSON.parse(JSON.stringify(buildConfig(draft))), savedForests);
+    // Without the added forest's account view (an older service), its account is the DN its sources are read as.
+    assert.deepEqual(JSON.parse(JSON.stringify(buildConfig(draftFromSaved(savedForests, account)))), savedForests);
+  });
+
+  it('keeps each domain\'s scope and settings through the Scope page, and removes a forest taken away', () => {
+    const draft = draftFromSaved(savedForests, account, undefined, { 'fabrikam.com': fabrikamAccount });
+    const config = buildConfig({ ...draft, scope: { ...draft.scope as ScopeDraft, domains: { ...draft.scope?.domains, 'dc=fabrikam,dc=com': { includedOuGuids: ['ou-fabrikam-groups'] } } } });
+    const fabrikam = (config?.['sources'] as Source[])[2];
+    assert.deepEqual(fabrikam?.scope, { includedOuGuids: ['ou-fabrikam-groups'], excludedOuGuids: ['ou-fabrikam-archive'], ldapFilter: undefined });
+    assert.equal(fabrikam?.id, 'fabrikam.com');
+    assert.equal(fabrikam?.ad['pageSize'], 1000);
+
+    const withoutFabrikam = buildConfig({ ...draft, forests: [] });
+    assert.deepEqual((withoutFabrikam?.['sources'] as Source[]).map((s) => s.id), ['primary', 'emea.contoso.com']);
+    assert.deepEqual(JSON.parse(JSON.stringify(withoutFabrikam?.['sources'])), savedForests.sources.slice(0, 2));
+  });
+
+  it('builds today\'s configuration for a forest of one domain', () => {
+    const config = buildConfig({
+      cloud: cloudDraft,
+      ad: { url: 'ldaps://dc1.contoso.com:636', baseDn: 'DC=contoso,DC=com', serviceAccount: account, forest: 'contoso.com', domains: [] },
+      scope: { includedOuGuids: ['ou-sales'] },
+    });
+    assert.deepEqual(JSON.parse(JSON.stringify(config)), {
+      version: 2,
+      sources: [{ id: 'primary', ad: { url: 'ldaps://dc1.contoso.com:636', bindDn: account.dn, baseDn: 'DC=contoso,DC=com' }, scope: { includedOuGuids: ['ou-sales'], excludedOuGuids: [] } }],
+      cloud: { instance: 'global', tenantId: 'contoso.onmicrosoft.com', clientId: '12345678-1234-1234-1234-123456789012', credential: 'certificate', certificatePem: 'CERT' },
+      serviceAccountNames: ['MSOL_0123456789ab'],
+    });
   });
 });

@@ -5,6 +5,7 @@ import { ErrorBar } from '../../components/error-bar.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
+import { domainScope, draftDomains } from './configuration-draft.ts';
 import { buildConfig, defaultOptions, useConfigurationWizardState, type ConfigurationDraft } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
@@ -42,20 +43,39 @@ function statusWord(state: TaskState): string {
   return { waiting: 'waiting', running: 'in progress', done: 'done', warning: 'done, with a warning', failed: 'failed' }[state.status];
 }
 
+/** The scope in words: the OUs ticked, or the whole domain (with several domains, counted over all of them). */
+function scopeText(draft: ConfigurationDraft): string {
+  const domains = draftDomains(draft);
+  if (domains.length <= 1) {
+    const count = draft.scope?.includedOuGuids.length ?? 0;
+    return count === 0 ? 'The whole domain' : `${count} organizational unit${count === 1 ? '' : 's'}`;
+  }
+  const counts = domains.map((domain) => domainScope(draft, domain).includedOuGuids.length);
+  const whole = counts.filter((count) => count === 0).length;
+  const ous = counts.reduce((total, count) => total + count, 0);
+  return [ous > 0 ? `${ous} organizational unit${ous === 1 ? '' : 's'}` : undefined, whole > 0 ? `the whole of ${whole} domain${whole === 1 ? '' : 's'}` : undefined]
+    .filter(Boolean).join(' and ') + ` in ${domains.length} domains`;
+}
+
 function ConfigurationSummary(props: { readonly draft: ConfigurationDraft }) {
   const layout = usePageLayoutStyles();
   const { draft } = props;
   const options = draft.options ?? defaultOptions;
   const scope = draft.scope;
+  const domains = draftDomains(draft);
+  const forests = [...(draft.ad ? [draft.ad] : []), ...(draft.forests ?? [])];
   return (
     <dl className={layout.summary} data-testid="configuration-summary">
       <dt className={layout.term}>Microsoft Entra ID</dt>
       <dd className={layout.detail}>{draft.cloud?.tenantDisplayName ?? draft.cloud?.tenantId}{draft.cloud?.appDisplayName ? `, as ${draft.cloud.appDisplayName}` : ''}</dd>
-      <dt className={layout.term}>Active Directory</dt><dd className={layout.detail}>{draft.ad?.baseDn} ({draft.ad?.url})</dd>
-      <dt className={layout.term}>Service account</dt><dd className={layout.detail}>{draft.ad?.serviceAccount.userPrincipalName}</dd>
+      <dt className={layout.term}>Active Directory</dt>
+      <dd className={layout.detail}>{domains.length > 1 ? domains.map((domain) => `${domain.dnsName} (forest ${domain.forest}, ${domain.url})`).join('; ')
+        : `${draft.ad?.baseDn} (${draft.ad?.url})`}</dd>
+      <dt className={layout.term}>Service account{forests.length > 1 ? 's' : ''}</dt>
+      <dd className={layout.detail}>{forests.map((forest) => forest.serviceAccount.userPrincipalName).join(', ')}</dd>
       <dt className={layout.term}>Scope</dt>
       <dd className={layout.detail}>
-        {!scope || scope.includedOuGuids.length === 0 ? 'The whole domain' : `${scope.includedOuGuids.length} organizational unit${scope.includedOuGuids.length === 1 ? '' : 's'}`}
+        {scopeText(draft)}
         {scope?.ldapFilter ? `, filtered by ${scope.ldapFilter}` : ''}
       </dd>
       <dt className={layout.term}>Deletion threshold</dt>

@@ -8,6 +8,7 @@ import type { OperationCounts, RunSummary } from '../../../../engine/src/contrac
 import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { RunProgressView } from '../../components/run-progress.tsx';
+import { RunSources } from '../../components/run-sources.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, subscribe, type ControlError } from '../../lib/engine-client.ts';
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
@@ -79,6 +80,7 @@ function RunResult(props: { readonly run: RunSummary }) {
         </>}
         <dt className={layout.term}>Held for approval</dt><dd className={layout.detail} data-testid="result-held">{run.held}</dd>
       </dl>
+      <RunSources run={run} />
       {run.heldReasons && run.heldReasons.length > 0 && (
         <ul>{run.heldReasons.map((reason) => <li key={reason}><Text>{reason}</Text></li>)}</ul>
       )}

@@ -18,6 +18,8 @@ const useStyles = makeStyles({
   meaning: { color: 'inherit', opacity: 0.85 },
   count: { fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold },
   dn: { overflowWrap: 'anywhere' },
+  forests: { overflowX: 'auto', display: 'flex', flexDirection: 'column', gap: '4px' },
+  forestTable: { tableLayout: 'auto' },
   list: { maxHeight: '360px', overflowY: 'auto', border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium },
 });
 
@@ -76,6 +78,36 @@ function ObjectList(props: { readonly listing: Listing; readonly onMore: () => v
           <Text>{listing.objects.length} of {listing.total} shown</Text>
         </div>
       )}
+    </section>
+  );
+}
+
+/** With several domains: the same counts for each forest, with its domains. */
+function ForestCounts(props: { readonly forests: NonNullable<ConfigPreview['forests']> }) {
+  const styles = useStyles();
+  return (
+    <section aria-label="By forest" data-testid="preview-forests" className={styles.forests}>
+      <Subtitle2 as="h2">By forest</Subtitle2>
+      <Table size="small" className={styles.forestTable} aria-label="What this configuration does in each forest">
+        <TableHeader>
+          <TableRow>
+            <TableHeaderCell>Forest</TableHeaderCell>
+            <TableHeaderCell>Domains</TableHeaderCell>
+            {CATEGORIES.map((category) => <TableHeaderCell key={category.id}>{category.label}</TableHeaderCell>)}
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {props.forests.map((forest) => (
+            <TableRow key={forest.forest} data-testid="preview-forest" data-forest={forest.forest}>
+              <TableCell><strong>{forest.forest}</strong></TableCell>
+              <TableCell>{forest.domains.join(', ')}</TableCell>
+              {CATEGORIES.map((category) => (
+                <TableCell key={category.id} data-testid={`preview-forest-count-${category.id}`} data-count={forest.counts[category.id]}>{forest.counts[category.id]}</TableCell>
+              ))}
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
     </section>
   );
 }
@@ -189,6 +221,7 @@ export function ReadinessPage(props: { readonly onBack: () => void; readonly onN
                 </Button>
               ))}
             </section>
+            {preview.forests && preview.forests.length > 0 && <ForestCounts forests={preview.forests} />}
             {skipped > 0 && (
               <MessageBar intent="warning" layout="multiline" data-testid="preview-skipped">
                 <MessageBarBody>

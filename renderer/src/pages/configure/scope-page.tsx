@@ -1,12 +1,13 @@
 import { Body1, Button, Field, Input, MessageBar, MessageBarBody, Spinner, Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { OuNode } from '../../../../engine/src/contract/control-api.ts';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { OuNode, OuSource } from '../../../../engine/src/contract/control-api.ts';
 import { usePageLayoutStyles } from '../../components/page-layout.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, ControlError } from '../../lib/engine-client.ts';
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
-import { useConfigurationWizardState } from './wizard-state.tsx';
+import { domainKey, domainScope, draftDomains, type DomainScopeDraft, type DraftDomain } from './configuration-draft.ts';
+import { useConfigurationWizardState, type AdAdminCredentials } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
   tree: { listStyle: 'none', margin: 0, padding: 0 },
@@ -130,6 +131,8 @@ function OuTree(props: {
   readonly nodes: ReadonlyArray<OuNode>;
   readonly selected: ReadonlySet<string>;
   readonly onToggle: (node: OuNode, checked: boolean) => void;
+  /** The rows that are domains (several domains: one top-level row each, its OUs below), not OUs to tick. */
+  readonly domainRows?: ReadonlySet<string>;
 }) {
   const styles = useStyles();
   // Collapsed rather than expanded: every OU starts open, and OUs read again after "Try again" too.
@@ -150,7 +153,8 @@ function OuTree(props: {
   }
 
   function toggle(row: VisibleOu): void {
-    if (!row.inherited) props.onToggle(row.node, !props.selected.has(row.node.guid));
+    if (props.domainRows?.has(row.node.guid)) setRowCollapsed(row.node.guid, !collapsed.has(row.node.guid));
+    else if (!row.inherited) props.onToggle(row.node, !props.selected.has(row.node.guid));
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLLIElement>, index: number): void {
@@ -173,16 +177,17 @@ function OuTree(props: {
         const ticked = props.selected.has(node.guid);
         const hasChildren = node.children.length > 0;
         const expanded = hasChildren ? !collapsed.has(node.guid) : undefined;
+        const domain = props.domainRows?.has(node.guid) === true;
         return (
-          <li key={node.guid} role="treeitem" data-testid="ou" data-dn={node.dn}
+          <li key={node.guid} role="treeitem" data-testid={domain ? 'ou-domain' : 'ou'} data-dn={node.dn}
             ref={(element) => {
               if (element) elements.current.set(node.guid, element);
               else elements.current.delete(node.guid);
             }}
             tabIndex={node.guid === tabStop ? 0 : -1}
             aria-level={row.level} aria-posinset={row.posInSet} aria-setsize={row.setSize} aria-expanded={expanded}
-            aria-checked={ticked || row.inherited} aria-disabled={row.inherited || undefined}
-            title={row.inherited ? 'Included with the OU above it' : node.dn}
+            aria-checked={domain ? undefined : ticked || row.inherited} aria-disabled={row.inherited || undefined}
+            title={row.inherited ? 'Included with the OU above it' : domain ? `${node.dn}: nothing ticked beneath it synchronizes the whole domain` : node.dn}
             className={mergeClasses(styles.item, row.inherited && styles.inheritedItem)}
             style={{ paddingLeft: `${(row.level - 1) * 24 + 4}px` }}
             onFocus={() => setActiveGuid(node.guid)}
@@ -197,10 +202,12 @@ function OuTree(props: {
               }}>
               {hasChildren && chevron}
             </span>
-            <span aria-hidden="true" className={mergeClasses(styles.box, row.inherited ? styles.boxInherited : ticked && styles.boxTicked)}>
-              {(ticked || row.inherited) && checkmark}
-            </span>
-            <span>{node.name}</span>
+            {!domain && (
+              <span aria-hidden="true" className={mergeClasses(styles.box, row.inherited ? styles.boxInherited : ticked && styles.boxTicked)}>
+                {(ticked || row.inherited) && checkmark}
+              </span>
+            )}
+            {domain ? <strong>{node.name}</strong> : <span>{node.name}</span>}
           </li>
         );
       })}
@@ -208,43 +215,106 @@ function OuTree(props: {
   );
 }
 
+/** One domain's OUs, as read. */
+type DomainTree = { readonly domain: DraftDomain; readonly ous: ReadonlyArray<OuNode> };
+
 /**
- * Configuration Wizard — Scope: the organizational units to synchronize, read live from the domain
- * with the enterprise administrator's credentials (kept in memory by the wizard), and an optional
- * LDAP filter. Nothing ticked means the whole domain.
+ * How a domain's OUs are read: a forest added after the first as its service account (made on the Active Directory
+ * page); the first forest's with the enterprise administrator typed there, else (a rerun) as the configured account.
+ */
+function ouSource(domain: DraftDomain, admin: AdAdminCredentials | undefined, configured: boolean): OuSource {
+  const connection = { url: domain.url, tlsServerName: domain.tlsServerName, trustedCaPem: domain.trustedCaPem, baseDn: domain.baseDn };
+  if (domain.forestIndex > 0) return { ...connection, forest: domain.forest };
+  if (admin) return { ...connection, bindDn: admin.bindDn, password: admin.password };
+  if (configured) return { baseDn: domain.baseDn };
+  throw new ControlError('ScopeError', 'admin-credentials-missing',
+    'Go back to the Active Directory page and test the connection again: the wizard needs the enterprise administrator to read the organizational units.');
+}
+
+/** The tree shown: one domain's OUs as they are; several domains as one top-level row each, their OUs beneath. */
+function treeNodes(trees: ReadonlyArray<DomainTree>, several: boolean): ReadonlyArray<OuNode> {
+  if (!several) return trees[0]?.ous ?? [];
+  return trees.map((tree) => ({ guid: domainRowGuid(tree.domain), dn: tree.domain.baseDn, name: `${tree.domain.dnsName} (forest ${tree.domain.forest})`, children: tree.ous }));
+}
+
+function domainRowGuid(domain: DraftDomain): string {
+  return `domain:${domain.key}`;
+}
+
+/** Which domain each OU is in (its key). */
+function ownersOf(trees: ReadonlyArray<DomainTree>): ReadonlyMap<string, string> {
+  const owners = new Map<string, string>();
+  const walk = (nodes: ReadonlyArray<OuNode>, key: string): void => {
+    for (const node of nodes) {
+      owners.set(node.guid, key);
+      walk(node.children, key);
+    }
+  };
+  for (const tree of trees) walk(tree.ous, tree.domain.key);
+  return owners;
+}
+
+function ouCount(count: number): string {
+  return `${count} organizational unit${count === 1 ? '' : 's'}`;
+}
+
+/** What the ticks synchronize, in words. */
+function scopeSummary(domains: ReadonlyArray<DraftDomain>, selected: Readonly<Record<string, ReadonlySet<string>>>): string {
+  if (domains.length === 1) {
+    const count = selected[domains[0]?.key ?? '']?.size ?? 0;
+    return count === 0 ? 'The whole domain will be synchronized.' : `${ouCount(count)} (and the OUs beneath them) will be synchronized.`;
+  }
+  return `${domains.map((domain) => {
+    const count = selected[domain.key]?.size ?? 0;
+    return `${domain.dnsName}: ${count === 0 ? 'the whole domain' : `${ouCount(count)} (and the OUs beneath them)`}`;
+  }).join('; ')}.`;
+}
+
+/**
+ * Configuration Wizard — Scope: the organizational units to synchronize, read live from each domain (the first
+ * forest's with the enterprise administrator's credentials kept in memory by the wizard, or on a rerun as the
+ * configured account; an added forest's as its service account), and an optional LDAP filter. With several domains
+ * the tree has one top-level row per domain, its OUs beneath; nothing ticked in a domain means the whole domain.
  */
 export function ScopePage(props: { readonly onBack: () => void; readonly onNext: () => void }) {
   const styles = useStyles();
   const layout = usePageLayoutStyles();
   const { draft, setScope, adminCredentials } = useConfigurationWizardState();
-  const [ous, setOus] = useState<ReadonlyArray<OuNode> | undefined>();
+  const { ad, forests, saved } = draft;
+  const domains = useMemo(() => draftDomains({ ad, forests }), [ad, forests]);
+  const several = domains.length > 1;
+  // What each domain starts from: the draft's choice, else what is saved for it.
+  const [initial] = useState(() => Object.fromEntries(domains.map((domain) => [domain.key, domainScope(draft, domain)])));
+  const [trees, setTrees] = useState<ReadonlyArray<DomainTree> | undefined>();
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<ControlError | undefined>();
-  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set(draft.scope?.includedOuGuids ?? []));
-  const [ldapFilter, setLdapFilter] = useState(draft.scope?.ldapFilter ?? '');
-  const ad = draft.ad;
+  const [selected, setSelected] = useState<Readonly<Record<string, ReadonlySet<string>>>>(() =>
+    Object.fromEntries(domains.map((domain) => [domain.key, new Set(initial[domain.key]?.includedOuGuids ?? [])])));
+  const [ldapFilter, setLdapFilter] = useState(initial[domains[0]?.key ?? '']?.ldapFilter ?? '');
+  const [filterEdited, setFilterEdited] = useState(false);
 
   const load = useCallback(async (signal: { cancelled: boolean }) => {
-    if (!ad) return;
+    if (domains.length === 0) return;
     const admin = adminCredentials();
-    // On a rerun the service reads the tree as the service account in use; otherwise with the administrator typed on the previous page.
-    if (!admin && !ad.inUse) {
-      setError(new ControlError('ScopeError', 'admin-credentials-missing',
-        'Go back to the Active Directory page and test the connection again: the wizard needs the enterprise administrator to read the organizational units.'));
-      return;
-    }
+    const configured = new Set((saved?.sources ?? []).map((source) => domainKey(source.ad.baseDn)));
     setLoading(true);
     setError(undefined);
     try {
-      const tree = await call('listOus', admin ? { url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, bindDn: admin.bindDn,
-        password: admin.password, baseDn: ad.baseDn } : { baseDn: ad.baseDn });
-      if (!signal.cancelled) setOus(tree);
+      const read = await Promise.all(domains.map(async (domain) => {
+        try {
+          return { domain, ous: await call('listOus', ouSource(domain, admin, configured.has(domain.key))) };
+        } catch (caught) {
+          const failure = asControlError(caught);
+          throw several ? new ControlError(failure.name, failure.code, `${domain.dnsName}: ${failure.message}`) : failure;
+        }
+      }));
+      if (!signal.cancelled) setTrees(read);
     } catch (caught) {
       if (!signal.cancelled) setError(asControlError(caught));
     } finally {
       if (!signal.cancelled) setLoading(false);
     }
-  }, [ad, adminCredentials]);
+  }, [domains, several, saved, adminCredentials]);
 
   useEffect(() => {
     const signal = { cancelled: false };
@@ -252,23 +322,37 @@ export function ScopePage(props: { readonly onBack: () => void; readonly onNext:
     return () => { signal.cancelled = true; };
   }, [load]);
 
+  const owners = useMemo(() => ownersOf(trees ?? []), [trees]);
+  const nodes = useMemo(() => treeNodes(trees ?? [], several), [trees, several]);
+  const domainRows = useMemo(() => new Set(several ? domains.map(domainRowGuid) : []), [domains, several]);
+  const ticked = useMemo(() => new Set(Object.values(selected).flatMap((guids) => [...guids])), [selected]);
+
   function toggle(node: OuNode, checked: boolean): void {
+    const key = owners.get(node.guid);
+    if (key === undefined) return;
     setSelected((previous) => {
-      const next = new Set(previous);
+      const next = new Set(previous[key]);
       // An OU includes the OUs beneath it: keep only the topmost ticked one.
       for (const guid of descendantGuids(node)) next.delete(guid);
       if (checked) next.add(node.guid);
       else next.delete(node.guid);
-      return next;
+      return { ...previous, [key]: next };
     });
   }
 
   const filterProblem = ldapFilterProblem(ldapFilter);
-  const ready = ous !== undefined && !loading && filterProblem === undefined;
+  const ready = trees !== undefined && !loading && filterProblem === undefined;
+  // Domains saved with different filters keep theirs until the filter is changed here; then it applies to every domain.
+  const differentFilters = several && new Set(domains.map((domain) => initial[domain.key]?.ldapFilter ?? '')).size > 1;
 
   function next(): void {
-    const filter = ldapFilter.trim();
-    setScope({ includedOuGuids: [...selected], ldapFilter: filter === '' ? undefined : filter });
+    const filter = ldapFilter.trim() === '' ? undefined : ldapFilter.trim();
+    const scopeOf = (domain: DraftDomain): DomainScopeDraft => ({ includedOuGuids: [...(selected[domain.key] ?? [])],
+      ldapFilter: differentFilters && !filterEdited ? initial[domain.key]?.ldapFilter : filter });
+    const [first, ...others] = domains;
+    if (!first) return;
+    setScope(several ? { ...scopeOf(first), domains: Object.fromEntries(others.map((domain) => [domain.key, scopeOf(domain)])) }
+      : { includedOuGuids: [...(selected[first.key] ?? [])], ldapFilter: filter });
     props.onNext();
   }
 
@@ -278,29 +362,32 @@ export function ScopePage(props: { readonly onBack: () => void; readonly onNext:
       <div className={layout.stack}>
         <Body1 as="p">
           Tick the organizational units whose users and groups Directory Sync keeps in Microsoft Entra ID. An OU includes the OUs beneath it.
-          When nothing is ticked, the whole domain {ad?.baseDn} is synchronized.
+          {several ? ' Each domain has its own: when nothing is ticked in a domain, the whole domain is synchronized.'
+            : ` When nothing is ticked, the whole domain ${ad?.baseDn ?? ''} is synchronized.`}
         </Body1>
         {loading && <Spinner size="tiny" label="Reading the organizational units…" />}
         <ErrorBar error={error} title="The organizational units could not be read" />
         {error && <div className={layout.row}><Button onClick={() => void load({ cancelled: false })}>Try again</Button></div>}
-        {ous && (
+        {trees && (
           <fieldset className={styles.treeBox} data-testid="ou-tree">
             <legend className={styles.legend}>Organizational units</legend>
-            {ous.length === 0 ? <Text>This domain has no organizational units.</Text>
-              : <OuTree nodes={ous} selected={selected} onToggle={toggle} />}
+            {nodes.length === 0 ? <Text>This domain has no organizational units.</Text>
+              : <OuTree nodes={nodes} selected={ticked} onToggle={toggle} domainRows={domainRows} />}
           </fieldset>
         )}
-        {ous && (
+        {trees && (
           <MessageBar intent="info" data-testid="scope-summary">
-            <MessageBarBody>
-              {selected.size === 0 ? 'The whole domain will be synchronized.' : `${selected.size} organizational unit${selected.size === 1 ? '' : 's'} (and the OUs beneath them) will be synchronized.`}
-            </MessageBarBody>
+            <MessageBarBody>{scopeSummary(domains, selected)}</MessageBarBody>
           </MessageBar>
         )}
-        <Field label="LDAP filter (optional)" hint="Only objects that also match this filter are synchronized, for example (department=Sales)."
+        <Field label="LDAP filter (optional)"
+          hint={`Only objects that also match this filter are synchronized, for example (department=Sales).${several ? ' It applies to every domain.' : ''}`}
           validationState={filterProblem ? 'error' : 'none'} validationMessage={filterProblem}>
-          <Input value={ldapFilter} onChange={(_event, data) => setLdapFilter(data.value)} />
+          <Input value={ldapFilter} onChange={(_event, data) => { setLdapFilter(data.value); setFilterEdited(true); }} />
         </Field>
+        {differentFilters && !filterEdited && (
+          <Text data-testid="different-filters">The domains have different filters now; each keeps its own unless you change the filter here.</Text>
+        )}
       </div>
     </WizardFrame>
   );

@@ -8,9 +8,13 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import type { CloudAndAdSecrets } from '../../../../engine/src/contract/control-api.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
 import { asControlError, call, type ControlError } from '../../lib/engine-client.ts';
-import { draftFromSaved, type AdDraft, type CloudDraft, type ConfigurationDraft, type NetworkDraft, type OptionsDraft, type SavedConfig, type ScopeDraft } from './configuration-draft.ts';
+import {
+  draftFromSaved, type AdDraft, type CloudDraft, type ConfigurationDraft, type ForestDraft, type NetworkDraft, type OptionsDraft, type SavedConfig, type ScopeDraft,
+} from './configuration-draft.ts';
 
-export { buildConfig, defaultOptions, type AdDraft, type CloudDraft, type CloudInstanceSettings, type ConfigurationDraft, type NetworkDraft, type OptionsDraft, type ScopeDraft } from './configuration-draft.ts';
+export {
+  buildConfig, defaultOptions, type AdDraft, type CloudDraft, type CloudInstanceSettings, type ConfigurationDraft, type ForestDraft, type NetworkDraft, type OptionsDraft, type ScopeDraft,
+} from './configuration-draft.ts';
 
 /** The enterprise administrator typed on the Active Directory page: kept in memory for the wizard's lifetime only, never stored. */
 export type AdAdminCredentials = { readonly bindDn: string; readonly password: string };
@@ -22,6 +26,8 @@ export type ConfigurationWizardState = {
   setNetwork(network: NetworkDraft, proxyPassword: string | undefined): void;
   /** Also keeps the administrator's credentials in memory (the Scope page reads the OUs with them). */
   setAd(ad: AdDraft | undefined, admin?: AdAdminCredentials): void;
+  /** The forests added after the first, each with its service account (their administrators are never kept: each forest's OUs are read as its account). */
+  setForests(forests: ReadonlyArray<ForestDraft>): void;
   setScope(scope: ScopeDraft | undefined): void;
   setOptions(options: OptionsDraft | undefined): void;
   /** The enterprise administrator's credentials, while the wizard is open; never in storage. */
@@ -41,7 +47,7 @@ export function ConfigurationWizardStateProvider(props: { readonly children: Rea
     let cancelled = false;
     call('getConfig', {}).then((current) => {
       if (cancelled) return;
-      if (current.config) setDraft(draftFromSaved(current.config as SavedConfig, current.serviceAccount, current.tenant));
+      if (current.config) setDraft(draftFromSaved(current.config as SavedConfig, current.serviceAccount, current.tenant, current.forestAccounts));
       setLoaded(true);
     }, (caught: unknown) => {
       if (!cancelled) setError(asControlError(caught));
@@ -63,12 +69,13 @@ export function ConfigurationWizardStateProvider(props: { readonly children: Rea
     // Another domain means other OUs: the scope chosen for the previous one no longer applies.
     setDraft((previous) => ({ ...previous, ad, scope: ad && previous.ad?.baseDn === ad.baseDn ? previous.scope : undefined }));
   }, []);
+  const setForests = useCallback((forests: ReadonlyArray<ForestDraft>) => setDraft((previous) => ({ ...previous, forests })), []);
   const setScope = useCallback((scope: ScopeDraft | undefined) => setDraft((previous) => ({ ...previous, scope })), []);
   const setOptions = useCallback((options: OptionsDraft | undefined) => setDraft((previous) => ({ ...previous, options })), []);
   const adminCredentials = useCallback(() => admin.current, []);
   const pendingSecrets = useCallback(() => secrets.current, []);
-  const value = useMemo(() => ({ draft, setCloud, setNetwork, setAd, setScope, setOptions, adminCredentials, pendingSecrets }),
-    [draft, setCloud, setNetwork, setAd, setScope, setOptions, adminCredentials, pendingSecrets]);
+  const value = useMemo(() => ({ draft, setCloud, setNetwork, setAd, setForests, setScope, setOptions, adminCredentials, pendingSecrets }),
+    [draft, setCloud, setNetwork, setAd, setForests, setScope, setOptions, adminCredentials, pendingSecrets]);
   if (error) return <ErrorBar error={error} title="The current configuration could not be read" />;
   if (!loaded) return <Spinner label="Reading the current configuration…" />;
   return <WizardStateContext.Provider value={value}>{props.children}</WizardStateContext.Provider>;

@@ -7,6 +7,7 @@ import { useNavigate } from 'react-router';
 import type { ObjectLookup, PlanDetails, ServiceStatus } from '../../../../engine/src/contract/control-api.ts';
 import type { ObjectError, RunSummary } from '../../../../engine/src/contract/model.ts';
 import { ErrorBar } from '../../components/error-bar.tsx';
+import { RunSources } from '../../components/run-sources.tsx';
 import { call, ControlError, subscribe } from '../../lib/engine-client.ts';
 import { HandoverBanner, ObjectErrors, RunHistory } from './operations-parts.tsx';
 
@@ -121,6 +122,7 @@ export function OperationsView() {
           <div className={styles.facts} data-testid="status">
             <Text>Role</Text><Text data-testid="role">{status.role === 'active' ? 'Active: this server exports' : status.role === 'staging' ? 'Staging: plans only, never exports' : status.role === 'not-owner' ? `Not the owner: ${status.ownership?.holder?.hostName ?? 'another server'} exports` : 'Not configured'}</Text>
             <Text>Last run</Text><Text data-testid="last-run">{status.lastRun ? `${status.lastRun.kind} run ${status.lastRun.id}: ${status.lastRun.status}` : 'none yet'}</Text>
+            {status.lastRun && (status.lastRun.sources !== undefined || (status.lastRun.foreignMembers ?? 0) > 0) && <div style={{ gridColumn: '2' }}><RunSources run={status.lastRun} /></div>}
             <Text>Next run</Text><Text>{status.running ? `running now (${status.running.phase}, ${status.running.done}${status.running.total ? `/${status.running.total}` : ''})` : status.nextRunAt ? new Date(status.nextRunAt).toLocaleString() : 'not scheduled'}</Text>
             <Text>Managed in the tenant</Text><Text>{status.managed.user} users, {status.managed.group} groups</Text>
             {status.warnings.map((w) => <Text key={w} style={{ gridColumn: '1 / 3', color: tokens.colorPaletteDarkOrangeForeground1 }}>{w}</Text>)}
