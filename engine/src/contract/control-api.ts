@@ -322,8 +322,15 @@ export type ControlRequests = {
     /** The forest's other ticked domains: the account gets the same rights on each, through its DC. */
     readonly otherDomains?: ReadonlyArray<{ readonly url: string; readonly tlsServerName?: string; readonly trustedCaPem?: string; readonly baseDn: string }> }): Promise<ServiceAccountView>;
   /** The effective-rights self-test of the configured account. */
-  verifyServiceAccount(args: Record<string, never>): Promise<RightsReport>;
-  rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string }): Promise<{ readonly rotated: true }>;
+  verifyServiceAccount(args: {
+    /** A forest added after the first (its root domain's DNS name); without it, the first forest's account. */
+    readonly forest?: string;
+  }): Promise<RightsReport & {
+    /** The self-test on each of that forest's other configured domains, with the same account. */
+    readonly domainRights?: ReadonlyArray<{ readonly baseDn: string; readonly rights: RightsReport }>;
+  }>;
+  /** A new password for a forest's service account (the first forest's without `forest`), set with its enterprise administrator's credentials. */
+  rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string; readonly forest?: string }): Promise<{ readonly rotated: true }>;
   /** Starts an administrator's device-code sign-in; the wizard shows the code and the address. */
   beginCloudSignIn(args: { readonly instance: CloudInstanceName; readonly tenant?: string; readonly authorityHost?: string; readonly graphBaseUrl?: string;
     readonly network?: CloudNetworkInput }): Promise<CloudSignInPrompt>;

@@ -756,10 +756,20 @@ export class DirSyncService implements ControlRequests {
     return view;
   }
 
-  public async verifyServiceAccount(_args: Record<string, never>): Promise<RightsReport> {
-    const rights = await verifyServiceAccountRights(this.serviceAccountConnection('create it in the Configuration Wizard'));
-    this.store.setCursor(SERVICE_ACCOUNT_RIGHTS, JSON.stringify(rights));
-    return rights;
+  public async verifyServiceAccount(args: { readonly forest?: string }): Promise<RightsReport & { domainRights?: ReadonlyArray<{ baseDn: string; rights: RightsReport }> }> {
+    const config = this.config();
+    const secret = args.forest === undefined ? SECRET_AD_PASSWORD : forestPasswordSecret(args.forest);
+    const sources = (config?.sources ?? []).filter((source) => source.passwordSecret === secret);
+    const password = this.store.secrets.get(secret);
+    const [first, ...others] = sources;
+    if (!first || !password) throw new NotConfiguredError(`No service account is configured${args.forest ? ` for the forest ${args.forest}` : ''} yet: create it in the Configuration Wizard.`);
+    const connection = (source: typeof first) => ({ url: source.ad.url, tlsServerName: source.ad.tlsServerName, trustedCaPem: source.ad.trustedCaPem,
+      bindDn: source.ad.bindDn, password, baseDn: source.ad.baseDn });
+    const rights = await verifyServiceAccountRights(connection(first));
+    const domainRights = [];
+    for (const source of others) domainRights.push({ baseDn: source.ad.baseDn, rights: await verifyServiceAccountRights(connection(source)) });
+    this.store.setCursor(args.forest === undefined ? SERVICE_ACCOUNT_RIGHTS : forestServiceAccountRightsKey(args.forest), JSON.stringify(rights));
+    return { ...rights, ...(domainRights.length > 0 ? { domainRights } : {}) };
   }
 
   /** How the configured service account connects (its password from the store); `fix` says what to do without one. */
@@ -772,13 +782,16 @@ export class DirSyncService implements ControlRequests {
     return { url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, bindDn: ad.bindDn, password, baseDn: ad.baseDn };
   }
 
-  public async rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string }): Promise<{ rotated: true }> {
+  public async rotateServiceAccountPassword(args: { readonly adminBindDn: string; readonly adminPassword: string; readonly forest?: string }): Promise<{ rotated: true }> {
     const config = this.config();
     if (!config) throw new NotConfiguredError('Directory Sync is not configured yet.');
-    const password = await rotateServiceAccountPassword({ url: primarySource(config).ad.url, trustedCaPem: primarySource(config).ad.trustedCaPem, tlsServerName: primarySource(config).ad.tlsServerName,
-      adminBindDn: args.adminBindDn, adminPassword: args.adminPassword, accountDn: primarySource(config).ad.bindDn });
-    this.store.secrets.set(SECRET_AD_PASSWORD, password);
-    this.log.info({ dn: primarySource(config).ad.bindDn }, 'service account password rotated');
+    const secret = args.forest === undefined ? SECRET_AD_PASSWORD : forestPasswordSecret(args.forest);
+    const source = config.sources.find((s) => s.passwordSecret === secret);
+    if (!source) throw new NotConfiguredError(`No domain of the forest ${args.forest ?? forestOf(primarySource(config))} is configured.`);
+    const password = await rotateServiceAccountPassword({ url: source.ad.url, trustedCaPem: source.ad.trustedCaPem, tlsServerName: source.ad.tlsServerName,
+      adminBindDn: args.adminBindDn, adminPassword: args.adminPassword, accountDn: source.ad.bindDn });
+    this.store.secrets.set(secret, password);
+    this.log.info({ dn: source.ad.bindDn, forest: args.forest }, 'service account password rotated');
     return { rotated: true };
   }
 

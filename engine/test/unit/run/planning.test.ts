@@ -71,4 +71,33 @@ describe('planning on an in-memory store', () => {
     assert.match(plan.heldReasons[0] ?? '', /^This tenant is synchronized by another tool .*: 1 objects that have no synchronized counterpart/);
     store.close();
   });
+
+  it('with two domains of one forest: a group takes members from the other domain, each domain keeps its own scope, and a foreign member is reported', () => {
+    const store = Store.inMemory();
+    const runId = store.startRun('full', false);
+    const emeaOu = adUser({ cn: 'EMEA Staff' }, { objectClass: 'organizationalUnit', dn: 'OU=Staff,DC=emea,DC=contoso,DC=test' });
+    const ann = adUser({ cn: 'Ann', userPrincipalName: 'ann@contoso.com' });
+    const eve = adUser({ cn: 'Eve', userPrincipalName: 'eve@contoso.com' }, { dn: 'CN=Eve,OU=Staff,DC=emea,DC=contoso,DC=test', parentGuid: emeaOu.guid });
+    const outside = adUser({ cn: 'Olaf', userPrincipalName: 'olaf@contoso.com' }, { dn: 'CN=Olaf,CN=Users,DC=emea,DC=contoso,DC=test' });
+    const sid = 'S-1-5-21-7-8-9-1104';
+    const team = adGroup({ cn: 'Team', sAMAccountName: 'Team' }, { memberGuids: [ann.guid, eve.guid, outside.guid],
+      foreignMembers: [{ sid, dn: `CN=${sid},CN=ForeignSecurityPrincipals,DC=contoso,DC=test` }] });
+    store.transaction(() => {
+      store.upsertAdEntries([ann, team], runId, 'primary');
+      store.upsertAdEntries([emeaOu, eve, outside], runId, 'emea.contoso.test');
+    });
+    const base = testConfig('two domains');
+    const first = base.sources[0] as (typeof base.sources)[number];
+    const twoDomains = { ...base, sources: [first, { ...first, id: 'emea.contoso.test', forest: 'contoso.test', passwordSecret: 'ad.password',
+      ad: { ...first.ad, url: 'ldaps://dc1.emea.contoso.test', baseDn: 'DC=emea,DC=contoso,DC=test' }, scope: { includedOuGuids: [emeaOu.guid], excludedOuGuids: [] } }] };
+    const plan = buildPlan({ store, config: twoDomains, runId, mode: { kind: 'full' }, domains: { verified: ['contoso.com'] }, anchorProperty: ANCHOR_PROPERTY, dryRun: false });
+    // Ann (the whole contoso.test domain is in scope) and Eve (inside the emea OU ticked); Olaf is outside emea's scope.
+    assert.deepEqual(plan.planned, { 'create-user': 2, 'create-group': 1, 'add-member': 2 });
+    const members = operations(store, plan.planId).filter((op) => op.kind === 'add-member').map((op) => op.member?.dn).sort();
+    assert.deepEqual(members, [ann.dn, eve.dn].sort());
+    assert.equal(plan.outOfScope, 1, 'Olaf is out of emea.contoso.test\'s scope');
+    assert.equal(plan.foreignMembers, 1);
+    assert.match(store.listReports(runId, 'foreign-member')[0]?.reason ?? '', new RegExp(`SID ${sid}\\): an account of another forest`));
+    store.close();
+  });
 });

@@ -128,10 +128,17 @@ export function ApplyPage(props: { readonly onBack: () => void; readonly onNext:
       const saved = await call('saveConfig', { config, secrets: pendingSecrets(), holdScheduleSeconds: SCHEDULE_HOLD_SECONDS });
       return { status: 'done', detail: saved.fullRunNeeded ? 'The next run is a full run.' : 'The configuration did not change what is synchronized.' };
     }) && await step('account', async () => {
-      const rights = await call('verifyServiceAccount', {});
-      const failed = rights.checks.filter((check) => !check.ok);
-      return failed.length === 0 ? { status: 'done', detail: 'Every right it needs is in place.' }
-        : { status: 'warning', detail: failed.map((check) => `${check.name}: ${check.detail}`).join(' ') };
+      // Every forest's account, on every domain it reads.
+      const failed: string[] = [];
+      for (const forest of [undefined, ...(draft.forests ?? []).map((f) => f.forest)]) {
+        const rights = await call('verifyServiceAccount', forest === undefined ? {} : { forest });
+        const reports = [{ baseDn: undefined as string | undefined, rights }, ...(rights.domainRights ?? [])];
+        for (const report of reports) {
+          for (const check of report.rights.checks) if (!check.ok) failed.push(`${forest ? `${forest}: ` : ''}${check.name}: ${check.detail}`);
+        }
+      }
+      return failed.length === 0 ? { status: 'done', detail: `Every right it needs is in place${(draft.forests?.length ?? 0) > 0 ? ', in every forest' : ''}.` }
+        : { status: 'warning', detail: failed.join(' ') };
     }) && await step('cloud', async () => {
       const ownership = await call('getOwnership', {});
       if (ownership.holder && !ownership.thisServer) return { status: 'warning', detail: `Connected. The tenant is synchronized by ${ownership.holder.hostName}: the next page asks before taking it over.` };
