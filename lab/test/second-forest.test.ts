@@ -50,14 +50,23 @@ function portAnswers(host: string, port: number): Promise<boolean> {
 }
 
 /** objectGUIDs (hex) of every seeded user, group and foreign security principal of the DC at `ad`, by lower-case DN. */
-async function guidsOf(ad: AdConnection): Promise<Map<string, string>> {
+/**
+ * The objectGUIDs of what the seed made: the users and groups under the fixture's OU, and the foreign security principals
+ * its groups hold. Other suites add objects (service accounts, test OUs, FSPs that outlive their groups) that are not the seed's.
+ */
+async function guidsOf(ad: AdConnection, scopeOu: string): Promise<Map<string, string>> {
   const client = await adminClient(ad);
   try {
-    const { searchEntries } = await client.search(ad.baseDn, {
-      filter: `(|${seededUserFilter}${seededGroupFilter}(&(objectClass=foreignSecurityPrincipal)(cn=S-1-5-21-*)))`,
-      attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'], paged: { pageSize: 1000 },
+    const { searchEntries } = await client.search(scopeOu, {
+      filter: `(|${seededUserFilter}${seededGroupFilter})`, attributes: ['objectGUID', 'member'], explicitBufferAttributes: ['objectGUID'], paged: { pageSize: 1000 },
     });
-    return new Map(searchEntries.map((e) => [e.dn.toLowerCase(), (e['objectGUID'] as Buffer).toString('hex')]));
+    const guids = new Map(searchEntries.map((e) => [e.dn.toLowerCase(), (e['objectGUID'] as Buffer).toString('hex')]));
+    const fsps = searchEntries.flatMap((e) => asArray(e['member'])).filter((dn) => /,CN=ForeignSecurityPrincipals,/i.test(dn));
+    for (const dn of new Set(fsps)) {
+      const fsp = await client.search(dn, { scope: 'base', attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'] });
+      guids.set(dn.toLowerCase(), (fsp.searchEntries[0]?.['objectGUID'] as Buffer).toString('hex'));
+    }
+    return guids;
   } finally {
     await client.unbind();
   }
@@ -203,11 +212,12 @@ describe('the lab\'s second forest (fabrikam.test)', () => {
 
       const group = await client.search(foreign.groupDn, { scope: 'base', attributes: ['member'] });
       assert.ok(lower(asArray(group.searchEntries[0]?.['member'])).includes(fspDn.toLowerCase()), `${foreign.groupDn} has ${fspDn} as a member`);
-      // The seed's FSPs, apart from the 4 well-known ones (S-1-5-4, -9, -11, -17) every Samba domain is provisioned with.
-      const all = await client.search(`CN=ForeignSecurityPrincipals,${fabrikam.baseDn}`, { filter: '(objectClass=foreignSecurityPrincipal)', attributes: ['cn'] });
-      const domainFsps = all.searchEntries.map((e) => String(e['cn'])).filter((cn) => cn.startsWith('S-1-5-21-'));
-      assert.deepEqual(domainFsps, [sid]);
-      assert.equal(domainFsps.length, fixture.counts.foreignSecurityPrincipals);
+      // The seed's FSPs (other suites may have added FSPs of their own, which outlive their groups), besides the 4
+      // well-known ones (S-1-5-4, -9, -11, -17) every Samba domain is provisioned with.
+      const all = await client.search(`CN=ForeignSecurityPrincipals,${fabrikam.baseDn}`, { filter: '(objectClass=foreignSecurityPrincipal)', attributes: ['cn', 'memberOf'] });
+      const seeded = all.searchEntries.filter((e) => lower(asArray(e['memberOf'])).some((dn) => dn.endsWith(fixture.notable.scopeOu.toLowerCase())));
+      assert.deepEqual(seeded.map((e) => String(e['cn'])), [sid]);
+      assert.equal(seeded.length, fixture.counts.foreignSecurityPrincipals);
       assert.deepEqual(all.searchEntries.map((e) => String(e['cn'])).filter((cn) => !cn.startsWith('S-1-5-21-')).sort(), ['S-1-5-11', 'S-1-5-17', 'S-1-5-4', 'S-1-5-9']);
     });
 
@@ -232,7 +242,7 @@ describe('the lab\'s second forest (fabrikam.test)', () => {
 
   it('stops the second forest\'s DC and starts it again on the same database: the same objects with the same objectGUIDs', async (t) => {
     const labDir = defaultLabDir();
-    const before = await guidsOf(fabrikam);
+    const before = await guidsOf(fabrikam, fixture.notable.scopeOu);
     assert.equal(before.size, fixture.counts.users + fixture.counts.groups + fixture.counts.foreignSecurityPrincipals);
 
     const t0 = Date.now();
@@ -249,7 +259,7 @@ describe('the lab\'s second forest (fabrikam.test)', () => {
     const startMs = Date.now() - t1;
     assert.deepEqual(restarted, fabrikam, 'the same connection: address, certificate, password');
     assert.deepEqual(await sharedForests(), forests);
-    const after = await guidsOf(restarted);
+    const after = await guidsOf(restarted, fixture.notable.scopeOu);
     assert.deepEqual([...after.entries()].sort(), [...before.entries()].sort());
     const message = `second forest's DC: stop ${stopMs} ms, start again on its database ${startMs} ms`;
     t.diagnostic(message);

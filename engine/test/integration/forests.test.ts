@@ -11,6 +11,8 @@ import { defaultSeed } from '../../../lab/tenant/seed.ts';
 import type { AdConnection } from '../../../lab/connection.ts';
 import { runSync, type EngineSession } from '../../src/run/run.ts';
 import { adCursorKey } from '../../src/store/keys.ts';
+import { runDoctor } from '../../src/diagnostics/doctor.ts';
+import { domainStatuses } from '../../src/run/sources.ts';
 import { createAdSandbox, type AdSandbox } from '../support/ad-sandbox.ts';
 import { lastSeq, managedInTenant, startHarness, writesSince, type Harness } from '../support/engine-harness.ts';
 
@@ -162,6 +164,15 @@ describe('two forests into one tenant', () => {
     assert.deepEqual(writesSince(harness.tenant, seq).map((w) => w.method), ['PATCH'], 'only contoso\'s change is written');
     assert.equal(cloudUserOf('eli.box@contoso.com')?.['jobTitle'], 'Auditor');
     assert.equal(harness.store.getCursor(adCursorKey(FABRIKAM)), fabrikamCookie, 'the stopped forest\'s cookie moved');
+
+    // Status and the doctor say which domain: its last error, and its checks failed while the other's pass.
+    const domains = domainStatuses(harness.store, harness.config, run);
+    assert.deepEqual(domains.map((d) => [d.domain, d.forest, d.changeTracking, d.lastError !== undefined]),
+      [['contoso.test', 'contoso.test', 'dirsync', false], [FABRIKAM, FABRIKAM, 'dirsync', true]]);
+    const doctor = await runDoctor({ dataDir: harness.dataDir });
+    const adChecks = doctor.checks.filter((c) => c.id.startsWith('ad-')).map((c) => [c.id, c.status]);
+    assert.deepEqual(adChecks, [['ad-certificate/contoso.test', 'ok'], ['ad-connection/contoso.test', 'ok'], ['ad-rights/contoso.test', 'ok'],
+      [`ad-connection/${FABRIKAM}`, 'failed']], JSON.stringify(doctor.checks.filter((c) => c.id.startsWith('ad-'))));
 
     // A full run while it is down: nothing of it is deleted (no orphans, no deletions).
     seq = lastSeq(harness.tenant);
