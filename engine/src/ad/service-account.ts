@@ -255,15 +255,23 @@ export async function createServiceAccount(options: CreateServiceAccountOptions)
   } finally {
     await admin.close();
   }
-  for (const domain of options.otherDomains ?? []) await grantOnDomain(options, domain, account.identity.sid);
+  // The account exists with its new password from here on: a domain whose grant fails is reported in its rights, never thrown,
+  // so that the password is kept (a reused account's was reset above).
+  const refused = new Map<string, string>();
+  for (const domain of options.otherDomains ?? []) {
+    await grantOnDomain(options, domain, account.identity.sid).catch((error: unknown) => refused.set(domain.baseDn, error instanceof Error ? error.message : String(error)));
+  }
   // A fresh connection: the account's token must carry the grant just made.
   const rights = await verifyServiceAccountRights({
     url: options.url, trustedCaPem: options.trustedCaPem, tlsServerName: options.tlsServerName,
     bindDn: account.identity.dn, password, baseDn: options.baseDn,
   });
-  const domainRights = [];
+  const domainRights: Array<{ baseDn: string; rights: RightsReport }> = [];
   for (const domain of options.otherDomains ?? []) {
-    domainRights.push({ baseDn: domain.baseDn, rights: await verifyServiceAccountRights({ ...domain, bindDn: account.identity.userPrincipalName, password }) });
+    const failure = refused.get(domain.baseDn);
+    domainRights.push({ baseDn: domain.baseDn, rights: failure !== undefined
+      ? { bind: false, readDirectory: false, dirSync: false, checks: [{ name: 'grant', ok: false, detail: `The rights could not be granted on ${domain.baseDn}: ${failure}` }] }
+      : await verifyServiceAccountRights({ ...domain, bindDn: account.identity.dn, password }) });
   }
   return { ...account.identity, password, created: account.created, rights, domainRights };
 }

@@ -148,7 +148,16 @@ function upgradeConfig(value: unknown): unknown {
   return { ...rest, version: 2, sources: [{ id: 'primary', ad, ...(scope !== undefined ? { scope } : {}) }] };
 }
 
-const configInput = z.preprocess(upgradeConfig, configSchema);
+/** The forest chosen to win a conflict is one of the configured forests. */
+const checkedConfig = configSchema.superRefine((config, context) => {
+  if (config.preferredForest === undefined) return;
+  const forests = [...new Set(config.sources.map((source) => (source.forest ?? domainNameOf(source.ad.baseDn)).toLowerCase()))];
+  if (!forests.includes(config.preferredForest.toLowerCase())) {
+    context.addIssue({ code: 'custom', path: ['preferredForest'], message: `"${config.preferredForest}" is not a configured forest: give one of ${forests.join(', ')}` });
+  }
+});
+
+const configInput = z.preprocess(upgradeConfig, checkedConfig);
 
 export type DirSyncConfig = z.infer<typeof configSchema>;
 export type SourceConfig = DirSyncConfig['sources'][number];

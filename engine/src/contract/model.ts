@@ -44,6 +44,8 @@ export type PlannedOperation = {
   readonly member?: { readonly sourceAnchor: string; readonly objectType: SyncObjectType; readonly dn?: string; readonly cloudId?: string };
   /** True when the deletion gate holds this operation until an administrator approves it. */
   readonly gated?: boolean;
+  /** The AD object (GUID) whose link to this cloud object this operation's object takes over, once confirmed (docs/forests.md: migrated objects). */
+  readonly takesOverFrom?: string;
 };
 
 /** A per-object problem: the object is skipped, the run goes on. */

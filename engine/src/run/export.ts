@@ -76,6 +76,8 @@ function applyConfirmed(store: Store, op: PlannedOperation, cloudId: string | un
           userPrincipalName: typeof properties['userPrincipalName'] === 'string' ? properties['userPrincipalName'] : current.userPrincipalName,
           mail: typeof properties['mail'] === 'string' ? properties['mail'] : properties['mail'] === null ? undefined : current.mail }], runId);
       }
+      // A migrated object taking this cloud object over: the link of the object it replaces goes first (one link per cloud object).
+      if (op.takesOverFrom !== undefined && store.getLink(op.takesOverFrom)?.cloudId === id) store.removeLink(op.takesOverFrom);
       if (op.adGuid && op.dn) store.setLink({ adGuid: op.adGuid, sourceAnchor: op.sourceAnchor, objectType: op.objectType, cloudId: id, state: 'linked', dn: op.dn }, runId);
       return;
     }

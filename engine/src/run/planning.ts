@@ -20,7 +20,7 @@ import { validateDesired, type TenantDomains } from '../sync/validate.ts';
 import type { PlanCandidate, Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
 import { inScopeObjects, type InScopeObjects, type MemberBasis, type PlanMode, type ScopeEvaluator } from './in-scope.ts';
-import { sourceOfDn } from '../base/config.ts';
+import { forestOf, sourceOfDn } from '../base/config.ts';
 import { OLD_TOOL_ORPHAN_REASON } from './handover.ts';
 
 export type { PlanMode, ScopeEvaluator } from './in-scope.ts';
@@ -82,6 +82,9 @@ export function planSettings(flow: AttributeFlow, anchorProperty: string): PlanS
   return { anchorProperty, ownedProperties: { user: owned('user'), group: owned('group') } };
 }
 
+/** Operations whose confirmation links their AD object to the cloud object they write. */
+const LINKING = new Set<PlannedOperation['kind']>(['update-user', 'update-group', 'restore-user']);
+
 function isDeletion(op: PlannedOperation): boolean {
   return op.kind === 'delete-user' || op.kind === 'delete-group';
 }
@@ -115,6 +118,11 @@ export type PlanInput = {
    * in this run — a managed cloud object may be one of theirs that the store never saw.
    */
   readonly unreadDomains?: ReadonlyArray<string>;
+  /**
+   * The forests of those domains: an object of such a forest that seems deleted may have moved to the domain not read (a move
+   * between domains keeps its objectGUID), so its deletion waits for a run that reads every domain of its forest.
+   */
+  readonly unreadForests?: ReadonlyArray<string>;
 };
 
 export function buildPlan(input: PlanInput): PlanOutcome {
@@ -144,8 +152,10 @@ class Planner {
   /** Cloud objects an AD object in scope matched (whatever the decision): never orphans. */
   private readonly claimed = new Set<string>();
   private readonly retryAdGuids: string[] = [];
-  /** Successors that took over the cloud object of an object gone (few): planned once, whichever comes first. */
-  private readonly alreadyPlanned = new Set<string>();
+  /** Objects gone whose cloud object another forest's object takes over in this run (few): the gone one's guid → the successor's. */
+  private readonly handovers = new Map<string, string>();
+  /** Successors planned out of turn, as their predecessor's deletion was looked at: not planned again in their own turn. */
+  private readonly plannedSuccessors = new Set<string>();
   private readonly lookups: SyncedLookups;
   /** In a tenant where another tool synchronizes objects, a member not yet linked may be one of its objects. */
   private readonly syncedObjects: boolean;
@@ -191,7 +201,7 @@ class Planner {
 
   private planCandidate({ entry, link, linkedCloud: linkedRow }: PlanCandidate): void {
     // Planned already, as the successor of an object whose cloud identity it takes over.
-    if (this.alreadyPlanned.has(entry.guid)) return;
+    if (this.plannedSuccessors.has(entry.guid)) return;
     const decision = this.inScope(entry);
     if (!decision.inScope) {
       if (link?.state === 'linked' && link.cloudId && !this.handedOver(link, entry.dn)) {
@@ -202,15 +212,21 @@ class Planner {
     }
     this.claimCounterparts(entry);
     // Before its values are checked: an object that waits for another's anchor shares its UPN too (a migration copies it).
-    if (!link && !this.takesAnchorOver(entry)) return;
+    const anchorHolder = link ? { proceed: true as const } : this.anchorHolderOf(entry);
+    if (!anchorHolder.proceed) return;
     const desired = this.desiredOf(entry);
     if (!desired) return;
     const linkedCloud = link?.state === 'linked' && link.cloudId ? linkedRow : undefined;
     const match = this.matchOf(entry, desired, linkedCloud);
     if (!match) return;
-    const ops = this.withoutAddressesInUse(planObject(keepOldImmutableId(desired, match.cloud), match, this.settings), match.cloud);
+    // Taking over the cloud object of an object migrated from another forest: the other's link goes when this one's is made.
+    const takesOverFrom = anchorHolder.from !== undefined && anchorHolder.from.cloudId === match.cloud?.id ? anchorHolder.from.adGuid : undefined;
+    if (takesOverFrom !== undefined) this.handovers.set(takesOverFrom, entry.guid);
+    const planned = this.withoutAddressesInUse(planObject(keepOldImmutableId(desired, match.cloud), match, this.settings), match.cloud);
+    const ops = takesOverFrom === undefined ? planned : planned.map((op) => (op.cloudId === match.cloud?.id && LINKING.has(op.kind) ? { ...op, takesOverFrom } : op));
     // A hard match that needs no change is linked now (a fact, not a takeover); every other link waits for its export.
     if (!this.input.dryRun && ops.length === 0 && match.cloud && (match.kind === 'hard-match' || match.kind === 'linked') && link?.cloudId !== match.cloud.id) {
+      if (takesOverFrom !== undefined) this.store.removeLink(takesOverFrom);
       this.store.setLink({ adGuid: desired.adGuid, sourceAnchor: desired.sourceAnchor, objectType: desired.objectType, cloudId: match.cloud.id, state: 'linked', dn: desired.dn },
         this.input.runId);
     }
@@ -225,41 +241,52 @@ class Planner {
   }
 
   /**
-   * An object that carries the anchor of another object's link (an object migrated between forests, whose
-   * ms-DS-ConsistencyGuid was carried over: docs/forests.md) waits while that object is live and in scope — reported
-   * with both DNs — and takes its cloud identity over once it is deleted or leaves the scope. False: not planned now.
+   * An object that carries the anchor of another object's link. Migrated from another forest with its ms-DS-ConsistencyGuid
+   * (docs/forests.md), it waits while that object is live and in scope — reported with both DNs — and takes its cloud object
+   * over once it is deleted or leaves the scope (`from`: whose link it replaces when its own is made, at export). Two objects
+   * of one forest, or a second successor, never share one: reported, not written.
    */
-  private takesAnchorOver(entry: AdEntry): boolean {
+  private anchorHolderOf(entry: AdEntry): { readonly proceed: boolean; readonly from?: { readonly adGuid: string; readonly cloudId?: string } } {
     const anchor = sourceAnchorOf(entry);
     const holder = this.store.linkByAnchor(anchor);
-    if (!holder || holder.adGuid === entry.guid) return true;
+    if (!holder || holder.adGuid === entry.guid) return { proceed: true };
     const holderEntry = this.store.getAdEntry(holder.adGuid);
-    if (holderEntry && !holderEntry.deleted && this.inScope(holderEntry).inScope) {
-      this.errors += 1;
-      this.retryAdGuids.push(entry.guid);
-      this.store.addErrors(this.input.runId, [{ dn: entry.dn, adGuid: entry.guid, objectType: entry.objectClass === 'group' ? 'group' : 'user', attribute: 'ms-DS-ConsistencyGuid', value: anchor,
-        code: 'anchor-in-use', reason: `its source anchor is also the anchor of ${holder.dn}, which is synchronized to that cloud object: an object migrated from another `
-          + 'forest takes its cloud identity over once the other is deleted in Active Directory or leaves the scope; until then it is not written',
-        hint: `Delete ${holder.dn} (or take it out of the scope) when the migration is done; or clear ms-DS-ConsistencyGuid of this object if it is another person.` }]);
-      return false;
-    }
-    // Its holder is gone: this object is now that cloud object (the holder's link is dropped so that it can hold it).
-    if (!this.input.dryRun) this.store.removeLink(holder.adGuid);
-    this.alreadyPlanned.add(entry.guid);
-    return true;
+    const gone = !holderEntry || holderEntry.deleted || !this.inScope(holderEntry).inScope;
+    const otherForest = this.forestOfDn(holder.dn) !== this.forestOfDn(entry.dn);
+    const taken = this.handovers.get(holder.adGuid);
+    // Recorded in `handovers` only once it matched that cloud object (an invalid successor leaves the deletion as it was).
+    if (gone && otherForest && (taken === undefined || taken === entry.guid)) return { proceed: true, from: { adGuid: holder.adGuid, ...(holder.cloudId ? { cloudId: holder.cloudId } : {}) } };
+    const why = !otherForest ? 'an object of the same forest: two objects of one forest never share an anchor'
+      : taken !== undefined ? 'another object of this run takes that cloud object over'
+        : 'an object migrated from another forest takes its cloud identity over once the other is deleted in Active Directory or leaves the scope; until then it is not written';
+    this.errors += 1;
+    this.retryAdGuids.push(entry.guid);
+    this.store.addErrors(this.input.runId, [{ dn: entry.dn, adGuid: entry.guid, objectType: entry.objectClass === 'group' ? 'group' : 'user', attribute: 'ms-DS-ConsistencyGuid', value: anchor,
+      code: 'anchor-in-use', reason: `its source anchor is also the anchor of ${holder.dn}, which is synchronized to that cloud object: ${why}`,
+      hint: `Delete ${holder.dn} (or take it out of the scope) when the migration is done; or clear ms-DS-ConsistencyGuid of this object if it is another person.` }]);
+    return { proceed: false };
+  }
+
+  /** The forest whose domain holds a DN (the first source's when none does). */
+  private forestOfDn(dn: string): string {
+    const source = sourceOfDn(this.input.config.sources, dn) ?? this.input.config.sources[0];
+    return source ? forestOf(source) : '';
   }
 
   /**
-   * Whether a link whose AD object is gone (deleted, or out of scope) is handed over instead of deleted: another live object
-   * in scope carries its anchor (migrated between forests). That object is planned now, and takes the cloud object over.
+   * Whether a link whose AD object is gone (deleted, or out of scope) is handed over instead of deleted: an object of another
+   * forest, live, in scope and not linked itself, carries its anchor (migrated with its ms-DS-ConsistencyGuid). That object
+   * is planned now (once), and takes the cloud object over.
    */
-  private handedOver(link: { readonly adGuid: string; readonly sourceAnchor: string }, dn: string): boolean {
-    const successor = this.store.liveAdEntriesByAnchor(link.sourceAnchor).find((e) => e.guid !== link.adGuid && this.inScope(e).inScope);
+  private handedOver(link: { readonly adGuid: string; readonly sourceAnchor: string; readonly cloudId?: string }, dn: string): boolean {
+    if (this.handovers.has(link.adGuid)) return true;
+    const forest = this.forestOfDn(dn);
+    const successor = this.store.liveAdEntriesByAnchor(link.sourceAnchor).find((e) => e.guid !== link.adGuid && this.forestOfDn(e.dn) !== forest
+      && this.inScope(e).inScope && (this.store.getLink(e.guid)?.cloudId ?? link.cloudId) === link.cloudId);
     if (!successor) return false;
-    if (!this.alreadyPlanned.has(successor.guid)) {
-      this.planCandidate({ entry: successor, link: this.store.getLink(successor.guid), linkedCloud: undefined });
-      this.alreadyPlanned.add(successor.guid);
-    }
+    this.plannedSuccessors.add(successor.guid);
+    this.planCandidate({ entry: successor, link: this.store.getLink(successor.guid), linkedCloud: undefined });
+    if (this.handovers.get(link.adGuid) !== successor.guid) return false; // it could not take it over (invalid, refused): the deletion stands
     this.report({ kind: 'linked', objectType: successor.objectClass === 'group' ? 'group' : 'user', dn: successor.dn, sourceAnchor: link.sourceAnchor,
       reason: `takes over the cloud object of ${dn} (gone from the scope), whose anchor it carries` });
     return true;
@@ -499,7 +526,12 @@ class Planner {
     const { mode } = this.input;
     // Read whole first: a successor taking an anchor over removes the link it held.
     for (const link of [...this.store.linksOfDeletedAdObjects(mode.kind === 'delta' ? mode.changedAfterRun : undefined)]) {
-      if (link.state !== 'linked' || !link.cloudId || this.handedOver(link, link.dn)) continue;
+      if (link.state !== 'linked' || !link.cloudId) continue;
+      if (this.input.unreadForests?.includes(this.forestOfDn(link.dn))) {
+        this.retryAdGuids.push(link.adGuid); // planned again by the next run, which may read its whole forest
+        continue;
+      }
+      if (this.handedOver(link, link.dn)) continue;
       this.emit([planDeletion({ objectType: link.objectType, sourceAnchor: link.sourceAnchor, cloudId: link.cloudId, adGuid: link.adGuid, dn: link.dn,
         reason: 'deleted in Active Directory' })]);
     }

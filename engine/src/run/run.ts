@@ -134,6 +134,7 @@ export async function runSync(session: EngineSession, options: RunOptions): Prom
         const connection = connections.get(source.id);
         if (connection) await importSource(run, source, cursor, connection);
       }
+      if (unreadSources(run).length === run.sources.length) throw new AllSourcesUnreachableError(unreadSources(run));
       if (run.kind === 'full') await importCloud(run, cloud);
       if (options.takeoverPreview) {
         if (!options.dryRun) throw new Error('A takeover preview is a dry run on a copy of the store.');
@@ -264,7 +265,7 @@ async function importAd(run: RunContext, source: AdSource, cursor: string | unde
       moved ||= batch.changed.length > 0 || batch.deletedGuids.length > 0;
       store.transaction(() => {
         store.upsertAdEntries(batch.changed, run.runId, source.id);
-        store.markAdObjectsDeleted(batch.deletedGuids, run.runId);
+        store.markAdObjectsDeleted(batch.deletedGuids, run.runId, source.id);
         if (keepCursor && moved) store.setCursor(cursorKey, batch.cursor);
       });
       run.counts.ad += batch.changed.length + batch.deletedGuids.length;
@@ -314,7 +315,7 @@ function planRun(run: RunContext, tenant: TenantFacts): PlanOutcome {
     domains: tenant.domains, anchorProperty: tenant.anchorProperty, inScopeBefore: inScopeBefore(store), dryRun: run.options.dryRun,
     recordMatches: run.options.dryRun, recordOutOfScope: run.options.recordOutOfScope, tenantSynchronized: tenant.summary.tenantSynchronized !== undefined,
     oldToolOrphans: run.options.takeoverPreview === true || plansOldToolOrphans(store),
-    unreadDomains: unreadSources(run).map((s) => s.domain),
+    unreadDomains: unreadSources(run).map((s) => s.domain), unreadForests: [...new Set(unreadSources(run).map((s) => s.forest))],
   });
   // A held plan keeps the old count, so that approving or rejecting is the only way past the guard.
   if (!run.options.dryRun && !config.stagingMode && plan.held === 0) store.setCursor(IN_SCOPE_COUNT, String(plan.inScope));

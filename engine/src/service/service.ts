@@ -203,9 +203,12 @@ export class DirSyncService implements ControlRequests {
     return held;
   }
 
+  /** When the last full run that read every domain ended (one that could not read a domain does not count). */
   private lastFullRunAt(): number | undefined {
-    const row = this.store.db.prepare("SELECT ended_at AS endedAt FROM runs WHERE kind = 'full' AND dry_run = 0 AND status != 'failed' AND ended_at IS NOT NULL ORDER BY id DESC LIMIT 1").get() as { endedAt: string } | undefined;
-    return row ? Date.parse(row.endedAt) : undefined;
+    const rows = this.store.db.prepare("SELECT ended_at AS endedAt, summary FROM runs WHERE kind = 'full' AND dry_run = 0 AND status != 'failed' AND ended_at IS NOT NULL ORDER BY id DESC LIMIT 20")
+      .all() as Array<{ endedAt: string; summary: string | null }>;
+    const complete = rows.find((row) => !((JSON.parse(row.summary ?? '{}') as { sources?: Array<{ error?: string }> }).sources ?? []).some((source) => source.error !== undefined));
+    return complete ? Date.parse(complete.endedAt) : undefined;
   }
 
   private progress(p: RunProgress & { phase: RunProgress['phase'] }): void {
@@ -463,7 +466,9 @@ export class DirSyncService implements ControlRequests {
     })();
     this.running = { promise, kind: args.kind, startedAt: this.clock.now() };
     promise.then((summary) => {
-      if (summary.kind === 'full' && !summary.dryRun && summary.status !== 'failed') this.store.setCursor(FULL_CONFIG_HASH, fullRunConfigHash(config));
+      // A full run that could not read every domain is not the full run the configuration needs (docs/forests.md).
+      const everyDomainRead = !(summary.sources ?? []).some((source) => source.error !== undefined);
+      if (summary.kind === 'full' && !summary.dryRun && summary.status !== 'failed' && everyDomainRead) this.store.setCursor(FULL_CONFIG_HASH, fullRunConfigHash(config));
       if (args.adoption) {
         // Adopted once a run exported its whole plan: not a plan-only run (staging, another server's lease), not one a stop
         // or a lost lease cut short (its unexported operations stay planned); the held orphans wait for approval anyway.
@@ -566,8 +571,11 @@ export class DirSyncService implements ControlRequests {
   private forestAccount(forest: string, fix: string): { readonly bindDn: string; readonly password: string } {
     const stored = this.store.getCursor(forestServiceAccountKey(forest));
     const password = this.store.secrets.get(forestPasswordSecret(forest));
-    if (!stored || !password) throw new NotConfiguredError(`No service account is stored for the forest ${forest}: ${fix}.`);
-    return { bindDn: (JSON.parse(stored) as { dn: string }).dn, password };
+    // Made by this wizard, or configured (an imported configuration): the account its sources are read as.
+    const bindDn = stored ? (JSON.parse(stored) as { dn: string }).dn
+      : this.config()?.sources.find((source) => source.passwordSecret === forestPasswordSecret(forest))?.ad.bindDn;
+    if (!bindDn || !password) throw new NotConfiguredError(`No service account is stored for the forest ${forest}: ${fix}.`);
+    return { bindDn, password };
   }
 
   public async previewConfig(args: { readonly config: Readonly<Record<string, unknown>>; readonly secrets?: CloudAndAdSecrets }): Promise<ConfigPreview> {

@@ -306,10 +306,11 @@ export class Store {
     return this.sql('UPDATE ad_objects SET deleted = 1, changed_run = ? WHERE seen_run < ? AND deleted = 0 AND source = ?').run(runId, runId, source).changes;
   }
 
-  public markAdObjectsDeleted(guids: ReadonlyArray<string>, runId: number): number {
-    const stmt = this.sql('UPDATE ad_objects SET deleted = 1, changed_run = ?, seen_run = ? WHERE guid = ? AND deleted = 0');
+  /** Deletions a source's change stream reported: only of objects that source holds (one moved to another domain is that domain's now). */
+  public markAdObjectsDeleted(guids: ReadonlyArray<string>, runId: number, source = PRIMARY_SOURCE): number {
+    const stmt = this.sql('UPDATE ad_objects SET deleted = 1, changed_run = ?, seen_run = ? WHERE guid = ? AND deleted = 0 AND source = ?');
     let n = 0;
-    for (const guid of guids) n += stmt.run(runId, runId, guid).changes;
+    for (const guid of guids) n += stmt.run(runId, runId, guid, source).changes;
     return n;
   }
 

@@ -100,4 +100,26 @@ describe('planning on an in-memory store', () => {
     assert.match(store.listReports(runId, 'foreign-member')[0]?.reason ?? '', new RegExp(`SID ${sid}\\): an account of another forest`));
     store.close();
   });
+
+  it('hands a cloud object over only to an object of another forest, never to one of the same forest', () => {
+    const store = Store.inMemory();
+    const runId = store.startRun('full', false);
+    const sam = adUser({ cn: 'Sam', userPrincipalName: 'sam@contoso.com', displayName: 'Sam' }, { deleted: true });
+    // The same anchor in the same domain (a copied ms-DS-ConsistencyGuid), and in another forest (migrated).
+    const copy = adUser({ cn: 'Sam Copy', userPrincipalName: 'sam.copy@contoso.com', displayName: 'Sam Copy' }, { consistencyGuidBase64: sam.guidBase64 });
+    store.transaction(() => {
+      store.upsertAdEntries([sam, copy], runId, 'primary');
+      store.upsertCloudObjects([{ id: 'c-sam', objectType: 'user', managedAnchor: sam.guidBase64, immutableId: sam.guidBase64, userPrincipalName: 'sam@contoso.com',
+        properties: { userPrincipalName: 'sam@contoso.com', displayName: 'Sam', [ANCHOR_PROPERTY]: sam.guidBase64 } }], runId);
+      store.setLink({ adGuid: sam.guid, sourceAnchor: sam.guidBase64, objectType: 'user', cloudId: 'c-sam', state: 'linked', dn: sam.dn }, runId);
+    });
+    const plan = buildPlan({ store, config, runId, mode: { kind: 'full' }, domains: { verified: ['contoso.com'] }, anchorProperty: ANCHOR_PROPERTY, dryRun: false });
+    const ops = operations(store, plan.planId);
+    assert.deepEqual(ops.map((op) => [op.kind, op.cloudId]), [['delete-user', 'c-sam']], 'the same forest: the deletion stands, nothing is written for the copy');
+    const refused = store.listErrors(runId).filter((e) => e.code === 'anchor-in-use');
+    assert.deepEqual(refused.map((e) => e.dn), [copy.dn]);
+    assert.match(refused[0]?.reason ?? '', /two objects of one forest never share an anchor/);
+    assert.equal(store.getLink(sam.guid)?.cloudId, 'c-sam', 'planning changes no link');
+    store.close();
+  });
 });

@@ -33,6 +33,10 @@ describe('forests in the configuration', () => {
     assert.throws(() => parseConfig({ version: 2, cloud, sources: [source('a', 'DC=contoso,DC=com'), source('A', 'DC=fabrikam,DC=com')] }, 'a test'),
       (error: unknown) => error instanceof ConfigError && /sources\.1\.id: "A" names another source too/.test(error.message));
     assert.throws(() => parseConfig({ version: 2, cloud, sources: [] }, 'a test'), /must name at least one directory source/);
+    assert.throws(() => parseConfig({ version: 2, cloud, preferredForest: 'northwind.com', sources: [source('a', 'DC=contoso,DC=com'), source('b', 'DC=fabrikam,DC=com')] }, 'a test'),
+      /preferredForest: "northwind.com" is not a configured forest: give one of contoso.com, fabrikam.com/);
+    assert.equal(parseConfig({ version: 2, cloud, preferredForest: 'Fabrikam.com', sources: [source('a', 'DC=contoso,DC=com'), source('b', 'DC=fabrikam,DC=com')] }, 'a test')
+      .preferredForest, 'Fabrikam.com');
   });
 
   it('reads a configuration of one domain as it always was: one source, its own forest', () => {
