@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceAccountView } from '../../engine/src/contract/control-api.ts';
-import { buildConfig, draftDomains, draftFromSaved, type CloudDraft, type SavedConfig, type SavedSource, type ScopeDraft } from '../src/pages/configure/configuration-draft.ts';
+import { buildConfig, domainScope, draftDomains, draftFromSaved, isSavedDomain, type CloudDraft, type SavedConfig, type SavedSource, type ScopeDraft } from '../src/pages/configure/configuration-draft.ts';
 
 const account: ServiceAccountView = { dn: 'CN=MSOL_0123456789ab,CN=Users,DC=contoso,DC=com', samAccountName: 'MSOL_0123456789ab',
   userPrincipalName: 'MSOL_0123456789ab@contoso.com', created: false, rights: { bind: true, readDirectory: true, dirSync: true, checks: [] } };
@@ -196,5 +196,32 @@ describe('the Configuration Wizard draft with several domains and forests', () =
       cloud: { instance: 'global', tenantId: 'contoso.onmicrosoft.com', clientId: '12345678-1234-1234-1234-123456789012', credential: 'certificate', certificatePem: 'CERT' },
       serviceAccountNames: ['MSOL_0123456789ab'],
     });
+  });
+
+  it('finds the first forest\'s domains by their naming context when its domain controller is now in another of its domains', () => {
+    // A rerun where the first forest is given an emea DC (the root DC retired): each domain keeps its id (its cookie) and scope.
+    const draft = draftFromSaved(savedForests, account, undefined, { 'fabrikam.com': fabrikamAccount });
+    const ad = { ...draft.ad as NonNullable<typeof draft.ad>, url: 'ldaps://dc1.emea.contoso.com:636', baseDn: 'DC=emea,DC=contoso,DC=com',
+      domains: [{ dnsName: 'contoso.com', netbiosName: 'CONTOSO', baseDn: 'DC=contoso,DC=com', url: 'ldaps://dc1.contoso.com', trustedCaPem: 'AD-CA' }] };
+    const moved = { ...draft, ad, scope: undefined };
+    const emea = draftDomains(moved)[0];
+    assert.equal(emea?.dnsName, 'emea.contoso.com');
+    assert.deepEqual(domainScope(moved, emea as NonNullable<typeof emea>), { includedOuGuids: ['ou-emea'], ldapFilter: undefined });
+    const sources = buildConfig(moved)?.['sources'] as Source[];
+    assert.deepEqual(sources.map((source) => [source.id, source.ad['baseDn'], source.scope['includedOuGuids'], source.scope['excludedOuGuids']]), [
+      ['emea.contoso.com', 'DC=emea,DC=contoso,DC=com', ['ou-emea'], []],
+      ['primary', 'DC=contoso,DC=com', ['ou-sales'], ['ou-sales-archive']],
+      ['fabrikam.com', 'DC=fabrikam,DC=com', ['ou-fabrikam-staff'], ['ou-fabrikam-archive']],
+    ]);
+  });
+
+  it('gives a domain ticked on a rerun the filter the others have, never none', () => {
+    const draft = draftFromSaved(saved, account);
+    const withApac = { ...draft, scope: undefined, ad: { ...draft.ad as NonNullable<typeof draft.ad>,
+      domains: [{ dnsName: 'apac.contoso.com', netbiosName: 'APAC', baseDn: 'DC=apac,DC=contoso,DC=com', url: 'ldaps://dc1.apac.contoso.com' }] } };
+    const [first, apac] = draftDomains(withApac);
+    assert.equal(domainScope(withApac, first as NonNullable<typeof first>).ldapFilter, '(department=Sales)');
+    assert.deepEqual(domainScope(withApac, apac as NonNullable<typeof apac>), { includedOuGuids: [], ldapFilter: '(department=Sales)' });
+    assert.equal(isSavedDomain(withApac, apac as NonNullable<typeof apac>), false);
   });
 });

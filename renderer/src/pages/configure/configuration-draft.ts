@@ -183,10 +183,16 @@ export function domainScope(draft: ConfigurationDraft, domain: DraftDomain): Dom
   const { scope, saved } = draft;
   const chosen = domain.first ? scope && { includedOuGuids: scope.includedOuGuids, ldapFilter: scope.ldapFilter } : scope?.domains?.[domain.key];
   if (chosen) return chosen;
-  const first = saved?.sources[0];
-  const savedSource = domain.first ? (first && domainKey(first.ad.baseDn) === domain.key ? first : undefined) : savedSourceOf(saved, domain.key);
+  // A domain is found in the saved configuration by its naming context, wherever it was (the first forest's DC may have changed).
+  const savedSource = savedSourceOf(saved, domain.key);
   if (savedSource) return { includedOuGuids: savedSource.scope.includedOuGuids, ldapFilter: savedSource.scope.ldapFilter };
-  return { includedOuGuids: [], ldapFilter: scope?.ldapFilter };
+  // A domain not saved yet gets the filter the others have (never none where they have one).
+  return { includedOuGuids: [], ldapFilter: scope?.ldapFilter ?? saved?.sources[0]?.scope.ldapFilter };
+}
+
+/** Whether the domain is in the saved configuration (a rerun). */
+export function isSavedDomain(draft: ConfigurationDraft, domain: DraftDomain): boolean {
+  return savedSourceOf(draft.saved, domain.key) !== undefined;
 }
 
 /** A service account known only by the DN its sources are read as (the service did not say more). */
@@ -284,17 +290,22 @@ export function buildConfig(draft: ConfigurationDraft): Readonly<Record<string, 
   const { cloud, ad, scope, options, saved, network } = draft;
   if (!cloud || !ad) return undefined;
   const [firstDomain, ...otherDomains] = draftDomains(draft) as [DraftDomain, ...DraftDomain[]];
-  const savedSource = saved?.sources[0];
-  const sameDomain = savedSource !== undefined && savedSource.ad.baseDn.toLowerCase() === ad.baseDn.toLowerCase();
+  // The first domain's saved source, by its naming context; an installation of one domain whose domain changed keeps its
+  // source's id (as it always did), as does a first domain that replaced one no other domain of the draft is.
+  const matched = savedSourceOf(saved, firstDomain.key);
+  const savedFirst = saved?.sources[0];
+  const replaced = savedFirst !== undefined && !otherDomains.some((domain) => domain.key === domainKey(savedFirst.ad.baseDn)) ? savedFirst : undefined;
+  const savedSource = matched ?? replaced;
+  const sameDomain = matched !== undefined;
   // The saved scope names OUs of the saved domain: another domain starts with the whole domain.
-  let sourceScope: Record<string, unknown> | undefined = sameDomain ? savedSource.scope : savedSource ? { includedOuGuids: [], excludedOuGuids: [] } : undefined;
+  let sourceScope: Record<string, unknown> | undefined = matched ? matched.scope : saved ? { includedOuGuids: [], excludedOuGuids: [] } : undefined;
   if (scope) {
-    sourceScope = sameDomain ? { ...savedSource.scope, includedOuGuids: scope.includedOuGuids, ldapFilter: scope.ldapFilter }
+    sourceScope = matched ? { ...matched.scope, includedOuGuids: scope.includedOuGuids, ldapFilter: scope.ldapFilter }
       : { includedOuGuids: scope.includedOuGuids, excludedOuGuids: [], ldapFilter: scope.ldapFilter };
   }
   const source = {
     ...(sameDomain ? savedSource : {}),
-    id: savedSource?.id ?? 'primary',
+    id: savedSource?.id ?? (saved?.sources.some((other) => other.id.toLowerCase() === 'primary') ? firstDomain.dnsName : 'primary'),
     ...forestField(firstDomain, sameDomain ? savedSource : undefined),
     ad: { ...savedSource?.ad, url: ad.url, tlsServerName: ad.tlsServerName, trustedCaPem: ad.trustedCaPem, bindDn: ad.serviceAccount.dn, baseDn: ad.baseDn },
     ...(sourceScope ? { scope: sourceScope } : {}),

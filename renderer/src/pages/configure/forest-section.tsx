@@ -133,12 +133,12 @@ export function ForestSection(props: ForestSectionProps) {
   /** Another set of domains needs the account's rights on them: it is created (or reused) again. */
   function tick(domain: ForestDomain, ticked: boolean): void {
     const key = domainKey(domain.baseDn);
-    setUnticked((previous) => {
-      const next = new Set(previous);
-      if (ticked) next.delete(key);
-      else next.add(key);
-      return next;
-    });
+    setUnticked((previous) => new Set(ticked ? [...previous].filter((k) => k !== key) : [...previous, key]));
+    if (value) props.onChange(undefined);
+  }
+  // A DC typed for a domain: the account's rights were granted through the one before, so the account is made again.
+  function typeUrl(domain: ForestDomain, typed: string): void {
+    setTypedUrls((previous) => ({ ...previous, [domainKey(domain.baseDn)]: typed }));
     if (value) props.onChange(undefined);
   }
 
@@ -193,7 +193,7 @@ export function ForestSection(props: ForestSectionProps) {
           )}
           {forest && (
             <ForestDomains forest={forest} givenBaseDn={connected.baseDn} unticked={unticked} typedUrls={typedUrls} disabled={busy !== undefined} headingLevel={headingLevel}
-              onTick={tick} onUrl={(domain, typed) => setTypedUrls((previous) => ({ ...previous, [domainKey(domain.baseDn)]: typed }))} />
+              onTick={tick} onUrl={typeUrl} />
           )}
           <AccountCreation headingLevel={headingLevel} severalDomains={otherDomains.length > 0} accountExists={accountExists} reuseExisting={reuseExisting}
             onReuse={setReuseExisting} error={error} missingUrlOf={value ? undefined : missingUrl?.dnsName} showCreate={!value} busy={busy}

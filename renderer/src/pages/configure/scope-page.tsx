@@ -6,7 +6,7 @@ import { ErrorBar } from '../../components/error-bar.tsx';
 import { WizardFrame } from '../../components/wizard-frame.tsx';
 import { asControlError, call, ControlError } from '../../lib/engine-client.ts';
 import { ConfigureStep, configureSteps } from './configure-steps.ts';
-import { domainKey, domainScope, draftDomains, type DomainScopeDraft, type DraftDomain } from './configuration-draft.ts';
+import { domainKey, domainScope, draftDomains, isSavedDomain, type DomainScopeDraft, type DraftDomain } from './configuration-draft.ts';
 import { useConfigurationWizardState, type AdAdminCredentials } from './wizard-state.tsx';
 
 const useStyles = makeStyles({
@@ -343,7 +343,7 @@ export function ScopePage(props: { readonly onBack: () => void; readonly onNext:
   const filterProblem = ldapFilterProblem(ldapFilter);
   const ready = trees !== undefined && !loading && filterProblem === undefined;
   // Domains saved with different filters keep theirs until the filter is changed here; then it applies to every domain.
-  const differentFilters = several && new Set(domains.map((domain) => initial[domain.key]?.ldapFilter ?? '')).size > 1;
+  const differentFilters = several && new Set(domains.filter((domain) => isSavedDomain(draft, domain)).map((domain) => initial[domain.key]?.ldapFilter ?? '')).size > 1;
 
   function next(): void {
     const filter = ldapFilter.trim() === '' ? undefined : ldapFilter.trim();
