@@ -16,7 +16,7 @@ import { ConfigureReadinessPage } from './pages/configure-readiness.page.ts';
 import { ConfigureScopePage } from './pages/configure-scope.page.ts';
 import { ConfigureWelcomePage } from './pages/configure-welcome.page.ts';
 import { saveScreenshot } from './support/browser.ts';
-import { toEntraSignIn } from './support/complete-wizard.ts';
+import { onToApplied, toEntraSignIn } from './support/complete-wizard.ts';
 import { startWizardSession, type WizardSession } from './support/wizard-session.ts';
 
 const sandboxName = 'Test Forests UI';
@@ -258,13 +258,7 @@ describe('two forests from the wizard', () => {
     assert.equal(await readiness.count('create'), 0, 'nothing is created twice');
     assert.deepEqual((await readiness.forestCounts()).map((f) => [f.forest, f.counts.matched]), [['contoso.test', 2], ['fabrikam.test', 2]]);
     await saveScreenshot(page, 'forests-08-rerun-readiness');
-    await readiness.next();
-    const options = new ConfigureOptionsPage(page);
-    await options.waitForPage();
-    await options.next();
-    const apply = new ConfigureApplyPage(page);
-    await apply.waitForApplied();
-    assert.equal(await apply.error().count(), 0, `no error: ${await apply.error().allTextContents()}`);
+    await onToApplied(page);
     assert.deepEqual((await service.service.getConfig({})).config, configBefore, 'the rerun saves both forests as they were');
     assert.deepEqual(consoleErrors, []);
   });

@@ -68,8 +68,8 @@ export async function fromActiveDirectoryToReadiness(page: Page, ad: AdConnectio
   return { accountDn };
 }
 
-/** Readiness (already counted), Options and Configure, to the Finished page. */
-export async function onToFinish(page: Page): Promise<ConfigureFinishPage> {
+/** Readiness (already counted), Options and Configure, until the configuration is applied without an error. */
+export async function onToApplied(page: Page): Promise<ConfigureApplyPage> {
   await new ConfigureReadinessPage(page).next();
   const options = new ConfigureOptionsPage(page);
   await options.waitForPage();
@@ -77,7 +77,12 @@ export async function onToFinish(page: Page): Promise<ConfigureFinishPage> {
   const apply = new ConfigureApplyPage(page);
   await apply.waitForApplied();
   assert.equal(await apply.error().count(), 0, `no error: ${await apply.error().allTextContents()}`);
-  await apply.next();
+  return apply;
+}
+
+/** Readiness (already counted), Options and Configure, to the Finished page. */
+export async function onToFinish(page: Page): Promise<ConfigureFinishPage> {
+  await (await onToApplied(page)).next();
   const finish = new ConfigureFinishPage(page);
   await finish.waitForPage();
   return finish;

@@ -9,6 +9,7 @@
  */
 import { promises as dnsPromises } from 'node:dns';
 import type { Client } from 'ldapts';
+import { normalizeDn } from '../base/config.ts';
 
 /** FLAG_CR_NTDS_NC: the partition is an AD naming context. */
 export const FLAG_CR_NTDS_NC = 0x1;
@@ -52,7 +53,6 @@ function first(value: string | ReadonlyArray<string> | undefined): string | unde
   return typeof value === 'string' ? value : value[0];
 }
 
-const sameDn = (a: string, b: string): boolean => a.replace(/\s*,\s*/g, ',').toLowerCase() === b.replace(/\s*,\s*/g, ',').toLowerCase();
 
 /** The domains among a forest's crossRefs, the root named by its naming context (the rootDSE's rootDomainNamingContext). */
 export function domainsFromCrossRefs(entries: ReadonlyArray<CrossRefEntry>, rootDomainNamingContext: string): ForestDomain[] {
@@ -69,7 +69,7 @@ export function domainsFromCrossRefs(entries: ReadonlyArray<CrossRefEntry>, root
     return {
       dnsName, netbiosName: first(entry.nETBIOSName) ?? dnsName.split('.')[0]?.toUpperCase() ?? dnsName, namingContext,
       ...(parent ? { parent: (first(parent.dnsRoot) ?? '').toLowerCase() } : {}),
-      forestRoot: sameDn(namingContext, rootDomainNamingContext),
+      forestRoot: normalizeDn(namingContext) === normalizeDn(rootDomainNamingContext),
     };
   });
   return out.sort((a, b) => Number(b.forestRoot) - Number(a.forestRoot) || a.dnsName.localeCompare(b.dnsName));

@@ -6,6 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { connect, type DetailedPeerCertificate } from 'node:tls';
 import { certificateInfoOf } from '../base/certificates.ts';
+import { normalizeDn } from '../base/config.ts';
 import type { AdConnectionInput, AdConnectionTest, CertificateInfo, ForestView, OuNode } from '../contract/control-api.ts';
 import { EngineError } from '../errors/engine-error.ts';
 import { AdConnector } from './connector.ts';
@@ -95,11 +96,11 @@ export async function listOrganizationalUnits(input: AdConnectionInput & { reado
 export async function discoverForestOf(input: AdConnectionInput): Promise<ForestView> {
   const connector = await AdConnector.connect({ url: input.url, bindDn: input.bindDn, password: input.password, baseDn: '', trustedCaPem: input.trustedCaPem, tlsServerName: input.tlsServerName });
   try {
-    const own = (await defaultNamingContext(connector)).toLowerCase();
+    const own = normalizeDn(await defaultNamingContext(connector));
     const forest = await discoverForest(connector.ldap);
     const domains = await Promise.all(forest.domains.map(async (domain) => {
       const base = { dnsName: domain.dnsName, netbiosName: domain.netbiosName, baseDn: domain.namingContext, forestRoot: domain.forestRoot, ...(domain.parent ? { parent: domain.parent } : {}) };
-      if (domain.namingContext.replace(/\s*,\s*/g, ',').toLowerCase() === own.replace(/\s*,\s*/g, ',')) return { ...base, dcUrl: input.url, dcFoundBy: 'given' as const };
+      if (normalizeDn(domain.namingContext) === own) return { ...base, dcUrl: input.url, dcFoundBy: 'given' as const };
       const [dc] = await findDomainControllers(domain.dnsName);
       return dc ? { ...base, dcUrl: `ldaps://${dc.host}:636`, dcFoundBy: 'dns' as const } : { ...base, dcFoundBy: 'none' as const };
     }));

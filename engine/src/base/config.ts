@@ -192,6 +192,12 @@ export function sourceOfDn<S extends { readonly ad: { readonly baseDn: string } 
   return best;
 }
 
+/** The forest of the domain whose naming context holds this DN, or undefined when no configured domain does. */
+export function forestOfDn(sources: ReadonlyArray<SourceConfig>, dn: string): string | undefined {
+  const source = sourceOfDn(sources, dn);
+  return source ? forestOf(source) : undefined;
+}
+
 /** The configuration with its first directory source changed (its connection or its scope). */
 export function withPrimarySource(config: DirSyncConfig, change: (source: SourceConfig) => SourceConfig): DirSyncConfig {
   return { ...config, sources: config.sources.map((source, i) => (i === 0 ? change(source) : source)) };

@@ -14,7 +14,7 @@ import type { ScopeDecision } from '../sync/scope.ts';
 import { findDuplicates, validateDesired, type ForestRule, type TenantDomains, type UniqueKey } from '../sync/validate.ts';
 import type { Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
-import { forestOf, primarySource, sourceOfDn } from '../base/config.ts';
+import { forestOf, forestOfDn, primarySource } from '../base/config.ts';
 
 export type PlanMode = { readonly kind: 'full' } | { readonly kind: 'delta'; readonly changedAfterRun: number };
 
@@ -142,7 +142,7 @@ function linkedObjects(store: Store): Pick<ReadonlySet<string>, 'has'> {
 /** With several forests: which forest an object is in (by the domain that holds its DN), and the one chosen to win a conflict. */
 function forestRule(config: DirSyncConfig): ForestRule | undefined {
   if (new Set(config.sources.map(forestOf)).size < 2) return undefined;
-  return { forestOf: (dn) => { const source = sourceOfDn(config.sources, dn); return source ? forestOf(source) : undefined; },
+  return { forestOf: (dn) => forestOfDn(config.sources, dn),
     ...(config.preferredForest !== undefined ? { preferred: config.preferredForest.toLowerCase() } : {}) };
 }
 

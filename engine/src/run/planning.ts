@@ -20,7 +20,7 @@ import { validateDesired, type TenantDomains } from '../sync/validate.ts';
 import type { PlanCandidate, Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
 import { inScopeObjects, type InScopeObjects, type MemberBasis, type PlanMode, type ScopeEvaluator } from './in-scope.ts';
-import { forestOf, sourceOfDn } from '../base/config.ts';
+import { forestOf, forestOfDn, sourceOfDn } from '../base/config.ts';
 import { OLD_TOOL_ORPHAN_REASON } from './handover.ts';
 
 export type { PlanMode, ScopeEvaluator } from './in-scope.ts';
@@ -269,8 +269,8 @@ class Planner {
 
   /** The forest whose domain holds a DN (the first source's when none does). */
   private forestOfDn(dn: string): string {
-    const source = sourceOfDn(this.input.config.sources, dn) ?? this.input.config.sources[0];
-    return source ? forestOf(source) : '';
+    const { sources } = this.input.config;
+    return forestOfDn(sources, dn) ?? forestOf(sources[0] as (typeof sources)[number]);
   }
 
   /**

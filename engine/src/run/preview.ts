@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { PreviewCategory, PreviewObject } from '../contract/control-api.ts';
 import { nowIso } from '../store/database.ts';
 import { OPERATION_COLUMNS, readOperation, Store, type OperationRow } from '../store/store.ts';
-import { domainNameOf, forestOf, sourceOfDn, type DirSyncConfig } from '../base/config.ts';
+import { domainNameOf, forestOf, forestOfDn, type DirSyncConfig } from '../base/config.ts';
 
 const PREVIEW_FILE = /^preview-[0-9a-f-]{36}\.db(-wal|-shm)?$/;
 
@@ -97,8 +97,8 @@ export function previewCountsByForest(store: Store, runId: number, planId: numbe
     forests.set(forest, entry);
   }
   const count = (dn: string | null | undefined, category: PreviewCategory): void => {
-    const source = dn ? sourceOfDn(config.sources, dn) : undefined;
-    const entry = source ? forests.get(forestOf(source)) : undefined;
+    const forest = dn ? forestOfDn(config.sources, dn) : undefined;
+    const entry = forest !== undefined ? forests.get(forest) : undefined;
     if (entry) entry.counts[category] += 1;
   };
   const byKind = new Map<string, PreviewCategory>();
