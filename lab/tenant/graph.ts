@@ -11,7 +11,7 @@ import type { Json } from './model.ts';
 import { authorize } from './permissions.ts';
 import { pathSegments, type Route, type Router } from './router.ts';
 import type { Tenant } from './tenant.ts';
-import { throttledError } from './throttling.ts';
+import { throttledError, type ThrottleBudgets } from './throttling.ts';
 
 export const JSON_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
@@ -50,9 +50,9 @@ function resourceUnits(route: Route, query: URLSearchParams): number {
   return Math.max(1, ru);
 }
 
-function writeUnits(route: Route, req: GraphRequest): number {
+function writeUnits(route: Route, req: GraphRequest, budgets: ThrottleBudgets): number {
   const w = route.cost.write;
-  if (typeof w === 'function') return w(req);
+  if (typeof w === 'function') return w(req, budgets);
   if (typeof w === 'number') return w;
   return req.method === 'GET' ? 0 : 1;
 }
@@ -108,7 +108,7 @@ export async function handleGraphRequest(tenant: Tenant, router: Router, input: 
     } else {
       const { route, params } = router.match(req.method, segments);
       ru = resourceUnits(route, req.query);
-      const writes = writeUnits(route, req);
+      const writes = writeUnits(route, req, tenant.throttler.budgets);
       isWrite = writes > 0;
       const decision = tenant.throttler.check(principal.appId, ru, writes, tenant.store.liveCount('user'));
       headers['x-ms-resource-unit'] = String(ru);

@@ -19,6 +19,7 @@ import { isUnifiedGroup, newGroupProps } from './records.ts';
 import { GROUP_RESOURCE, isExtensionPropertyName, resourceByCast } from './resources.ts';
 import type { Router } from './router.ts';
 import { stringArray } from './store.ts';
+import type { ThrottleBudgets } from './throttling.ts';
 import { checkBoolean, checkExtensionValue, checkMailNickname, checkString, isGuid, requireObjectBody } from './validation.ts';
 
 const MAIL_ENABLED_REFUSAL = 'The service does not currently support writes of mail-enabled groups. ' +
@@ -367,12 +368,14 @@ function groupLookup(ctx: GraphContext): IndexLookup {
   };
 }
 
-function membersWriteCost(req: GraphRequest): number {
+/** A group write: one request (§8.1), or ⌈N/k⌉ for N members bound when the tenant charges per member (`membersPerBindWrite`). */
+function membersWriteCost(req: GraphRequest, budgets: ThrottleBudgets): number {
+  const perWrite = budgets.membersPerBindWrite;
   const body = req.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 1;
+  if (perWrite === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) return 1;
   const key = Object.keys(body).find((k) => k.toLowerCase() === 'members@odata.bind');
   const n = key && Array.isArray(body[key]) ? (body[key] as Json[]).length : 0;
-  return Math.max(1, Math.ceil(n / 3));
+  return Math.max(1, Math.ceil(n / perWrite));
 }
 
 export function registerGroupRoutes(router: Router): void {

@@ -5,12 +5,13 @@
  */
 import type { GraphRequest, Handler, PermissionSpec } from './context.ts';
 import { GraphHttpError, methodNotAllowed, segmentNotFound } from './errors.ts';
+import type { ThrottleBudgets } from './throttling.ts';
 
 export type RouteCost = {
   /** Base resource units (graph-reference.md §8.1 table; default 1). */
   readonly ru?: number;
   /** Write units (default 0 for GET, 1 otherwise); a function for body-dependent costs. */
-  readonly write?: number | ((req: GraphRequest) => number);
+  readonly write?: number | ((req: GraphRequest, budgets: ThrottleBudgets) => number);
 };
 
 export type Route = {

@@ -20,6 +20,12 @@ export type ThrottleBudgets = {
   readonly applicationWriteWindowSeconds: number;
   readonly tenantWrites: number;
   readonly tenantWriteWindowSeconds: number;
+  /**
+   * What a `members@odata.bind` of N members costs. §8.1 documents the write quota in requests: one per
+   * POST/PATCH/PUT/DELETE (undefined, the default). A third party was told ≈ ⌈N/3⌉ write units (§8.1's
+   * anecdote): 3 charges that way.
+   */
+  readonly membersPerBindWrite: number | undefined;
 };
 
 export const DEFAULT_BUDGETS: ThrottleBudgets = {
@@ -34,6 +40,7 @@ export const DEFAULT_BUDGETS: ThrottleBudgets = {
   applicationWriteWindowSeconds: 300,
   tenantWrites: 18_000,
   tenantWriteWindowSeconds: 300,
+  membersPerBindWrite: undefined,
 };
 
 /** S under 50 users, M 50–500, L above 500. */

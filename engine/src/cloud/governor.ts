@@ -3,7 +3,15 @@
  * (graph-reference.md §8.1: 3,000 writes per 150 s per application and tenant), and a shared pause
  * when Graph answers 429 with Retry-After.
  */
-export type WriteBudget = { readonly writes: number; readonly windowSeconds: number };
+export type WriteBudget = {
+  readonly writes: number;
+  readonly windowSeconds: number;
+  /**
+   * What a `members@odata.bind` of N members costs: one write request (undefined: graph-reference.md §8.1
+   * counts requests), or ⌈N/k⌉ writes when set to k (a third party was told k = 3; not documented).
+   */
+  readonly membersPerBindWrite?: number;
+};
 
 export const defaultWriteBudget: WriteBudget = { writes: 3000, windowSeconds: 150 };
 
@@ -13,6 +21,7 @@ export class WriteGovernor {
   private pausedUntil = 0;
   private readonly capacity: number;
   private readonly ratePerMs: number;
+  public readonly membersPerBindWrite: number | undefined;
   public throttled = 0;
   public waitedMs = 0;
 
@@ -26,6 +35,7 @@ export class WriteGovernor {
     this.ratePerMs = (budget.writes * share) / (budget.windowSeconds * 1000);
     this.tokens = this.capacity;
     this.last = now();
+    this.membersPerBindWrite = budget.membersPerBindWrite;
   }
 
   private refill(): void {

@@ -2,6 +2,13 @@
  * The export writer: Graph `$batch` requests of 20, under the write governor, honouring Retry-After
  * inside batches (the SDK does not retry inner 429s), retrying transient failures, and treating
  * "already done" answers as success so that every operation is idempotent.
+ *
+ * Memberships added to one group go together: up to 20 in one `PATCH /groups/{id}` with
+ * `members@odata.bind` (graph-reference.md §3.3), one write request instead of 20. Graph adds them
+ * all or none; a refusal that names a member (404) fails that one and sends the rest again, any other
+ * refusal splits the slice in halves down to single `$ref` adds, whose answers say which member was
+ * already there (confirmed), gone or of a type the group cannot hold (failed). A slice only ever
+ * shrinks, so the fallback ends; each membership gets one outcome.
  */
 import type { PlannedOperation } from '../contract/model.ts';
 import type { CloudConnector } from './connector.ts';
@@ -11,6 +18,22 @@ import { groupUniqueName, isReplicationRefusal } from './replication.ts';
 export type GraphRequest = { readonly method: 'POST' | 'PATCH' | 'PUT' | 'DELETE'; readonly url: string; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> };
 
 export type ExportItem = { readonly key: string; readonly operation: PlannedOperation; readonly request: GraphRequest };
+
+/** Members added in one `members@odata.bind` request at most (graph-reference.md §3.3). */
+export const MAX_MEMBERS_PER_BIND = 20;
+
+/**
+ * One request to Graph: a single operation's, or several memberships of one group bound together.
+ * `verify`: refused because a member is already there; which ones is read before the rest is sent.
+ * `verified`: read once already; refused again, the slice is halved instead of read again.
+ */
+type WriteUnit = { readonly items: ReadonlyArray<ExportItem>; readonly request: GraphRequest; readonly verify?: boolean; readonly verified?: boolean };
+
+/** Values in one `in (…)` of a `$filter` (Graph's default limit is 15). */
+const MAX_IN_VALUES = 15;
+
+/** What a kind of write request is counted as: each operation's kind, and `add-members` for several bound in one. */
+export type WriteRequestKind = PlannedOperation['kind'] | 'add-members';
 
 export type ExportOutcome =
   | { readonly key: string; readonly status: 'confirmed'; readonly cloudId?: string; readonly note?: string }
@@ -58,6 +81,44 @@ export function requestFor(op: PlannedOperation, graphBaseUrl: string, extra: { 
   }
 }
 
+/** The request that adds several members to one group at once (atomic: all or none). */
+export function bindRequestFor(items: ReadonlyArray<ExportItem>, graphBaseUrl: string): GraphRequest {
+  const group = items[0]?.operation.cloudId;
+  if (!group || items.some((i) => i.operation.kind !== 'add-member' || i.operation.cloudId !== group || !i.operation.member?.cloudId)) {
+    throw new Error('members bound together must be additions to one group, every id resolved');
+  }
+  return { method: 'PATCH', url: `/groups/${encodeURIComponent(group)}`,
+    body: { 'members@odata.bind': items.map((i) => `${graphBaseUrl}v1.0/directoryObjects/${encodeURIComponent(i.operation.member?.cloudId as string)}`) } };
+}
+
+/**
+ * The requests for a list of operations: the additions to each group bound in slices of up to 20 (in
+ * their order), every other operation alone.
+ */
+export function writeUnitsFor(items: ReadonlyArray<ExportItem>, graphBaseUrl: string): WriteUnit[] {
+  const units: WriteUnit[] = [];
+  const open = new Map<string, ExportItem[]>();
+  const flush = (slice: ExportItem[]): void => {
+    units.push(slice.length === 1 ? { items: slice, request: (slice[0] as ExportItem).request } : { items: slice, request: bindRequestFor(slice, graphBaseUrl) });
+  };
+  for (const item of items) {
+    const op = item.operation;
+    if (op.kind !== 'add-member' || !op.cloudId || !op.member?.cloudId) {
+      units.push({ items: [item], request: item.request });
+      continue;
+    }
+    const slice = open.get(op.cloudId) ?? [];
+    slice.push(item);
+    open.set(op.cloudId, slice);
+    if (slice.length === MAX_MEMBERS_PER_BIND) {
+      flush(slice);
+      open.delete(op.cloudId);
+    }
+  }
+  for (const slice of open.values()) flush(slice);
+  return units;
+}
+
 function alreadyDone(op: PlannedOperation, status: number, body: GraphErrorBody | undefined): string | undefined {
   const message = body?.error?.message ?? '';
   if (op.kind === 'add-member' && status === 400 && /already exist/i.test(message)) return 'already a member';
@@ -93,82 +154,101 @@ function objectsNamed(op: PlannedOperation): string[] {
 
 export class GraphWriter {
   public throttledResponses = 0;
+  /** Write requests sent (inner requests of `$batch`; a request sent again counts again). */
   public requestsSent = 0;
+  /** The same, by kind (`add-members`: several memberships of one group in one request). */
+  public readonly requestsByKind: Partial<Record<WriteRequestKind, number>> = {};
+  /** What the requests sent cost against the write budget (requests, or ⌈N/k⌉ for a bind when the budget charges per member). */
+  public writeUnitsSent = 0;
+  /** How many `members@odata.bind` requests carried 2, 3, … 20 members (index = members). */
+  public readonly membersPerBind: number[] = Array.from({ length: MAX_MEMBERS_PER_BIND + 1 }, () => 0);
 
   public constructor(private readonly cloud: CloudConnector, private readonly governor: WriteGovernor, private readonly options: WriterOptions = {}) {}
 
-  /** Sends the items (any number) in batches of 20; returns one outcome per item. */
+  /** Sends the items (any number) in batches of 20 requests, memberships of a group bound together; returns one outcome per item. */
   public async send(items: ReadonlyArray<ExportItem>): Promise<ExportOutcome[]> {
-    const outcomes: ExportOutcome[] = [];
-    for (let i = 0; i < items.length; i += 20) {
-      outcomes.push(...(await this.sendBatch(items.slice(i, i + 20))));
-      this.options.onProgress?.(outcomes.length);
-    }
-    return outcomes;
+    const done = new Map<string, ExportOutcome>();
+    await this.sendUnits(writeUnitsFor(items, this.cloud.graphBaseUrl), done);
+    return items.map((item) => done.get(item.key) ?? { key: item.key, status: 'failed', httpStatus: -1, message: 'no answer in the batch response' });
   }
 
-  private async sendBatch(batch: ReadonlyArray<ExportItem>): Promise<ExportOutcome[]> {
+  private async sendUnits(units: ReadonlyArray<WriteUnit>, done: Map<string, ExportOutcome>): Promise<void> {
+    let reported = done.size;
+    for (let i = 0; i < units.length; i += 20) {
+      const again = await this.verifyMembers(await this.sendBatch(units.slice(i, i + 20), done), done);
+      // A refused slice of members, smaller each time: sent again until each has its own answer.
+      if (again.length > 0) await this.sendUnits(again, done);
+      if (done.size > reported) {
+        reported = done.size;
+        this.options.onProgress?.(done.size);
+      }
+    }
+  }
+
+  /** What a request costs against the write budget: one (graph-reference.md §8.1), or ⌈N/k⌉ for N members bound when the budget says so. */
+  private costOf(unit: WriteUnit): number {
+    const perWrite = this.governor.membersPerBindWrite;
+    return unit.items.length > 1 && perWrite !== undefined ? Math.ceil(unit.items.length / perWrite) : 1;
+  }
+
+  private count(units: ReadonlyArray<WriteUnit>): void {
+    this.requestsSent += units.length;
+    for (const unit of units) {
+      this.writeUnitsSent += this.costOf(unit);
+      const kind: WriteRequestKind = unit.items.length > 1 ? 'add-members' : (unit.items[0] as ExportItem).operation.kind;
+      this.requestsByKind[kind] = (this.requestsByKind[kind] ?? 0) + 1;
+      if (unit.items.length > 1) this.membersPerBind[unit.items.length] = (this.membersPerBind[unit.items.length] ?? 0) + 1;
+    }
+  }
+
+  /** Sends up to 20 requests in one `$batch`, retrying what was throttled or failed on the way; returns the refused slices to send again. */
+  private async sendBatch(batch: ReadonlyArray<WriteUnit>, done: Map<string, ExportOutcome>): Promise<WriteUnit[]> {
     const maxAttempts = this.options.maxAttempts ?? 8;
-    const done = new Map<string, ExportOutcome>();
     // Items sent without a definitive answer (the connection dropped, a 5xx): Graph may have carried them out.
     const unanswered = new Set<string>();
+    const again: WriteUnit[] = [];
     let pending = [...batch];
     for (let attempt = 1; pending.length > 0; attempt += 1) {
-      await this.governor.take(pending.length);
-      const requests = pending.map((item, index) => ({
-        id: String(index + 1), method: item.request.method, url: item.request.url,
-        ...(item.request.body !== undefined ? { body: item.request.body, headers: { 'Content-Type': 'application/json', ...item.request.headers } }
-          : item.request.headers ? { headers: item.request.headers } : {}),
+      await this.governor.take(pending.reduce((sum, unit) => sum + this.costOf(unit), 0));
+      const requests = pending.map((unit, index) => ({
+        id: String(index + 1), method: unit.request.method, url: unit.request.url,
+        ...(unit.request.body !== undefined ? { body: unit.request.body, headers: { 'Content-Type': 'application/json', ...unit.request.headers } }
+          : unit.request.headers ? { headers: unit.request.headers } : {}),
       }));
       let response: BatchResponse;
       try {
-        this.requestsSent += pending.length;
+        this.count(pending);
         response = (await this.cloud.graph.api('/$batch').post({ requests })) as BatchResponse;
       } catch (error) {
         const status = (error as { statusCode?: number }).statusCode ?? -1;
-        if (status !== 429) for (const item of pending) unanswered.add(item.key);
+        if (status !== 429) for (const unit of pending) for (const item of unit.items) unanswered.add(item.key);
         if (attempt >= maxAttempts || (status >= 400 && status < 500 && status !== 429)) {
-          for (const item of pending) done.set(item.key, { key: item.key, status: 'failed', httpStatus: status, message: (error as Error).message });
+          for (const unit of pending) for (const item of unit.items) done.set(item.key, { key: item.key, status: 'failed', httpStatus: status, message: (error as Error).message });
           break;
         }
         if (status === 429) this.governor.pause(5);
         await delay(Math.min(30_000, 500 * 2 ** attempt));
         continue;
       }
-      const retry: ExportItem[] = [];
+      const retry: WriteUnit[] = [];
       let retryAfter = 0;
       for (const answer of response.responses) {
-        const item = pending[Number(answer.id) - 1];
-        if (!item) continue;
+        const unit = pending[Number(answer.id) - 1];
+        if (!unit) continue;
         const body = answer.body as (GraphErrorBody & { id?: string }) | undefined;
-        if (answer.status >= 200 && answer.status < 300) {
-          done.set(item.key, { key: item.key, status: 'confirmed', cloudId: body?.id,
-            ...(answer.status === 204 && item.operation.kind === 'create-group' ? { note: 'the group existed: an earlier attempt created it' } : {}) });
-          continue;
-        }
-        // A removal answered "not found" is done, lag or not: what a stale read planned to remove again is already gone.
-        const note = alreadyDone(item.operation, answer.status, body);
-        if (note) {
-          done.set(item.key, { key: item.key, status: 'confirmed', note });
-          continue;
-        }
-        const lagging = this.lagging(item, answer.status, body, unanswered.has(item.key));
-        if (lagging) {
-          done.set(item.key, lagging);
-          continue;
-        }
         const transient = answer.status === 429 || answer.status >= 500 || answer.status === 424;
-        if (answer.status >= 500) unanswered.add(item.key);
+        if (answer.status >= 500) for (const item of unit.items) unanswered.add(item.key);
         if (transient && attempt < maxAttempts) {
           if (answer.status === 429) {
             this.throttledResponses += 1;
             const header = Object.entries(answer.headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
             retryAfter = Math.max(retryAfter, Number(header ?? 5) || 5);
           }
-          retry.push(item);
+          retry.push(unit);
           continue;
         }
-        done.set(item.key, { key: item.key, status: 'failed', httpStatus: answer.status, graphCode: body?.error?.code, message: body?.error?.message ?? `HTTP ${answer.status}` });
+        if (unit.items.length > 1) again.push(...this.answerBound(unit, answer.status, body, done));
+        else this.answerOne(unit.items[0] as ExportItem, answer.status, body, unanswered.has((unit.items[0] as ExportItem).key), done);
       }
       if (retry.length > 0) {
         if (retryAfter > 0) this.governor.pause(retryAfter);
@@ -176,7 +256,106 @@ export class GraphWriter {
       }
       pending = retry;
     }
-    return batch.map((item) => done.get(item.key) ?? { key: item.key, status: 'failed', httpStatus: -1, message: 'no answer in the batch response' });
+    return again;
+  }
+
+  /** One operation's answer. */
+  private answerOne(item: ExportItem, status: number, body: (GraphErrorBody & { id?: string }) | undefined, sentUnanswered: boolean, done: Map<string, ExportOutcome>): void {
+    if (status >= 200 && status < 300) {
+      done.set(item.key, { key: item.key, status: 'confirmed', cloudId: body?.id,
+        ...(status === 204 && item.operation.kind === 'create-group' ? { note: 'the group existed: an earlier attempt created it' } : {}) });
+      return;
+    }
+    // A removal answered "not found" is done, lag or not: what a stale read planned to remove again is already gone.
+    const note = alreadyDone(item.operation, status, body);
+    if (note) {
+      done.set(item.key, { key: item.key, status: 'confirmed', note });
+      return;
+    }
+    const lagging = this.lagging(item, status, body, sentUnanswered);
+    if (lagging) {
+      done.set(item.key, lagging);
+      return;
+    }
+    done.set(item.key, { key: item.key, status: 'failed', httpStatus: status, graphCode: body?.error?.code, message: body?.error?.message ?? `HTTP ${status}` });
+  }
+
+  /**
+   * The answer to several members bound at once. Added: all confirmed. Refused as a replica refuses what
+   * it has not seen, while the group or a member was created moments ago: all wait for replication, as
+   * each alone would. Refused naming one member (404): that one fails, the rest go again. Refused
+   * because one is already a member: read which (verifyMembers). Any other refusal (one of a type the
+   * group cannot hold): the slice goes again in halves.
+   */
+  private answerBound(unit: WriteUnit, status: number, body: GraphErrorBody | undefined, done: Map<string, ExportOutcome>): WriteUnit[] {
+    if (status >= 200 && status < 300) {
+      for (const item of unit.items) done.set(item.key, { key: item.key, status: 'confirmed' });
+      return [];
+    }
+    const message = body?.error?.message ?? `HTTP ${status}`;
+    const recent = this.options.recentlyCreated;
+    const namedMissing = status === 404 ? unit.items.find((i) => i.operation.member?.cloudId && message.toLowerCase().includes(i.operation.member.cloudId.toLowerCase())) : undefined;
+    if (!namedMissing && recent && isReplicationRefusal(status, body?.error?.code, message) && unit.items.some((i) => objectsNamed(i.operation).some((id) => recent(id)))) {
+      for (const item of unit.items) done.set(item.key, { key: item.key, status: 'lagging', httpStatus: status, message });
+      return [];
+    }
+    if (namedMissing) {
+      this.answerOne(namedMissing, status, body, false, done);
+      return this.unitsOf(unit.items.filter((i) => i !== namedMissing), unit.verified);
+    }
+    if (status === 400 && /already exist/i.test(message) && !unit.verified) return [{ ...unit, verify: true }];
+    const half = Math.ceil(unit.items.length / 2);
+    return [...this.unitsOf(unit.items.slice(0, half), unit.verified), ...this.unitsOf(unit.items.slice(half), unit.verified)];
+  }
+
+  /**
+   * Slices refused because a member is already in the group: the group's members among them are read
+   * (`$filter=id in (…)`, no write), those present are done, and the rest is sent again once. A read that
+   * fails, or a replica that has not seen a recent addition, ends in halves as any other refusal.
+   */
+  private async verifyMembers(units: ReadonlyArray<WriteUnit>, done: Map<string, ExportOutcome>): Promise<WriteUnit[]> {
+    const out: WriteUnit[] = [];
+    for (const unit of units) {
+      if (!unit.verify) {
+        out.push(unit);
+        continue;
+      }
+      const group = (unit.items[0] as ExportItem).operation.cloudId as string;
+      const present = await this.membersPresent(group, unit.items.map((i) => i.operation.member?.cloudId as string));
+      if (!present) {
+        const half = Math.ceil(unit.items.length / 2);
+        out.push(...this.unitsOf(unit.items.slice(0, half), true), ...this.unitsOf(unit.items.slice(half), true));
+        continue;
+      }
+      for (const item of unit.items) {
+        if (present.has((item.operation.member?.cloudId as string).toLowerCase())) done.set(item.key, { key: item.key, status: 'confirmed', note: 'already a member' });
+      }
+      out.push(...this.unitsOf(unit.items.filter((i) => !present.has((i.operation.member?.cloudId as string).toLowerCase())), true));
+    }
+    return out;
+  }
+
+  /** Which of these objects are members of the group (read in filters of 15); undefined when Graph would not say. */
+  private async membersPresent(groupId: string, memberIds: ReadonlyArray<string>): Promise<Set<string> | undefined> {
+    const present = new Set<string>();
+    try {
+      for (let i = 0; i < memberIds.length; i += MAX_IN_VALUES) {
+        const ids = memberIds.slice(i, i + MAX_IN_VALUES).map((id) => `'${id}'`).join(',');
+        const page = (await this.cloud.graph.api(`/groups/${encodeURIComponent(groupId)}/members`).header('ConsistencyLevel', 'eventual')
+          .query({ $count: 'true', $select: 'id', $filter: `id in (${ids})` }).get()) as { value?: Array<{ id?: string }> };
+        for (const member of page.value ?? []) if (member.id) present.add(member.id.toLowerCase());
+      }
+    } catch {
+      return undefined;
+    }
+    return present;
+  }
+
+  /** A slice of one group's additions as one request: bound when several, the single `$ref` add when one. */
+  private unitsOf(items: ReadonlyArray<ExportItem>, verified = false): WriteUnit[] {
+    if (items.length === 0) return [];
+    return [items.length === 1 ? { items, request: (items[0] as ExportItem).request }
+      : { items, request: bindRequestFor(items, this.cloud.graphBaseUrl), ...(verified ? { verified } : {}) }];
   }
 
   /**
@@ -192,6 +371,9 @@ export class GraphWriter {
     }
     const recent = this.options.recentlyCreated;
     if (!recent || !isReplicationRefusal(status, body?.error?.code, message)) return undefined;
-    return objectsNamed(item.operation).some((id) => recent(id)) ? { key: item.key, status: 'lagging', httpStatus: status, message } : undefined;
+    // Graph names the object it did not find: only that one's age says whether a replica may lag behind it.
+    const named = objectsNamed(item.operation);
+    const missing = named.filter((id) => message.toLowerCase().includes(id.toLowerCase()));
+    return (missing.length > 0 ? missing : named).some((id) => recent(id)) ? { key: item.key, status: 'lagging', httpStatus: status, message } : undefined;
   }
 }

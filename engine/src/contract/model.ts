@@ -106,6 +106,10 @@ export type RunSummary = {
   readonly sources?: ReadonlyArray<SourceRunSummary>;
   /** Write requests sent to Graph (inner requests of $batch). */
   readonly writeRequests?: number;
+  /** The same by kind of request: each operation's kind, `add-members` for several memberships of one group sent in one request. */
+  readonly writeRequestsByKind?: Readonly<Record<string, number>>;
+  /** How many `members@odata.bind` requests carried 2, 3, … 20 members (index = members); absent when none did. */
+  readonly membersPerBind?: ReadonlyArray<number>;
   readonly planId?: number;
   readonly message?: string;
   /**

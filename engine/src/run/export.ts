@@ -173,7 +173,8 @@ export type ExportInput = {
   readonly planId: number;
   readonly runId: number;
   readonly statuses: ReadonlyArray<OperationStatus>;
-  readonly onProgress?: (done: number) => void;
+  /** Operations done so far, and the write requests (in write-budget units) sent for them. */
+  readonly onProgress?: (done: number, writesSent: number) => void;
   /** Checked before each page: false stops the export (e.g. the ownership lease was lost). */
   readonly mayContinue?: () => boolean;
   /** How long, in all, to wait for objects still replicating before leaving their changes to the next run. */
@@ -275,6 +276,12 @@ function referencesWaiting(op: PlannedOperation, anchors: ReadonlySet<string>): 
   return anchors.has(op.sourceAnchor) || (op.member !== undefined && anchors.has(op.member.sourceAnchor));
 }
 
+/**
+ * Operations read and sent per page: large enough that few of a group's additions are split between
+ * two pages (each page's additions to a group are bound 20 at a time), small enough to hold at once.
+ */
+export const EXPORT_PAGE = 1000;
+
 export async function exportPlan(input: ExportInput): Promise<ExportResult> {
   const { store, planId, runId } = input;
   const ledger = new ExportLedger(store, runId);
@@ -282,7 +289,7 @@ export async function exportPlan(input: ExportInput): Promise<ExportResult> {
   const lookups = syncedLookups(store);
   const guardChecks = store.hasSyncedObjects();
   // Pages never mix priorities: every create is confirmed before the first membership change.
-  for (const page of store.operationsToExport(planId, input.statuses, 200)) {
+  for (const page of store.operationsToExport(planId, input.statuses, EXPORT_PAGE)) {
     if (input.mayContinue && !input.mayContinue()) break;
     const byPriority = new Map<number, StoredOperation[]>();
     for (const stored of page) {
@@ -322,7 +329,7 @@ export async function exportPlan(input: ExportInput): Promise<ExportResult> {
         store.addErrors(runId, errors);
       });
       done += items.length;
-      input.onProgress?.(done);
+      input.onProgress?.(done, input.writer.writeUnitsSent);
     }
   }
   if (!input.mayContinue || input.mayContinue()) await settleWaiting(input, ledger, done);
@@ -385,7 +392,7 @@ async function settleWaiting(input: ExportInput, ledger: ExportLedger, done: num
       outcomes.forEach((outcome, index) => ledger.record(items[index] as ExportItem, outcome, errors));
       store.addErrors(input.runId, errors);
     });
-    input.onProgress?.(done + ledger.waitedThenDone);
+    input.onProgress?.(done + ledger.waitedThenDone, input.writer.writeUnitsSent);
   }
 }
 
@@ -406,7 +413,7 @@ export async function exportOperations(session: { readonly store: Store; readonl
   readonly planId: number;
   readonly runId: number;
   readonly statuses: ReadonlyArray<OperationStatus>;
-  readonly onProgress?: (done: number) => void;
+  readonly onProgress?: (done: number, writesSent: number) => void;
   readonly mayContinue?: () => boolean;
 }): Promise<{ readonly result: ExportResult; readonly writer: GraphWriter }> {
   const { store } = session;

@@ -14,6 +14,7 @@ import type { Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
 import { osLog, type Logger } from '../base/logger.ts';
 import { exportOperations, recoverUnconfirmed, replicationNote } from './export.ts';
+import { MAX_MEMBERS_PER_BIND, type GraphWriter } from '../cloud/writer.ts';
 import { isRecentWrite } from '../cloud/replication.ts';
 import { buildPlan, type PlanOutcome } from './planning.ts';
 import { failRun, type RunCounts } from './run-failure.ts';
@@ -80,6 +81,12 @@ export function exportEtaSeconds(done: number, total: number, elapsedSeconds: nu
   return Math.round((total - done) / (rate >= budgetRate / 2 ? budgetRate : rate));
 }
 
+/** What an export sent to Graph: write requests in all and by kind, and how many members each `members@odata.bind` carried. */
+export function writeCounts(writer: GraphWriter): Pick<RunSummary, 'writeRequests' | 'writeRequestsByKind' | 'membersPerBind'> {
+  const binds = writer.membersPerBind.some((n) => n > 0) ? { membersPerBind: [...writer.membersPerBind] } : {};
+  return { writeRequests: writer.requestsSent, writeRequestsByKind: { ...writer.requestsByKind }, ...binds };
+}
+
 /** What a run knows as it goes: set up by `startRun`, passed from phase to phase. */
 type RunContext = {
   readonly session: EngineSession;
@@ -95,7 +102,7 @@ type RunContext = {
   readonly log?: Logger;
   readonly counts: RunCounts;
   readonly notes: string[];
-  progress(phase: RunPhase, done: number, total?: number, note?: string): void;
+  progress(phase: RunPhase, done: number, total?: number, note?: string, writes?: { readonly sent: number; readonly expected: number }): void;
 };
 
 /** What a run learns of the tenant before it reads anything else. */
@@ -206,14 +213,16 @@ function startRun(session: EngineSession, options: RunOptions): RunContext {
   const budget = session.writeBudget ?? defaultWriteBudget;
   let lastPhase: RunPhase | undefined;
   let phaseStartedAt = performance.now();
-  const progress = (phase: RunPhase, done: number, total?: number, note?: string): void => {
+  const progress = (phase: RunPhase, done: number, total?: number, note?: string, writes?: { readonly sent: number; readonly expected: number }): void => {
     if (phase !== lastPhase) {
       log?.info({ phase }, `phase ${phase}`);
       phaseStartedAt = performance.now();
     }
     lastPhase = phase;
     const elapsed = (performance.now() - phaseStartedAt) / 1000;
-    const etaSeconds = phase === 'exporting' && total !== undefined ? exportEtaSeconds(done, total, elapsed, budget) : undefined;
+    // Export's time is its write requests' (memberships go 20 to a request), not its operations'.
+    const etaSeconds = phase !== 'exporting' ? undefined : writes ? exportEtaSeconds(writes.sent, writes.expected, elapsed, budget)
+      : total !== undefined ? exportEtaSeconds(done, total, elapsed, budget) : undefined;
     options.onProgress?.({ runId, phase, done, total, message: note, ...(etaSeconds !== undefined ? { etaSeconds } : {}) });
   };
   log?.info({ kind, dryRun: options.dryRun }, 'run started');
@@ -363,10 +372,12 @@ async function exportRun(run: RunContext, cloud: CloudConnector, plan: PlanOutco
   refused: { readonly count: () => number; readonly note: () => string | undefined }): Promise<RunSummary> {
   const { store } = run.session;
   const total = plannedTotal(plan) - plan.held;
+  const budget = run.session.writeBudget ?? defaultWriteBudget;
+  const expected = store.expectedWriteRequests(plan.planId, ['planned'], MAX_MEMBERS_PER_BIND, budget.membersPerBindWrite);
   run.progress('exporting', 0, total);
   store.setPlanStatus(plan.planId, 'applying');
   const { result, writer } = await exportOperations(run.session, cloud, { planId: plan.planId, runId: run.runId, statuses: ['planned'],
-    onProgress: (done) => run.progress('exporting', done, total), mayContinue: run.options.mayExport });
+    onProgress: (done, sent) => run.progress('exporting', done, total, undefined, { sent, expected }), mayContinue: run.options.mayExport });
   const stopped = run.options.mayExport !== undefined && !run.options.mayExport();
   store.transaction(() => {
     if (plan.held > 0) {
@@ -388,7 +399,7 @@ async function exportRun(run: RunContext, cloud: CloudConnector, plan: PlanOutco
     stopped ? run.options.interruption?.() ?? 'Export stopped before the end: the rest is planned again next run.' : undefined,
     writer.throttledResponses > 0 ? `Microsoft Graph throttled ${writer.throttledResponses} requests; each was retried after its Retry-After.` : undefined,
     replicationNote(result), refused.note()];
-  store.finishRun(run.runId, status, { ...baseSummary(run, plan, tenant), errors, exported: result.exported, throttled: writer.throttledResponses, writeRequests: writer.requestsSent },
+  store.finishRun(run.runId, status, { ...baseSummary(run, plan, tenant), errors, exported: result.exported, throttled: writer.throttledResponses, ...writeCounts(writer) },
     notes.filter(Boolean).join(' ') || undefined);
   run.log?.info({ status, exported: result.exported, held: plan.held, errors, throttled: writer.throttledResponses,
     tokensRefused: refused.count(), clockOffsetSeconds: cloud.tokenRefusals.clockOffsetSeconds }, 'run finished');

@@ -720,6 +720,26 @@ export class Store {
     }
   }
 
+  /**
+   * How many write requests exporting a plan's operations of these statuses takes: one per operation,
+   * but a group's additions bound `perBind` at a time (`membersPerBindWrite`: what a bind of N costs, ⌈N/k⌉).
+   */
+  public expectedWriteRequests(planId: number, statuses: ReadonlyArray<OperationStatus>, perBind: number, membersPerBindWrite?: number): number {
+    const placeholders = statuses.map(() => '?').join(', ');
+    const others = (this.sql(`SELECT COUNT(*) AS n FROM plan_operations WHERE plan_id = ? AND status IN (${placeholders}) AND kind != 'add-member'`)
+      .get(planId, ...statuses) as { n: number }).n;
+    const groups = this.sql(`SELECT COUNT(*) AS n FROM plan_operations WHERE plan_id = ? AND status IN (${placeholders}) AND kind = 'add-member' GROUP BY source_anchor`)
+      .all(planId, ...statuses) as Array<{ n: number }>;
+    let binds = 0;
+    for (const { n } of groups) {
+      const full = Math.floor(n / perBind);
+      const rest = n - full * perBind;
+      const cost = (members: number): number => (members > 1 && membersPerBindWrite !== undefined ? Math.ceil(members / membersPerBindWrite) : 1);
+      binds += full * cost(perBind) + (rest > 0 ? cost(rest) : 0);
+    }
+    return others + binds;
+  }
+
   public listOperations(planId: number, filter: { status?: OperationStatus; gated?: boolean } = {}): ReadonlyArray<StoredOperation> {
     const clauses = ['plan_id = ?'];
     const args: unknown[] = [planId];
