@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 10000,100000]`: builds (once) and restores the DC snapshot of each
+ * `npm run bench [-- --sizes 10000,30000,100000]`: builds (once) and restores the DC snapshot of each
  * size, measures it in a network namespace of its own, writes bench/results.json and
  * bench/results.md, and prints each target as met or not. Exits 1 when a result is wrong (objects
  * missing or extra writes in the tenant), never because it is slow.
@@ -12,7 +12,7 @@ import { repoRoot } from '../lab/connection.ts';
 import { runInNetns } from '../engine/test/support/store-fixture.ts';
 import type { SizeMeasurements } from './measure.ts';
 import { defaultBenchDir, ensureSnapshot } from './snapshot.ts';
-import { judgeTargets, type TargetResult } from './targets.ts';
+import { growthOf, judgeTargets, type TargetResult } from './targets.ts';
 
 export type BenchResults = { readonly measuredAt: string; readonly machine: string; readonly sizes: ReadonlyArray<SizeMeasurements>; readonly targets: ReadonlyArray<TargetResult> };
 
@@ -36,6 +36,18 @@ export async function runBench(options: { sizes: ReadonlyArray<number>; benchDir
   return { measuredAt: new Date().toISOString(), machine: `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, Node ${process.version}`, sizes, targets: judgeTargets(sizes) };
 }
 
+const hoursText = (seconds: number): string => `${(seconds / 3600).toFixed(2)} h`;
+
+function bindSummary(membersPerBind: ReadonlyArray<number>): string {
+  let binds = 0;
+  let members = 0;
+  membersPerBind.forEach((count, size) => {
+    binds += count;
+    members += count * size;
+  });
+  return binds === 0 ? 'none bound' : `${binds.toLocaleString('en-US')} binds carried ${members.toLocaleString('en-US')} memberships, ${(members / binds).toFixed(1)} each`;
+}
+
 const mb = (bytes: number | undefined): string => (bytes === undefined ? '?' : (bytes / 1024 / 1024).toFixed(0));
 
 export function summary(results: BenchResults): string {
@@ -45,6 +57,10 @@ export function summary(results: BenchResults): string {
       `- DC snapshot built in ${(m.snapshot.buildMs / 1000).toFixed(0)} s${m.snapshot.dbcheckMs === undefined ? '' : ` (then samba-tool dbcheck: no error, ${(m.snapshot.dbcheckMs / 1000).toFixed(0)} s)`}; restored and started in ${(m.dcStartMs / 1000).toFixed(1)} s`,
       `- ldapsearch dump: ${m.ldapsearch.entries} entries in ${(m.ldapsearch.ms / 1000).toFixed(1)} s (${Math.round(m.ldapsearch.perSecond)}/s); engine full import: ${m.fullImport.entries} in ${(m.fullImport.ms / 1000).toFixed(1)} s (${Math.round(m.fullImport.perSecond)}/s)`,
       `- first full run: ${(m.firstFull.wallMs / 1000).toFixed(1)} s, export ${(m.firstFull.exportMs / 1000).toFixed(1)} s, ${m.firstFull.writeRequests} writes, ${m.firstFull.throttled} answered 429`,
+      `- write requests of the first run by kind: ${Object.entries(m.firstFull.writeRequestsByKind).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`
+        + ` (add-members: up to 20 memberships of one group per request; ${bindSummary(m.firstFull.membersPerBind)})`,
+      `- the first run's writes at the real budget (3,000 per 150 s, used at 0.95): ${hoursText(m.firstFull.projectedExportSeconds.documented)} by the documented cost (one per request), `
+        + `${hoursText(m.firstFull.projectedExportSeconds.observed)} if a bind of N members costs ⌈N/3⌉ (observed by a third party)`,
       `- no-change delta ${(m.noChangeDelta.wallMs / 1000).toFixed(2)} s; 1% delta ${(m.onePercentDelta.wallMs / 1000).toFixed(2)} s (${m.onePercentDelta.writes} writes); no-change full ${(m.noChangeFull.wallMs / 1000).toFixed(1)} s (planning ${(m.noChangeFull.planningMs / 1000).toFixed(2)} s)`,
       `- peak RSS (MB): ${Object.entries(m.peakRssBytes).map(([k, v]) => `${k} ${(v / 1024 / 1024).toFixed(0)}`).join(', ')}; store ${(m.storeBytes / 1024 / 1024).toFixed(1)} MB`,
       ...(['firstFull', 'noChangeFull'] as const).map((run) => `- highest RSS / live heap in each phase (MB), ${run === 'firstFull' ? 'first full run' : 'no-change full run'}: ${
@@ -52,13 +68,21 @@ export function summary(results: BenchResults): string {
       `- configuration preview (Readiness page): new installation ${(m.preview.newInstall.wallMs / 1000).toFixed(1)} s, ${(m.preview.newInstall.peakRssBytes / 1024 / 1024).toFixed(0)} MB peak RSS (${m.preview.newInstall.counts.create} to create); wizard rerun ${(m.preview.rerun.wallMs / 1000).toFixed(1)} s, ${(m.preview.rerun.peakRssBytes / 1024 / 1024).toFixed(0)} MB (${m.preview.rerun.counts.matched} matched)`,
       `- tenant: ${m.tenant.users} users, ${m.tenant.groups} groups, ${m.tenant.memberships} memberships (all present)`, '');
   }
+  const growth = growthOf(results.sizes);
+  if (growth.length > 0) {
+    const sizes = [...results.sizes].sort((a, b) => a.users - b.users).map((m) => m.users.toLocaleString('en-US'));
+    lines.push('## Growth', '', `Exponent k of value ∝ users^k (least squares over ${sizes.join(', ')} users), and the value projected to 1,000,000 users.`, '',
+      `| measure | ${sizes.join(' | ')} | k | at 1,000,000 |`, `|---|${sizes.map(() => '---|').join('')}---|---|`);
+    for (const g of growth) lines.push(`| ${g.name} | ${g.values.map((v) => `${v.toFixed(1)} ${g.unit}`).join(' | ')} | ${g.exponent.toFixed(2)} | ${g.projected.toFixed(0)} ${g.unit} |`);
+    lines.push('');
+  }
   lines.push('## Targets', '', '| size | target | measured | |', '|---|---|---|---|');
   for (const t of results.targets) lines.push(`| ${t.size.toLocaleString('en-US')} | ${t.target} | ${t.value} | ${t.met ? 'met' : '**not met**'} |`);
   return `${lines.join('\n')}\n`;
 }
 
 if (process.argv[1]?.endsWith('run.ts')) {
-  const program = new Command('bench').option('--sizes <list>', 'user counts, comma-separated', '10000,100000')
+  const program = new Command('bench').option('--sizes <list>', 'user counts, comma-separated', '10000,30000,100000')
     .option('--out <dir>', 'where results.json and results.md go', join(repoRoot, 'bench'))
     .option('--bench-dir <dir>', 'where the DC snapshots are kept', defaultBenchDir());
   program.parse();

@@ -28,7 +28,14 @@ test('the bench at 2,000 users measures a correct synchronization and judges eve
     assert.ok(m.fullImport.entries >= 2000 + 100 && Math.abs(m.ldapsearch.entries - m.fullImport.entries) <= m.fullImport.entries / 100,
       `ldapsearch read ${m.ldapsearch.entries} entries, the engine ${m.fullImport.entries}: they must read the same entries`);
     assert.ok(m.peakRssBytes.firstFull > 0 && m.storeBytes > 0);
-    assert.equal(results.targets.length, 8);
+    // Memberships go up to 20 to a request: fewer write requests than memberships, every request counted once by kind.
+    const byKind = m.firstFull.writeRequestsByKind;
+    assert.equal(Object.values(byKind).reduce((a, b) => a + b, 0), m.firstFull.writeRequests);
+    assert.equal(byKind['create-user'], 2000);
+    assert.ok((byKind['add-members'] ?? 0) > 0 && m.firstFull.writeRequests < 2000 + 100 + m.snapshot.memberships / 5, JSON.stringify(byKind));
+    assert.equal(m.firstFull.membersPerBind.reduce((sum, n, size) => sum + n * size, 0) + (byKind['add-member'] ?? 0), m.snapshot.memberships, 'every membership sent once');
+    assert.ok(m.firstFull.projectedExportSeconds.observed > m.firstFull.projectedExportSeconds.documented);
+    assert.equal(results.targets.length, 11);
     const text = summary(results);
     for (const target of results.targets) assert.ok(text.includes(target.target));
     process.stdout.write(text);
