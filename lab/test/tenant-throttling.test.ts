@@ -118,6 +118,29 @@ describe('tenant throttling', () => {
     server.state.setBudgets({ tenantWrites: 18_000, appTenantWrites: 3 });
   });
 
+  it('charges a members@odata.bind one write as §8.1 documents, and ⌈N/3⌉ when the budget says a bind costs per member', async () => {
+    server.state.setBudgets({ appTenantWrites: 1000 });
+    const group = async (): Promise<string> => {
+      const alias = unique('g');
+      const response = await raw('POST', '/groups', { displayName: alias, mailNickname: alias, mailEnabled: false, securityEnabled: true });
+      return ((await response.json()) as { id: string }).id;
+    };
+    const [documented, observed] = [await group(), await group()];
+    const members: string[] = [];
+    for (let i = 0; i < 40; i += 1) members.push(((await (await raw('POST', '/users', newUser())).json()) as { id: string }).id);
+    const bind = async (groupId: string, ids: string[]): Promise<number> => {
+      const response = await raw('PATCH', `/groups/${groupId}`, { 'members@odata.bind': ids.map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`) });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    server.state.setBudgets({ appTenantWrites: 2 });
+    assert.deepEqual([await bind(documented, members.slice(0, 20)), await bind(documented, members.slice(20, 40)), (await raw('POST', '/users', newUser())).status], [204, 204, 429],
+      'two binds of 20 spend a budget of two writes');
+    server.state.setBudgets({ appTenantWrites: 7, membersPerBindWrite: 3 });
+    assert.deepEqual([await bind(observed, members.slice(0, 20)), (await raw('POST', '/users', newUser())).status], [204, 429], 'a bind of 20 costs 7 writes');
+    server.state.setBudgets({ appTenantWrites: 3, membersPerBindWrite: undefined });
+  });
+
   it('evaluates $batch items individually: inner 429 with Retry-After, outer 200', async () => {
     server.state.setBudgets({ appTenantWrites: 3 });
     const requests = Array.from({ length: 5 }, (_, i) => ({

@@ -17,7 +17,11 @@ import { groupUniqueName, isReplicationRefusal } from './replication.ts';
 
 export type GraphRequest = { readonly method: 'POST' | 'PATCH' | 'PUT' | 'DELETE'; readonly url: string; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> };
 
-export type ExportItem = { readonly key: string; readonly operation: PlannedOperation; readonly request: GraphRequest };
+/**
+ * One operation to send. A group's create may carry its first members (`members`: their additions,
+ * members resolved), sent in its body (graph-reference.md §3.2: up to 20 relationships at creation).
+ */
+export type ExportItem = { readonly key: string; readonly operation: PlannedOperation; readonly request: GraphRequest; readonly members?: ReadonlyArray<ExportItem> };
 
 /** Members added in one `members@odata.bind` request at most (graph-reference.md §3.3). */
 export const MAX_MEMBERS_PER_BIND = 20;
@@ -38,6 +42,8 @@ export type WriteRequestKind = PlannedOperation['kind'] | 'add-members';
 export type ExportOutcome =
   | { readonly key: string; readonly status: 'confirmed'; readonly cloudId?: string; readonly note?: string }
   | { readonly key: string; readonly status: 'failed'; readonly httpStatus: number; readonly graphCode?: string; readonly message: string }
+  /** A member that rode on its group's create, which was refused or found the group made already: sent on its own. */
+  | { readonly key: string; readonly status: 'deferred'; readonly message: string }
   /** Refused the way Graph refuses an object its replica has not seen yet (one created moments ago): sent again later. */
   | {
     readonly key: string; readonly status: 'lagging'; readonly httpStatus: number; readonly message: string;
@@ -91,6 +97,22 @@ export function bindRequestFor(items: ReadonlyArray<ExportItem>, graphBaseUrl: s
     body: { 'members@odata.bind': items.map((i) => `${graphBaseUrl}v1.0/directoryObjects/${encodeURIComponent(i.operation.member?.cloudId as string)}`) } };
 }
 
+/** A group's create with its first members bound in its body (one request; all or none). */
+function createWithMembers(item: ExportItem, graphBaseUrl: string): WriteUnit {
+  const members = item.members ?? [];
+  if (members.length > MAX_MEMBERS_PER_BIND || members.some((m) => m.operation.kind !== 'add-member' || !m.operation.member?.cloudId)) {
+    throw new Error('a group\'s create carries at most 20 additions of members, every member resolved');
+  }
+  const binds = members.map((m) => `${graphBaseUrl}v1.0/directoryObjects/${encodeURIComponent(m.operation.member?.cloudId as string)}`);
+  return { items: [item, ...members], request: { ...item.request, body: { ...(item.request.body as object), 'members@odata.bind': binds } } };
+}
+
+/** Whether a request creates a group with members in its body. */
+const createsWithMembers = (unit: WriteUnit): boolean => unit.items.length > 1 && (unit.items[0] as ExportItem).operation.kind === 'create-group';
+
+/** How many members a request binds: all of a slice's, or those a group's create carries. */
+const membersBound = (unit: WriteUnit): number => (unit.items.length > 1 ? (createsWithMembers(unit) ? unit.items.length - 1 : unit.items.length) : 0);
+
 /**
  * The requests for a list of operations: the additions to each group bound in slices of up to 20 (in
  * their order), every other operation alone.
@@ -103,6 +125,10 @@ export function writeUnitsFor(items: ReadonlyArray<ExportItem>, graphBaseUrl: st
   };
   for (const item of items) {
     const op = item.operation;
+    if (op.kind === 'create-group' && item.members && item.members.length > 0) {
+      units.push(createWithMembers(item, graphBaseUrl));
+      continue;
+    }
     if (op.kind !== 'add-member' || !op.cloudId || !op.member?.cloudId) {
       units.push({ items: [item], request: item.request });
       continue;
@@ -165,11 +191,15 @@ export class GraphWriter {
 
   public constructor(private readonly cloud: CloudConnector, private readonly governor: WriteGovernor, private readonly options: WriterOptions = {}) {}
 
-  /** Sends the items (any number) in batches of 20 requests, memberships of a group bound together; returns one outcome per item. */
+  /**
+   * Sends the items (any number) in batches of 20 requests, memberships of a group bound together; returns
+   * one outcome per item and per member a create carried, in that order (each item, then its members).
+   */
   public async send(items: ReadonlyArray<ExportItem>): Promise<ExportOutcome[]> {
     const done = new Map<string, ExportOutcome>();
     await this.sendUnits(writeUnitsFor(items, this.cloud.graphBaseUrl), done);
-    return items.map((item) => done.get(item.key) ?? { key: item.key, status: 'failed', httpStatus: -1, message: 'no answer in the batch response' });
+    return items.flatMap((item) => [item, ...(item.members ?? [])])
+      .map((item) => done.get(item.key) ?? { key: item.key, status: 'failed', httpStatus: -1, message: 'no answer in the batch response' });
   }
 
   private async sendUnits(units: ReadonlyArray<WriteUnit>, done: Map<string, ExportOutcome>): Promise<void> {
@@ -188,16 +218,18 @@ export class GraphWriter {
   /** What a request costs against the write budget: one (graph-reference.md §8.1), or ⌈N/k⌉ for N members bound when the budget says so. */
   private costOf(unit: WriteUnit): number {
     const perWrite = this.governor.membersPerBindWrite;
-    return unit.items.length > 1 && perWrite !== undefined ? Math.ceil(unit.items.length / perWrite) : 1;
+    const bound = membersBound(unit);
+    return bound > 1 && perWrite !== undefined ? Math.ceil(bound / perWrite) : 1;
   }
 
   private count(units: ReadonlyArray<WriteUnit>): void {
     this.requestsSent += units.length;
     for (const unit of units) {
       this.writeUnitsSent += this.costOf(unit);
-      const kind: WriteRequestKind = unit.items.length > 1 ? 'add-members' : (unit.items[0] as ExportItem).operation.kind;
+      const kind: WriteRequestKind = unit.items.length > 1 && !createsWithMembers(unit) ? 'add-members' : (unit.items[0] as ExportItem).operation.kind;
       this.requestsByKind[kind] = (this.requestsByKind[kind] ?? 0) + 1;
-      if (unit.items.length > 1) this.membersPerBind[unit.items.length] = (this.membersPerBind[unit.items.length] ?? 0) + 1;
+      const bound = membersBound(unit);
+      if (bound > 0) this.membersPerBind[bound] = (this.membersPerBind[bound] ?? 0) + 1;
     }
   }
 
@@ -247,7 +279,8 @@ export class GraphWriter {
           retry.push(unit);
           continue;
         }
-        if (unit.items.length > 1) again.push(...this.answerBound(unit, answer.status, body, done));
+        if (createsWithMembers(unit)) again.push(...this.answerCreate(unit, answer.status, body, unanswered.has((unit.items[0] as ExportItem).key), done));
+        else if (unit.items.length > 1) again.push(...this.answerBound(unit, answer.status, body, done));
         else this.answerOne(unit.items[0] as ExportItem, answer.status, body, unanswered.has((unit.items[0] as ExportItem).key), done);
       }
       if (retry.length > 0) {
@@ -278,6 +311,23 @@ export class GraphWriter {
       return;
     }
     done.set(item.key, { key: item.key, status: 'failed', httpStatus: status, graphCode: body?.error?.code, message: body?.error?.message ?? `HTTP ${status}` });
+  }
+
+  /**
+   * The answer to a group's create that carried its first members. Created: the members are confirmed with
+   * the new group's id. Found made already (an earlier attempt), or refused: the members are sent on their
+   * own afterwards (an addition already there is then answered as done), and a refused create goes again
+   * alone, so that a member it could not take never keeps the group from being created.
+   */
+  private answerCreate(unit: WriteUnit, status: number, body: (GraphErrorBody & { id?: string }) | undefined, sentUnanswered: boolean, done: Map<string, ExportOutcome>): WriteUnit[] {
+    const [create, ...members] = unit.items as [ExportItem, ...ExportItem[]];
+    const ok = status >= 200 && status < 300;
+    if (ok) this.answerOne(create, status, body, sentUnanswered, done);
+    for (const member of members) {
+      done.set(member.key, ok && status === 201 && body?.id ? { key: member.key, status: 'confirmed', cloudId: body.id }
+        : { key: member.key, status: 'deferred', message: ok ? 'the group existed' : `the group's create with its first members was refused: ${body?.error?.message ?? `HTTP ${status}`}` });
+    }
+    return ok ? [] : [{ items: [create], request: create.request }];
   }
 
   /**

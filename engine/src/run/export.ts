@@ -9,7 +9,7 @@ import type { CloudConnector } from '../cloud/connector.ts';
 import { WriteGovernor, defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
 import { delay } from '../cloud/governor.ts';
 import { DEFAULT_REPLICATION_WAIT_MS, UNANSWERED_CREATE_WINDOW_MS, groupUniqueName, isRecentWrite, replicationBackoffMs } from '../cloud/replication.ts';
-import { GraphWriter, requestFor, type ExportItem, type ExportOutcome } from '../cloud/writer.ts';
+import { GraphWriter, MAX_MEMBERS_PER_BIND, requestFor, type ExportItem, type ExportOutcome } from '../cloud/writer.ts';
 import type { CloudObject } from '../sync/cloud-object.ts';
 import { guardError, syncedCounterparts } from '../sync/create-guard.ts';
 import { exportPriority } from '../sync/plan.ts';
@@ -206,8 +206,10 @@ class ExportLedger {
 
   public confirm(item: ExportItem, cloudId: string | undefined, note: string | undefined): void {
     const [plan, seq] = item.key.split(':').map(Number) as [number, number];
-    applyConfirmed(this.store, item.operation, cloudId ?? item.operation.cloudId, this.runId);
-    this.store.setOperationStatus(plan, seq, 'confirmed', note);
+    // A member that rode on its group's create learns the group's id from the create's answer.
+    const op = item.operation.kind === 'add-member' && !item.operation.cloudId && cloudId ? { ...item.operation, cloudId } : item.operation;
+    applyConfirmed(this.store, op, cloudId ?? op.cloudId, this.runId);
+    this.store.setOperationStatus(plan, seq, 'confirmed', note, op === item.operation ? undefined : op);
     this.exported[item.operation.kind] = (this.exported[item.operation.kind] ?? 0) + 1;
     if (this.waited.has(item.key)) this.waitedThenDone += 1;
   }
@@ -233,6 +235,8 @@ class ExportLedger {
     if (outcome.status === 'confirmed') {
       if (item.operation.kind === 'create-group' && !outcome.cloudId) this.wait({ item, need: 'find-group' });
       else this.confirm(item, outcome.cloudId, outcome.note);
+    } else if (outcome.status === 'deferred') {
+      throw new Error(`${item.key} was deferred: its sender sends it again`);
     } else if (outcome.status === 'lagging') {
       this.wait(outcome.adopt ? { item, need: 'adopt-user', ...(outcome.conflictingId ? { conflictingId: outcome.conflictingId } : {}) } : { item, need: 'resend' });
     } else {
@@ -277,62 +281,120 @@ function referencesWaiting(op: PlannedOperation, anchors: ReadonlySet<string>): 
 }
 
 /**
- * Operations read and sent per page: large enough that few of a group's additions are split between
- * two pages (each page's additions to a group are bound 20 at a time), small enough to hold at once.
+ * Operations read and sent per page: a stop (the service asked to stop, the lease lost) takes effect
+ * between pages, so a page of creates must take seconds, not minutes, at the write budget (200 at
+ * ~19 writes/s: ~10 s). Memberships go 20 to a request within a page; a group's additions split
+ * between two pages cost at most one more request per page.
  */
-export const EXPORT_PAGE = 1000;
+export const EXPORT_PAGE = 200;
+
+/** What an export keeps from page to page. */
+type ExportState = {
+  readonly input: ExportInput; readonly ledger: ExportLedger; readonly lookups: ReturnType<typeof syncedLookups>; readonly guardChecks: boolean; done: number;
+  /** Additions of the page being sent that rode on their group's create (later pages no longer list them: they are not planned any more). */
+  readonly carried: Set<string>;
+};
+
+/**
+ * Resolves, records as sent, and sends operations of one priority; a group's create carries its first
+ * members (`initialMembers`: additions of this plan, by the group's anchor) whose members exist already.
+ * Returns the members that rode on a create and must be sent on their own (deferred).
+ */
+async function sendOperations(state: ExportState, operations: ReadonlyArray<StoredOperation>, initialMembers = new Map<string, StoredOperation[]>()): Promise<StoredOperation[]> {
+  const { input, ledger } = state;
+  const { store, runId } = input;
+  const items: ExportItem[] = [];
+  const errors: ObjectError[] = [];
+  const carried = new Map<string, StoredOperation>();
+  store.transaction(() => {
+    for (const stored of operations) {
+      if (state.carried.has(`${stored.planId}:${stored.seq}`)) continue;
+      const resolved = resolveForExport(state, stored, errors);
+      if (!resolved) continue;
+      const request = requestFor(resolved, input.cloud.graphBaseUrl, { password: randomPassword() });
+      const members: ExportItem[] = [];
+      for (const addition of resolved.kind === 'create-group' ? initialMembers.get(resolved.sourceAnchor) ?? [] : []) {
+        const member = resolveIds(store, { ...addition.operation, cloudId: 'pending' });
+        if (typeof member === 'string' || referencesWaiting(addition.operation, ledger.waitingAnchors)) continue;
+        const operation = { ...member, cloudId: undefined };
+        store.setOperationStatus(addition.planId, addition.seq, 'sent', undefined, operation);
+        const key = `${addition.planId}:${addition.seq}`;
+        carried.set(key, addition);
+        state.carried.add(key);
+        members.push({ key, operation, request: { method: 'POST', url: '' } });
+      }
+      store.setOperationStatus(stored.planId, stored.seq, 'sent', undefined, resolved);
+      items.push({ key: `${stored.planId}:${stored.seq}`, operation: resolved, request, ...(members.length > 0 ? { members } : {}) });
+    }
+  });
+  const sent = items.flatMap((item) => [item, ...(item.members ?? [])]);
+  const outcomes = await input.writer.send(items);
+  const deferred: StoredOperation[] = [];
+  store.transaction(() => {
+    outcomes.forEach((outcome, index) => {
+      const item = sent[index] as ExportItem;
+      if (outcome.status === 'deferred') deferred.push(carried.get(item.key) as StoredOperation);
+      else ledger.record(item, outcome, errors);
+    });
+    store.addErrors(runId, errors);
+  });
+  state.done += sent.length;
+  input.onProgress?.(state.done, input.writer.writeUnitsSent);
+  return deferred;
+}
+
+/** An operation with every id it needs, or undefined when it cannot go now (refused by the create guard, waiting, or skipped: recorded). */
+function resolveForExport(state: ExportState, stored: StoredOperation, errors: ObjectError[]): PlannedOperation | undefined {
+  const { store } = state.input;
+  const refused = state.guardChecks ? createGuardRefusal(store, stored.operation, state.lookups) : undefined;
+  if (refused) {
+    store.setOperationStatus(stored.planId, stored.seq, 'failed', refused.reason);
+    errors.push(refused);
+    state.ledger.failed += 1;
+    return undefined;
+  }
+  const resolved = resolveIds(store, stored.operation);
+  if (typeof resolved !== 'string') return resolved;
+  if (referencesWaiting(stored.operation, state.ledger.waitingAnchors)) {
+    store.setOperationStatus(stored.planId, stored.seq, 'sent', 'waiting for an object to replicate');
+    state.ledger.wait({ item: { key: `${stored.planId}:${stored.seq}`, operation: stored.operation, request: { method: 'POST', url: '' } }, need: 'resend' });
+    return undefined;
+  }
+  store.setOperationStatus(stored.planId, stored.seq, 'skipped', resolved);
+  state.ledger.skipped += 1;
+  return undefined;
+}
 
 export async function exportPlan(input: ExportInput): Promise<ExportResult> {
-  const { store, planId, runId } = input;
-  const ledger = new ExportLedger(store, runId);
-  let done = 0;
-  const lookups = syncedLookups(store);
-  const guardChecks = store.hasSyncedObjects();
+  const { store, planId } = input;
+  const ledger = new ExportLedger(store, input.runId);
+  const state: ExportState = { input, ledger, lookups: syncedLookups(store), guardChecks: store.hasSyncedObjects(), done: 0, carried: new Set() };
   // Pages never mix priorities: every create is confirmed before the first membership change.
   for (const page of store.operationsToExport(planId, input.statuses, EXPORT_PAGE)) {
     if (input.mayContinue && !input.mayContinue()) break;
+    state.carried.clear();
     const byPriority = new Map<number, StoredOperation[]>();
     for (const stored of page) {
       const priority = exportPriority(stored.operation);
       byPriority.set(priority, [...(byPriority.get(priority) ?? []), stored]);
     }
     for (const group of [...byPriority.keys()].sort((a, b) => a - b).map((k) => byPriority.get(k) as StoredOperation[])) {
-      const items: ExportItem[] = [];
-      const errors: ObjectError[] = [];
-      store.transaction(() => {
-        for (const stored of group) {
-          const refused = guardChecks ? createGuardRefusal(store, stored.operation, lookups) : undefined;
-          if (refused) {
-            store.setOperationStatus(stored.planId, stored.seq, 'failed', refused.reason);
-            errors.push(refused);
-            ledger.failed += 1;
-            continue;
-          }
-          const resolved = resolveIds(store, stored.operation);
-          if (typeof resolved === 'string') {
-            if (referencesWaiting(stored.operation, ledger.waitingAnchors)) {
-              store.setOperationStatus(stored.planId, stored.seq, 'sent', 'waiting for an object to replicate');
-              ledger.wait({ item: { key: `${stored.planId}:${stored.seq}`, operation: stored.operation, request: { method: 'POST', url: '' } }, need: 'resend' });
-              continue;
-            }
-            store.setOperationStatus(stored.planId, stored.seq, 'skipped', resolved);
-            ledger.skipped += 1;
-            continue;
-          }
-          store.setOperationStatus(stored.planId, stored.seq, 'sent', undefined, resolved);
-          items.push({ key: `${stored.planId}:${stored.seq}`, operation: resolved, request: requestFor(resolved, input.cloud.graphBaseUrl, { password: randomPassword() }) });
-        }
-      });
-      const outcomes = await input.writer.send(items);
-      store.transaction(() => {
-        outcomes.forEach((outcome, index) => ledger.record(items[index] as ExportItem, outcome, errors));
-        store.addErrors(runId, errors);
-      });
-      done += items.length;
-      input.onProgress?.(done, input.writer.writeUnitsSent);
+      // Groups are created after the users of the same page, so that their first members exist and ride in their create.
+      const groupCreates = group.filter((s) => s.operation.kind === 'create-group');
+      await sendOperations(state, groupCreates.length > 0 ? group.filter((s) => s.operation.kind !== 'create-group') : group);
+      if (groupCreates.length === 0) continue;
+      const initial = store.firstMemberAdditions(planId, groupCreates.map((s) => s.operation.sourceAnchor), input.statuses, MAX_MEMBERS_PER_BIND);
+      const deferred = await sendOperations(state, groupCreates, initial);
+      if (deferred.length > 0) {
+        // Sent now on their own, and still not again when the page comes to its memberships.
+        const keys = deferred.map((s) => `${s.planId}:${s.seq}`);
+        for (const key of keys) state.carried.delete(key);
+        await sendOperations(state, deferred);
+        for (const key of keys) state.carried.add(key);
+      }
     }
   }
-  if (!input.mayContinue || input.mayContinue()) await settleWaiting(input, ledger, done);
+  if (!input.mayContinue || input.mayContinue()) await settleWaiting(input, ledger, state.done);
   const waiting = ledger.leaveToNextRun();
   return { exported: ledger.exported, failed: ledger.failed, skipped: ledger.skipped, failedAdGuids: ledger.failedAdGuids,
     waiting, waitingAdGuids: ledger.waitingAdGuids, waitedForReplication: ledger.waitedThenDone };

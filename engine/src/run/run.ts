@@ -13,7 +13,7 @@ import { adCursorKey, IN_SCOPE_COUNT, PLAN_WATERMARK } from '../store/keys.ts';
 import type { Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
 import { osLog, type Logger } from '../base/logger.ts';
-import { exportOperations, recoverUnconfirmed, replicationNote } from './export.ts';
+import { EXPORT_PAGE, exportOperations, recoverUnconfirmed, replicationNote } from './export.ts';
 import { MAX_MEMBERS_PER_BIND, type GraphWriter } from '../cloud/writer.ts';
 import { isRecentWrite } from '../cloud/replication.ts';
 import { buildPlan, type PlanOutcome } from './planning.ts';
@@ -373,7 +373,7 @@ async function exportRun(run: RunContext, cloud: CloudConnector, plan: PlanOutco
   const { store } = run.session;
   const total = plannedTotal(plan) - plan.held;
   const budget = run.session.writeBudget ?? defaultWriteBudget;
-  const expected = store.expectedWriteRequests(plan.planId, ['planned'], MAX_MEMBERS_PER_BIND, budget.membersPerBindWrite);
+  const expected = store.expectedWriteRequests(plan.planId, ['planned'], MAX_MEMBERS_PER_BIND, budget.membersPerBindWrite, EXPORT_PAGE);
   run.progress('exporting', 0, total);
   store.setPlanStatus(plan.planId, 'applying');
   const { result, writer } = await exportOperations(run.session, cloud, { planId: plan.planId, runId: run.runId, statuses: ['planned'],

@@ -10,6 +10,7 @@ import type { CloudObject } from '../sync/cloud-object.ts';
 import { exportPriority } from '../sync/plan.ts';
 import type { Statement } from 'better-sqlite3';
 import { nowIso, openDatabase, type Db } from './database.ts';
+import { packJson, standardMembershipReason, unpackJson } from './compact.ts';
 import { IN_SCOPE_BUILT_FOR, PRIMARY_SOURCE } from './keys.ts';
 import { SecretStore, loadOrCreateKey, platformKeyProtector, type KeyProtector } from './secrets.ts';
 
@@ -33,14 +34,17 @@ export type OperationRow = { operation: string; kind: string; objectType: string
 
 export function packOperation(op: PlannedOperation): string {
   const { kind: _kind, objectType: _objectType, sourceAnchor: _sourceAnchor, adGuid: _adGuid, dn: _dn, ...rest } = op;
-  return JSON.stringify(rest);
+  // A membership change's standard reason is made again from its member when read (store/compact.ts).
+  const { reason, ...withoutReason } = rest;
+  return packJson(JSON.stringify(reason === standardMembershipReason(op) ? withoutReason : rest));
 }
 
 export function readOperation(row: OperationRow): PlannedOperation {
-  return {
+  const op = {
     kind: row.kind, objectType: row.objectType, sourceAnchor: row.sourceAnchor, ...(row.adGuid === null ? {} : { adGuid: row.adGuid }), ...(row.dn === null ? {} : { dn: row.dn }),
-    ...(JSON.parse(row.operation) as object),
+    ...(JSON.parse(unpackJson(row.operation)) as object),
   } as PlannedOperation;
+  return op.reason === undefined ? { ...op, reason: standardMembershipReason(op) ?? '' } : op;
 }
 
 type StoredOperationRow = OperationRow & { planId: number; seq: number; status: OperationStatus; error: string | null };
@@ -464,7 +468,7 @@ export class Store {
     const addAddress = this.sql('INSERT OR IGNORE INTO cloud_addresses (cloud_id, address) VALUES (?, ?)');
     for (const o of objects) {
       upsert.run({ id: o.id, type: o.objectType, managed: o.managedAnchor ?? null, immutable: o.immutableId ?? null, upn: o.userPrincipalName ?? null,
-        mail: o.mail ?? null, deleted: o.softDeleted ? 1 : 0, object: JSON.stringify(o), run: runId, sid: o.securityIdentifier ?? null,
+        mail: o.mail ?? null, deleted: o.softDeleted ? 1 : 0, object: packJson(JSON.stringify(o)), run: runId, sid: o.securityIdentifier ?? null,
         synced: o.onPremisesSyncEnabled ? 1 : 0, groupKey: o.objectType === 'group' ? groupKeyOf(o.properties['displayName'], o.properties['mailNickname']) : null });
       clearAddresses.run(o.id);
       for (const address of o.proxyAddresses ?? []) addAddress.run(o.id, address.replace(/^smtp:/i, ''));
@@ -479,7 +483,7 @@ export class Store {
       let kept = 0;
       let removed = 0;
       for (const row of this.sql('SELECT object FROM cloud_objects WHERE seen_run < ?').all(runId) as CloudRow[]) {
-        const object = JSON.parse(row.object) as CloudObject;
+        const object = JSON.parse(unpackJson(row.object)) as CloudObject;
         if (keep(object)) {
           kept += 1;
           continue;
@@ -499,16 +503,16 @@ export class Store {
 
   public getCloudObject(id: string): CloudObject | undefined {
     const row = this.sql('SELECT object FROM cloud_objects WHERE id = ?').get(id) as CloudRow | undefined;
-    return row ? (JSON.parse(row.object) as CloudObject) : undefined;
+    return row ? (JSON.parse(unpackJson(row.object)) as CloudObject) : undefined;
   }
 
   public cloudByAnchor(anchor: string): ReadonlyArray<CloudObject> {
-    return (this.sql('SELECT object FROM cloud_objects WHERE managed_anchor = ? OR immutable_id = ?').all(anchor, anchor) as CloudRow[]).map((r) => JSON.parse(r.object) as CloudObject);
+    return (this.sql('SELECT object FROM cloud_objects WHERE managed_anchor = ? OR immutable_id = ?').all(anchor, anchor) as CloudRow[]).map((r) => JSON.parse(unpackJson(r.object)) as CloudObject);
   }
 
   /** Cloud objects (live or in the recycle bin) that carry this AD SID as onPremisesSecurityIdentifier. */
   public cloudBySecurityIdentifier(sid: string): ReadonlyArray<CloudObject> {
-    return (this.sql('SELECT object FROM cloud_objects WHERE sid = ?').all(sid) as CloudRow[]).map((r) => JSON.parse(r.object) as CloudObject);
+    return (this.sql('SELECT object FROM cloud_objects WHERE sid = ?').all(sid) as CloudRow[]).map((r) => JSON.parse(unpackJson(r.object)) as CloudObject);
   }
 
   /** Live groups synchronized by another tool with this display name and mail alias (compared as Entra does, ignoring case). */
@@ -516,7 +520,7 @@ export class Store {
     const key = groupKeyOf(displayName, mailNickname);
     if (key === null) return [];
     return (this.sql("SELECT object FROM cloud_objects WHERE group_key = ? AND synced = 1 AND object_type = 'group' AND soft_deleted = 0").all(key) as CloudRow[])
-      .map((r) => JSON.parse(r.object) as CloudObject);
+      .map((r) => JSON.parse(unpackJson(r.object)) as CloudObject);
   }
 
   /** Whether the tenant holds any live object another tool synchronizes (the create guard has work only then). */
@@ -536,12 +540,12 @@ export class Store {
   }
 
   public cloudByUserPrincipalName(upn: string): ReadonlyArray<CloudObject> {
-    return (this.sql("SELECT object FROM cloud_objects WHERE upn = ? AND object_type = 'user' AND soft_deleted = 0").all(upn) as CloudRow[]).map((r) => JSON.parse(r.object) as CloudObject);
+    return (this.sql("SELECT object FROM cloud_objects WHERE upn = ? AND object_type = 'user' AND soft_deleted = 0").all(upn) as CloudRow[]).map((r) => JSON.parse(unpackJson(r.object)) as CloudObject);
   }
 
   public cloudByAddress(address: string, objectType: SyncObjectType): ReadonlyArray<CloudObject> {
     return (this.sql('SELECT o.object FROM cloud_addresses a JOIN cloud_objects o ON o.id = a.cloud_id WHERE a.address = ? AND o.object_type = ? AND o.soft_deleted = 0').all(address, objectType) as CloudRow[])
-      .map((r) => JSON.parse(r.object) as CloudObject);
+      .map((r) => JSON.parse(unpackJson(r.object)) as CloudObject);
   }
 
   /** Managed cloud objects (carrying the product's anchor), in pages. */
@@ -552,7 +556,7 @@ export class Store {
       const rows = stmt.all(after, pageSize) as Array<{ id: string; object: string }>;
       if (rows.length === 0) return;
       after = (rows[rows.length - 1] as { id: string }).id;
-      yield rows.map((r) => JSON.parse(r.object) as CloudObject);
+      yield rows.map((r) => JSON.parse(unpackJson(r.object)) as CloudObject);
     }
   }
 
@@ -722,22 +726,49 @@ export class Store {
 
   /**
    * How many write requests exporting a plan's operations of these statuses takes: one per operation,
-   * but a group's additions bound `perBind` at a time (`membersPerBindWrite`: what a bind of N costs, ⌈N/k⌉).
+   * but a group's additions bound `perBind` at a time (the first ones in its create when the plan creates it;
+   * pages of `pageSize` operations split a slice at each boundary) (`membersPerBindWrite`: what a bind of N costs, ⌈N/k⌉).
    */
-  public expectedWriteRequests(planId: number, statuses: ReadonlyArray<OperationStatus>, perBind: number, membersPerBindWrite?: number): number {
+  public expectedWriteRequests(planId: number, statuses: ReadonlyArray<OperationStatus>, perBind: number, membersPerBindWrite?: number, pageSize?: number): number {
     const placeholders = statuses.map(() => '?').join(', ');
     const others = (this.sql(`SELECT COUNT(*) AS n FROM plan_operations WHERE plan_id = ? AND status IN (${placeholders}) AND kind != 'add-member'`)
       .get(planId, ...statuses) as { n: number }).n;
-    const groups = this.sql(`SELECT COUNT(*) AS n FROM plan_operations WHERE plan_id = ? AND status IN (${placeholders}) AND kind = 'add-member' GROUP BY source_anchor`)
-      .all(planId, ...statuses) as Array<{ n: number }>;
-    let binds = 0;
-    for (const { n } of groups) {
+    // A group created by the plan carries its first members in its create.
+    const created = new Set((this.sql(`SELECT source_anchor AS anchor FROM plan_operations WHERE plan_id = ? AND status IN (${placeholders}) AND kind = 'create-group'`)
+      .all(planId, ...statuses) as Array<{ anchor: string }>).map((r) => r.anchor));
+    const groups = this.sql(`SELECT source_anchor AS anchor, COUNT(*) AS n FROM plan_operations WHERE plan_id = ? AND status IN (${placeholders}) AND kind = 'add-member' GROUP BY source_anchor`)
+      .all(planId, ...statuses) as Array<{ anchor: string; n: number }>;
+    const cost = (members: number): number => (members > 1 && membersPerBindWrite !== undefined ? Math.ceil(members / membersPerBindWrite) : 1);
+    // Each page boundary that falls inside a group's additions splits one slice in two.
+    let binds = pageSize ? Math.floor(groups.reduce((sum, g) => sum + g.n, 0) / pageSize) : 0;
+    for (const group of groups) {
+      const inCreate = created.has(group.anchor) ? Math.min(group.n, perBind) : 0;
+      // The create is counted once already; what its members add to its cost, then the rest bound perBind at a time.
+      if (inCreate > 0) binds += cost(inCreate) - 1;
+      const n = group.n - inCreate;
       const full = Math.floor(n / perBind);
       const rest = n - full * perBind;
-      const cost = (members: number): number => (members > 1 && membersPerBindWrite !== undefined ? Math.ceil(members / membersPerBindWrite) : 1);
       binds += full * cost(perBind) + (rest > 0 ? cost(rest) : 0);
     }
     return others + binds;
+  }
+
+  /**
+   * The first `limit` additions of members to each of these groups (by anchor) in a plan, of these
+   * statuses, in plan order: what a group's create can carry in its body.
+   */
+  public firstMemberAdditions(planId: number, groupAnchors: ReadonlyArray<string>, statuses: ReadonlyArray<OperationStatus>, limit: number): Map<string, StoredOperation[]> {
+    const out = new Map<string, StoredOperation[]>();
+    if (groupAnchors.length === 0) return out;
+    const rows = this.sql(`SELECT * FROM (SELECT plan_id AS planId, seq, status, error, ${OPERATION_COLUMNS},
+        ROW_NUMBER() OVER (PARTITION BY source_anchor ORDER BY seq) AS n FROM plan_operations
+        WHERE plan_id = ? AND kind = 'add-member' AND status IN (${statuses.map(() => '?').join(', ')}) AND source_anchor IN (${groupAnchors.map(() => '?').join(', ')}))
+      WHERE n <= ? ORDER BY seq`).all(planId, ...statuses, ...groupAnchors, limit) as StoredOperationRow[];
+    for (const row of rows) {
+      const stored = storedOperation(row);
+      out.set(stored.operation.sourceAnchor, [...(out.get(stored.operation.sourceAnchor) ?? []), stored]);
+    }
+    return out;
   }
 
   public listOperations(planId: number, filter: { status?: OperationStatus; gated?: boolean } = {}): ReadonlyArray<StoredOperation> {
