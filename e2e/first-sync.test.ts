@@ -198,6 +198,7 @@ describe('first synchronization from the wizard', () => {
     assert.equal(await finish.heading().textContent(), 'Configuration complete');
     assert.equal(await finish.synchronizeNow().isChecked(), true);
     await saveScreenshot(page, 'first-sync-09-finish');
+    const beforeRun = tenant.state.requestLog().at(-1)?.seq ?? 0;
     await finish.finish();
     const result = await finish.waitForResult();
     assert.equal(await finish.error().count(), 0, `no error: ${await finish.error().allTextContents()}`);
@@ -209,6 +210,11 @@ describe('first synchronization from the wizard', () => {
     assert.equal(await finish.count('memberships').textContent(), 'none');
     assert.equal(await finish.count('deleted').textContent(), '0');
     assert.equal(await finish.count('errors').textContent(), '0');
+    // What the page says was sent is what the tenant received from the export (users and their managers; a change refused while
+    // a replica catches up is sent again and counted again).
+    const exportWrites = tenant.state.requestLog(beforeRun).filter((r) => r.isWrite && /^\/v1\.0\/users/.test(r.path));
+    assert.equal(await finish.count('writes').textContent(), String(exportWrites.length), exportWrites.map((r) => `${r.method} ${r.path} ${r.status}`).join('\n'));
+    assert.ok(exportWrites.length >= 5, 'three users created, two managers set');
     assert.equal(await finish.count('held').textContent(), '0');
     await saveScreenshot(page, 'first-sync-10-result');
 

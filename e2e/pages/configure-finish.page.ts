@@ -63,7 +63,7 @@ export class ConfigureFinishPage extends WizardPageObject {
     return this.page.getByTestId('run-result').getByTestId('foreign-members');
   }
 
-  public count(name: 'created' | 'updated' | 'deleted' | 'memberships' | 'managers' | 'errors' | 'held') {
+  public count(name: 'created' | 'updated' | 'deleted' | 'memberships' | 'managers' | 'errors' | 'held' | 'writes') {
     return this.page.getByTestId(`result-${name}`);
   }
 }

@@ -153,6 +153,10 @@ function describeRun(run: RunSummary): string {
   if (run.foreignMembers) lines.push(`  foreign    ${run.foreignMembers} group members from another forest (foreign security principals), reported per group, not written: dirsync match`);
   for (const source of run.sources ?? []) if (source.error !== undefined) lines.push(`  domain     ${source.domain} (forest ${source.forest}) could not be read: ${source.error} — its objects were left as they are`);
   if (run.waitingOnErrors) lines.push(`  waiting    ${run.waitingOnErrors} membership and manager changes wait for objects in error (not planned; listed in the plan)`);
+  if (run.writeRequests) {
+    const bound = (run.membersPerBind ?? []).reduce((sum, n, size) => sum + n * size, 0);
+    lines.push(`  writes     ${run.writeRequests} requests to Microsoft Graph${bound > 0 ? ` (${bound} memberships sent up to 20 to a request)` : ''}`);
+  }
   if (run.throttled) lines.push(`  throttled  ${run.throttled} requests (retried)`);
   if (run.message) lines.push(`  ${run.message}`);
   return lines.join('\n');
@@ -381,7 +385,7 @@ program.command('history')
   .action(async (o: { limit: string }) => {
     await withStore((store) => {
       const runs = store.listRuns(Number(o.limit));
-      print(runs, () => runs.map((r) => `${String(r.id).padStart(5)}  ${r.startedAt}  ${r.kind.padEnd(5)} ${r.dryRun ? 'preview ' : ''}${r.status.padEnd(22)} exported ${counts(r.exported)}; errors ${r.errors}; held ${r.held}`).join('\n') || 'No run yet.');
+      print(runs, () => runs.map((r) => `${String(r.id).padStart(5)}  ${r.startedAt}  ${r.kind.padEnd(5)} ${r.dryRun ? 'preview ' : ''}${r.status.padEnd(22)} exported ${counts(r.exported)}; errors ${r.errors}; held ${r.held}${r.writeRequests ? `; ${r.writeRequests} write requests` : ''}`).join('\n') || 'No run yet.');
     });
   });
 

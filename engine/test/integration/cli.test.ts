@@ -94,6 +94,7 @@ describe('the dirsync command', () => {
     const sync = await dirsync(['--json', 'sync'], { trustLabCa: false });
     assert.equal(sync.code, 0, sync.stderr);
     assert.equal((sync.json as { exported: Record<string, number> }).exported['create-user'], 10);
+    assert.deepEqual((sync.json as { writeRequestsByKind?: Record<string, number> }).writeRequestsByKind, { 'create-user': 10 }, 'one write request per user created');
     const status = (await dirsync(['--json', 'status'])).json as { configured: boolean; changeTracking: string; managed: { user: number } };
     assert.equal(status.configured, true);
     assert.equal(status.changeTracking, 'DirSync');

@@ -73,6 +73,7 @@ function RunResult(props: { readonly run: RunSummary }) {
         <dd className={layout.detail} data-testid="result-memberships">{addedRemoved(run.exported, 'add-member', 'remove-member', 'added')}</dd>
         <dt className={layout.term}>Managers</dt>
         <dd className={layout.detail} data-testid="result-managers">{addedRemoved(run.exported, 'set-manager', 'remove-manager', 'set')}</dd>
+        <dt className={layout.term}>Write requests to Microsoft Graph</dt><dd className={layout.detail} data-testid="result-writes">{run.writeRequests ?? 0}</dd>
         <dt className={layout.term}>Errors</dt><dd className={layout.detail} data-testid="result-errors">{run.errors}</dd>
         {(run.waitingOnErrors ?? 0) > 0 && <>
           <dt className={layout.term}>Waiting on objects in error</dt>
