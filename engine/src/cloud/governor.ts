@@ -15,6 +15,9 @@ export type WriteBudget = {
 
 export const defaultWriteBudget: WriteBudget = { writes: 3000, windowSeconds: 150 };
 
+/** The share of the write budget the governor uses: a margin for the tenant's other writers and clock drift. */
+export const WRITE_BUDGET_SHARE = 0.95;
+
 export class WriteGovernor {
   private tokens: number;
   private last: number;
@@ -30,7 +33,7 @@ export class WriteGovernor {
    * `now` is a monotonic clock (performance.now): the wall clock may jump (NTP, a VM resumed, an
    * administrator's change), and a jump must neither stall the export nor let a burst through.
    */
-  public constructor(budget: WriteBudget, share = 0.95, private readonly now: () => number = () => performance.now(), private readonly sleep: (ms: number) => Promise<void> = delay) {
+  public constructor(budget: WriteBudget, share = WRITE_BUDGET_SHARE, private readonly now: () => number = () => performance.now(), private readonly sleep: (ms: number) => Promise<void> = delay) {
     this.capacity = Math.max(1, Math.floor(budget.writes * share / 10));
     this.ratePerMs = (budget.writes * share) / (budget.windowSeconds * 1000);
     this.tokens = this.capacity;

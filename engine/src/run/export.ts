@@ -282,11 +282,19 @@ function referencesWaiting(op: PlannedOperation, anchors: ReadonlySet<string>): 
 
 /**
  * Operations read and sent per page: a stop (the service asked to stop, the lease lost) takes effect
- * between pages, so a page of creates must take seconds, not minutes, at the write budget (200 at
- * ~19 writes/s: ~10 s). Memberships go 20 to a request within a page; a group's additions split
- * between two pages cost at most one more request per page.
+ * between pages, so a page must take seconds, not minutes, at the write budget: 200 creates or
+ * updates (~10 s at ~19 writes/s), or 2,000 membership and manager changes (memberships go 20 to a
+ * request: ~100 requests, full `$batch`es of 20). A group's additions split between two pages cost
+ * one more request.
  */
 export const EXPORT_PAGE = 200;
+export const MEMBERSHIP_EXPORT_PAGE = 2000;
+const MEMBERSHIP_PRIORITY = exportPriority({ kind: 'add-member', objectType: 'group', sourceAnchor: '', reason: '' });
+
+/** The page size after an operation of this priority. */
+export function exportPageSize(afterPriority: number): number {
+  return afterPriority >= MEMBERSHIP_PRIORITY ? MEMBERSHIP_EXPORT_PAGE : EXPORT_PAGE;
+}
 
 /** What an export keeps from page to page. */
 type ExportState = {
@@ -370,7 +378,7 @@ export async function exportPlan(input: ExportInput): Promise<ExportResult> {
   const ledger = new ExportLedger(store, input.runId);
   const state: ExportState = { input, ledger, lookups: syncedLookups(store), guardChecks: store.hasSyncedObjects(), done: 0, carried: new Set() };
   // Pages never mix priorities: every create is confirmed before the first membership change.
-  for (const page of store.operationsToExport(planId, input.statuses, EXPORT_PAGE)) {
+  for (const page of store.operationsToExport(planId, input.statuses, exportPageSize)) {
     if (input.mayContinue && !input.mayContinue()) break;
     state.carried.clear();
     const byPriority = new Map<number, StoredOperation[]>();

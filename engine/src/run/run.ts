@@ -8,12 +8,12 @@ import type { RunKind, RunSummary, SourceRunSummary } from '../contract/model.ts
 import { AllSourcesUnreachableError } from '../errors/ad-errors.ts';
 import { AdConnector } from '../ad/connector.ts';
 import { tenantSynchronizedOf, type CloudConnector } from '../cloud/connector.ts';
-import { defaultWriteBudget, type WriteBudget } from '../cloud/governor.ts';
+import { defaultWriteBudget, WRITE_BUDGET_SHARE, type WriteBudget } from '../cloud/governor.ts';
 import { adCursorKey, IN_SCOPE_COUNT, PLAN_WATERMARK } from '../store/keys.ts';
 import type { Store } from '../store/store.ts';
 import type { DirSyncConfig } from '../base/config.ts';
 import { osLog, type Logger } from '../base/logger.ts';
-import { EXPORT_PAGE, exportOperations, recoverUnconfirmed, replicationNote } from './export.ts';
+import { MEMBERSHIP_EXPORT_PAGE, exportOperations, recoverUnconfirmed, replicationNote } from './export.ts';
 import { MAX_MEMBERS_PER_BIND, type GraphWriter } from '../cloud/writer.ts';
 import { isRecentWrite } from '../cloud/replication.ts';
 import { buildPlan, type PlanOutcome } from './planning.ts';
@@ -68,17 +68,16 @@ export function phaseEtaSeconds(done: number, total: number | undefined, elapsed
 }
 
 /**
- * The ETA of an export: the write budget bounds its pace (each operation is one write), so while
- * it runs at half the budget's rate or more, the rest takes what the budget allows; a slower export
- * (a slow tenant) goes at its own pace so far. Measured by `npm run bench`: the pace-so-far
- * estimate alone was 30–40% high early on, as creates are slower than the membership changes after
- * them.
+ * The ETA of an export, in write requests (memberships go up to 20 to a request): the rest goes at
+ * the pace so far, never faster than the governor's share of the write budget allows. (Counted in operations, with a
+ * membership a request, the budget's pace was the better guess; with memberships bound, a request
+ * of 20 members takes the tenant longer than a create, and the pace so far is what `npm run bench`
+ * found within its ±15%.)
  */
 export function exportEtaSeconds(done: number, total: number, elapsedSeconds: number, budget: WriteBudget): number | undefined {
   if (!(done > 0 && total > done && elapsedSeconds > 0)) return undefined;
-  const budgetRate = budget.writes / budget.windowSeconds;
-  const rate = done / elapsedSeconds;
-  return Math.round((total - done) / (rate >= budgetRate / 2 ? budgetRate : rate));
+  const budgetRate = (budget.writes * WRITE_BUDGET_SHARE) / budget.windowSeconds;
+  return Math.round((total - done) / Math.min(done / elapsedSeconds, budgetRate));
 }
 
 /** What an export sent to Graph: write requests in all and by kind, and how many members each `members@odata.bind` carried. */
@@ -373,7 +372,7 @@ async function exportRun(run: RunContext, cloud: CloudConnector, plan: PlanOutco
   const { store } = run.session;
   const total = plannedTotal(plan) - plan.held;
   const budget = run.session.writeBudget ?? defaultWriteBudget;
-  const expected = store.expectedWriteRequests(plan.planId, ['planned'], MAX_MEMBERS_PER_BIND, budget.membersPerBindWrite, EXPORT_PAGE);
+  const expected = store.expectedWriteRequests(plan.planId, ['planned'], MAX_MEMBERS_PER_BIND, budget.membersPerBindWrite, MEMBERSHIP_EXPORT_PAGE);
   run.progress('exporting', 0, total);
   store.setPlanStatus(plan.planId, 'applying');
   const { result, writer } = await exportOperations(run.session, cloud, { planId: plan.planId, runId: run.runId, statuses: ['planned'],
