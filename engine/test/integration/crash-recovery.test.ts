@@ -110,6 +110,20 @@ describe(`crash recovery: SIGKILL at ${KILLS} points of a full sync of ${USERS +
     }
   }
 
+  /** The last run's summary and what its plan held or refused: why a run did not succeed. */
+  function lastRunDescription(): string {
+    const store = openStore(harness.dataDir);
+    try {
+      const run = store.listRuns(1)[0];
+      if (!run) return 'no run recorded';
+      const held = run.planId === undefined ? [] : store.listOperations(run.planId).filter((o) => o.status === 'held' || o.status === 'failed')
+        .slice(0, 10).map((o) => `${o.status} ${o.operation.kind} ${o.operation.dn ?? o.operation.sourceAnchor}: ${o.operation.reason}${o.error ? ` (${o.error})` : ''}`);
+      return JSON.stringify({ status: run.status, message: run.message, planned: run.planned, exported: run.exported, held: run.held, heldReasons: run.heldReasons, errors: store.listErrors(run.id).slice(0, 5), operations: held });
+    } finally {
+      store.close();
+    }
+  }
+
   function engineRun(kind: 'full' | 'delta'): { exited: Promise<number | null>; isDone: () => boolean; kill: () => void } {
     const args = [join(repoRoot, 'engine', 'bin', 'dirsync.js'), '--data-dir', harness.dataDir, 'sync', ...(kind === 'full' ? ['--full'] : [])];
     const child = spawn(process.execPath, args, { stdio: 'ignore' });
@@ -133,7 +147,8 @@ describe(`crash recovery: SIGKILL at ${KILLS} points of a full sync of ${USERS +
       if (kind === 'delta' && !fullFinished) {
         // Once, uninterrupted: from here on runs are deltas, reading from the DirSync cookie.
         const run = engineRun('full');
-        assert.equal(await run.exited, 0, `the uninterrupted full run succeeded (seed ${SEED})`);
+        const code = await run.exited;
+        assert.equal(code, 0, `the uninterrupted full run succeeded (seed ${SEED}): ${code === 0 ? '' : lastRunDescription()}`);
         fullFinished = true;
       }
       await changeAd(k, kind === 'full' ? 3 : 40);
