@@ -5,7 +5,8 @@
  *
  * - A user's `onPremisesExtensionAttributes` with all fifteen attributes empty (nearly every user, in
  *   every cloud object and every create) is 520 characters; it is kept as the number 0, a value the
- *   property never has.
+ *   property never has (a complex type: Graph and the attribute flow give an object or null), so the
+ *   marker's text occurs in no row but as a marker (inside a string its quotes are escaped).
  * - A membership change's reason names its member ("CN=… is a member in Active Directory"), whose DN
  *   the operation holds already: the standard reason is left out and made again from the member.
  */
