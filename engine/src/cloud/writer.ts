@@ -54,12 +54,19 @@ export type ExportOutcome =
 type BatchResponse = { responses: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> };
 type GraphErrorBody = { error?: { code?: string; message?: string; details?: Array<{ code?: string; target?: string }> } };
 
+function requiredId(op: PlannedOperation, value: string | undefined, what: string): string {
+  if (!value) throw new Error(`${op.kind} of ${op.dn ?? op.sourceAnchor} has no ${what} cloud id`);
+  return value;
+}
+
+/** The `@odata.id` / `@odata.bind` reference to a directory object. */
+function directoryObjectUrl(graphBaseUrl: string, id: string): string {
+  return `${graphBaseUrl}v1.0/directoryObjects/${encodeURIComponent(id)}`;
+}
+
 /** The Graph request that carries out one operation (ids already resolved). */
 export function requestFor(op: PlannedOperation, graphBaseUrl: string, extra: { password?: string } = {}): GraphRequest {
-  const id = (value: string | undefined, what: string): string => {
-    if (!value) throw new Error(`${op.kind} of ${op.dn ?? op.sourceAnchor} has no ${what} cloud id`);
-    return encodeURIComponent(value);
-  };
+  const id = (value: string | undefined, what: string): string => encodeURIComponent(requiredId(op, value, what));
   switch (op.kind) {
     case 'create-user':
       return { method: 'POST', url: '/users', body: { ...op.properties, passwordProfile: { password: extra.password, forceChangePasswordNextSignIn: true } } };
@@ -77,11 +84,11 @@ export function requestFor(op: PlannedOperation, graphBaseUrl: string, extra: { 
     case 'restore-user':
       return { method: 'POST', url: `/directory/deletedItems/${id(op.cloudId, 'user')}/restore` };
     case 'add-member':
-      return { method: 'POST', url: `/groups/${id(op.cloudId, 'group')}/members/$ref`, body: { '@odata.id': `${graphBaseUrl}v1.0/directoryObjects/${id(op.member?.cloudId, 'member')}` } };
+      return { method: 'POST', url: `/groups/${id(op.cloudId, 'group')}/members/$ref`, body: { '@odata.id': directoryObjectUrl(graphBaseUrl, requiredId(op, op.member?.cloudId, 'member')) } };
     case 'remove-member':
       return { method: 'DELETE', url: `/groups/${id(op.cloudId, 'group')}/members/${id(op.member?.cloudId, 'member')}/$ref` };
     case 'set-manager':
-      return { method: 'PUT', url: `/users/${id(op.cloudId, 'user')}/manager/$ref`, body: { '@odata.id': `${graphBaseUrl}v1.0/directoryObjects/${id(op.member?.cloudId, 'manager')}` } };
+      return { method: 'PUT', url: `/users/${id(op.cloudId, 'user')}/manager/$ref`, body: { '@odata.id': directoryObjectUrl(graphBaseUrl, requiredId(op, op.member?.cloudId, 'manager')) } };
     case 'remove-manager':
       return { method: 'DELETE', url: `/users/${id(op.cloudId, 'user')}/manager/$ref` };
   }
@@ -94,7 +101,7 @@ export function bindRequestFor(items: ReadonlyArray<ExportItem>, graphBaseUrl: s
     throw new Error('members bound together must be additions to one group, every id resolved');
   }
   return { method: 'PATCH', url: `/groups/${encodeURIComponent(group)}`,
-    body: { 'members@odata.bind': items.map((i) => `${graphBaseUrl}v1.0/directoryObjects/${encodeURIComponent(i.operation.member?.cloudId as string)}`) } };
+    body: { 'members@odata.bind': items.map((i) => directoryObjectUrl(graphBaseUrl, i.operation.member?.cloudId as string)) } };
 }
 
 /** A group's create with its first members bound in its body (one request; all or none). */
@@ -103,7 +110,7 @@ function createWithMembers(item: ExportItem, graphBaseUrl: string): WriteUnit {
   if (members.length > MAX_MEMBERS_PER_BIND || members.some((m) => m.operation.kind !== 'add-member' || !m.operation.member?.cloudId)) {
     throw new Error('a group\'s create carries at most 20 additions of members, every member resolved');
   }
-  const binds = members.map((m) => `${graphBaseUrl}v1.0/directoryObjects/${encodeURIComponent(m.operation.member?.cloudId as string)}`);
+  const binds = members.map((m) => directoryObjectUrl(graphBaseUrl, m.operation.member?.cloudId as string));
   return { items: [item, ...members], request: { ...item.request, body: { ...(item.request.body as object), 'members@odata.bind': binds } } };
 }
 
@@ -113,6 +120,19 @@ const createsWithMembers = (unit: WriteUnit): boolean => unit.items.length > 1 &
 /** How many members a request binds: all of a slice's, or those a group's create carries. */
 const membersBound = (unit: WriteUnit): number => (unit.items.length > 1 ? (createsWithMembers(unit) ? unit.items.length - 1 : unit.items.length) : 0);
 
+/** A slice of one group's additions as one request: bound when several, the single `$ref` add when one; none when empty. */
+function sliceUnits(items: ReadonlyArray<ExportItem>, graphBaseUrl: string, verified = false): WriteUnit[] {
+  if (items.length === 0) return [];
+  return [items.length === 1 ? { items, request: (items[0] as ExportItem).request }
+    : { items, request: bindRequestFor(items, graphBaseUrl), ...(verified ? { verified } : {}) }];
+}
+
+/** A refused slice in two halves, sent again. */
+function halves(items: ReadonlyArray<ExportItem>, graphBaseUrl: string, verified: boolean | undefined): WriteUnit[] {
+  const half = Math.ceil(items.length / 2);
+  return [...sliceUnits(items.slice(0, half), graphBaseUrl, verified), ...sliceUnits(items.slice(half), graphBaseUrl, verified)];
+}
+
 /**
  * The requests for a list of operations: the additions to each group bound in slices of up to 20 (in
  * their order), every other operation alone.
@@ -121,7 +141,7 @@ export function writeUnitsFor(items: ReadonlyArray<ExportItem>, graphBaseUrl: st
   const units: WriteUnit[] = [];
   const open = new Map<string, ExportItem[]>();
   const flush = (slice: ExportItem[]): void => {
-    units.push(slice.length === 1 ? { items: slice, request: (slice[0] as ExportItem).request } : { items: slice, request: bindRequestFor(slice, graphBaseUrl) });
+    units.push(...sliceUnits(slice, graphBaseUrl));
   };
   for (const item of items) {
     const op = item.operation;
@@ -351,11 +371,10 @@ export class GraphWriter {
     }
     if (namedMissing) {
       this.answerOne(namedMissing, status, body, false, done);
-      return this.unitsOf(unit.items.filter((i) => i !== namedMissing), unit.verified);
+      return sliceUnits(unit.items.filter((i) => i !== namedMissing), this.cloud.graphBaseUrl, unit.verified);
     }
     if (status === 400 && /already exist/i.test(message) && !unit.verified) return [{ ...unit, verify: true }];
-    const half = Math.ceil(unit.items.length / 2);
-    return [...this.unitsOf(unit.items.slice(0, half), unit.verified), ...this.unitsOf(unit.items.slice(half), unit.verified)];
+    return halves(unit.items, this.cloud.graphBaseUrl, unit.verified);
   }
 
   /**
@@ -373,14 +392,13 @@ export class GraphWriter {
       const group = (unit.items[0] as ExportItem).operation.cloudId as string;
       const present = await this.membersPresent(group, unit.items.map((i) => i.operation.member?.cloudId as string));
       if (!present) {
-        const half = Math.ceil(unit.items.length / 2);
-        out.push(...this.unitsOf(unit.items.slice(0, half), true), ...this.unitsOf(unit.items.slice(half), true));
+        out.push(...halves(unit.items, this.cloud.graphBaseUrl, true));
         continue;
       }
       for (const item of unit.items) {
         if (present.has((item.operation.member?.cloudId as string).toLowerCase())) done.set(item.key, { key: item.key, status: 'confirmed', note: 'already a member' });
       }
-      out.push(...this.unitsOf(unit.items.filter((i) => !present.has((i.operation.member?.cloudId as string).toLowerCase())), true));
+      out.push(...sliceUnits(unit.items.filter((i) => !present.has((i.operation.member?.cloudId as string).toLowerCase())), this.cloud.graphBaseUrl, true));
     }
     return out;
   }
@@ -401,12 +419,6 @@ export class GraphWriter {
     return present;
   }
 
-  /** A slice of one group's additions as one request: bound when several, the single `$ref` add when one. */
-  private unitsOf(items: ReadonlyArray<ExportItem>, verified = false): WriteUnit[] {
-    if (items.length === 0) return [];
-    return [items.length === 1 ? { items, request: (items[0] as ExportItem).request }
-      : { items, request: bindRequestFor(items, this.cloud.graphBaseUrl), ...(verified ? { verified } : {}) }];
-  }
 
   /**
    * A refusal that replication explains: a reference or target this product created moments ago that the
