@@ -21,7 +21,7 @@ export type PlanMode = { readonly kind: 'full' } | { readonly kind: 'delta'; rea
 export type ScopeEvaluator = (entry: AdEntry) => ScopeDecision;
 
 /** What a member reference holds before its cloud object is looked up; its cloud id once it is found linked. */
-export type MemberBasis = Omit<MemberRef, 'cloudId'> & { linkedCloudId?: string };
+export type MemberBasis = Omit<MemberRef, 'cloudId'> & { linkedCloudId?: string; linkedRef?: MemberRef };
 
 export type InScopeObjects = {
   /**
@@ -89,10 +89,10 @@ export function inScopeObjects(input: {
   const exportable = new Map<string, MemberBasis>();
   let inScopeCount = 0;
   let outOfScope = 0;
-  for (const page of store.adSyncCandidates()) {
+  for (const page of store.adSyncCandidatesLinked()) {
     // A transaction per page: the out-of-scope reports of a preview are many small inserts.
     store.transaction(() => {
-      for (const entry of page) {
+      for (const { entry, linkedCloudId } of page) {
         const decision = inScope(entry);
         if (!decision.inScope) {
           outOfScope += 1;
@@ -103,7 +103,8 @@ export function inScopeObjects(input: {
         inScopeAnchors.add(sourceAnchorOf(entry));
         const mapped = mapEntry(entry, flow);
         if (mapped.kind === 'mapped' && validateDesired(mapped.desired, input.domains).length === 0) {
-          exportable.set(entry.guid, { sourceAnchor: mapped.desired.sourceAnchor, objectType: mapped.desired.objectType, dn: entry.dn });
+          exportable.set(entry.guid, { sourceAnchor: mapped.desired.sourceAnchor, objectType: mapped.desired.objectType, dn: entry.dn,
+            ...(linkedCloudId !== undefined ? { linkedCloudId } : {}) });
         }
         const values = uniqueValues(entry, flow, mapped);
         if (maintain) {

@@ -466,8 +466,9 @@ class Planner {
   private memberRef(guid: string): MemberRef | undefined {
     const basis = this.memberBasisOf(guid);
     if (basis === null) return undefined;
+    // One reference per linked member, however many groups name it (550,000 memberships, 100,000 members).
+    if (basis.linkedCloudId !== undefined) return basis.linkedRef ??= { sourceAnchor: basis.sourceAnchor, objectType: basis.objectType, dn: basis.dn, cloudId: basis.linkedCloudId };
     const ref = { sourceAnchor: basis.sourceAnchor, objectType: basis.objectType, dn: basis.dn };
-    if (basis.linkedCloudId !== undefined) return { ...ref, cloudId: basis.linkedCloudId };
     const link = this.store.getLink(guid);
     if (link?.state === 'linked' && link.cloudId) {
       basis.linkedCloudId = link.cloudId;
@@ -541,10 +542,11 @@ class Planner {
   public planOrphans(): void {
     if (this.input.mode.kind !== 'full' || (this.input.unreadDomains?.length ?? 0) > 0) return;
     const { store } = this;
-    for (const page of store.managedCloudObjects()) {
-      for (const cloud of page) {
-        const anchor = cloud.managedAnchor as string;
+    for (const page of store.managedAnchors()) {
+      for (const { id, managedAnchor: anchor } of page) {
         if (this.pass1.inScopeAnchors.has(anchor)) continue;
+        const cloud = store.getCloudObject(id);
+        if (!cloud) continue;
         const link = store.linkByCloudId(cloud.id);
         if (link && this.deletions.some((d) => d.cloudId === cloud.id)) continue;
         const source = store.findAdEntryByAnchor(anchor);

@@ -70,6 +70,8 @@ function candidatesPageSql(changedAfterRun: boolean, columns: string, joins = ''
 export function adCandidatesPageSql(changedAfterRun: boolean): string {
   return candidatesPageSql(changedAfterRun, 'a.guid, a.entry');
 }
+/** The same pages with each object's linked cloud id (a full plan's pass 1: members and managers then need no lookup of their own). */
+const AD_CANDIDATES_LINKED_PAGE_SQL = candidatesPageSql(false, 'a.guid, a.entry, l.cloud_id AS linkCloudId', "LEFT JOIN links l ON l.ad_guid = a.guid AND l.state = 'linked'");
 /**
  * The same pages for planning, each AD object with its link and its linked cloud object in the same
  * row (one lookup per object, not three statements).
@@ -81,6 +83,7 @@ export function planCandidatesPageSql(changedAfterRun: boolean): string {
 }
 export const LINKS_OF_DELETED_AFTER_RUN_SQL = 'SELECT l.ad_guid AS adGuid FROM ad_objects a JOIN links l ON l.ad_guid = a.guid WHERE a.changed_run > ? AND a.deleted = 1';
 export const UNCONFIRMED_OPERATIONS_SQL = `SELECT plan_id AS planId, seq, status, error, ${OPERATION_COLUMNS} FROM plan_operations WHERE status = 'sent' ORDER BY plan_id, seq`;
+const MANAGED_ANCHORS_PAGE_SQL = 'SELECT id, managed_anchor AS managedAnchor FROM cloud_objects WHERE id > ? AND +managed_anchor IS NOT NULL AND +soft_deleted = 0 ORDER BY id LIMIT ?';
 export const MANAGED_CLOUD_PAGE_SQL = 'SELECT id, object FROM cloud_objects WHERE id > ? AND +managed_anchor IS NOT NULL AND +soft_deleted = 0 ORDER BY id LIMIT ?';
 /** Cloud objects another tool synchronized once (an on-premises SID, written only by sync tools) and no longer synchronizes, not managed here. */
 const FORMERLY_SYNCED_PAGE_SQL = 'SELECT id, object FROM cloud_objects WHERE id > ? AND +sid IS NOT NULL AND +synced = 0 AND +managed_anchor IS NULL AND +soft_deleted = 0 ORDER BY id LIMIT ?';
@@ -345,13 +348,19 @@ export class Store {
     return this.candidatePages<AdRow, AdEntry>(adCandidatesPageSql(options.changedAfterRun !== undefined), options, (r) => JSON.parse(r.entry) as AdEntry);
   }
 
+  /** Every live AD user, group and contact in pages, each with the id of the cloud object it is linked to (if any). */
+  public adSyncCandidatesLinked(pageSize = 1000): Generator<ReadonlyArray<{ readonly entry: AdEntry; readonly linkedCloudId?: string }>> {
+    return this.candidatePages<AdRow & { linkCloudId: string | null }, { entry: AdEntry; linkedCloudId?: string }>(AD_CANDIDATES_LINKED_PAGE_SQL, { pageSize },
+      (r) => ({ entry: JSON.parse(r.entry) as AdEntry, ...(r.linkCloudId === null ? {} : { linkedCloudId: r.linkCloudId }) }));
+  }
+
   /** adSyncCandidates for planning: each object with its link and (when linked) its cloud object, read in the same row. */
   public planCandidates(options: { changedAfterRun?: number; pageSize?: number } = {}): Generator<ReadonlyArray<PlanCandidate>> {
     return this.candidatePages<PlanCandidateRow, PlanCandidate>(planCandidatesPageSql(options.changedAfterRun !== undefined), options, (r) => ({
       entry: JSON.parse(r.entry) as AdEntry,
       link: r.linkAnchor === null ? undefined
         : { adGuid: r.guid, sourceAnchor: r.linkAnchor, objectType: r.linkType as SyncObjectType, cloudId: r.linkCloudId ?? undefined, state: r.linkState as LinkState, dn: r.linkDn as string },
-      linkedCloud: r.cloud === null ? undefined : (JSON.parse(r.cloud) as CloudObject),
+      linkedCloud: r.cloud === null ? undefined : (JSON.parse(unpackJson(r.cloud)) as CloudObject),
     }));
   }
 
@@ -546,6 +555,18 @@ export class Store {
   public cloudByAddress(address: string, objectType: SyncObjectType): ReadonlyArray<CloudObject> {
     return (this.sql('SELECT o.object FROM cloud_addresses a JOIN cloud_objects o ON o.id = a.cloud_id WHERE a.address = ? AND o.object_type = ? AND o.soft_deleted = 0').all(address, objectType) as CloudRow[])
       .map((r) => JSON.parse(unpackJson(r.object)) as CloudObject);
+  }
+
+  /** The id and anchor of every live managed cloud object, in pages (what the orphan check reads first: the objects themselves only for orphans). */
+  public *managedAnchors(pageSize = 5000): Generator<ReadonlyArray<{ readonly id: string; readonly managedAnchor: string }>> {
+    const stmt = this.sql(MANAGED_ANCHORS_PAGE_SQL);
+    let after = '';
+    for (;;) {
+      const rows = stmt.all(after, pageSize) as Array<{ id: string; managedAnchor: string }>;
+      if (rows.length === 0) return;
+      after = (rows[rows.length - 1] as { id: string }).id;
+      yield rows;
+    }
   }
 
   /** Managed cloud objects (carrying the product's anchor), in pages. */

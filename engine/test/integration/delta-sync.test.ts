@@ -133,9 +133,15 @@ describe('delta sync exports only what changed in AD', () => {
   it('plans a delta from the objects that changed, without reading the others', async () => {
     const reads: Array<number | undefined> = [];
     const candidates = harness.store.adSyncCandidates.bind(harness.store);
+    const everything = harness.store.adSyncCandidatesLinked.bind(harness.store);
     harness.store.adSyncCandidates = (options = {}) => {
       reads.push(options.changedAfterRun);
       return candidates(options);
+    };
+    // A full pass reads every object with its link.
+    harness.store.adSyncCandidatesLinked = (pageSize) => {
+      reads.push(undefined);
+      return everything(pageSize);
     };
     try {
       await sandbox.replace(users['Cat'] as string, 'title', ['Cataloguer']);
@@ -153,6 +159,7 @@ describe('delta sync exports only what changed in AD', () => {
       assert.equal(harness.store.countInScope(), 5);
     } finally {
       harness.store.adSyncCandidates = candidates;
+      harness.store.adSyncCandidatesLinked = everything;
     }
   });
 

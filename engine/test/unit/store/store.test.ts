@@ -204,6 +204,12 @@ describe('store: paging the connector spaces', () => {
     const seen = [...store.adSyncCandidates({ pageSize: 300 })].flat().map((e) => e.guid);
     const expected = entries.filter((e) => !e.deleted && e.objectClass !== 'organizationalUnit').map((e) => e.guid).sort();
     assert.deepEqual(seen, expected);
+    // With links: the cloud id of each linked object (a link still being made has none).
+    store.setLink({ adGuid: entries[1]!.guid, sourceAnchor: 'g1', objectType: 'user', cloudId: 'cloud-1', state: 'linked', dn: entries[1]!.dn }, runId);
+    store.setLink({ adGuid: entries[2]!.guid, sourceAnchor: 'g2', objectType: 'user', state: 'pending-create', dn: entries[2]!.dn }, runId);
+    const linked = [...store.adSyncCandidatesLinked(300)].flat();
+    assert.deepEqual(linked.map((c) => c.entry.guid), expected);
+    assert.deepEqual(linked.filter((c) => c.linkedCloudId !== undefined).map((c) => [c.entry.guid, c.linkedCloudId]), [[entries[1]!.guid, 'cloud-1']]);
     store.close();
   });
 });
