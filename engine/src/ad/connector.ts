@@ -96,43 +96,64 @@ function sidOf(raw: Buffer | undefined): string | undefined {
   }
 }
 
-/** Turns an ldapts entry (read with the Extended DN control) into an AdEntry; follows ranged member lists. */
+/** A group's members as they are read, range by range: each value is reduced to its GUID (and, in CN=ForeignSecurityPrincipals, its SID) at once. */
+class MemberList {
+  public readonly guids: string[] = [];
+  public readonly foreign: Array<{ sid: string; dn: string }> = [];
+
+  public add(values: ReadonlyArray<string>): void {
+    for (const value of values) {
+      const { guid, dn } = parseExtendedDn(value);
+      if (guid !== undefined) this.guids.push(guid);
+      // Members in CN=ForeignSecurityPrincipals of the domain: accounts of another forest (or well-known SIDs), named by SID.
+      const match = FOREIGN_MEMBER.exec(dn);
+      if (match) this.foreign.push({ sid: match[1] as string, dn });
+    }
+  }
+}
+
+const FOREIGN_MEMBER = /^CN=(S-1-[0-9-]+),CN=ForeignSecurityPrincipals,/i;
+
+/**
+ * Turns an ldapts entry (read with the Extended DN control) into an AdEntry; follows ranged member lists, keeping of each
+ * member only its GUID (a group of 100,000 members is 100,000 extended DNs of ~150 characters as read).
+ */
 export async function toAdEntry(entry: Entry, readRange: RangedReader): Promise<AdEntry | undefined> {
   const raw = asBuffer(entry['objectGUID']);
   if (!raw) return undefined;
   const { dn } = parseExtendedDn(entry.dn);
+  const objectClass = classify(asStrings(entry['objectClass']));
   const attributes: Record<string, string[]> = {};
-  let memberValues: string[] = [];
+  const members = new MemberList();
   let rangedFrom: { attribute: string; next: number } | undefined;
   for (const [name, value] of Object.entries(entry)) {
     const lower = name.toLowerCase();
     if (lower.startsWith('member;range=')) {
       const m = /^member;range=(\d+)-(\d+|\*)$/i.exec(name);
-      memberValues = memberValues.concat(asStrings(value));
+      members.add(asStrings(value));
       if (m && m[2] !== '*') rangedFrom = { attribute: 'member', next: Number(m[2]) + 1 };
       continue;
     }
     if (lower === 'member') {
-      memberValues = memberValues.concat(asStrings(value));
+      members.add(asStrings(value));
       continue;
     }
     if (STRUCTURAL.has(lower)) continue;
     const values = asStrings(value).filter((v) => v.length > 0);
     if (values.length > 0) attributes[lower] = values;
   }
-  let rangeCursor = rangedFrom;
+  let rangeCursor = objectClass === 'group' ? rangedFrom : undefined;
   while (rangeCursor) {
     const page = await readRange(dn, rangeCursor.attribute, rangeCursor.next);
-    memberValues = memberValues.concat(page.values);
+    members.add(page.values);
     rangeCursor = page.done ? undefined : { attribute: rangeCursor.attribute, next: page.next };
   }
-  const objectClass = classify(asStrings(entry['objectClass']));
   const parent = asBuffer(entry['parentGUID']);
   const consistency = asBuffer(entry['mS-DS-ConsistencyGuid']);
   const managerGuid = asStrings(entry['manager']).map((v) => parseExtendedDn(v).guid).find((g) => g !== undefined);
   const deleted = asStrings(entry['isDeleted'])[0]?.toUpperCase() === 'TRUE';
   const sid = sidOf(asBuffer(entry['objectSid']));
-  const foreignMembers = objectClass === 'group' ? foreignMembersOf(memberValues) : [];
+  const foreignMembers = objectClass === 'group' ? members.foreign : [];
   return {
     guid: guidBufferToString(raw),
     guidBase64: raw.toString('base64'),
@@ -143,22 +164,11 @@ export async function toAdEntry(entry: Entry, readRange: RangedReader): Promise<
     ...(sid !== undefined ? { sid } : {}),
     deleted,
     attributes,
-    memberGuids: objectClass === 'group' ? memberValues.map((v) => parseExtendedDn(v).guid).filter((g): g is string => g !== undefined) : undefined,
+    memberGuids: objectClass === 'group' ? members.guids : undefined,
     // Only when there are any: the entry of a group without them is stored as it always was.
     ...(foreignMembers.length > 0 ? { foreignMembers } : {}),
     managerGuid,
   };
-}
-
-/** Members in CN=ForeignSecurityPrincipals of the domain: accounts of another forest (or well-known SIDs), named by SID. */
-function foreignMembersOf(memberValues: ReadonlyArray<string>): Array<{ sid: string; dn: string }> {
-  const out: Array<{ sid: string; dn: string }> = [];
-  for (const value of memberValues) {
-    const { dn } = parseExtendedDn(value);
-    const match = /^CN=(S-1-[0-9-]+),CN=ForeignSecurityPrincipals,/i.exec(dn);
-    if (match) out.push({ sid: match[1] as string, dn });
-  }
-  return out;
 }
 
 /**
