@@ -42,6 +42,12 @@ export type RunOptions = {
   /** Also report every object out of scope, with why (configuration previews; a domain's worth of rows). */
   readonly recordOutOfScope?: boolean;
   /**
+   * A full plan on the store brought up to date by what changed (configuration previews on a copy of the store): each domain
+   * the store has read before is read by its change stream (a domain new to it whole), and the tenant's users and groups are
+   * read whole without their members (a preview counts objects, not memberships).
+   */
+  readonly importChanges?: boolean;
+  /**
    * A takeover preview (dry runs on a copy of the store only): the tenant as Microsoft's conversion will leave
    * it — no object synchronized by another tool — so the plan shows what the adoption run would do.
    */
@@ -254,7 +260,7 @@ async function importAd(run: RunContext, source: AdSource, cursor: string | unde
   const keepCursor = !run.options.dryRun;
   const cursorKey = adCursorKey(source.id);
   run.progress('importing-ad', 0);
-  if (run.kind === 'full') {
+  if (run.kind === 'full' && !changesReadable(run, source, cursor)) {
     const startCursor = await ad.currentCursor();
     for await (const page of ad.fullImport()) {
       store.transaction(() => store.upsertAdEntries(page, run.runId, source.id));
@@ -285,6 +291,16 @@ async function importAd(run: RunContext, source: AdSource, cursor: string | unde
   }
 }
 
+/** Whether a preview reads a domain by its changes: the store has read it from this very domain controller before. */
+function changesReadable(run: RunContext, source: AdSource, cursor: string | undefined): cursor is string {
+  if (!run.options.importChanges || cursor === undefined) return false;
+  try {
+    return (JSON.parse(cursor) as { url?: string }).url === source.connection.url;
+  } catch {
+    return false;
+  }
+}
+
 /** Import the tenant (full runs; delta runs trust the store): users, the recycle bin, groups and the members of managed groups. */
 async function importCloud(run: RunContext, cloud: CloudConnector): Promise<void> {
   const { store } = run.session;
@@ -301,7 +317,7 @@ async function importCloud(run: RunContext, cloud: CloudConnector): Promise<void
     for (const group of page) {
       // Members of managed groups, and of groups a takeover adopts (they carry an on-premises SID; synchronized ones only in its preview).
       const adoptable = group.securityIdentifier !== undefined && (!group.onPremisesSyncEnabled || run.options.takeoverPreview === true);
-      if (!group.managedAnchor && !adoptable) continue;
+      if ((!group.managedAnchor && !adoptable) || run.options.importChanges) continue;
       // undefined: the replica that answered has not seen the group yet; what the store knows stays.
       const members = await cloud.groupMemberIds(group.id);
       if (members) store.transaction(() => store.replaceCloudMembers(group.id, members));

@@ -116,6 +116,9 @@ describe('configuration preview (previewConfig)', () => {
     const preview = await api.previewConfig({ config });
     assert.equal(preview.counts.create, 1);
     assert.deepEqual((await allObjects(preview.previewId, 'create')).map((o) => o.dn), [`CN=Preview New,${includedOu}`]);
+    // The store had read this domain from this domain controller: the preview read its changes (the new user among them), not the domain whole.
+    assert.ok(preview.run.imported.ad >= 1 && preview.run.imported.ad < preview.counts['out-of-scope'],
+      `the preview read ${preview.run.imported.ad} changed objects of a domain of more than ${preview.counts['out-of-scope']}`);
     await assert.rejects(api.listPreviewObjects({ previewId: older.previewId, category: 'create' }), (e: unknown) => e instanceof RemoteError && /no longer available/.test(e.message));
     assert.ok(readdirSync(harness.dataDir).some((n) => n.startsWith('preview-')), 'the preview is kept while the wizard reads it');
 
