@@ -1,6 +1,6 @@
 /**
  * Configuration previews (the Configuration Wizard's Readiness page): a full dry run of a candidate
- * configuration on a snapshot of the state store, so that neither the tenant nor this server's own
+ * configuration on a snapshot of the state store (without its history), so that neither the tenant nor this server's own
  * state changes until the administrator saves. The snapshot keeps the links of earlier runs, so the
  * report says "matched" for objects already synchronized.
  */
@@ -17,11 +17,46 @@ export function previewFile(dataDir: string, previewId: string): string {
   return join(dataDir, `preview-${previewId}.db`);
 }
 
-/** A consistent copy of the store (VACUUM INTO reads one snapshot, even while a run writes). */
+/**
+ * History a preview never reads: the operations of plans that are over, and the errors and reports of earlier runs (at 100,000
+ * users the first run's 655,000 operations are half the store, and copying them was a fifth of the wizard's second preview).
+ */
+const HISTORY_LEFT_OUT: Readonly<Record<string, string | null>> = {
+  plan_operations: "plan_id IN (SELECT id FROM live.plans WHERE status NOT IN ('applied', 'rejected', 'superseded'))",
+  object_errors: null,
+  object_reports: null,
+};
+
+/**
+ * A consistent copy of the store without its history: a new store, filled table by table from the live one in one transaction
+ * (a read of one snapshot, even while a run writes), by column name.
+ */
 export function openPreviewStore(store: Store, file: string, keyFile: string): Store {
   removePreviewFiles(file);
-  store.db.prepare('VACUUM INTO ?').run(file);
   const copy = Store.open(file, keyFile);
+  try {
+    copy.db.prepare('ATTACH DATABASE ? AS live').run(store.db.name);
+    const tables = copy.db.prepare("SELECT name FROM live.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>;
+    copy.transaction(() => {
+      for (const { name } of tables) {
+        const columnsOf = (schema: string): string => (copy.db.prepare('SELECT name FROM pragma_table_info(?, ?)').all(name, schema) as Array<{ name: string }>)
+          .map((c) => `"${c.name}"`).join(', ');
+        const columns = columnsOf('live');
+        copy.db.prepare(`DELETE FROM main."${name}"`).run();
+        const where = name in HISTORY_LEFT_OUT ? HISTORY_LEFT_OUT[name] : undefined;
+        if (where === null) continue;
+        // A whole table of the same shape goes as SQLite's transfer (its pages' records and indexes as they are: twice as fast).
+        const whole = where === undefined && columnsOf('main') === columns;
+        copy.db.prepare(whole ? `INSERT INTO main."${name}" SELECT * FROM live."${name}"`
+          : `INSERT INTO main."${name}" (${columns}) SELECT ${columns} FROM live."${name}" WHERE ${where ?? '1'}`).run();
+      }
+    });
+    copy.db.prepare('DETACH DATABASE live').run();
+  } catch (error) {
+    copy.close();
+    removePreviewFiles(file);
+    throw error;
+  }
   // The copy may hold the lock of a run in progress in the real store: it is not the copy's.
   copy.db.prepare('DELETE FROM run_lock').run();
   // Its run ids must not repeat the real store's next ones (logs and progress events name runs by id):

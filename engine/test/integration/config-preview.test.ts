@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import type { ControlEvents, PreviewCategory, PreviewObject, RunProgress } from '../../src/contract/control-api.ts';
 import { controlClient, subscribeControl, RemoteError, type ControlEndpoint } from '../../src/service/control-client.ts';
@@ -101,6 +103,17 @@ describe('configuration preview (previewConfig)', () => {
     const outsideUser = outside.find((o) => o.dn === `CN=Preview Out 0,${outsideOu}`);
     assert.match(outsideUser?.reason ?? '', /outside the organizational units in scope/);
 
+    // The snapshot is the store without its history: the first run's operations and reports stay behind.
+    const snapshot = new Database(join(harness.dataDir, `preview-${preview.previewId}.db`), { readonly: true });
+    try {
+      const count = (sql: string): number => (snapshot.prepare(sql).get() as { n: number }).n;
+      assert.equal(count("SELECT count(*) AS n FROM plan_operations o JOIN plans p ON p.id = o.plan_id WHERE p.status = 'applied'"), 0);
+      assert.ok(count('SELECT count(*) AS n FROM plan_operations') > 0, 'the preview\'s own plan is there');
+      assert.equal(count('SELECT count(*) AS n FROM links'), 5, 'the links of the objects synchronized are copied');
+      assert.ok(count('SELECT count(*) AS n FROM runs WHERE dry_run = 0') >= 1, 'the runs are copied (their ids go on from there)');
+    } finally {
+      snapshot.close();
+    }
     assert.deepEqual(writesSince(harness.tenant, seq), [], 'a preview writes nothing to the tenant');
     assert.deepEqual(await api.listRuns({ limit: 100 }), runsBefore, 'a preview is not a run of the history');
     assert.deepEqual((await api.getConfig({})).config, configBefore, 'a preview saves nothing');
