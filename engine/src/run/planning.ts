@@ -103,6 +103,8 @@ export type PlanInput = {
   readonly recordOutOfScope?: boolean;
   /** A preview: nothing but the plan and the reports is written. */
   readonly dryRun: boolean;
+  /** The store is a copy made for this dry run: its in-scope table is rebuilt as a run's would be. */
+  readonly scratchStore?: boolean;
   /**
    * The tenant says another tool synchronizes it (organization onPremisesSyncEnabled): every create, and
    * what depends on it, waits for an administrator's approval of the plan.
@@ -149,7 +151,7 @@ class Planner {
   private readonly matchReport: Record<string, number> = {};
   private readonly deletions: PlannedOperation[] = [];
   private readonly orphanAnchors = new Set<string>();
-  /** Cloud objects an AD object in scope matched (whatever the decision): never orphans. */
+  /** Takeovers: cloud objects an AD object in scope matched (whatever the decision), never the old tool's orphans. */
   private readonly claimed = new Set<string>();
   private readonly retryAdGuids: string[] = [];
   /** Objects gone whose cloud object another forest's object takes over in this run (few): the gone one's guid → the successor's. */
@@ -172,7 +174,7 @@ class Planner {
     this.settings = planSettings(this.flow, input.anchorProperty);
     this.inScope = scopeEvaluator(store, config);
     this.pass1 = inScopeObjects({ store, config, flow: this.flow, inScope: this.inScope, runId: input.runId, mode: input.mode, domains: input.domains,
-      dryRun: input.dryRun, recordOutOfScope: input.recordOutOfScope === true });
+      dryRun: input.dryRun && input.scratchStore !== true, recordOutOfScope: input.recordOutOfScope === true });
     this.planId = store.createPlan(input.runId, 'previewed', []);
     this.lookups = syncedLookups(store);
     this.syncedObjects = store.hasSyncedObjects();
@@ -349,7 +351,7 @@ class Planner {
       byUserPrincipalName: softCandidates && typeof upn === 'string' ? store.cloudByUserPrincipalName(upn) : [],
       byMail: softCandidates && typeof mail === 'string' ? store.cloudByAddress(mail, desired.objectType) : [],
     }, { userPrincipalName: this.input.config.matching.softMatchUpn, mail: this.input.config.matching.softMatchMail });
-    if (match.cloud) this.claimed.add(match.cloud.id);
+    if (match.cloud && this.input.oldToolOrphans) this.claimed.add(match.cloud.id);
     if (match.kind === 'create' && this.refusedByGuard(entry, desired)) return undefined;
     this.report({ kind: match.kind === 'restore' ? 'hard-match' : match.kind, objectType: desired.objectType, dn: desired.dn, sourceAnchor: desired.sourceAnchor,
       cloudId: match.cloud?.id, reason: match.reason });

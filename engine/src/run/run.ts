@@ -47,6 +47,8 @@ export type RunOptions = {
    * read whole without their members (a preview counts objects, not memberships).
    */
   readonly importChanges?: boolean;
+  /** The store is a copy made for this dry run (previews): its in-scope table may be rebuilt, so duplicates are found in SQL, not in memory. */
+  readonly scratchStore?: boolean;
   /**
    * A takeover preview (dry runs on a copy of the store only): the tenant as Microsoft's conversion will leave
    * it — no object synchronized by another tool — so the plan shows what the adoption run would do.
@@ -336,7 +338,7 @@ function planRun(run: RunContext, tenant: TenantFacts): PlanOutcome {
   run.progress('planning', 0);
   const plan = buildPlan({
     store, config, runId: run.runId, mode: run.kind === 'full' ? { kind: 'full' } : { kind: 'delta', changedAfterRun: run.watermark },
-    domains: tenant.domains, anchorProperty: tenant.anchorProperty, inScopeBefore: inScopeBefore(store), dryRun: run.options.dryRun,
+    domains: tenant.domains, anchorProperty: tenant.anchorProperty, inScopeBefore: inScopeBefore(store), dryRun: run.options.dryRun, scratchStore: run.options.scratchStore === true,
     recordMatches: run.options.dryRun, recordOutOfScope: run.options.recordOutOfScope, tenantSynchronized: tenant.summary.tenantSynchronized !== undefined,
     oldToolOrphans: run.options.takeoverPreview === true || plansOldToolOrphans(store),
     unreadDomains: unreadSources(run).map((s) => s.domain), unreadForests: [...new Set(unreadSources(run).map((s) => s.forest))],

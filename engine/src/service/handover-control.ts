@@ -63,7 +63,7 @@ export class HandoverControl {
     const copy = this.host.previewCopy();
     try {
       const session = sessionFor(copy.store, config, { log: this.host.log.child({ handoverReport: true }) });
-      const run = await runSync(session, { kind: 'full', dryRun: true, takeoverPreview: true });
+      const run = await runSync(session, { kind: 'full', dryRun: true, takeoverPreview: true, scratchStore: true });
       if (run.status === 'failed') throw new NotConfiguredError(`The takeover report could not be made: ${run.message ?? 'the preview run failed'}`);
       return handoverReport(copy.store, run.id, run.planId, session.cloud().anchorProperty(), status.tool, config.serviceAccountNames);
     } finally {

@@ -605,7 +605,7 @@ export class DirSyncService implements ControlRequests {
       const log = this.log.child({ previewId: id });
       log.info({ scopes: config.sources.map((source) => ({ domain: source.ad.baseDn, scope: source.scope })) }, 'configuration preview started');
       const run = await runSync(sessionFor(scratch, config, { log }), {
-        kind: 'full', dryRun: true, recordOutOfScope: true, importChanges: true, onProgress: (p) => this.options.events.emit('onDidProgress', { ...p, preview: true }),
+        kind: 'full', dryRun: true, recordOutOfScope: true, importChanges: true, scratchStore: true, onProgress: (p) => this.options.events.emit('onDidProgress', { ...p, preview: true }),
       });
       // A save (or stop) while it ran made it stale: nobody will read it.
       if (generation !== this.previewGeneration) throw new PreviewExpiredError('The configuration was saved while this preview ran: check again.');

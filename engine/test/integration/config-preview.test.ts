@@ -140,6 +140,28 @@ describe('configuration preview (previewConfig)', () => {
     await assert.rejects(api.listPreviewObjects({ previewId: preview.previewId, category: 'create' }), RemoteError);
   });
 
+  it('finds objects that share a mail address in its own copy of the store, the second reported with the first', async () => {
+    const api = controlClient(endpoint);
+    const twins: string[] = [];
+    for (const name of ['Preview Twin A', 'Preview Twin B']) {
+      const account = name.replace(/ /g, '').toLowerCase();
+      twins.push(await sandbox.addUser(name, { sAMAccountName: account, userPrincipalName: `${account}@contoso.com`, mail: 'preview.twin@contoso.com', displayName: name }, includedOu));
+    }
+    try {
+      const preview = await api.previewConfig({ config: await candidate([await sandbox.guidOf(includedOu)]) });
+      // The first by DN keeps the address (as a run decides), the other is reported with it.
+      const invalid = await allObjects(preview.previewId, 'invalid');
+      const reported = invalid.find((o) => o.dn === twins[1]);
+      assert.ok(reported, `${twins[1]} is reported as invalid: ${JSON.stringify(invalid)}`);
+      assert.equal(reported.detail, 'mail');
+      assert.ok(reported.reason.includes(`"preview.twin@contoso.com" is also used by ${twins[0]}`), reported.reason);
+      const creates = (await allObjects(preview.previewId, 'create')).map((o) => o.dn);
+      assert.ok(creates.includes(twins[0] as string) && !creates.includes(twins[1] as string), `only the first twin would be created: ${creates.join('; ')}`);
+    } finally {
+      for (const dn of twins) await sandbox.remove(dn);
+    }
+  });
+
   it('refuses a candidate configuration that is not valid, saying what to change', async () => {
     const api = controlClient(endpoint);
     const config = { ...(await candidate([])), deletionThreshold: { count: -1, percent: 10 } };
