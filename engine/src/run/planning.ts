@@ -231,6 +231,12 @@ class Planner {
       if (takesOverFrom !== undefined) this.store.removeLink(takesOverFrom);
       this.store.setLink({ adGuid: desired.adGuid, sourceAnchor: desired.sourceAnchor, objectType: desired.objectType, cloudId: match.cloud.id, state: 'linked', dn: desired.dn },
         this.input.runId);
+      // Groups planned after it name it by its new cloud object (pass 1 read the links as they were).
+      const basis = this.pass1.exportable?.get(desired.adGuid);
+      if (basis) {
+        basis.linkedCloudId = match.cloud.id;
+        delete basis.linkedRef;
+      }
     }
     if (desired.objectType === 'group') {
       this.reportForeignMembers(entry);

@@ -53,6 +53,24 @@ describe('planning on an in-memory store', () => {
     store.close();
   });
 
+  it('names a member by the cloud object this very plan links it to', () => {
+    const { store, runId, bob, team } = directory();
+    // Bob's link names a cloud user that is gone; the live one carrying his anchor holds his values: planning links him to it.
+    store.transaction(() => {
+      store.upsertCloudObjects([{ id: 'c-bob', objectType: 'user', managedAnchor: bob.guidBase64, immutableId: bob.guidBase64, userPrincipalName: 'bob@contoso.com',
+        properties: { accountEnabled: true, mailNickname: bob.attributes['samaccountname']?.[0], userPrincipalName: 'bob@contoso.com', displayName: 'Bob', jobTitle: 'Director', onPremisesImmutableId: bob.guidBase64, [ANCHOR_PROPERTY]: bob.guidBase64 } }], runId);
+      store.setLink({ adGuid: bob.guid, sourceAnchor: bob.guidBase64, objectType: 'user', cloudId: 'c-bob-gone', state: 'linked', dn: bob.dn }, runId);
+    });
+    assert.ok(team.guid > bob.guid, 'the group is planned after its member');
+    const plan = buildPlan({ store, config, runId, mode: { kind: 'full' }, domains: { verified: ['contoso.com'] }, anchorProperty: ANCHOR_PROPERTY, dryRun: false });
+    const ops = operations(store, plan.planId);
+    assert.deepEqual(ops.filter((op) => op.adGuid === bob.guid).map((op) => op.kind), [], `Bob needs no change: ${JSON.stringify(ops.filter((op) => op.adGuid === bob.guid))}`);
+    assert.equal(store.getLink(bob.guid)?.cloudId, 'c-bob');
+    const bobAdded = ops.find((op) => op.kind === 'add-member' && op.member?.sourceAnchor === bob.guidBase64);
+    assert.equal(bobAdded?.member?.cloudId, 'c-bob', 'the group adds the cloud user Bob is linked to now, not the one that is gone');
+    store.close();
+  });
+
   it('in a tenant another tool synchronizes, blocks its group by SID and holds every create with what needs it', () => {
     const { store, runId, team } = directory();
     const sid = 'S-1-5-21-1-2-3-1105';
