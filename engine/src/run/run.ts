@@ -20,6 +20,7 @@ import { buildPlan, type PlanOutcome } from './planning.ts';
 import { failRun, type RunCounts } from './run-failure.ts';
 import { withRunLock } from './run-lock.ts';
 import { adSourcesOf, type AdSource } from './sources.ts';
+import { readConfig } from './session.ts';
 import { recordTenantSyncState } from './tenant-state.ts';
 import { asConverted, assumeConverted, plansOldToolOrphans } from './handover.ts';
 
@@ -259,45 +260,73 @@ async function readTenant(run: RunContext, cloud: CloudConnector): Promise<Tenan
 /** Import one source: a paged search on full runs, DirSync on delta runs; its cursor moves with the data it covers. */
 async function importAd(run: RunContext, source: AdSource, cursor: string | undefined, ad: AdConnector): Promise<void> {
   const { store } = run.session;
-  const keepCursor = !run.options.dryRun;
   const cursorKey = adCursorKey(source.id);
   run.progress('importing-ad', 0);
-  if (run.kind === 'full' && !changesReadable(run, source, cursor)) {
-    const startCursor = await ad.currentCursor();
-    for await (const page of ad.fullImport()) {
-      store.transaction(() => store.upsertAdEntries(page, run.runId, source.id));
-      run.counts.ad += page.length;
-      run.progress('importing-ad', run.counts.ad);
+  if (run.kind !== 'full') {
+    await importAdChanges(run, source, cursor as string, ad);
+  } else if (changesReadable(run, source, cursor)) {
+    try {
+      await importAdChanges(run, source, cursor, ad);
+    } catch (error) {
+      // A preview whose change stream fails (another account, a cookie too old) reads the domain whole, as it always could.
+      run.log?.warn({ source: source.id, err: error instanceof Error ? error.message : String(error) }, 'the changes could not be read: reading the domain whole');
+      await importAdWhole(run, source, ad);
     }
-    store.transaction(() => {
-      store.markUnseenAdObjectsDeleted(run.runId, source.id);
-      if (keepCursor) store.setCursor(cursorKey, startCursor);
-    });
   } else {
-    // A domain where nothing changed keeps its cursor as it was (a DirSync cookie carries the time it was made): the
-    // cursor moves with the changes it covers, and a quiet domain's says so (docs/forests.md).
-    let moved = false;
-    for await (const batch of ad.deltaImport(cursor as string)) {
-      moved ||= batch.changed.length > 0 || batch.deletedGuids.length > 0;
-      store.transaction(() => {
-        store.upsertAdEntries(batch.changed, run.runId, source.id);
-        store.markAdObjectsDeleted(batch.deletedGuids, run.runId, source.id);
-        if (keepCursor && moved) store.setCursor(cursorKey, batch.cursor);
-      });
-      run.counts.ad += batch.changed.length + batch.deletedGuids.length;
-      run.progress('importing-ad', run.counts.ad);
-    }
+    await importAdWhole(run, source, ad);
   }
   if (AdConnector.cursorMode(store.getCursor(cursorKey) ?? JSON.stringify({ mode: 'dirsync' })) === 'usn') {
     run.notes.push('The account cannot use DirSync (it lacks Replicating Directory Changes): changes are read by uSNChanged, and deletions are confirmed by full runs.');
   }
 }
 
-/** Whether a preview reads a domain by its changes: the store has read it from this very domain controller before. */
+/** A paged search of the whole domain; what it did not see is gone from AD. */
+async function importAdWhole(run: RunContext, source: AdSource, ad: AdConnector): Promise<void> {
+  const { store } = run.session;
+  const startCursor = await ad.currentCursor();
+  for await (const page of ad.fullImport()) {
+    store.transaction(() => store.upsertAdEntries(page, run.runId, source.id));
+    run.counts.ad += page.length;
+    run.progress('importing-ad', run.counts.ad);
+  }
+  store.transaction(() => {
+    store.markUnseenAdObjectsDeleted(run.runId, source.id);
+    if (!run.options.dryRun) store.setCursor(adCursorKey(source.id), startCursor);
+  });
+}
+
+/** The domain's changes after its cursor (DirSync, else uSNChanged). */
+async function importAdChanges(run: RunContext, source: AdSource, cursor: string, ad: AdConnector): Promise<void> {
+  const { store } = run.session;
+  const keepCursor = !run.options.dryRun;
+  // A domain where nothing changed keeps its cursor as it was (a DirSync cookie carries the time it was made): the
+  // cursor moves with the changes it covers, and a quiet domain's says so (docs/forests.md).
+  let moved = false;
+  for await (const batch of ad.deltaImport(cursor)) {
+    moved ||= batch.changed.length > 0 || batch.deletedGuids.length > 0;
+    store.transaction(() => {
+      store.upsertAdEntries(batch.changed, run.runId, source.id);
+      store.markAdObjectsDeleted(batch.deletedGuids, run.runId, source.id);
+      if (keepCursor && moved) store.setCursor(adCursorKey(source.id), batch.cursor);
+    });
+    run.counts.ad += batch.changed.length + batch.deletedGuids.length;
+    run.progress('importing-ad', run.counts.ad);
+  }
+}
+
+/**
+ * Whether a preview reads a domain by its changes: the store has read it by DirSync (whose tombstones say every deletion; the
+ * uSNChanged fallback leaves deletions to full reads) from this very domain controller, under the naming context and LDAP
+ * filter of the configuration it holds (a filter changed takes in objects never read).
+ */
 function changesReadable(run: RunContext, source: AdSource, cursor: string | undefined): cursor is string {
   if (!run.options.importChanges || cursor === undefined) return false;
   try {
-    return (JSON.parse(cursor) as { url?: string }).url === source.connection.url;
+    const stored = JSON.parse(cursor) as { mode?: string; url?: string };
+    const saved = readConfig(run.session.store);
+    const before = saved ? adSourcesOf(saved).find((s) => s.id === source.id) : undefined;
+    return stored.mode === 'dirsync' && stored.url === source.connection.url && before !== undefined
+      && before.connection.baseDn === source.connection.baseDn && before.scope.ldapFilter === source.scope.ldapFilter;
   } catch {
     return false;
   }

@@ -162,6 +162,19 @@ describe('configuration preview (previewConfig)', () => {
     }
   });
 
+  it('reads the domain whole when the candidate filters it with another LDAP filter', async () => {
+    const api = controlClient(endpoint);
+    const base = await candidate([await sandbox.guidOf(includedOu)]);
+    const sources = (base as { sources: Array<{ scope: Record<string, unknown> }> }).sources;
+    const filtered = { ...base, sources: sources.map((source) => ({ ...source, scope: { ...source.scope, ldapFilter: '(!(sAMAccountName=previewin0))' } })) };
+    const preview = await api.previewConfig({ config: filtered });
+    assert.ok(preview.run.imported.ad > preview.counts['out-of-scope'], `a whole read (${preview.run.imported.ad} objects), not the changes`);
+    // The filter leaves that user unread: as the first run under it would, the preview deletes its cloud user.
+    const deleted = (await allObjects(preview.previewId, 'delete')).find((o) => o.dn === `CN=Preview In 0,${includedOu}`);
+    assert.match(deleted?.reason ?? '', /deleted in Active Directory/);
+    assert.ok(!(await allObjects(preview.previewId, 'matched')).some((o) => o.dn === `CN=Preview In 0,${includedOu}`));
+  });
+
   it('refuses a candidate configuration that is not valid, saying what to change', async () => {
     const api = controlClient(endpoint);
     const config = { ...(await candidate([])), deletionThreshold: { count: -1, percent: 10 } };
