@@ -35,6 +35,8 @@ export function openPreviewStore(store: Store, file: string, keyFile: string): S
   removePreviewFiles(file);
   const copy = Store.open(file, keyFile);
   try {
+    // Filled without a journal (a copy that fails is removed): through the WAL, the whole store was written twice.
+    copy.db.pragma('journal_mode = OFF');
     copy.db.prepare('ATTACH DATABASE ? AS live').run(store.db.name);
     const tables = copy.db.prepare("SELECT name FROM live.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>;
     copy.transaction(() => {
@@ -52,6 +54,7 @@ export function openPreviewStore(store: Store, file: string, keyFile: string): S
       }
     });
     copy.db.prepare('DETACH DATABASE live').run();
+    copy.db.pragma('journal_mode = WAL');
   } catch (error) {
     copy.close();
     removePreviewFiles(file);
