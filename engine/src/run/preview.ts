@@ -19,7 +19,8 @@ export function previewFile(dataDir: string, previewId: string): string {
 
 /**
  * History a preview never reads: the operations of plans that are over, and the errors and reports of earlier runs (at 100,000
- * users the first run's 655,000 operations are half the store, and copying them was a fifth of the wizard's second preview).
+ * users the first run's 655,000 operations are half the store: the copy takes 430 MB of disk, not 809; its time, 2.5–3.4 s with
+ * the store in the page cache, is that of VACUUM INTO, 2.1–2.7 s).
  */
 const HISTORY_LEFT_OUT: Readonly<Record<string, string | null>> = {
   plan_operations: "plan_id IN (SELECT id FROM live.plans WHERE status NOT IN ('applied', 'rejected', 'superseded'))",
@@ -35,7 +36,7 @@ export function openPreviewStore(store: Store, file: string, keyFile: string): S
   removePreviewFiles(file);
   const copy = Store.open(file, keyFile);
   try {
-    // Filled without a journal (a copy that fails is removed): through the WAL, the whole store was written twice.
+    // Filled without a journal (a copy that fails is removed): through the WAL, the copy would need twice its size on disk.
     copy.db.pragma('journal_mode = OFF');
     copy.db.prepare('ATTACH DATABASE ? AS live').run(store.db.name);
     const tables = copy.db.prepare("SELECT name FROM live.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>;
@@ -47,7 +48,7 @@ export function openPreviewStore(store: Store, file: string, keyFile: string): S
         copy.db.prepare(`DELETE FROM main."${name}"`).run();
         const where = name in HISTORY_LEFT_OUT ? HISTORY_LEFT_OUT[name] : undefined;
         if (where === null) continue;
-        // A whole table of the same shape goes as SQLite's transfer (its pages' records and indexes as they are: twice as fast).
+        // A whole table of the same shape goes as SQLite's transfer (records and index entries as they are, not re-sorted).
         const whole = where === undefined && columnsOf('main') === columns;
         copy.db.prepare(whole ? `INSERT INTO main."${name}" SELECT * FROM live."${name}"`
           : `INSERT INTO main."${name}" (${columns}) SELECT ${columns} FROM live."${name}" WHERE ${where ?? '1'}`).run();
