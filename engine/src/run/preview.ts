@@ -19,7 +19,7 @@ export function previewFile(dataDir: string, previewId: string): string {
 
 /**
  * History a preview never reads: the operations of plans that are over, and the errors and reports of earlier runs (at 100,000
- * users the first run's 655,000 operations are half the store: the copy takes 430 MB of disk, not 809; its time, 2.5–3.4 s with
+ * users the first run's 655,000 operations are half the store: the copy takes 413 MB of disk, not 809; its time, 2.5–3.4 s with
  * the store in the page cache, is that of VACUUM INTO, 2.1–2.7 s).
  */
 const HISTORY_LEFT_OUT: Readonly<Record<string, string | null>> = {
