@@ -19,6 +19,7 @@ import { IMPORTED_ATTRIBUTES, OBJECT_FILTER } from '../engine/src/ad/connector.t
 import { parseConfig } from '../engine/src/base/config.ts';
 import { openStore, saveConfig, SECRET_AD_PASSWORD, SECRET_CLIENT_SECRET } from '../engine/src/run/session.ts';
 import { benchOuDn, userDn, userUpn } from './directory.ts';
+import type { RunPhase } from '../engine/src/contract/control-api.ts';
 import type { StepResult } from './engine-step.ts';
 import type { SnapshotInfo } from './snapshot.ts';
 
@@ -64,11 +65,18 @@ async function bundleEngineStep(): Promise<void> {
   await build({ entryPoints: [join(repoRoot, 'bench', 'engine-step.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: engineStepBundle, logLevel: 'warning' });
 }
 
-export type PreviewMeasurement = { readonly wallMs: number; readonly peakRssBytes: number; readonly counts: NonNullable<StepResult['previewCounts']> };
+export type PreviewMeasurement = { readonly wallMs: number; readonly peakRssBytes: number; readonly counts: NonNullable<StepResult['previewCounts']>;
+  /** Where its time went (ms): the service's start with the store's copy; connecting and reading AD; reading the tenant; planning. */
+  readonly phasesMs?: { readonly copy: number; readonly ad: number; readonly tenant: number; readonly planning: number } };
 
 function previewOf(r: StepResult): PreviewMeasurement {
   if (!r.previewCounts) throw new Error('The preview step reported no counts');
-  return { wallMs: r.wallMs, peakRssBytes: r.maxRssBytes, counts: r.previewCounts };
+  const at = (phase: RunPhase, fallback: number): number => r.phaseStartMs[phase] ?? fallback;
+  const planning = at('planning', r.wallMs);
+  const tenant = at('importing-cloud', planning);
+  const start = at('starting', at('importing-ad', tenant));
+  return { wallMs: r.wallMs, peakRssBytes: r.maxRssBytes, counts: r.previewCounts,
+    phasesMs: { copy: start, ad: tenant - start, tenant: planning - tenant, planning: r.wallMs - planning } };
 }
 
 function step(dataDir: string, kind: 'full' | 'delta' | 'preview', env: NodeJS.ProcessEnv): Promise<StepResult> {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { repoRoot } from '../lab/connection.ts';
 import { runInNetns } from '../engine/test/support/store-fixture.ts';
-import type { SizeMeasurements } from './measure.ts';
+import type { PreviewMeasurement, SizeMeasurements } from './measure.ts';
 import { defaultBenchDir, ensureSnapshot } from './snapshot.ts';
 import { growthOf, judgeTargets, type TargetResult } from './targets.ts';
 
@@ -37,6 +37,12 @@ export async function runBench(options: { sizes: ReadonlyArray<number>; benchDir
 }
 
 const hoursText = (seconds: number): string => `${(seconds / 3600).toFixed(2)} h`;
+
+/** Where a preview's time went, when the measurement says. */
+function previewPhases(p: PreviewMeasurement): string {
+  const ph = p.phasesMs;
+  return ph ? `; copy of the store and start ${(ph.copy / 1000).toFixed(1)} s, AD ${(ph.ad / 1000).toFixed(1)} s, tenant ${(ph.tenant / 1000).toFixed(1)} s, planning ${(ph.planning / 1000).toFixed(1)} s` : '';
+}
 
 function bindSummary(membersPerBind: ReadonlyArray<number>): string {
   let binds = 0;
@@ -65,7 +71,7 @@ export function summary(results: BenchResults): string {
       `- peak RSS (MB): ${Object.entries(m.peakRssBytes).map(([k, v]) => `${k} ${(v / 1024 / 1024).toFixed(0)}`).join(', ')}; store ${(m.storeBytes / 1024 / 1024).toFixed(1)} MB`,
       ...(['firstFull', 'noChangeFull'] as const).map((run) => `- highest RSS / live heap in each phase (MB), ${run === 'firstFull' ? 'first full run' : 'no-change full run'}: ${
         Object.entries(m.rssByPhaseBytes[run]).map(([k, v]) => `${k} ${mb(v)} / ${mb(m.heapByPhaseBytes[run][k as keyof typeof m.rssByPhaseBytes.firstFull])}`).join(', ')}`),
-      `- configuration preview (Readiness page): new installation ${(m.preview.newInstall.wallMs / 1000).toFixed(1)} s, ${(m.preview.newInstall.peakRssBytes / 1024 / 1024).toFixed(0)} MB peak RSS (${m.preview.newInstall.counts.create} to create); wizard rerun ${(m.preview.rerun.wallMs / 1000).toFixed(1)} s, ${(m.preview.rerun.peakRssBytes / 1024 / 1024).toFixed(0)} MB (${m.preview.rerun.counts.matched} matched)`,
+      `- configuration preview (Readiness page): new installation ${(m.preview.newInstall.wallMs / 1000).toFixed(1)} s, ${(m.preview.newInstall.peakRssBytes / 1024 / 1024).toFixed(0)} MB peak RSS (${m.preview.newInstall.counts.create} to create${previewPhases(m.preview.newInstall)}); wizard rerun ${(m.preview.rerun.wallMs / 1000).toFixed(1)} s, ${(m.preview.rerun.peakRssBytes / 1024 / 1024).toFixed(0)} MB (${m.preview.rerun.counts.matched} matched${previewPhases(m.preview.rerun)})`,
       `- tenant: ${m.tenant.users} users, ${m.tenant.groups} groups, ${m.tenant.memberships} memberships (all present)`, '');
   }
   const growth = growthOf(results.sizes);
