@@ -558,26 +558,24 @@ export class Store {
   }
 
   /** The id and anchor of every live managed cloud object, in pages (what the orphan check reads first: the objects themselves only for orphans). */
-  public *managedAnchors(pageSize = 5000): Generator<ReadonlyArray<{ readonly id: string; readonly managedAnchor: string }>> {
-    const stmt = this.sql(MANAGED_ANCHORS_PAGE_SQL);
-    let after = '';
-    for (;;) {
-      const rows = stmt.all(after, pageSize) as Array<{ id: string; managedAnchor: string }>;
-      if (rows.length === 0) return;
-      after = (rows[rows.length - 1] as { id: string }).id;
-      yield rows;
-    }
+  public managedAnchors(pageSize = 5000): Generator<ReadonlyArray<{ readonly id: string; readonly managedAnchor: string }>> {
+    return this.cloudPages<{ id: string; managedAnchor: string }, { id: string; managedAnchor: string }>(MANAGED_ANCHORS_PAGE_SQL, pageSize, (r) => r);
   }
 
   /** Managed cloud objects (carrying the product's anchor), in pages. */
-  public *managedCloudObjects(pageSize = 1000, sql = MANAGED_CLOUD_PAGE_SQL): Generator<ReadonlyArray<CloudObject>> {
+  public managedCloudObjects(pageSize = 1000, sql = MANAGED_CLOUD_PAGE_SQL): Generator<ReadonlyArray<CloudObject>> {
+    return this.cloudPages<{ id: string; object: string }, CloudObject>(sql, pageSize, (r) => JSON.parse(unpackJson(r.object)) as CloudObject);
+  }
+
+  /** Pages of cloud objects in id order, each read from where the last ended (parameters: the last id, the page size). */
+  private *cloudPages<R extends { id: string }, T>(sql: string, pageSize: number, map: (row: R) => T): Generator<ReadonlyArray<T>> {
     const stmt = this.sql(sql);
     let after = '';
     for (;;) {
-      const rows = stmt.all(after, pageSize) as Array<{ id: string; object: string }>;
+      const rows = stmt.all(after, pageSize) as R[];
       if (rows.length === 0) return;
-      after = (rows[rows.length - 1] as { id: string }).id;
-      yield rows.map((r) => JSON.parse(unpackJson(r.object)) as CloudObject);
+      after = (rows[rows.length - 1] as R).id;
+      yield rows.map(map);
     }
   }
 
